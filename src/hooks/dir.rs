@@ -1,0 +1,167 @@
+//! Directory reading. A directory that holds a mountpoint lists it, as after a real mount, even
+//! when nothing lies at that name underneath: such streams are remembered at `opendir` and the
+//! missing names are added after the real entries run out.
+
+use super::types::*;
+use super::{bytes, with_path};
+use crate::{real, stack, sys};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+
+const STREAMS: usize = 32;
+const NAMES: usize = 8;
+
+/// Extra entries of one open directory stream.
+struct Extra {
+    count: usize,
+    names: [[u8; 256]; NAMES],
+    lens: [usize; NAMES],
+    inos: [u64; NAMES],
+    /// Bit i: name i was seen among the real entries or already handed out.
+    done: u32,
+    entry: Dirent64,
+}
+
+/// Which `DIR*` owns each slot of [`DATA`]; 0 when free.
+static OWNERS: [AtomicUsize; STREAMS] = [const { AtomicUsize::new(0) }; STREAMS];
+/// Streams with extras open now: while 0, readdir passes straight through.
+static IN_USE: AtomicU32 = AtomicU32::new(0);
+
+/// A stream is used by one thread at a time (POSIX leaves concurrent readdir on one stream
+/// undefined), and slot i belongs to the stream in `OWNERS[i]` from its claim to its release.
+struct Data(UnsafeCell<[Extra; STREAMS]>);
+// SAFETY: see `Data`: a slot is touched only by the user of the stream that owns it.
+unsafe impl Sync for Data {}
+// SAFETY: all-zero bytes are a valid `Extra` (integers and arrays of them).
+static DATA: Data = Data(UnsafeCell::new(unsafe { std::mem::zeroed() }));
+
+fn data(i: usize) -> &'static mut Extra {
+    // SAFETY: slot i is owned by the caller's stream (see `Data`); no other reference to it lives.
+    unsafe { &mut *(DATA.0.get() as *mut Extra).add(i) }
+}
+
+fn slot(dir: *mut DIR) -> Option<&'static mut Extra> {
+    if IN_USE.load(Ordering::Acquire) == 0 || dir.is_null() {
+        return None;
+    }
+    OWNERS.iter().position(|o| o.load(Ordering::Acquire) == dir as usize).map(data)
+}
+
+fn claim(dir: *mut DIR) -> Option<&'static mut Extra> {
+    let i = OWNERS.iter().position(|o| o.compare_exchange(0, dir as usize, Ordering::AcqRel, Ordering::Relaxed).is_ok())?;
+    IN_USE.fetch_add(1, Ordering::AcqRel);
+    let x = data(i);
+    x.count = 0;
+    x.done = 0;
+    Some(x)
+}
+
+fn release(dir: *mut DIR) {
+    if let Some(o) = OWNERS.iter().find(|o| o.load(Ordering::Acquire) == dir as usize) {
+        o.store(0, Ordering::Release);
+        IN_USE.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+pub unsafe fn opendir(path: CStrP) -> *mut DIR {
+    let d = unsafe { with_path(path, true, |p| real::opendir(p)) };
+    if d.is_null() || stack::runtime().is_none() {
+        return d;
+    }
+    let Some(p) = (unsafe { bytes(path) }) else { return d };
+    let e = sys::errno();
+    let mut extra: Option<&mut Extra> = None;
+    let _ = stack::mountpoints_in(p, |name, host| {
+        let x = match extra.as_deref_mut() {
+            Some(x) => x,
+            None => match claim(d) {
+                Some(x) => extra.insert(x),
+                None => return false,
+            },
+        };
+        let dup = (0..x.count).any(|i| &x.names[i][..x.lens[i]] == name);
+        if dup || x.count == NAMES || name.len() > 255 {
+            return true;
+        }
+        let i = x.count;
+        x.names[i][..name.len()].copy_from_slice(name);
+        x.lens[i] = name.len();
+        x.inos[i] = sys::host_stat(host, true).map_or(1, |s| s.1);
+        x.count += 1;
+        true
+    });
+    sys::set_errno(e);
+    d
+}
+
+/// The next entry for a stream with extras: a real one (noting extra names it shows), else the
+/// next extra name not yet seen.
+fn next(x: &mut Extra, real_entry: *mut Dirent64) -> *mut Dirent64 {
+    if !real_entry.is_null() {
+        // SAFETY: readdir returned a valid entry.
+        let name = unsafe { std::ffi::CStr::from_ptr((*real_entry).d_name.as_ptr()) }.to_bytes();
+        for i in 0..x.count {
+            if &x.names[i][..x.lens[i]] == name {
+                x.done |= 1 << i;
+            }
+        }
+        return real_entry;
+    }
+    for i in 0..x.count {
+        if x.done & (1 << i) == 0 {
+            x.done |= 1 << i;
+            let len = x.lens[i];
+            x.entry.d_ino = x.inos[i];
+            x.entry.d_off = 0;
+            x.entry.d_reclen = std::mem::size_of::<Dirent64>() as u16;
+            x.entry.d_type = libc::DT_DIR;
+            for (dst, &src) in x.entry.d_name.iter_mut().zip(&x.names[i][..len]) {
+                *dst = src as c_char;
+            }
+            x.entry.d_name[len] = 0;
+            return &mut x.entry;
+        }
+    }
+    std::ptr::null_mut()
+}
+
+pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
+    let Some(x) = slot(dir) else { return unsafe { real::readdir64(dir) } };
+    let e = sys::errno();
+    sys::set_errno(0);
+    let r = unsafe { real::readdir64(dir) };
+    if r.is_null() && sys::errno() != 0 {
+        return r;
+    }
+    sys::set_errno(e);
+    next(x, r)
+}
+
+pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
+    // On 64-bit glibc `struct dirent` and `struct dirent64` are the same layout.
+    const _: () = assert!(std::mem::size_of::<Dirent>() == std::mem::size_of::<Dirent64>());
+    let Some(x) = slot(dir) else { return unsafe { real::readdir(dir) } };
+    let e = sys::errno();
+    sys::set_errno(0);
+    let r = unsafe { real::readdir(dir) };
+    if r.is_null() && sys::errno() != 0 {
+        return r;
+    }
+    sys::set_errno(e);
+    next(x, r.cast()).cast()
+}
+
+pub unsafe fn rewinddir(dir: *mut DIR) {
+    if let Some(x) = slot(dir) {
+        x.done = 0;
+    }
+    unsafe { real::rewinddir(dir) }
+}
+
+pub unsafe fn closedir(dir: *mut DIR) -> c_int {
+    if slot(dir).is_some() {
+        release(dir);
+    }
+    unsafe { real::closedir(dir) }
+}
+

@@ -1,0 +1,443 @@
+//! The exec and spawn family. glibc's `execv`, `execvp`, `execl*`, `posix_spawn`, `system` and
+//! `popen` reach the kernel through internal calls, so each needs its own shell.
+//!
+//! An exec translates the executable's path, re-asserts the view's variables in the child's
+//! environment ([`super::env`]), and reads a `#!` line itself whenever the script or its
+//! interpreter lies in a view: the kernel would look the interpreter up on the host and hand it
+//! the host path of the script, where the view must give it the virtual one.
+
+use super::env::{process_environ, repair_environ, Envp};
+use super::types::*;
+use super::{bytes, fail};
+use crate::path::PBuf;
+use crate::stack::{self, Route};
+use crate::{real, sys};
+
+/// Interpreters in a chain of `#!` scripts, as the kernel's limit.
+const MAX_INTERP_DEPTH: usize = 4;
+/// The kernel reads this much of a file for its `#!` line.
+const HEAD: usize = 256;
+/// Argument vectors up to this size are built on the stack.
+const INLINE_ARGS: usize = 512;
+
+/// An argument vector under construction, with room in front for interpreters.
+struct Args {
+    inline: [*const c_char; INLINE_ARGS],
+    mapped: *mut *const c_char,
+    mapped_len: usize,
+    /// Index of argv[0] in the array; items are prepended by moving it down.
+    start: usize,
+    /// One `#!` line per interpreter level; the strings argv points into.
+    heads: [[u8; HEAD + 1]; MAX_INTERP_DEPTH],
+}
+
+impl Drop for Args {
+    fn drop(&mut self) {
+        if !self.mapped.is_null() {
+            // SAFETY: mapped by `Args::load` with this length.
+            unsafe { libc::munmap(self.mapped.cast(), self.mapped_len) };
+        }
+    }
+}
+
+impl Args {
+    fn new() -> Args {
+        Args { inline: [std::ptr::null(); INLINE_ARGS], mapped: std::ptr::null_mut(), mapped_len: 0, start: 0, heads: [[0; HEAD + 1]; MAX_INTERP_DEPTH] }
+    }
+
+    fn base(&mut self) -> *mut *const c_char {
+        if self.mapped.is_null() {
+            self.inline.as_mut_ptr()
+        } else {
+            self.mapped
+        }
+    }
+
+    /// Copies `argv` in, leaving room for `2 * MAX_INTERP_DEPTH` items in front.
+    unsafe fn load(&mut self, argv: Argv) -> Result<(), c_int> {
+        let mut n = 0;
+        // SAFETY: argv is a NULL-terminated array (NULL argv counts as empty).
+        while !argv.is_null() && unsafe { !(*argv.add(n)).is_null() } {
+            n += 1;
+        }
+        let room = 2 * MAX_INTERP_DEPTH + 1;
+        let total = room + n + 1;
+        if total > INLINE_ARGS {
+            let len = total * std::mem::size_of::<*const c_char>();
+            // SAFETY: anonymous private mapping, unmapped in Drop.
+            let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+            if p == libc::MAP_FAILED {
+                return Err(libc::E2BIG);
+            }
+            self.mapped = p.cast();
+            self.mapped_len = len;
+        }
+        let base = self.base();
+        self.start = room;
+        for i in 0..=n {
+            // SAFETY: i <= n within argv (argv[n] is the NULL); room + i < total.
+            unsafe { *base.add(room + i) = if argv.is_null() { std::ptr::null() } else { *argv.add(i) } };
+        }
+        Ok(())
+    }
+
+    /// Replaces argv[0] by `items` (the interpreter, its option, the script's path).
+    fn splice_front(&mut self, items: &[*const c_char]) {
+        let base = self.base();
+        // argv[0] goes; argv[1..] stays where it is.
+        let new_start = self.start + 1 - items.len();
+        for (i, &it) in items.iter().enumerate() {
+            // SAFETY: new_start + i <= start, inside the reserved room.
+            unsafe { *base.add(new_start + i) = it };
+        }
+        self.start = new_start;
+    }
+
+    fn argv(&mut self) -> Argv {
+        let start = self.start;
+        // SAFETY: start is within the array.
+        unsafe { self.base().add(start) as Argv }
+    }
+}
+
+/// A `#!` line: the interpreter and its one optional argument, NUL-terminated in place.
+struct Shebang {
+    interp: *const c_char,
+    interp_len: usize,
+    arg: Option<*const c_char>,
+}
+
+/// Parses the `#!` line in `head[..n]` as the kernel does, writing NULs into `head`.
+fn parse_shebang(head: &mut [u8; HEAD + 1], n: usize) -> Option<Shebang> {
+    if n < 2 || &head[..2] != b"#!" {
+        return None;
+    }
+    let line_end = memchr::memchr(b'\n', &head[..n]).unwrap_or(n);
+    let is_blank = |b: u8| b == b' ' || b == b'\t';
+    let mut i = 2;
+    while i < line_end && is_blank(head[i]) {
+        i += 1;
+    }
+    let start = i;
+    while i < line_end && !is_blank(head[i]) {
+        i += 1;
+    }
+    if i == start {
+        return None;
+    }
+    let interp_end = i;
+    while i < line_end && is_blank(head[i]) {
+        i += 1;
+    }
+    let mut arg_end = line_end;
+    while arg_end > i && (is_blank(head[arg_end - 1]) || head[arg_end - 1] == b'\r') {
+        arg_end -= 1;
+    }
+    let arg_start = i;
+    head[interp_end] = 0;
+    let arg = (arg_end > arg_start).then(|| {
+        head[arg_end] = 0;
+        head[arg_start..].as_ptr().cast()
+    });
+    Some(Shebang { interp: head[start..].as_ptr().cast(), interp_len: interp_end - start, arg })
+}
+
+/// Where an exec really goes: the host path of the program to start and its argv, after the
+/// `#!` chain was followed wherever the view must do it.
+struct Prepared {
+    target: PBuf,
+    /// The caller's path may go to the kernel as it is (neither it nor an interpreter is in a view).
+    native: bool,
+}
+
+/// Resolves `path` for exec, following `#!` lines whose script or interpreter is in a view.
+///
+/// # Safety
+/// `path` is a C string; `args` was loaded with the caller's argv.
+unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
+    // SAFETY: per the contract.
+    let Some(first) = (unsafe { bytes(path) }) else { return Err(libc::EFAULT) };
+    let mut cur_path = path;
+    let mut cur = first;
+    let mut depth = 0;
+    loop {
+        let mut host = None;
+        let route = stack::route(cur, true, &mut host)?;
+        let target = match (&route, host) {
+            (Route::Host, Some(h)) => h,
+            _ => PBuf::from_bytes(cur)?,
+        };
+        let in_view = matches!(route, Route::Host);
+        let mut head = [0u8; HEAD + 1];
+        let n = sys::host_read_head(&target, &mut head[..HEAD]).unwrap_or(0);
+        let Some(bang) = parse_shebang(&mut head, n) else {
+            return Ok(Prepared { native: depth == 0 && !in_view, target });
+        };
+        // SAFETY: interp points into `head`, NUL-terminated there.
+        let interp = unsafe { std::slice::from_raw_parts(bang.interp.cast::<u8>(), bang.interp_len) };
+        let mut probe = None;
+        let interp_in_view = matches!(stack::route(interp, true, &mut probe)?, Route::Host);
+        if depth == 0 && !in_view && !interp_in_view {
+            // The kernel can do it all: the script and its interpreter are where it looks.
+            return Ok(Prepared { native: true, target });
+        }
+        if depth == MAX_INTERP_DEPTH {
+            return Err(libc::ELOOP);
+        }
+        // The kernel's checks on the script, which it no longer sees: execute permission on a
+        // regular file.
+        // SAFETY: target is NUL-terminated.
+        if unsafe { real::access(target.as_cptr(), libc::X_OK) } != 0 {
+            return Err(sys::errno());
+        }
+        match sys::host_stat(&target, true) {
+            Ok((_, _, mode)) if mode & libc::S_IFMT == libc::S_IFREG => {}
+            Ok(_) => return Err(libc::EACCES),
+            Err(e) => return Err(e),
+        }
+        args.heads[depth] = head;
+        let saved = &mut args.heads[depth];
+        // Re-point the parsed strings at the copy that lives as long as `args`.
+        let off_i = bang.interp as usize - head.as_ptr() as usize;
+        let interp_ptr: *const c_char = saved[off_i..].as_ptr().cast();
+        let arg_ptr = bang.arg.map(|a| saved[a as usize - head.as_ptr() as usize..].as_ptr().cast::<c_char>());
+        match arg_ptr {
+            Some(a) => args.splice_front(&[interp_ptr, a, cur_path]),
+            None => args.splice_front(&[interp_ptr, cur_path]),
+        }
+        cur_path = interp_ptr;
+        // SAFETY: interp_ptr is NUL-terminated in args.heads, which outlives this loop.
+        cur = unsafe { std::slice::from_raw_parts(interp_ptr.cast::<u8>(), bang.interp_len) };
+        depth += 1;
+    }
+}
+
+/// `execve` in the view, with `envp` already built when `built` says so.
+unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
+    if stack::runtime().is_none() {
+        return unsafe { real::execve(path, argv, envp) };
+    }
+    let mut env = Envp::new();
+    // SAFETY: the caller's envp.
+    let envp = unsafe { env.build(envp) };
+    let mut args = Args::new();
+    if let Err(e) = unsafe { args.load(argv) } {
+        return fail(e);
+    }
+    match unsafe { prepare(path, &mut args) } {
+        Ok(p) if p.native => unsafe { real::execve(path, argv, envp) },
+        Ok(p) => unsafe { real::execve(p.target.as_cptr(), args.argv(), envp) },
+        Err(e) => fail(e),
+    }
+}
+
+pub unsafe fn execve(path: CStrP, argv: Argv, envp: Argv) -> c_int {
+    unsafe { exec_in_view(path, argv, envp) }
+}
+
+pub unsafe fn execv(path: CStrP, argv: Argv) -> c_int {
+    unsafe { exec_in_view(path, argv, process_environ()) }
+}
+
+pub unsafe fn execvp(file: CStrP, argv: Argv) -> c_int {
+    unsafe { execvpe(file, argv, process_environ()) }
+}
+
+/// `execvpe` as glibc does it, with each candidate going through the view: `$PATH` (default
+/// `/bin:/usr/bin`) searched in order, `EACCES` remembered, a file the kernel cannot run
+/// (`ENOEXEC`) handed to `/bin/sh`.
+pub unsafe fn execvpe(file: CStrP, argv: Argv, envp: Argv) -> c_int {
+    let Some(name) = (unsafe { bytes(file) }) else { return fail(libc::EFAULT) };
+    if name.is_empty() {
+        return fail(libc::ENOENT);
+    }
+    if name.contains(&b'/') {
+        unsafe { exec_in_view(file, argv, envp) };
+        return unsafe { sh_fallback(file, argv, envp) };
+    }
+    let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
+    let mut got_eacces = false;
+    let mut cand = PBuf::new();
+    for dir in path_var.split(|&b| b == b':') {
+        cand.clear();
+        if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
+            continue;
+        }
+        if cand.push_bytes(name).is_err() {
+            continue;
+        }
+        unsafe { exec_in_view(cand.as_cptr(), argv, envp) };
+        unsafe { sh_fallback(cand.as_cptr(), argv, envp) };
+        match sys::errno() {
+            libc::EACCES => got_eacces = true,
+            libc::ENOENT | libc::ESTALE | libc::ENOTDIR | libc::ENODEV | libc::ETIMEDOUT => {}
+            _ => return -1,
+        }
+    }
+    if got_eacces {
+        sys::set_errno(libc::EACCES);
+    }
+    -1
+}
+
+/// After an exec failed with `ENOEXEC`: run the file as a shell script, as execvp does.
+unsafe fn sh_fallback(file: CStrP, argv: Argv, envp: Argv) -> c_int {
+    if sys::errno() != libc::ENOEXEC {
+        return -1;
+    }
+    let mut args = Args::new();
+    if unsafe { args.load(argv) }.is_err() {
+        return -1;
+    }
+    args.splice_front(&[b"/bin/sh\0".as_ptr().cast(), file]);
+    unsafe { exec_in_view(b"/bin/sh\0".as_ptr().cast(), args.argv(), envp) };
+    sys::set_errno(libc::ENOEXEC);
+    -1
+}
+
+pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
+    if stack::runtime().is_none() {
+        return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) };
+    }
+    let mut env = Envp::new();
+    let envp = unsafe { env.build(envp) };
+    let mut args = Args::new();
+    if let Err(e) = unsafe { args.load(argv) } {
+        return e;
+    }
+    match unsafe { prepare(path, &mut args) } {
+        Ok(p) if p.native => unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) },
+        Ok(p) => unsafe { real::posix_spawn(pid, p.target.as_cptr(), actions, attr, args.argv(), envp) },
+        Err(e) => e,
+    }
+}
+
+/// `posix_spawnp`: the `$PATH` search happens here, in the view (the first candidate that is
+/// an executable regular file wins), and the spawn goes through [`posix_spawn`].
+pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
+    let Some(name) = (unsafe { bytes(file) }) else { return libc::EFAULT };
+    if stack::runtime().is_none() {
+        return unsafe { real::posix_spawnp(pid, file, actions, attr, argv, envp) };
+    }
+    if name.contains(&b'/') {
+        return unsafe { posix_spawn(pid, file, actions, attr, argv, envp) };
+    }
+    if name.is_empty() {
+        return libc::ENOENT;
+    }
+    let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
+    let mut result = libc::ENOENT;
+    let mut cand = PBuf::new();
+    for dir in path_var.split(|&b| b == b':') {
+        cand.clear();
+        if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
+            continue;
+        }
+        if cand.push_bytes(name).is_err() {
+            continue;
+        }
+        let mut host = None;
+        let Ok(route) = stack::route(cand.as_bytes(), true, &mut host) else { continue };
+        let probe = match (route, host) {
+            (Route::Host, Some(h)) => h,
+            _ => PBuf::from_bytes(cand.as_bytes()).unwrap_or_default(),
+        };
+        match sys::host_stat(&probe, true) {
+            Ok((_, _, mode)) if mode & libc::S_IFMT == libc::S_IFREG => {
+                // SAFETY: probe is NUL-terminated.
+                if unsafe { real::access(probe.as_cptr(), libc::X_OK) } == 0 {
+                    return unsafe { posix_spawn(pid, cand.as_cptr(), actions, attr, argv, envp) };
+                }
+                result = libc::EACCES;
+            }
+            Ok(_) => result = libc::EACCES,
+            Err(_) => {}
+        }
+    }
+    result
+}
+
+pub unsafe fn system(command: CStrP) -> c_int {
+    repair_environ();
+    unsafe { real::system(command) }
+}
+
+pub unsafe fn popen(command: CStrP, mode: CStrP) -> *mut FILE {
+    repair_environ();
+    unsafe { real::popen(command, mode) }
+}
+
+// ---- execl, execle, execlp: C-variadic, so their shells are naked functions that lay the
+// register arguments out beside the stack ones and call `execl_common` with both. ----
+
+const KIND_EXECL: c_int = 0;
+const KIND_EXECLE: c_int = 1;
+const KIND_EXECLP: c_int = 2;
+
+/// Collects a NULL-terminated variadic list: the first five items arrived in registers
+/// (`regs`), the rest on the caller's stack (`stack`). For `execle` the envp follows the NULL.
+unsafe extern "C" fn execl_common(path: CStrP, regs: *const CStrP, stack: *const CStrP, kind: c_int) -> c_int {
+    crate::hooks::guard("execl", || {
+        let item = |i: usize| -> CStrP {
+            // SAFETY: the caller passed at least i + 1 variadic items (the list is NULL-terminated
+            // and we stop at the NULL, or one past it for execle's envp).
+            unsafe { if i < 5 { *regs.add(i) } else { *stack.add(i - 5) } }
+        };
+        let mut n = 0;
+        while !item(n).is_null() {
+            n += 1;
+        }
+        let envp = if kind == KIND_EXECLE { item(n + 1) as Argv } else { process_environ() };
+        let mut args = Args::new();
+        let mut flat: [CStrP; INLINE_ARGS] = [std::ptr::null(); INLINE_ARGS];
+        if n + 1 > INLINE_ARGS {
+            return fail(libc::E2BIG);
+        }
+        for (i, slot) in flat.iter_mut().enumerate().take(n) {
+            *slot = item(i);
+        }
+        if unsafe { args.load(flat.as_ptr()) }.is_err() {
+            return fail(libc::E2BIG);
+        }
+        if kind == KIND_EXECLP {
+            unsafe { execvpe(path, args.argv(), envp) }
+        } else {
+            unsafe { exec_in_view(path, args.argv(), envp) }
+        }
+    })
+}
+
+macro_rules! execl_shell {
+    ($name:ident, $kind:expr) => {
+        /// C-variadic exec: gathers its argument list and execs through the view.
+        #[unsafe(naked)]
+        #[no_mangle]
+        pub unsafe extern "C" fn $name() {
+            core::arch::naked_asm!(
+                "lea rax, [rsp + 8]",
+                "sub rsp, 56",
+                "mov [rsp], rsi",
+                "mov [rsp + 8], rdx",
+                "mov [rsp + 16], rcx",
+                "mov [rsp + 24], r8",
+                "mov [rsp + 32], r9",
+                "mov rsi, rsp",
+                "mov rdx, rax",
+                "mov ecx, {kind}",
+                "call {common}",
+                "add rsp, 56",
+                "ret",
+                kind = const $kind,
+                common = sym execl_common,
+            )
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod variadic {
+    use super::*;
+    execl_shell!(execl, KIND_EXECL);
+    execl_shell!(execle, KIND_EXECLE);
+    execl_shell!(execlp, KIND_EXECLP);
+}

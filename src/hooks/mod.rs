@@ -1,0 +1,117 @@
+//! The exported shells, one file per libc family, all generated from the one table in
+//! [`table`]. A shell marshals C arguments into bytes, asks the stack where the path goes and
+//! calls the real function; nothing here decides what a view means.
+//!
+//! This directory is the FFI edge: `unsafe` is confined to it, to [`crate::real`] and to
+//! [`crate::sys`].
+
+pub mod dir;
+pub mod env;
+pub mod exec;
+pub mod link;
+pub mod name;
+pub mod open;
+pub mod stat;
+pub mod table;
+pub mod types;
+
+use crate::path::PBuf;
+use crate::real::Failed;
+use crate::stack::{self, Route};
+use crate::sys;
+use libc::{c_char, c_int};
+use std::ffi::CStr;
+
+/// Runs one hook: a panic inside the library never unwinds into C and never falls back to
+/// the real call (which could repeat a side effect); the call fails with `EIO` and one line on
+/// stderr says which.
+#[inline(always)]
+pub fn guard<R: Failed>(name: &str, f: impl FnOnce() -> R) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => {
+            sys::write_stderr(&[b"kmview: internal error in ", name.as_bytes(), b"(); the call fails with EIO\n"]);
+            sys::set_errno(libc::EIO);
+            R::failed()
+        }
+    }
+}
+
+/// The bytes of a C path argument; `None` for NULL (the real call reports `EFAULT` itself).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for the call.
+#[inline(always)]
+pub unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: per the contract.
+        Some(unsafe { CStr::from_ptr(p) }.to_bytes())
+    }
+}
+
+/// The path to hand the kernel for `p` (the caller's own pointer on the hot path), or the
+/// errno the view gives. `host` must outlive the returned pointer.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for the call.
+#[inline(always)]
+pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut Option<PBuf>) -> Result<*const c_char, c_int> {
+    // SAFETY: per the contract.
+    let Some(path) = (unsafe { bytes(p) }) else { return Ok(p) };
+    match stack::route(path, follow, host)? {
+        Route::Native => Ok(p),
+        Route::Host => Ok(host.as_ref().map_or(p, |h| h.as_cptr())),
+    }
+}
+
+/// Like [`route_ptr`] for the `*at` calls: a relative path with a directory descriptor other
+/// than `AT_FDCWD` is resolved by the kernel from that descriptor.
+///
+/// # Safety
+/// As [`route_ptr`].
+#[inline(always)]
+pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, host: &mut Option<PBuf>) -> Result<*const c_char, c_int> {
+    if dirfd != libc::AT_FDCWD && !p.is_null() && unsafe { *p } != b'/' as c_char {
+        return Ok(p);
+    }
+    // SAFETY: per the contract.
+    unsafe { route_ptr(p, follow, host) }
+}
+
+/// Fails the call the way C expects: errno set, the failure value returned.
+#[inline]
+pub fn fail<R: Failed>(errno: c_int) -> R {
+    sys::set_errno(errno);
+    R::failed()
+}
+
+/// Routes one path argument and runs `call` with the pointer to hand the kernel, or fails with
+/// the view's errno. The shape of nearly every path hook.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for the call.
+#[inline(always)]
+pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, call: impl FnOnce(*const c_char) -> R) -> R {
+    let mut host = None;
+    // SAFETY: per the contract.
+    match unsafe { route_ptr(p, follow, &mut host) } {
+        Ok(q) => call(q),
+        Err(e) => fail(e),
+    }
+}
+
+/// [`with_path`] for the `*at` calls.
+///
+/// # Safety
+/// As [`with_path`].
+#[inline(always)]
+pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, call: impl FnOnce(*const c_char) -> R) -> R {
+    let mut host = None;
+    // SAFETY: per the contract.
+    match unsafe { route_at(dirfd, p, follow, &mut host) } {
+        Ok(q) => call(q),
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,78 @@
+//! The stat family, with the old `__xstat` forms that binaries built before glibc 2.33 call,
+//! and `access`.
+
+use super::types::*;
+use super::{with_path, with_path_at};
+use crate::real;
+
+fn follows_at(flags: c_int) -> bool {
+    flags & libc::AT_SYMLINK_NOFOLLOW == 0
+}
+
+pub unsafe fn stat(path: CStrP, buf: *mut Stat) -> c_int {
+    unsafe { with_path(path, true, |p| real::stat(p, buf)) }
+}
+
+pub unsafe fn stat64(path: CStrP, buf: *mut Stat64) -> c_int {
+    unsafe { with_path(path, true, |p| real::stat64(p, buf)) }
+}
+
+pub unsafe fn lstat(path: CStrP, buf: *mut Stat) -> c_int {
+    unsafe { with_path(path, false, |p| real::lstat(p, buf)) }
+}
+
+pub unsafe fn lstat64(path: CStrP, buf: *mut Stat64) -> c_int {
+    unsafe { with_path(path, false, |p| real::lstat64(p, buf)) }
+}
+
+pub unsafe fn fstatat(dirfd: c_int, path: CStrP, buf: *mut Stat, flags: c_int) -> c_int {
+    unsafe { with_path_at(dirfd, path, follows_at(flags), |p| real::fstatat(dirfd, p, buf, flags)) }
+}
+
+pub unsafe fn fstatat64(dirfd: c_int, path: CStrP, buf: *mut Stat64, flags: c_int) -> c_int {
+    unsafe { with_path_at(dirfd, path, follows_at(flags), |p| real::fstatat64(dirfd, p, buf, flags)) }
+}
+
+pub unsafe fn statx(dirfd: c_int, path: CStrP, flags: c_int, mask: c_uint, buf: *mut Statx) -> c_int {
+    unsafe { with_path_at(dirfd, path, follows_at(flags), |p| real::statx(dirfd, p, flags, mask, buf)) }
+}
+
+pub unsafe fn __xstat(ver: c_int, path: CStrP, buf: *mut Stat) -> c_int {
+    unsafe { with_path(path, true, |p| real::__xstat(ver, p, buf)) }
+}
+
+pub unsafe fn __xstat64(ver: c_int, path: CStrP, buf: *mut Stat64) -> c_int {
+    unsafe { with_path(path, true, |p| real::__xstat64(ver, p, buf)) }
+}
+
+pub unsafe fn __lxstat(ver: c_int, path: CStrP, buf: *mut Stat) -> c_int {
+    unsafe { with_path(path, false, |p| real::__lxstat(ver, p, buf)) }
+}
+
+pub unsafe fn __lxstat64(ver: c_int, path: CStrP, buf: *mut Stat64) -> c_int {
+    unsafe { with_path(path, false, |p| real::__lxstat64(ver, p, buf)) }
+}
+
+pub unsafe fn __fxstatat(ver: c_int, dirfd: c_int, path: CStrP, buf: *mut Stat, flags: c_int) -> c_int {
+    unsafe { with_path_at(dirfd, path, follows_at(flags), |p| real::__fxstatat(ver, dirfd, p, buf, flags)) }
+}
+
+pub unsafe fn __fxstatat64(ver: c_int, dirfd: c_int, path: CStrP, buf: *mut Stat64, flags: c_int) -> c_int {
+    unsafe { with_path_at(dirfd, path, follows_at(flags), |p| real::__fxstatat64(ver, dirfd, p, buf, flags)) }
+}
+
+pub unsafe fn access(path: CStrP, mode: c_int) -> c_int {
+    unsafe { with_path(path, true, |p| real::access(p, mode)) }
+}
+
+pub unsafe fn faccessat(dirfd: c_int, path: CStrP, mode: c_int, flags: c_int) -> c_int {
+    unsafe { with_path_at(dirfd, path, follows_at(flags), |p| real::faccessat(dirfd, p, mode, flags)) }
+}
+
+pub unsafe fn eaccess(path: CStrP, mode: c_int) -> c_int {
+    unsafe { with_path(path, true, |p| real::eaccess(p, mode)) }
+}
+
+pub unsafe fn euidaccess(path: CStrP, mode: c_int) -> c_int {
+    unsafe { with_path(path, true, |p| real::euidaccess(p, mode)) }
+}

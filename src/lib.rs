@@ -1,0 +1,38 @@
+//! `libkmview.so`: loaded with `LD_PRELOAD`, it gives a process and every process it starts
+//! its own view of the file system.
+//!
+//! The way a call travels (DESIGN.md, Architecture):
+//!
+//! ```text
+//! program ─► hooks/ ─► stack ─► views/ (innermost … outermost) ─► real ─► kernel
+//! ```
+//!
+//! - [`hooks`]: the one table of hooked functions and the thin exported shells it generates,
+//!   one file per libc family. This, [`real`] and [`sys`] are the FFI edge: the only places
+//!   with `unsafe`.
+//! - [`stack`]: the views a process lives in, parsed once from `KMVIEW_STACK`, and the
+//!   resolver that carries a path through them (the hot path, the textual fast path, the exact
+//!   walk).
+//! - [`views`]: one file per mount kind, behind the [`views::Mount`] trait.
+//! - [`cwd`]: the process's virtual working directory.
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod cwd;
+pub mod hooks;
+pub mod path;
+pub mod real;
+pub mod stack;
+pub mod sys;
+pub mod views;
+
+/// Runs when the library is loaded, before `main`: resolves every real symbol and reads the
+/// stack, so that no hook pays for either later (a hook that runs before this, from another
+/// library's constructor, does the same work on its first call).
+extern "C" fn on_load() {
+    real::resolve_all();
+    stack::init();
+}
+
+#[used]
+#[link_section = ".init_array"]
+static ON_LOAD: extern "C" fn() = on_load;

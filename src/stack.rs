@@ -1,0 +1,402 @@
+//! The stack: the views a process lives in (parsed once from `KMVIEW_STACK`), and the resolver
+//! that carries a path from the innermost view out to the kernel.
+//!
+//! Three ways through, from cheapest to exact:
+//! - **hot**: a path under no mount of any view, with no `..`, goes to the kernel untouched
+//!   (a few comparisons, no copy);
+//! - **fast**: a path under a mount is rewritten textually, view by view (mount source + the
+//!   rest of the path), and the kernel walks the rest; taken only where the kernel's walk of the
+//!   rest is the view's walk (no `..` that leaves or crosses a mount);
+//! - **walk**: the exact component-by-component walk in the innermost view's terms (each
+//!   prefix translated, each symlink read and resolved in the view). `chdir`, `realpath` and
+//!   any `..` that meets a mount go this way.
+
+use crate::path::{self, has_dotdot, is_under, normalize_into, trailing, PBuf};
+use crate::views::View;
+use crate::{cwd, sys};
+use libc::c_int;
+use std::ffi::CString;
+use std::sync::OnceLock;
+
+/// Links followed in one resolution before `ELOOP`, as the kernel.
+const MAX_LINKS: u32 = 40;
+
+/// The process's stack, immutable after load.
+pub struct Runtime {
+    /// Outermost first.
+    views: Vec<View>,
+    /// The first component of every mount of every view: a path whose first component is not
+    /// among them (and that has no `..`) is under no mount.
+    first_components: Vec<Vec<u8>>,
+    /// Some view mounts `/`: then no path is hot.
+    has_root_mount: bool,
+    /// `KMVIEW_STACK=…`, as this process received it.
+    pub stack_env: CString,
+    /// `LD_PRELOAD=…` naming this library alone.
+    pub preload_env: CString,
+    /// This library's absolute path.
+    pub lib_path: Vec<u8>,
+}
+
+static RUNTIME: OnceLock<Option<Runtime>> = OnceLock::new();
+
+/// The stack, or `None` when the library was loaded without one (then every call passes).
+#[inline(always)]
+pub fn runtime() -> Option<&'static Runtime> {
+    RUNTIME.get_or_init(load).as_ref()
+}
+
+/// Loads the stack now (the constructor calls this; any hook would on first use).
+pub fn init() {
+    if runtime().is_some() {
+        cwd::init();
+    }
+}
+
+fn load() -> Option<Runtime> {
+    let value = crate::sys::getenv(b"KMVIEW_STACK\0")?;
+    let stack = match kmview_api::Stack::parse(value) {
+        Ok(s) => s,
+        Err(e) => {
+            sys::write_stderr(&[
+                b"kmview: malformed KMVIEW_STACK (",
+                e.0.as_bytes(),
+                b"): refusing to run outside the view\n",
+            ]);
+            sys::exit_now(125);
+        }
+    };
+    let views: Vec<View> = stack.views.iter().map(View::from_spec).collect();
+    let mut first_components: Vec<Vec<u8>> = Vec::new();
+    let mut has_root_mount = false;
+    for view in &views {
+        for m in view.mounts() {
+            match path::components(m.at()).next() {
+                Some(first) if !first_components.iter().any(|c| c == first) => first_components.push(first.to_vec()),
+                Some(_) => {}
+                None => has_root_mount = true,
+            }
+        }
+    }
+    let lib_path = sys::own_path();
+    let mut stack_env = b"KMVIEW_STACK=".to_vec();
+    stack_env.extend_from_slice(value);
+    let mut preload_env = b"LD_PRELOAD=".to_vec();
+    preload_env.extend_from_slice(&lib_path);
+    Some(Runtime {
+        views,
+        first_components,
+        has_root_mount,
+        stack_env: CString::new(stack_env).unwrap_or_default(),
+        preload_env: CString::new(preload_env).unwrap_or_default(),
+        lib_path,
+    })
+}
+
+impl Runtime {
+    /// The `KMVIEW_STACK` value (after the `=`).
+    pub fn stack_value(&self) -> &[u8] {
+        &self.stack_env.as_bytes()[b"KMVIEW_STACK=".len()..]
+    }
+
+    pub fn views(&self) -> &[View] {
+        &self.views
+    }
+
+    /// An absolute path the kernel may take as it is: under no mount, and no `..`.
+    #[inline(always)]
+    pub fn is_hot_absolute(&self, p: &[u8]) -> bool {
+        if self.has_root_mount {
+            return false;
+        }
+        let rest = &p[1..];
+        let first = match memchr::memchr(b'/', rest) {
+            Some(i) => &rest[..i],
+            None => rest,
+        };
+        if first.is_empty() {
+            // `/` itself is hot; `//x` needs normalizing first.
+            return rest.is_empty();
+        }
+        if first == b"." || self.first_components.iter().any(|c| c.as_slice() == first) {
+            return false;
+        }
+        !has_dotdot(p)
+    }
+
+    /// Whether `virt` (canonical) is under no mount of any view and has none below it: then a
+    /// relative path without `..` from there reaches no mount.
+    pub fn is_plain(&self, virt: &[u8]) -> bool {
+        self.views.iter().all(|v| v.mount_of(virt).is_none() && !v.has_mount_below(virt))
+    }
+}
+
+/// Where a path goes after the views.
+pub enum Route {
+    /// To the kernel as the caller gave it.
+    Native,
+    /// To the kernel as the host path now in the buffer.
+    Host,
+}
+
+/// Carries `path` (relative paths from the working directory) through every view; a host
+/// path, if one differs from the caller's, lands in `host` (left `None` on the hot path, so
+/// that it costs nothing to offer).
+///
+/// `follow` says whether a symlink in the last component is followed (as `stat`, not `lstat`).
+#[inline(always)]
+pub fn route(path: &[u8], follow: bool, host: &mut Option<PBuf>) -> Result<Route, c_int> {
+    let Some(rt) = runtime() else { return Ok(Route::Native) };
+    if path.is_empty() {
+        return Ok(Route::Native);
+    }
+    if path[0] == b'/' {
+        if rt.is_hot_absolute(path) {
+            return Ok(Route::Native);
+        }
+        return translate(rt, path, follow, host.insert(PBuf::new()));
+    }
+    if cwd::is_plain() && !has_dotdot(path) {
+        return Ok(Route::Native);
+    }
+    let mut abs = PBuf::new();
+    cwd::absolute(path, &mut abs)?;
+    match translate(rt, abs.as_bytes(), follow, host.insert(PBuf::new()))? {
+        // A relative path that no view changes resolves the same from the kernel's cwd.
+        Route::Native => Ok(Route::Native),
+        Route::Host => Ok(Route::Host),
+    }
+}
+
+/// The fast way through every view, falling back to the exact walk where it must.
+fn translate(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf) -> Result<Route, c_int> {
+    if abs.len() >= libc::PATH_MAX as usize {
+        return Err(libc::ENAMETOOLONG);
+    }
+    let mut cur = PBuf::new();
+    normalize_into(abs, &mut cur)?;
+    let mut mapped = false;
+    for view in rt.views.iter().rev() {
+        match step(view, cur.as_bytes(), host)? {
+            Step::Same => {}
+            Step::Mapped => {
+                std::mem::swap(&mut cur, host);
+                mapped = true;
+            }
+            Step::Walk => {
+                walk(rt, abs, follow, host, None)?;
+                return Ok(Route::Host);
+            }
+        }
+    }
+    if !mapped {
+        return Ok(Route::Native);
+    }
+    std::mem::swap(&mut cur, host);
+    Ok(Route::Host)
+}
+
+enum Step {
+    Same,
+    Mapped,
+    Walk,
+}
+
+/// One view's textual rewrite of a normalized absolute path into `out`.
+fn step(view: &View, p: &[u8], out: &mut PBuf) -> Result<Step, c_int> {
+    let Some(m) = view.mount_of(p) else {
+        if has_dotdot(p) && dotdot_meets_mount(view, p)? {
+            return Ok(Step::Walk);
+        }
+        return Ok(Step::Same);
+    };
+    let rest = &p[m.at().len()..];
+    if has_dotdot(rest) && !(kernel_walk_is_exact(m.source()) && stays_within(rest) && !view.has_mount_below(m.at())) {
+        return Ok(Step::Walk);
+    }
+    out.set(m.source())?;
+    if m.source() == b"/" && !rest.is_empty() {
+        out.clear();
+    }
+    out.push_bytes(rest)?;
+    Ok(Step::Mapped)
+}
+
+/// Whether the kernel's own walk of the rest of a path below `source` is the view's: a `..` or
+/// a symlink in it that climbs above the mount root would reach the source's host parent
+/// instead of the mountpoint's virtual parent, except when the source is the root itself.
+fn kernel_walk_is_exact(source: &[u8]) -> bool {
+    source == b"/"
+}
+
+/// Whether the `..` components of `rest` never climb above its start.
+fn stays_within(rest: &[u8]) -> bool {
+    let mut depth: i32 = 0;
+    for comp in path::components(rest) {
+        depth += if comp == b".." { -1 } else { 1 };
+        if depth < 0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether collapsing the `..` of `p` textually passes through a mount of `view`.
+fn dotdot_meets_mount(view: &View, p: &[u8]) -> Result<bool, c_int> {
+    let mut pos = PBuf::from_bytes(b"/")?;
+    for comp in path::components(p) {
+        if comp == b".." {
+            pos.pop_component();
+        } else {
+            pos.push_component(comp)?;
+        }
+        if view.mount_of(pos.as_bytes()).is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A canonical virtual path (no symlink, `.` or `..` in it) to the host path behind it.
+pub fn translate_canonical(rt: &Runtime, virt: &[u8], host: &mut PBuf) -> Result<(), c_int> {
+    host.set(virt)?;
+    let mut next = PBuf::new();
+    for view in rt.views.iter().rev() {
+        if let Step::Mapped = step(view, host.as_bytes(), &mut next)? {
+            std::mem::swap(host, &mut next);
+        }
+    }
+    Ok(())
+}
+
+/// The exact walk: resolves `abs` component by component in the innermost view, reading each
+/// symlink through the views and resolving its target in the view (absolute targets from the
+/// view's root). The host path lands in `host`; the canonical virtual path in `virt_out`.
+pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<(), c_int> {
+    let trail = trailing(abs);
+    let follow = follow || !trail.is_empty();
+    let mut virt = PBuf::from_bytes(b"/")?;
+    let mut rest = PBuf::from_bytes(abs)?;
+    let mut spliced = PBuf::new();
+    let mut target = PBuf::new();
+    let mut links = 0;
+    let mut pos = 0;
+    loop {
+        let bytes = rest.as_bytes();
+        while pos < bytes.len() && bytes[pos] == b'/' {
+            pos += 1;
+        }
+        if pos == bytes.len() {
+            break;
+        }
+        let end = memchr::memchr(b'/', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
+        let comp_start = pos;
+        pos = end;
+        let comp = &bytes[comp_start..end];
+        if comp == b"." {
+            continue;
+        }
+        if comp == b".." {
+            virt.pop_component();
+            continue;
+        }
+        if comp.len() > 255 {
+            return Err(libc::ENAMETOOLONG);
+        }
+        let is_last = path::components(&bytes[end..]).all(|c| c.is_empty());
+        virt.push_component(comp)?;
+        if is_last && !follow {
+            break;
+        }
+        translate_canonical(rt, virt.as_bytes(), host)?;
+        match sys::readlink(host, &mut target) {
+            Ok(()) => {
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(libc::ELOOP);
+                }
+                virt.pop_component();
+                if target.as_bytes().first() == Some(&b'/') {
+                    virt.set(b"/")?;
+                }
+                spliced.set(target.as_bytes())?;
+                spliced.push_byte(b'/')?;
+                spliced.push_bytes(&rest.as_bytes()[pos..])?;
+                std::mem::swap(&mut rest, &mut spliced);
+                pos = 0;
+            }
+            Err(libc::EINVAL) => {}
+            Err(_) if is_last => {}
+            Err(e) => return Err(e),
+        }
+    }
+    translate_canonical(rt, virt.as_bytes(), host)?;
+    if !trail.is_empty() && host.as_bytes() != b"/" {
+        host.push_bytes(trail)?;
+    }
+    if let Some(out) = virt_out {
+        out.set(virt.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The canonical virtual path of `path` (relative from the working directory), following
+/// every symlink: what `realpath` and `chdir` need. The host path lands in `host`.
+pub fn canonicalize(path: &[u8], virt: &mut PBuf, host: &mut PBuf) -> Result<(), c_int> {
+    let Some(rt) = runtime() else {
+        return Err(libc::ENOSYS);
+    };
+    let mut abs = PBuf::new();
+    if path.first() == Some(&b'/') {
+        abs.set(path)?;
+    } else {
+        cwd::absolute(path, &mut abs)?;
+    }
+    walk(rt, abs.as_bytes(), true, host, Some(virt))
+}
+
+/// Calls `f(name, host_path)` for each mountpoint of any view whose parent is the directory
+/// `path` (as given to `opendir`), once per name: the entries a listing must show even when
+/// nothing lies at those names underneath. Stops early if `f` returns false.
+pub fn mountpoints_in(path: &[u8], mut f: impl FnMut(&[u8], &PBuf) -> bool) -> Result<(), c_int> {
+    let Some(rt) = runtime() else { return Ok(()) };
+    let mut dir = PBuf::new();
+    let mut host = PBuf::new();
+    if has_dotdot(path) || path.first() != Some(&b'/') {
+        canonicalize(path, &mut dir, &mut host)?;
+    } else {
+        normalize_into(path, &mut dir)?;
+        let keep = dir.len() - trailing(dir.as_bytes()).len();
+        dir.truncate(keep.max(1));
+    }
+    let mut next = PBuf::new();
+    let mut mount_host = PBuf::new();
+    for (level, view) in rt.views.iter().enumerate().rev() {
+        for m in view.mounts() {
+            let at = m.at();
+            let parent_len = memchr::memrchr(b'/', at).unwrap_or(0).max(1);
+            if &at[..parent_len] == dir.as_bytes() && at.len() > 1 {
+                let name = &at[parent_len + (parent_len > 1) as usize..];
+                // The host path of the mountpoint: its source, translated by the views outside.
+                let mut src = PBuf::from_bytes(m.source())?;
+                for outer in rt.views[..level].iter().rev() {
+                    if let Step::Mapped = step(outer, src.as_bytes(), &mut mount_host)? {
+                        std::mem::swap(&mut src, &mut mount_host);
+                    }
+                }
+                if !f(name, &src) {
+                    return Ok(());
+                }
+            }
+        }
+        if let Step::Mapped = step(view, dir.as_bytes(), &mut next)? {
+            std::mem::swap(&mut dir, &mut next);
+        }
+    }
+    Ok(())
+}
+
+/// True if `virt` (canonical) is under some mount of the innermost view or any view.
+pub fn is_under_any_mount(virt: &[u8]) -> bool {
+    runtime().is_some_and(|rt| rt.views.iter().any(|v| v.mounts().any(|m| is_under(virt, m.at()))))
+}
