@@ -39,7 +39,7 @@ struct Options {
     in_view: bool,
 
     /// The command and its arguments (default: $SHELL).
-    #[arg(value_name = "COMMAND", allow_hyphen_values = true)]
+    #[arg(value_name = "COMMAND")]
     command: Vec<OsString>,
 }
 

@@ -1,0 +1,89 @@
+//! The launcher's contract: exit statuses, `kmview stack`, the default shell, and failing
+//! closed on a malformed stack.
+
+use kmview_cdylib_tests::*;
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_exit_status_is_the_commands() {
+    let o = run(&mut kmview(["--unreal", "--", "sh", "-c", "exit 3"]));
+    assert_eq!(o.status.code(), Some(3));
+    let o = run(&mut kmview(["--unreal", "--", "sh", "-c", "kill -TERM $$"]));
+    assert_eq!(o.status.signal(), Some(libc::SIGTERM), "{:?}", o.status);
+}
+
+#[test]
+fn own_errors_are_125_and_name_the_option() {
+    let o = run(&mut kmview(["--frobnicate", "--", "true"]));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("--frobnicate"), "{}", stderr(&o));
+    let o = run(&mut kmview(["--unreal=relative/path", "--", "true"]));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("--unreal"), "{}", stderr(&o));
+}
+
+#[test]
+fn not_found_is_127_and_not_executable_is_126_as_in_a_shell() {
+    let o = run(&mut kmview(["--unreal", "--", "no-such-command-kmview"]));
+    assert_eq!(o.status.code(), Some(127));
+    let o = run(&mut kmview(["--unreal", "--", "/etc/passwd"]));
+    assert_eq!(o.status.code(), Some(126));
+    // The command is looked up in the view: only /unreal/bin/true exists there, not on the host.
+    let o = run(&mut kmview(["--unreal", "--", "/unreal/bin/true"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&mut kmview(["--unreal", "--", "/unreal/unreal/unreal/bin/true"]));
+    assert_eq!(o.status.code(), Some(127));
+}
+
+#[test]
+fn no_command_runs_the_shell() {
+    let mut child = kmview(["--unreal"])
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"cd /unreal/etc && pwd -P; exit 4\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&o), "/unreal/etc\n");
+    assert_eq!(o.status.code(), Some(4));
+}
+
+#[test]
+fn stack_prints_the_views_outermost_first() {
+    let k = launcher().to_str().unwrap().to_owned();
+    let o = ok(run(&mut kmview(["--unreal", "--", &k, "--unreal=/other", "--", &k, "stack"])));
+    assert_eq!(o, "1: unreal /unreal\n2: unreal /other\n");
+    let o = run(&mut kmview(["stack"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("no view"));
+}
+
+#[test]
+fn a_malformed_stack_stops_the_program_before_it_runs() {
+    let s = Scratch::new("failclosed");
+    let marker = s.join("ran");
+    for bad in ["kmview9;unreal=/unreal", "kmview1;unreal=relative", "kmview1;unreal=/x%zz", "garbage"] {
+        let o = run(Command::new("sh")
+            .arg("-c")
+            .arg(format!("touch {}", marker.display()))
+            .env("LD_PRELOAD", library())
+            .env("KMVIEW_STACK", bad));
+        assert_eq!(o.status.code(), Some(125), "{bad}");
+        assert!(!marker.exists(), "the program ran under {bad}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("KMVIEW_STACK"), "{err}");
+    }
+    // And the launcher refuses to push onto one.
+    let o = run(kmview(["--unreal", "--", "true"]).env("KMVIEW_STACK", "garbage"));
+    assert_eq!(o.status.code(), Some(125));
+}
+
+#[test]
+fn help_names_the_options() {
+    let o = ok(run(&mut kmview(["--help"])));
+    assert!(o.contains("--unreal") && o.contains("125"), "{o}");
+}
