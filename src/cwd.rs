@@ -5,13 +5,13 @@
 //! each guarded by a sequence number; a writer fills a slot nobody points to and then publishes
 //! it, a reader copies the published slot and checks its sequence did not move.
 
-use crate::path::PBuf;
+use crate::sys::PBuf;
 use crate::stack;
 use crate::sys;
 use libc::c_int;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-const WORDS: usize = crate::path::CAP / 8;
+const WORDS: usize = crate::sys::CAP / 8;
 const SLOTS: usize = 4;
 
 struct Slot {

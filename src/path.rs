@@ -1,127 +1,99 @@
-//! Path bytes without the heap: a fixed buffer that always holds a NUL-terminated string, and
-//! the lexical helpers the resolver needs (components, `..` detection).
+//! The lexical helpers the resolver needs: components, `..` detection, whole-component
+//! prefixes, trailing slashes. Pure functions on bytes.
 
-use libc::{c_char, c_int};
+use crate::sys::PBuf;
+use libc::c_int;
 
-/// Room for a virtual path of `PATH_MAX` bytes plus a mount source in front of it.
-pub const CAP: usize = libc::PATH_MAX as usize + 256;
-
-/// A path on the stack: `bytes[..len]` is the path, `bytes[len]` is NUL.
-pub struct PBuf {
-    len: usize,
-    bytes: [u8; CAP],
-}
-
-impl Default for PBuf {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PBuf {
-    #[inline]
-    pub fn new() -> PBuf {
-        PBuf { len: 0, bytes: [0; CAP] }
-    }
-
-    pub fn from_bytes(b: &[u8]) -> Result<PBuf, c_int> {
-        let mut p = PBuf::new();
-        p.push_bytes(b)?;
-        Ok(p)
-    }
-
-    #[inline]
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Bytes that can be written before the terminating NUL.
-    pub fn capacity(&self) -> usize {
-        CAP - 1
-    }
-
-    #[inline]
-    pub fn as_cptr(&self) -> *const c_char {
-        self.bytes.as_ptr().cast()
-    }
-
-    pub fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.bytes.as_mut_ptr()
-    }
-
-    /// Sets the length after a C call wrote into the buffer.
-    pub fn set_len(&mut self, len: usize) {
-        assert!(len < CAP);
-        self.len = len;
-        self.bytes[len] = 0;
-    }
-
-    pub fn clear(&mut self) {
-        self.set_len(0);
-    }
-
-    pub fn truncate(&mut self, len: usize) {
-        if len < self.len {
-            self.set_len(len);
-        }
-    }
-
-    pub fn push_bytes(&mut self, b: &[u8]) -> Result<(), c_int> {
-        let end = self.len + b.len();
-        if end >= CAP {
-            return Err(libc::ENAMETOOLONG);
-        }
-        self.bytes[self.len..end].copy_from_slice(b);
-        self.set_len(end);
-        Ok(())
-    }
-
-    pub fn push_byte(&mut self, b: u8) -> Result<(), c_int> {
-        self.push_bytes(&[b])
-    }
-
-    pub fn set(&mut self, b: &[u8]) -> Result<(), c_int> {
-        self.clear();
-        self.push_bytes(b)
-    }
-
-    /// Appends `/name` to a canonical absolute path (no doubled slash after `/`).
-    pub fn push_component(&mut self, name: &[u8]) -> Result<(), c_int> {
-        if self.as_bytes() != b"/" {
-            self.push_byte(b'/')?;
-        }
-        self.push_bytes(name)
-    }
-
-    /// Removes the last component of a canonical absolute path; `/` stays `/`.
-    pub fn pop_component(&mut self) {
-        let cut = match memchr::memrchr(b'/', self.as_bytes()) {
-            Some(0) | None => 1,
-            Some(i) => i,
-        };
-        self.set_len(cut.min(self.len));
-    }
-}
-
-/// True if `path` has a `..` component.
+/// True if `path` has a `..` component. Looks for `.` eight bytes at a time (most paths on
+/// the hot path have none, or one before an extension), then checks the dots found.
 #[inline]
 pub fn has_dotdot(path: &[u8]) -> bool {
-    if path.starts_with(b"..") && (path.len() == 2 || path[2] == b'/') {
-        return true;
+    let n = path.len();
+    let mut start = 0;
+    while start + 8 <= n {
+        if has_byte(load8(path, start), b'.') && dotdot_in(path, start, start + 8) {
+            return true;
+        }
+        start += 8;
     }
-    memchr::memmem::find_iter(path, b"/..").any(|i| path.len() == i + 3 || path[i + 3] == b'/')
+    if start < n {
+        // The last window overlaps the one before it rather than leave a byte-by-byte tail.
+        let from = n.saturating_sub(8);
+        let tail = if n >= 8 { load8(path, from) } else { u64::MAX };
+        if (n < 8 || has_byte(tail, b'.')) && dotdot_in(path, from, n) {
+            return true;
+        }
+    }
+    false
 }
 
+#[inline(always)]
+fn load8(p: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&p[at..at + 8]);
+    u64::from_ne_bytes(w)
+}
+
+#[cold]
+fn dotdot_in(path: &[u8], from: usize, to: usize) -> bool {
+    (from..to).any(|i| is_dotdot_at(path, i))
+}
+
+#[inline(always)]
+fn is_dotdot_at(path: &[u8], i: usize) -> bool {
+    path[i] == b'.'
+        && path.get(i + 1) == Some(&b'.')
+        && (i == 0 || path[i - 1] == b'/')
+        && (i + 2 == path.len() || path[i + 2] == b'/')
+}
+
+/// Whether any byte of `word` is `b` (the classic zero-byte test on `word ^ b…b`).
+#[inline(always)]
+fn has_byte(word: u64, b: u8) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (LOW * b as u64);
+    x.wrapping_sub(LOW) & !x & HIGH != 0
+}
+
+/// A first path component, laid out for a quick test against the start of an absolute path.
+pub struct FirstComponent {
+    bytes: Vec<u8>,
+    /// `/` and up to the first seven bytes of the component, as a little word; `mask` covers them.
+    word: u64,
+    mask: u64,
+}
+
+impl FirstComponent {
+    pub fn new(c: &[u8]) -> FirstComponent {
+        let mut w = [0u8; 8];
+        let mut m = [0u8; 8];
+        w[0] = b'/';
+        m[0] = 0xff;
+        for (i, &b) in c.iter().take(7).enumerate() {
+            w[i + 1] = b;
+            m[i + 1] = 0xff;
+        }
+        FirstComponent { bytes: c.to_vec(), word: u64::from_ne_bytes(w), mask: u64::from_ne_bytes(m) }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether `path` (absolute) starts with this component, as a whole component.
+    #[inline(always)]
+    pub fn starts(&self, path: &[u8]) -> bool {
+        let end = 1 + self.bytes.len();
+        if path.len() < end {
+            return false;
+        }
+        if path.len() >= 8 && load8(path, 0) & self.mask != self.word {
+            return false;
+        }
+        &path[1..end] == self.bytes.as_slice() && (path.len() == end || path[end] == b'/')
+    }
+}
 /// True if `path` (absolute, canonical) is `mount` or below it, by whole components.
 #[inline]
 pub fn is_under(path: &[u8], mount: &[u8]) -> bool {
@@ -161,3 +133,4 @@ pub fn normalize_into(path: &[u8], out: &mut PBuf) -> Result<(), c_int> {
     }
     Ok(())
 }
+

@@ -11,7 +11,8 @@
 //!   prefix translated, each symlink read and resolved in the view). `chdir`, `realpath` and
 //!   any `..` that meets a mount go this way.
 
-use crate::path::{self, has_dotdot, is_under, normalize_into, trailing, PBuf};
+use crate::path::{self, has_dotdot, is_under, normalize_into, trailing};
+use crate::sys::PBuf;
 use crate::views::View;
 use crate::{cwd, sys};
 use libc::c_int;
@@ -27,7 +28,7 @@ pub struct Runtime {
     views: Vec<View>,
     /// The first component of every mount of every view: a path whose first component is not
     /// among them (and that has no `..`) is under no mount.
-    first_components: Vec<Vec<u8>>,
+    first_components: Vec<path::FirstComponent>,
     /// Some view mounts `/`: then no path is hot.
     has_root_mount: bool,
     /// `KMVIEW_STACK=…`, as this process received it.
@@ -67,12 +68,14 @@ fn load() -> Option<Runtime> {
         }
     };
     let views: Vec<View> = stack.views.iter().map(View::from_spec).collect();
-    let mut first_components: Vec<Vec<u8>> = Vec::new();
+    let mut first_components: Vec<path::FirstComponent> = Vec::new();
     let mut has_root_mount = false;
     for view in &views {
         for m in view.mounts() {
             match path::components(m.at()).next() {
-                Some(first) if !first_components.iter().any(|c| c == first) => first_components.push(first.to_vec()),
+                Some(first) if !first_components.iter().any(|c| c.as_bytes() == first) => {
+                    first_components.push(path::FirstComponent::new(first))
+                }
                 Some(_) => {}
                 None => has_root_mount = true,
             }
@@ -109,17 +112,16 @@ impl Runtime {
         if self.has_root_mount {
             return false;
         }
-        let rest = &p[1..];
-        let first = match memchr::memchr(b'/', rest) {
-            Some(i) => &rest[..i],
-            None => rest,
-        };
-        if first.is_empty() {
-            // `/` itself is hot; `//x` needs normalizing first.
-            return rest.is_empty();
+        match p.get(1) {
+            None => return true,
+            // `//x`, `/./x`, `/../x` and (rarely, harmlessly) `/.name`: normalized first.
+            Some(b'/') | Some(b'.') => return false,
+            Some(_) => {}
         }
-        if first == b"." || self.first_components.iter().any(|c| c.as_slice() == first) {
-            return false;
+        for c in &self.first_components {
+            if c.starts(p) {
+                return false;
+            }
         }
         !has_dotdot(p)
     }
@@ -140,12 +142,11 @@ pub enum Route {
 }
 
 /// Carries `path` (relative paths from the working directory) through every view; a host
-/// path, if one differs from the caller's, lands in `host` (left `None` on the hot path, so
-/// that it costs nothing to offer).
+/// path, if one differs from the caller's, lands in `host`.
 ///
 /// `follow` says whether a symlink in the last component is followed (as `stat`, not `lstat`).
 #[inline(always)]
-pub fn route(path: &[u8], follow: bool, host: &mut Option<PBuf>) -> Result<Route, c_int> {
+pub fn route(path: &[u8], follow: bool, host: &mut PBuf) -> Result<Route, c_int> {
     let Some(rt) = runtime() else { return Ok(Route::Native) };
     if path.is_empty() {
         return Ok(Route::Native);
@@ -154,14 +155,14 @@ pub fn route(path: &[u8], follow: bool, host: &mut Option<PBuf>) -> Result<Route
         if rt.is_hot_absolute(path) {
             return Ok(Route::Native);
         }
-        return translate(rt, path, follow, host.insert(PBuf::new()));
+        return translate(rt, path, follow, host);
     }
     if cwd::is_plain() && !has_dotdot(path) {
         return Ok(Route::Native);
     }
     let mut abs = PBuf::new();
     cwd::absolute(path, &mut abs)?;
-    match translate(rt, abs.as_bytes(), follow, host.insert(PBuf::new()))? {
+    match translate(rt, abs.as_bytes(), follow, host)? {
         // A relative path that no view changes resolves the same from the kernel's cwd.
         Route::Native => Ok(Route::Native),
         Route::Host => Ok(Route::Host),
@@ -180,7 +181,7 @@ fn translate(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf) -> Result<
         match step(view, cur.as_bytes(), host)? {
             Step::Same => {}
             Step::Mapped => {
-                std::mem::swap(&mut cur, host);
+                cur.set(host.as_bytes())?;
                 mapped = true;
             }
             Step::Walk => {
@@ -192,7 +193,6 @@ fn translate(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf) -> Result<
     if !mapped {
         return Ok(Route::Native);
     }
-    std::mem::swap(&mut cur, host);
     Ok(Route::Host)
 }
 
@@ -263,7 +263,7 @@ pub fn translate_canonical(rt: &Runtime, virt: &[u8], host: &mut PBuf) -> Result
     let mut next = PBuf::new();
     for view in rt.views.iter().rev() {
         if let Step::Mapped = step(view, host.as_bytes(), &mut next)? {
-            std::mem::swap(host, &mut next);
+            host.set(next.as_bytes())?;
         }
     }
     Ok(())
@@ -322,7 +322,7 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf, virt_out: O
                 spliced.set(target.as_bytes())?;
                 spliced.push_byte(b'/')?;
                 spliced.push_bytes(&rest.as_bytes()[pos..])?;
-                std::mem::swap(&mut rest, &mut spliced);
+                rest.set(spliced.as_bytes())?;
                 pos = 0;
             }
             Err(libc::EINVAL) => {}
@@ -381,7 +381,7 @@ pub fn mountpoints_in(path: &[u8], mut f: impl FnMut(&[u8], &PBuf) -> bool) -> R
                 let mut src = PBuf::from_bytes(m.source())?;
                 for outer in rt.views[..level].iter().rev() {
                     if let Step::Mapped = step(outer, src.as_bytes(), &mut mount_host)? {
-                        std::mem::swap(&mut src, &mut mount_host);
+                        src.set(mount_host.as_bytes())?;
                     }
                 }
                 if !f(name, &src) {
@@ -390,7 +390,7 @@ pub fn mountpoints_in(path: &[u8], mut f: impl FnMut(&[u8], &PBuf) -> bool) -> R
             }
         }
         if let Step::Mapped = step(view, dir.as_bytes(), &mut next)? {
-            std::mem::swap(&mut dir, &mut next);
+            dir.set(next.as_bytes())?;
         }
     }
     Ok(())

@@ -7,7 +7,7 @@
 //! anonymous mapping only for environments of more than [`INLINE`] entries.
 
 use super::types::*;
-use crate::path::{PBuf, CAP};
+use crate::sys::{PBuf, CAP};
 use crate::{cwd, stack, sys};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -9,7 +9,7 @@
 use super::env::{process_environ, repair_environ, Envp};
 use super::types::*;
 use super::{bytes, fail};
-use crate::path::PBuf;
+use crate::sys::PBuf;
 use crate::stack::{self, Route};
 use crate::{real, sys};
 
@@ -161,11 +161,11 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
     let mut cur = first;
     let mut depth = 0;
     loop {
-        let mut host = None;
+        let mut host = PBuf::new();
         let route = stack::route(cur, true, &mut host)?;
-        let target = match (&route, host) {
-            (Route::Host, Some(h)) => h,
-            _ => PBuf::from_bytes(cur)?,
+        let target = match route {
+            Route::Host => host,
+            Route::Native => PBuf::from_bytes(cur)?,
         };
         let in_view = matches!(route, Route::Host);
         let mut head = [0u8; HEAD + 1];
@@ -175,7 +175,7 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
         };
         // SAFETY: interp points into `head`, NUL-terminated there.
         let interp = unsafe { std::slice::from_raw_parts(bang.interp.cast::<u8>(), bang.interp_len) };
-        let mut probe = None;
+        let mut probe = PBuf::new();
         let interp_in_view = matches!(stack::route(interp, true, &mut probe)?, Route::Host);
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
@@ -336,11 +336,11 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
         if cand.push_bytes(name).is_err() {
             continue;
         }
-        let mut host = None;
+        let mut host = PBuf::new();
         let Ok(route) = stack::route(cand.as_bytes(), true, &mut host) else { continue };
-        let probe = match (route, host) {
-            (Route::Host, Some(h)) => h,
-            _ => PBuf::from_bytes(cand.as_bytes()).unwrap_or_default(),
+        let probe = match route {
+            Route::Host => host,
+            Route::Native => PBuf::from_bytes(cand.as_bytes()).unwrap_or_default(),
         };
         match sys::host_stat(&probe, true) {
             Ok((_, _, mode)) if mode & libc::S_IFMT == libc::S_IFREG => {

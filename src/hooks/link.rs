@@ -3,7 +3,7 @@
 
 use super::types::*;
 use super::{fail, with_path, with_path_at};
-use crate::path::PBuf;
+use crate::sys::PBuf;
 use crate::{cwd, real, sys};
 
 /// If `path` is this process's `/proc/…/cwd`, the virtual cwd.

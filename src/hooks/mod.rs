@@ -15,7 +15,7 @@ pub mod stat;
 pub mod table;
 pub mod types;
 
-use crate::path::PBuf;
+use crate::sys::PBuf;
 use crate::real::Failed;
 use crate::stack::{self, Route};
 use crate::sys;
@@ -57,12 +57,12 @@ pub unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 /// # Safety
 /// `p` is NULL or a NUL-terminated string valid for the call.
 #[inline(always)]
-pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut Option<PBuf>) -> Result<*const c_char, c_int> {
+pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
     // SAFETY: per the contract.
     let Some(path) = (unsafe { bytes(p) }) else { return Ok(p) };
     match stack::route(path, follow, host)? {
         Route::Native => Ok(p),
-        Route::Host => Ok(host.as_ref().map_or(p, |h| h.as_cptr())),
+        Route::Host => Ok(host.as_cptr()),
     }
 }
 
@@ -72,7 +72,7 @@ pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut Option<PBuf>)
 /// # Safety
 /// As [`route_ptr`].
 #[inline(always)]
-pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, host: &mut Option<PBuf>) -> Result<*const c_char, c_int> {
+pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
     if dirfd != libc::AT_FDCWD && !p.is_null() && unsafe { *p } != b'/' as c_char {
         return Ok(p);
     }
@@ -94,7 +94,7 @@ pub fn fail<R: Failed>(errno: c_int) -> R {
 /// `p` is NULL or a NUL-terminated string valid for the call.
 #[inline(always)]
 pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, call: impl FnOnce(*const c_char) -> R) -> R {
-    let mut host = None;
+    let mut host = PBuf::new();
     // SAFETY: per the contract.
     match unsafe { route_ptr(p, follow, &mut host) } {
         Ok(q) => call(q),
@@ -108,7 +108,7 @@ pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, call: impl Fn
 /// As [`with_path`].
 #[inline(always)]
 pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, call: impl FnOnce(*const c_char) -> R) -> R {
-    let mut host = None;
+    let mut host = PBuf::new();
     // SAFETY: per the contract.
     match unsafe { route_at(dirfd, p, follow, &mut host) } {
         Ok(q) => call(q),

@@ -3,7 +3,7 @@
 
 use super::types::*;
 use super::{bytes, fail};
-use crate::path::PBuf;
+use crate::sys::PBuf;
 use crate::stack::{self, Route};
 use crate::{cwd, real, sys};
 
@@ -61,11 +61,11 @@ pub unsafe fn get_current_dir_name() -> *mut c_char {
     }
     // As glibc: $PWD if it names the cwd, else getcwd; both in the view's terms.
     if let Some(pwd) = sys::getenv(b"PWD\0") {
-        let mut a = None;
+        let mut a = PBuf::new();
         let mut b = PBuf::new();
         let same = match stack::route(pwd, true, &mut a) {
             Ok(Route::Native) => PBuf::from_bytes(pwd).ok().and_then(|p| sys::host_stat(&p, true).ok()),
-            Ok(Route::Host) => a.as_ref().and_then(|p| sys::host_stat(p, true).ok()),
+            Ok(Route::Host) => sys::host_stat(&a, true).ok(),
             Err(_) => None,
         };
         b.set(b".").ok();
@@ -81,7 +81,7 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
     if stack::runtime().is_none() {
         return unsafe { real::chdir(path) };
     }
-    let mut probe = None;
+    let mut probe = PBuf::new();
     let mut now = PBuf::new();
     match stack::route(p, true, &mut probe) {
         Ok(Route::Native) => {
@@ -125,7 +125,7 @@ pub unsafe fn fchdir(fd: c_int) -> c_int {
 
 pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
     let Some(p) = (unsafe { bytes(path) }) else { return unsafe { real::realpath(path, resolved) } };
-    let mut probe = None;
+    let mut probe = PBuf::new();
     match stack::route(p, true, &mut probe) {
         Ok(Route::Native) => return unsafe { real::realpath(path, resolved) },
         Ok(Route::Host) => {}

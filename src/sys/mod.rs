@@ -4,7 +4,9 @@
 //! The library never calls a hooked libc function by name: inside this object, `open` would
 //! bind to our own export. Everything goes through [`crate::real`].
 
-use crate::path::PBuf;
+mod pbuf;
+
+pub use pbuf::{PBuf, CAP};
 use crate::real;
 use libc::c_int;
 

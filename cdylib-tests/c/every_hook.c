@@ -1,0 +1,1490 @@
+/* every_hook A B: calls every function of libkmview's hook table (and execl, execle, execlp)
+ * once with the prefix A (a directory seen through the view) and once with the prefix B (the
+ * same directory's real path), and prints one line per function:
+ *
+ *     NAME ok
+ *     NAME MISMATCH A=[...] B=[...]
+ *
+ * Each test writes what it observed (return values, errno names, bytes read, stat fields, link
+ * targets, sorted directory entries, paths, a child's output) into a buffer in which its own
+ * prefix is written `<P>`; the two buffers must be equal, and where a test knows the exact
+ * answer (`expect`), both must be that answer. Details of every test go to stderr.
+ *
+ * The fixture (made by the Rust test): B/file (CONTENT), B/sub/, B/sub/inner (INNER),
+ * B/link -> file, B/dirlink -> sub, B/bin/prog (0755, "#!/unreal/bin/sh" script), B/bin/hprog
+ * (0755, "#!/bin/sh" script), B/w/ (where tests create files).
+ *
+ * Built without _FORTIFY_SOURCE: every function is called by its own name; the fortified and
+ * the old stat entry points are declared here, the latter bound to their GLIBC_2.2.5 version.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CONTENT "hello kmview\n"
+#define INNER "inner\n"
+
+extern int __open_2(const char *, int);
+extern int __open64_2(const char *, int);
+extern int __openat_2(int, const char *, int);
+extern int __openat64_2(int, const char *, int);
+/* glibc >= 2.33 keeps these only as compat symbols (__xstat family GLIBC_2.2.5, __fxstatat
+ * family GLIBC_2.4 on x86-64): bind to those versions explicitly. */
+extern int __xstat(int, const char *, struct stat *);
+extern int __xstat64(int, const char *, struct stat64 *);
+extern int __lxstat(int, const char *, struct stat *);
+extern int __lxstat64(int, const char *, struct stat64 *);
+extern int __fxstatat(int, int, const char *, struct stat *, int);
+extern int __fxstatat64(int, int, const char *, struct stat64 *, int);
+__asm__(".symver __xstat,__xstat@GLIBC_2.2.5");
+__asm__(".symver __xstat64,__xstat64@GLIBC_2.2.5");
+__asm__(".symver __lxstat,__lxstat@GLIBC_2.2.5");
+__asm__(".symver __lxstat64,__lxstat64@GLIBC_2.2.5");
+__asm__(".symver __fxstatat,__fxstatat@GLIBC_2.4");
+__asm__(".symver __fxstatat64,__fxstatat64@GLIBC_2.4");
+#define STAT_VER 1 /* _STAT_VER_LINUX */
+
+extern char **environ;
+
+static const char *A, *B; /* the two prefixes */
+static const char *P;     /* the prefix of the run in progress */
+static const char *TAG;   /* "a" or "b": names of files a run creates */
+static int failures;
+
+/* ---- buffers and formatting ---- */
+
+typedef struct {
+    char s[65536];
+    size_t n;
+} buf_t;
+
+static void add(buf_t *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(b->s + b->n, sizeof b->s - b->n, fmt, ap);
+    va_end(ap);
+    if (k > 0) b->n += (size_t)k < sizeof b->s - b->n ? (size_t)k : sizeof b->s - b->n - 1;
+}
+
+static const char *en(int e) {
+    if (e == 0) return "0";
+    const char *s = strerrorname_np(e);
+    return s ? s : "E?";
+}
+
+/* A rotating set of scratch strings. */
+static char *tmp(void) {
+    static char r[16][2 * PATH_MAX + 64];
+    static int i;
+    i = (i + 1) % 16;
+    return r[i];
+}
+
+/* P + suffix */
+static const char *pj(const char *suffix) {
+    char *t = tmp();
+    snprintf(t, 2 * PATH_MAX, "%s%s", P, suffix);
+    return t;
+}
+
+/* B + suffix (the real path, whatever the run) */
+static const char *rj(const char *suffix) {
+    char *t = tmp();
+    snprintf(t, 2 * PATH_MAX, "%s%s", B, suffix);
+    return t;
+}
+
+/* s with every occurrence of P (as a whole path prefix) written as <P>; NULL as (null). */
+static const char *norm(const char *s) {
+    if (!s) return "(null)";
+    char *t = tmp();
+    size_t pl = strlen(P), o = 0;
+    const char *c = s;
+    while (*c && o < 2 * PATH_MAX) {
+        int boundary_before = c == s || c[-1] == ' ' || c[-1] == '\n' || c[-1] == '=' || c[-1] == '[';
+        if (boundary_before && strncmp(c, P, pl) == 0 && (c[pl] == '/' || c[pl] == 0 || c[pl] == '\n' || c[pl] == ' ')) {
+            o += snprintf(t + o, 2 * PATH_MAX - o, "<P>");
+            c += pl;
+        } else {
+            t[o++] = *c++;
+        }
+    }
+    t[o] = 0;
+    return t;
+}
+
+/* Records a return value: `label=VALUE` or `label=-1/ENAME`. */
+static void rv(buf_t *b, const char *label, long r, int e) {
+    if (r < 0)
+        add(b, "%s=%ld/%s; ", label, r, en(e));
+    else
+        add(b, "%s=%ld; ", label, r);
+}
+
+/* Records success of a call returning an fd or pointer. */
+static void rok(buf_t *b, const char *label, int okay, int e) {
+    if (okay)
+        add(b, "%s=ok; ", label);
+    else
+        add(b, "%s=fail/%s; ", label, en(e));
+}
+
+static void st_add(buf_t *b, const struct stat *st) {
+    add(b, "[ino=%lu dev=%lu mode=%o nlink=%lu size=%ld] ", (unsigned long)st->st_ino, (unsigned long)st->st_dev,
+        st->st_mode, (unsigned long)st->st_nlink, (long)st->st_size);
+}
+
+static void st64_add(buf_t *b, const struct stat64 *st) {
+    add(b, "[ino=%lu dev=%lu mode=%o nlink=%lu size=%ld] ", (unsigned long)st->st_ino, (unsigned long)st->st_dev,
+        st->st_mode, (unsigned long)st->st_nlink, (long)st->st_size);
+}
+
+/* Reads an fd to its end (or n bytes) and records the data. */
+static void fd_data(buf_t *b, int fd) {
+    char d[4096];
+    ssize_t n, tot = 0;
+    while ((n = read(fd, d + tot, sizeof d - 1 - tot)) > 0) tot += n;
+    d[tot] = 0;
+    add(b, "data=[%s] ", norm(d));
+}
+
+static void file_data(buf_t *b, FILE *f) {
+    char d[4096];
+    size_t n = fread(d, 1, sizeof d - 1, f);
+    d[n] = 0;
+    add(b, "data=[%s] ", norm(d));
+}
+
+/* Escapes a buffer for one output line. */
+static const char *esc(const char *s) {
+    static char o[4 * 65536];
+    size_t k = 0;
+    for (; *s && k < sizeof o - 5; s++) {
+        if (*s == '\n') {
+            o[k++] = '\\';
+            o[k++] = 'n';
+        } else if ((unsigned char)*s < 32) {
+            k += sprintf(o + k, "\\x%02x", (unsigned char)*s);
+        } else {
+            o[k++] = *s;
+        }
+    }
+    o[k] = 0;
+    return o;
+}
+
+/* ---- the runner ---- */
+
+typedef void (*test_fn)(buf_t *);
+
+/* Runs `f` with A and with B; `expect`, if given, is the exact (normalized) answer of both. */
+static void check_exp(const char *name, test_fn f, const char *expect) {
+    static buf_t ra, rb;
+    ra.n = rb.n = 0;
+    ra.s[0] = rb.s[0] = 0;
+    P = A;
+    TAG = "a";
+    f(&ra);
+    if (chdir("/") != 0) perror("chdir /");
+    P = B;
+    TAG = "b";
+    f(&rb);
+    if (chdir("/") != 0) perror("chdir /");
+    int same = strcmp(ra.s, rb.s) == 0;
+    int exp_ok = !expect || (strcmp(ra.s, expect) == 0 && strcmp(rb.s, expect) == 0);
+    fprintf(stderr, "%s:\n  A=[%s]\n", name, esc(ra.s));
+    fprintf(stderr, "  B=[%s]\n", esc(rb.s));
+    if (same && exp_ok) {
+        printf("%s ok\n", name);
+    } else {
+        failures++;
+        printf("%s MISMATCH", name);
+        printf(" A=[%s]", esc(ra.s));
+        printf(" B=[%s]", esc(rb.s));
+        if (expect) printf(" expected=[%s]", esc(expect));
+        printf("\n");
+    }
+    fflush(stdout);
+    fflush(stderr);
+}
+
+static void check(const char *name, test_fn f) { check_exp(name, f, NULL); }
+
+/* ---- open ---- */
+
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+
+static void open_common(buf_t *b, open_fn op, const char *nm) {
+    int fd = op(pj("/file"), O_RDONLY);
+    int e = errno;
+    rok(b, "file", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    fd = op(pj("/link"), O_RDONLY);
+    e = errno;
+    rok(b, "link", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    errno = 0;
+    fd = op(pj("/link"), O_RDONLY | O_NOFOLLOW);
+    rv(b, "link_nofollow", fd < 0 ? -1 : 0, errno);
+    if (fd >= 0) close(fd);
+    fd = op(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    e = errno;
+    rok(b, "sub", fd >= 0, e);
+    if (fd >= 0) close(fd);
+    fd = op(pj("/file/x"), O_RDONLY);
+    rv(b, "file/x", fd < 0 ? -1 : 0, errno);
+    if (fd >= 0) close(fd);
+    fd = op(pj("/missing"), O_RDONLY);
+    rv(b, "missing", fd < 0 ? -1 : 0, errno);
+    if (fd >= 0) close(fd);
+    /* relative to the (virtual) cwd */
+    if (chdir(pj("")) == 0) {
+        fd = op("sub/inner", O_RDONLY);
+        e = errno;
+        rok(b, "relative", fd >= 0, e);
+        if (fd >= 0) {
+            fd_data(b, fd);
+            close(fd);
+        }
+        chdir("/");
+    }
+    if (nm) {
+        /* create through P, check through the real path */
+        char name[64];
+        snprintf(name, sizeof name, "/w/%s.%s", nm, TAG);
+        fd = op(pj(name), O_WRONLY | O_CREAT | O_EXCL, 0640);
+        e = errno;
+        rok(b, "create", fd >= 0, e);
+        if (fd >= 0) {
+            if (write(fd, "abc", 3) != 3) add(b, "short write ");
+            close(fd);
+            struct stat st;
+            errno = 0;
+            int r = stat(rj(name), &st);
+            rv(b, "created", r, errno);
+            if (r == 0) add(b, "mode=%o size=%ld ", st.st_mode, (long)st.st_size);
+        }
+        fd = op(pj("/nodir/x"), O_WRONLY | O_CREAT, 0640);
+        rv(b, "create_nodir", fd < 0 ? -1 : 0, errno);
+        if (fd >= 0) close(fd);
+    }
+}
+
+static int open2_shim(const char *p, int f, ...) { return __open_2(p, f); }
+static int open64_2_shim(const char *p, int f, ...) { return __open64_2(p, f); }
+
+static void t_open(buf_t *b) { open_common(b, (open_fn)open, "open"); }
+static void t_open64(buf_t *b) { open_common(b, (open_fn)open64, "open64"); }
+static void t_open_2(buf_t *b) { open_common(b, open2_shim, NULL); }
+static void t_open64_2(buf_t *b) { open_common(b, open64_2_shim, NULL); }
+
+static void openat_common(buf_t *b, openat_fn op, const char *nm) {
+    int fd = op(AT_FDCWD, pj("/file"), O_RDONLY);
+    int e = errno;
+    rok(b, "cwd_abs", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    fd = op(dfd, "link", O_RDONLY);
+    e = errno;
+    rok(b, "dirfd_rel", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    fd = op(sfd, "../file", O_RDONLY);
+    e = errno;
+    rok(b, "dirfd_dotdot", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    fd = op(dfd, pj("/sub/inner"), O_RDONLY); /* absolute path ignores dirfd */
+    e = errno;
+    rok(b, "dirfd_abs", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    fd = op(AT_FDCWD, pj("/file/x"), O_RDONLY);
+    rv(b, "file/x", fd < 0 ? -1 : 0, errno);
+    if (fd >= 0) close(fd);
+    fd = op(dfd, "missing", O_RDONLY);
+    rv(b, "missing", fd < 0 ? -1 : 0, errno);
+    if (fd >= 0) close(fd);
+    if (chdir(pj("/sub")) == 0) {
+        fd = op(AT_FDCWD, "../link", O_RDONLY);
+        e = errno;
+        rok(b, "cwd_rel", fd >= 0, e);
+        if (fd >= 0) {
+            fd_data(b, fd);
+            close(fd);
+        }
+        chdir("/");
+    }
+    if (nm) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.%s", nm, TAG);
+        int wfd = open(pj("/w"), O_RDONLY | O_DIRECTORY);
+        fd = op(wfd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        e = errno;
+        rok(b, "create", fd >= 0, e);
+        if (fd >= 0) {
+            if (write(fd, "abcd", 4) != 4) add(b, "short write ");
+            close(fd);
+            char full[128];
+            snprintf(full, sizeof full, "/w/%s", name);
+            struct stat st;
+            errno = 0;
+            int r = stat(rj(full), &st);
+            rv(b, "created", r, errno);
+            if (r == 0) add(b, "mode=%o size=%ld ", st.st_mode, (long)st.st_size);
+        }
+        close(wfd);
+    }
+    close(dfd);
+    close(sfd);
+}
+
+static int openat2_shim(int d, const char *p, int f, ...) { return __openat_2(d, p, f); }
+static int openat64_2_shim(int d, const char *p, int f, ...) { return __openat64_2(d, p, f); }
+
+static void t_openat(buf_t *b) { openat_common(b, (openat_fn)openat, "openat"); }
+static void t_openat64(buf_t *b) { openat_common(b, (openat_fn)openat64, "openat64"); }
+static void t_openat_2(buf_t *b) { openat_common(b, openat2_shim, NULL); }
+static void t_openat64_2(buf_t *b) { openat_common(b, openat64_2_shim, NULL); }
+
+static void creat_common(buf_t *b, int (*cr)(const char *, mode_t), const char *nm) {
+    char name[64];
+    snprintf(name, sizeof name, "/w/%s.%s", nm, TAG);
+    int fd = cr(pj(name), 0640);
+    int e = errno;
+    rok(b, "creat", fd >= 0, e);
+    if (fd >= 0) {
+        if (write(fd, "xyz!!", 5) != 5) add(b, "short write ");
+        close(fd);
+        struct stat st;
+        errno = 0;
+        int r = stat(rj(name), &st);
+        rv(b, "created", r, errno);
+        if (r == 0) add(b, "mode=%o size=%ld ", st.st_mode, (long)st.st_size);
+    }
+    /* creat truncates an existing file: do it again and look at the size */
+    fd = cr(pj(name), 0600);
+    e = errno;
+    rok(b, "again", fd >= 0, e);
+    if (fd >= 0) {
+        close(fd);
+        struct stat st;
+        if (stat(rj(name), &st) == 0) add(b, "size=%ld ", (long)st.st_size);
+    }
+    fd = cr(pj("/file/x"), 0640);
+    rv(b, "file/x", fd < 0 ? -1 : 0, errno);
+    fd = cr(pj("/nodir/x"), 0640);
+    rv(b, "nodir", fd < 0 ? -1 : 0, errno);
+}
+
+static void t_creat(buf_t *b) { creat_common(b, creat, "creat"); }
+static void t_creat64(buf_t *b) { creat_common(b, creat64, "creat64"); }
+
+static void fopen_common(buf_t *b, FILE *(*fo)(const char *, const char *), const char *nm) {
+    FILE *f = fo(pj("/file"), "r");
+    int e = errno;
+    rok(b, "file", f != NULL, e);
+    if (f) {
+        file_data(b, f);
+        fclose(f);
+    }
+    f = fo(pj("/dirlink/inner"), "re");
+    e = errno;
+    rok(b, "dirlink/inner", f != NULL, e);
+    if (f) {
+        file_data(b, f);
+        fclose(f);
+    }
+    errno = 0;
+    f = fo(pj("/missing"), "r");
+    rok(b, "missing", f != NULL, errno);
+    if (f) fclose(f);
+    errno = 0;
+    f = fo(pj("/file/x"), "r");
+    rok(b, "file/x", f != NULL, errno);
+    if (f) fclose(f);
+    char name[64];
+    snprintf(name, sizeof name, "/w/%s.%s", nm, TAG);
+    f = fo(pj(name), "w");
+    e = errno;
+    rok(b, "create", f != NULL, e);
+    if (f) {
+        fputs("written\n", f);
+        fclose(f);
+        struct stat st;
+        errno = 0;
+        int r = stat(rj(name), &st);
+        rv(b, "created", r, errno);
+        if (r == 0) add(b, "mode=%o size=%ld ", st.st_mode, (long)st.st_size);
+    }
+    f = fo(pj(name), "a+");
+    e = errno;
+    rok(b, "append", f != NULL, e);
+    if (f) {
+        fputs("more\n", f);
+        rewind(f);
+        file_data(b, f);
+        fclose(f);
+    }
+}
+
+static void t_fopen(buf_t *b) { fopen_common(b, fopen, "fopen"); }
+static void t_fopen64(buf_t *b) { fopen_common(b, fopen64, "fopen64"); }
+
+static void freopen_common(buf_t *b, FILE *(*fr)(const char *, const char *, FILE *)) {
+    FILE *f = fopen("/dev/null", "r");
+    FILE *g = fr(pj("/file"), "r", f);
+    int e = errno;
+    rok(b, "file", g != NULL, e);
+    if (g) {
+        add(b, "same_stream=%d ", g == f);
+        file_data(b, g);
+    }
+    g = fr(pj("/link"), "r", g ? g : fopen("/dev/null", "r"));
+    e = errno;
+    rok(b, "link", g != NULL, e);
+    if (g) {
+        file_data(b, g);
+        fclose(g);
+    }
+    f = fopen("/dev/null", "r");
+    errno = 0;
+    g = fr(pj("/missing"), "r", f);
+    rok(b, "missing", g != NULL, errno);
+    if (g) fclose(g);
+    f = fopen("/dev/null", "r");
+    errno = 0;
+    g = fr(pj("/file/x"), "r", f);
+    rok(b, "file/x", g != NULL, errno);
+    if (g) fclose(g);
+}
+
+static void t_freopen(buf_t *b) { freopen_common(b, freopen); }
+static void t_freopen64(buf_t *b) { freopen_common(b, freopen64); }
+
+/* ---- stat ---- */
+
+static const char *stat_paths[] = {"", "/file", "/link", "/sub", "/dirlink", "/sub/inner", "/dirlink/inner",
+                                   "/sub/../file", "/missing", "/file/x", "/bin/prog", NULL};
+
+#define STAT_LIKE(fname, T, call, addfn)                                            \
+    static void fname(buf_t *b) {                                                   \
+        for (int i = 0; stat_paths[i]; i++) {                                        \
+            const char *path = pj(stat_paths[i]);                                    \
+            T st;                                                                    \
+            memset(&st, 0, sizeof st);                                               \
+            errno = 0;                                                               \
+            int r = call;                                                            \
+            add(b, "%s:", stat_paths[i][0] ? stat_paths[i] : "/");                   \
+            rv(b, "r", r, errno);                                                    \
+            if (r == 0) addfn(b, &st);                                               \
+        }                                                                            \
+        if (chdir(pj("/sub")) == 0) {                                                \
+            const char *path = "../link";                                            \
+            T st;                                                                    \
+            memset(&st, 0, sizeof st);                                               \
+            errno = 0;                                                               \
+            int r = call;                                                            \
+            add(b, "rel ../link:");                                                  \
+            rv(b, "r", r, errno);                                                    \
+            if (r == 0) addfn(b, &st);                                               \
+            chdir("/");                                                              \
+        }                                                                            \
+    }
+
+STAT_LIKE(t_stat, struct stat, stat(path, &st), st_add)
+STAT_LIKE(t_stat64, struct stat64, stat64(path, &st), st64_add)
+STAT_LIKE(t_lstat, struct stat, lstat(path, &st), st_add)
+STAT_LIKE(t_lstat64, struct stat64, lstat64(path, &st), st64_add)
+STAT_LIKE(t_xstat, struct stat, __xstat(STAT_VER, path, &st), st_add)
+STAT_LIKE(t_xstat64, struct stat64, __xstat64(STAT_VER, path, &st), st64_add)
+STAT_LIKE(t_lxstat, struct stat, __lxstat(STAT_VER, path, &st), st_add)
+STAT_LIKE(t_lxstat64, struct stat64, __lxstat64(STAT_VER, path, &st), st64_add)
+
+/* The *at forms: with AT_FDCWD (absolute and relative), a directory fd, AT_SYMLINK_NOFOLLOW
+ * and AT_EMPTY_PATH. */
+#define FSTATAT_LIKE(fname, T, CALL, addfn)                                              \
+    static void fname(buf_t *b) {                                                        \
+        static const char *rel[] = {"file", "link", "sub", "dirlink/inner", "missing", "file/x", "../", NULL}; \
+        static const int flags[] = {0, AT_SYMLINK_NOFOLLOW};                             \
+        int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);                                  \
+        for (int fl = 0; fl < 2; fl++) {                                                 \
+            for (int i = 0; stat_paths[i]; i++) {                                        \
+                T st;                                                                    \
+                memset(&st, 0, sizeof st);                                               \
+                errno = 0;                                                               \
+                int r = CALL(AT_FDCWD, pj(stat_paths[i]), &st, flags[fl]);               \
+                add(b, "cwd %s f%d:", stat_paths[i][0] ? stat_paths[i] : "/", fl);       \
+                rv(b, "r", r, errno);                                                    \
+                if (r == 0) addfn(b, &st);                                               \
+            }                                                                            \
+            for (int i = 0; rel[i]; i++) {                                               \
+                T st;                                                                    \
+                memset(&st, 0, sizeof st);                                               \
+                errno = 0;                                                               \
+                int r = CALL(dfd, rel[i], &st, flags[fl]);                               \
+                add(b, "dirfd %s f%d:", rel[i], fl);                                     \
+                rv(b, "r", r, errno);                                                    \
+                if (r == 0) addfn(b, &st);                                               \
+            }                                                                            \
+        }                                                                                \
+        T st;                                                                            \
+        errno = 0;                                                                       \
+        int r = CALL(dfd, "", &st, AT_EMPTY_PATH);                                       \
+        add(b, "empty:");                                                                \
+        rv(b, "r", r, errno);                                                            \
+        if (r == 0) addfn(b, &st);                                                       \
+        errno = 0;                                                                       \
+        r = CALL(dfd, "", &st, 0);                                                       \
+        add(b, "empty_noflag:");                                                         \
+        rv(b, "r", r, errno);                                                            \
+        if (chdir(pj("/sub")) == 0) {                                                    \
+            errno = 0;                                                                   \
+            r = CALL(AT_FDCWD, "../link", &st, AT_SYMLINK_NOFOLLOW);                     \
+            add(b, "cwd_rel:");                                                          \
+            rv(b, "r", r, errno);                                                        \
+            if (r == 0) addfn(b, &st);                                                   \
+            chdir("/");                                                                  \
+        }                                                                                \
+        close(dfd);                                                                      \
+    }
+
+static int fxstatat_shim(int d, const char *p, struct stat *s, int f) { return __fxstatat(STAT_VER, d, p, s, f); }
+static int fxstatat64_shim(int d, const char *p, struct stat64 *s, int f) {
+    return __fxstatat64(STAT_VER, d, p, s, f);
+}
+
+FSTATAT_LIKE(t_fstatat, struct stat, fstatat, st_add)
+FSTATAT_LIKE(t_fstatat64, struct stat64, fstatat64, st64_add)
+FSTATAT_LIKE(t_fxstatat, struct stat, fxstatat_shim, st_add)
+FSTATAT_LIKE(t_fxstatat64, struct stat64, fxstatat64_shim, st64_add)
+
+static void stx_add(buf_t *b, const struct statx *s) {
+    add(b, "[ino=%llu dev=%u:%u mode=%o nlink=%u size=%llu mask_basic=%d] ", (unsigned long long)s->stx_ino,
+        s->stx_dev_major, s->stx_dev_minor, s->stx_mode, s->stx_nlink, (unsigned long long)s->stx_size,
+        (s->stx_mask & STATX_BASIC_STATS) == STATX_BASIC_STATS);
+}
+
+static int statx_shim(int d, const char *p, struct statx *s, int f) { return statx(d, p, f, STATX_BASIC_STATS, s); }
+FSTATAT_LIKE(t_statx, struct statx, statx_shim, stx_add)
+
+typedef int (*access_fn)(const char *, int);
+
+static void access_common(buf_t *b, access_fn fn) {
+    static const struct {
+        const char *p;
+        int m;
+    } cases[] = {{"/file", R_OK},      {"/file", R_OK | W_OK}, {"/file", X_OK},  {"/bin/prog", X_OK},
+                 {"/link", F_OK},      {"/sub", X_OK},         {"", F_OK},       {"/dirlink/inner", R_OK},
+                 {"/missing", F_OK},   {"/file/x", F_OK},      {"/sub/../file", R_OK}, {NULL, 0}};
+    for (int i = 0; cases[i].p; i++) {
+        errno = 0;
+        int r = fn(pj(cases[i].p), cases[i].m);
+        add(b, "%s,%d:", cases[i].p, cases[i].m);
+        rv(b, "r", r, errno);
+    }
+    if (chdir(pj("/sub")) == 0) {
+        errno = 0;
+        int r = fn("../file", R_OK);
+        rv(b, "rel", r, errno);
+        chdir("/");
+    }
+}
+
+static void t_access(buf_t *b) { access_common(b, access); }
+static void t_eaccess(buf_t *b) { access_common(b, eaccess); }
+static void t_euidaccess(buf_t *b) { access_common(b, euidaccess); }
+
+static void t_faccessat(buf_t *b) {
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    static const int flags[] = {0, AT_EACCESS, AT_SYMLINK_NOFOLLOW};
+    for (int f = 0; f < 3; f++) {
+        errno = 0;
+        int r = faccessat(AT_FDCWD, pj("/file"), R_OK, flags[f]);
+        add(b, "cwd f%d:", f);
+        rv(b, "r", r, errno);
+        errno = 0;
+        r = faccessat(dfd, "link", F_OK, flags[f]);
+        add(b, "dirfd link f%d:", f);
+        rv(b, "r", r, errno);
+        errno = 0;
+        r = faccessat(dfd, "missing", F_OK, flags[f]);
+        add(b, "dirfd missing f%d:", f);
+        rv(b, "r", r, errno);
+        errno = 0;
+        r = faccessat(dfd, "file", X_OK, flags[f]);
+        add(b, "dirfd file X f%d:", f);
+        rv(b, "r", r, errno);
+        errno = 0;
+        r = faccessat(AT_FDCWD, pj("/file/x"), F_OK, flags[f]);
+        add(b, "file/x f%d:", f);
+        rv(b, "r", r, errno);
+    }
+    if (chdir(pj("/sub")) == 0) {
+        errno = 0;
+        int r = faccessat(AT_FDCWD, "inner", R_OK, 0);
+        rv(b, "rel", r, errno);
+        chdir("/");
+    }
+    close(dfd);
+}
+
+/* ---- directories ---- */
+
+static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Lists a stream to its end with readdir (use64 = 0) or readdir64 (1), sorted, into b. */
+static void list_stream(buf_t *b, DIR *d, int use64) {
+    char *names[1024];
+    int n = 0;
+    for (;;) {
+        errno = 0;
+        char line[600];
+        if (use64) {
+            struct dirent64 *e = readdir64(d);
+            if (!e) break;
+            snprintf(line, sizeof line, "%s:%lu:%d", e->d_name, (unsigned long)e->d_ino, e->d_type);
+        } else {
+            struct dirent *e = readdir(d);
+            if (!e) break;
+            snprintf(line, sizeof line, "%s:%lu:%d", e->d_name, (unsigned long)e->d_ino, e->d_type);
+        }
+        if (n < 1024) names[n++] = strdup(line);
+    }
+    int e = errno;
+    qsort(names, n, sizeof *names, cmpstr);
+    add(b, "{");
+    for (int i = 0; i < n; i++) {
+        add(b, "%s ", names[i]);
+        free(names[i]);
+    }
+    add(b, "} end_errno=%s ", en(e));
+}
+
+static void list_path(buf_t *b, const char *label, const char *path, int use64) {
+    errno = 0;
+    DIR *d = opendir(path);
+    add(b, "%s:", label);
+    if (!d) {
+        add(b, "opendir=NULL/%s; ", en(errno));
+        return;
+    }
+    list_stream(b, d, use64);
+    closedir(d);
+}
+
+static void t_opendir(buf_t *b) {
+    list_path(b, "P", pj(""), 0);
+    list_path(b, "sub", pj("/sub"), 0);
+    list_path(b, "dirlink", pj("/dirlink"), 0);
+    list_path(b, "sub/..", pj("/sub/.."), 0);
+    list_path(b, "missing", pj("/missing"), 0);
+    list_path(b, "file", pj("/file"), 0);
+    list_path(b, "file/x", pj("/file/x"), 0);
+    if (chdir(pj("/sub")) == 0) {
+        list_path(b, "cwd", ".", 0);
+        list_path(b, "cwd..", "..", 0);
+        chdir("/");
+    }
+}
+
+static void t_readdir(buf_t *b) {
+    list_path(b, "P", pj(""), 0);
+    list_path(b, "sub", pj("/sub"), 0);
+}
+
+static void t_readdir64(buf_t *b) {
+    list_path(b, "P", pj(""), 1);
+    list_path(b, "sub", pj("/sub"), 1);
+}
+
+static void t_rewinddir(buf_t *b) {
+    DIR *d = opendir(pj(""));
+    if (!d) {
+        add(b, "opendir=NULL/%s", en(errno));
+        return;
+    }
+    list_stream(b, d, 0);
+    rewinddir(d);
+    add(b, "after rewind:");
+    list_stream(b, d, 0);
+    rewinddir(d);
+    /* half a listing, rewind, the whole again */
+    readdir(d);
+    readdir(d);
+    rewinddir(d);
+    add(b, "after partial:");
+    list_stream(b, d, 1);
+    closedir(d);
+}
+
+static void t_closedir(buf_t *b) {
+    DIR *d = opendir(pj(""));
+    if (!d) {
+        add(b, "opendir=NULL/%s", en(errno));
+        return;
+    }
+    int fd = dirfd(d);
+    readdir(d);
+    errno = 0;
+    int r = closedir(d);
+    rv(b, "closedir", r, errno);
+    /* the stream's descriptor is closed */
+    errno = 0;
+    r = fcntl(fd, F_GETFD);
+    rv(b, "fcntl_after", r, errno);
+    /* many open/close cycles: nothing leaks */
+    int okay = 1;
+    for (int i = 0; i < 100; i++) {
+        DIR *e = opendir(pj("/sub"));
+        if (!e || closedir(e) != 0) okay = 0;
+    }
+    add(b, "cycles=%d ", okay);
+}
+
+/* "/unreal" lists the mountpoint "unreal" (/unreal/unreal); "/" lists "unreal" too (the
+ * view's mountpoint /unreal); /unreal/unreal is the host's / and shows no third level. */
+static int has_entry(const char *dir, const char *name, int *dtype, int *err) {
+    DIR *d = opendir(dir);
+    if (!d) {
+        *err = errno;
+        return -1;
+    }
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, name) == 0) {
+            found = 1;
+            *dtype = e->d_type;
+        }
+    closedir(d);
+    return found;
+}
+
+static void mountpoint_checks(void) {
+    int dt = -1, err = 0;
+    int f = has_entry("/unreal", "unreal", &dt, &err);
+    if (f == 1)
+        printf("mountpoint_listing ok\n");
+    else
+        failures++, printf("mountpoint_listing MISMATCH opendir(/unreal) found=%d errno=%s: no entry 'unreal'\n", f, en(err));
+    fprintf(stderr, "mountpoint_listing: /unreal has unreal=%d d_type=%d\n", f, dt);
+    /* every name of the host's / is in /unreal */
+    DIR *d = opendir("/");
+    int missing = 0;
+    char first_missing[256] = "";
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            int t, er;
+            if (strcmp(e->d_name, "unreal") == 0) continue;
+            if (has_entry("/unreal", e->d_name, &t, &er) != 1) {
+                if (!missing) snprintf(first_missing, sizeof first_missing, "%s", e->d_name);
+                missing++;
+            }
+        }
+        closedir(d);
+    }
+    if (!d || missing)
+        failures++, printf("mountpoint_listing_content MISMATCH /unreal lacks %d entries of / (first: %s)\n", missing, first_missing);
+    else
+        printf("mountpoint_listing_content ok\n");
+    dt = -1;
+    f = has_entry("/", "unreal", &dt, &err);
+    if (f == 1)
+        printf("mountpoint_listing_root ok\n");
+    else
+        failures++, printf("mountpoint_listing_root MISMATCH opendir(/) found=%d errno=%s: no entry 'unreal' for the view's mountpoint /unreal\n", f, en(err));
+    struct stat st;
+    errno = 0;
+    int r = stat("/unreal/unreal/unreal", &st);
+    int er2 = errno;
+    f = has_entry("/unreal/unreal", "unreal", &dt, &err);
+    if (f == 0 && r == -1 && er2 == ENOENT)
+        printf("mountpoint_listing_inner ok\n");
+    else
+        failures++, printf("mountpoint_listing_inner MISMATCH opendir(/unreal/unreal) lists 'unreal'=%d (want 0), stat(/unreal/unreal/unreal)=%d/%s (want -1/ENOENT)\n", f, r, en(er2));
+    fflush(stdout);
+}
+
+/* ---- links ---- */
+
+static void rl(buf_t *b, const char *label, ssize_t (*fn)(int, const char *, char *, size_t), int dfd,
+               const char *path, size_t size) {
+    char t[PATH_MAX + 1];
+    memset(t, 0, sizeof t);
+    errno = 0;
+    ssize_t n = fn ? fn(dfd, path, t, size) : readlink(path, t, size);
+    add(b, "%s:", label);
+    if (n < 0) {
+        rv(b, "n", n, errno);
+    } else {
+        /* the count is that of the bytes placed (no NUL added): compared as such, since a
+         * target holding the prefix has a different length in each run */
+        int filled = n == (ssize_t)size || t[n] == 0;
+        t[n] = 0;
+        add(b, "n=len:%d filled:%d target=[%s] ", n == (ssize_t)strlen(t), filled, norm(t));
+    }
+}
+
+static void t_readlink(buf_t *b) {
+    rl(b, "link", NULL, 0, pj("/link"), PATH_MAX);
+    rl(b, "dirlink", NULL, 0, pj("/dirlink"), PATH_MAX);
+    rl(b, "short", NULL, 0, pj("/dirlink"), 2);
+    rl(b, "file", NULL, 0, pj("/file"), PATH_MAX);
+    rl(b, "missing", NULL, 0, pj("/missing"), PATH_MAX);
+    rl(b, "file/x", NULL, 0, pj("/file/x"), PATH_MAX);
+    rl(b, "via_dirlink", NULL, 0, pj("/dirlink/../link"), PATH_MAX);
+    if (chdir(pj("/sub")) == 0) {
+        rl(b, "rel", NULL, 0, "../link", PATH_MAX);
+        rl(b, "proc_cwd", NULL, 0, "/proc/self/cwd", PATH_MAX);
+        chdir("/");
+    }
+}
+
+static void t_readlinkat(buf_t *b) {
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int lfd = open(pj("/link"), O_PATH | O_NOFOLLOW);
+    rl(b, "cwd_abs", readlinkat, AT_FDCWD, pj("/link"), PATH_MAX);
+    rl(b, "dirfd", readlinkat, dfd, "dirlink", PATH_MAX);
+    rl(b, "dirfd_dotdot", readlinkat, sfd, "../link", PATH_MAX);
+    rl(b, "empty", readlinkat, lfd, "", PATH_MAX);
+    rl(b, "file", readlinkat, dfd, "file", PATH_MAX);
+    rl(b, "missing", readlinkat, dfd, "missing", PATH_MAX);
+    if (chdir(pj("/sub")) == 0) {
+        rl(b, "rel", readlinkat, AT_FDCWD, "../link", PATH_MAX);
+        rl(b, "proc_cwd", readlinkat, AT_FDCWD, "/proc/self/cwd", PATH_MAX);
+        chdir("/");
+    }
+    close(dfd);
+    close(sfd);
+    close(lfd);
+}
+
+static void t_proc_self_cwd(buf_t *b) {
+    if (chdir(pj("/sub")) != 0) {
+        add(b, "chdir failed %s", en(errno));
+        return;
+    }
+    char t[PATH_MAX + 1];
+    ssize_t n = readlink("/proc/self/cwd", t, PATH_MAX);
+    if (n < 0) {
+        add(b, "readlink=-1/%s", en(errno));
+        return;
+    }
+    t[n] = 0;
+    add(b, "%s", norm(t));
+}
+
+static void t_proc_self_fd(buf_t *b) {
+    int fd = open(pj("/file"), O_RDONLY);
+    char p[64], t[PATH_MAX + 1];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(p, t, PATH_MAX);
+    close(fd);
+    if (n < 0) {
+        add(b, "readlink=-1/%s", en(errno));
+        return;
+    }
+    t[n] = 0;
+    add(b, "%s", norm(t));
+}
+
+/* ---- names ---- */
+
+static const char *name_paths[] = {"/link", "/file", "/sub/../file", "/dirlink/inner", "/dirlink", "/sub/",
+                                   "//sub/./inner", "", "/missing", "/file/x", "/sub/missing", NULL};
+
+static void t_realpath(buf_t *b) {
+    for (int i = 0; name_paths[i]; i++) {
+        char out[PATH_MAX];
+        errno = 0;
+        char *r = realpath(pj(name_paths[i]), out);
+        add(b, "%s:", name_paths[i]);
+        if (r)
+            add(b, "[%s] same_buf=%d; ", norm(r), r == out);
+        else
+            add(b, "NULL/%s; ", en(errno));
+        errno = 0;
+        r = realpath(pj(name_paths[i]), NULL);
+        if (r)
+            add(b, "malloc:[%s]; ", norm(r));
+        else
+            add(b, "malloc:NULL/%s; ", en(errno));
+        free(r);
+    }
+    if (chdir(pj("/sub")) == 0) {
+        static const char *rel[] = {"inner", "..", ".", "../link", "nope", NULL};
+        for (int i = 0; rel[i]; i++) {
+            errno = 0;
+            char *r = realpath(rel[i], NULL);
+            add(b, "rel %s:", rel[i]);
+            if (r)
+                add(b, "[%s]; ", norm(r));
+            else
+                add(b, "NULL/%s; ", en(errno));
+            free(r);
+        }
+        chdir("/");
+    }
+}
+
+static void t_canonicalize(buf_t *b) {
+    for (int i = 0; name_paths[i]; i++) {
+        errno = 0;
+        char *r = canonicalize_file_name(pj(name_paths[i]));
+        add(b, "%s:", name_paths[i]);
+        if (r)
+            add(b, "[%s]; ", norm(r));
+        else
+            add(b, "NULL/%s; ", en(errno));
+        free(r);
+    }
+    if (chdir(pj("/sub")) == 0) {
+        static const char *rel[] = {"inner", "..", "../link", "nope", NULL};
+        for (int i = 0; rel[i]; i++) {
+            errno = 0;
+            char *r = canonicalize_file_name(rel[i]);
+            add(b, "rel %s:", rel[i]);
+            if (r)
+                add(b, "[%s]; ", norm(r));
+            else
+                add(b, "NULL/%s; ", en(errno));
+            free(r);
+        }
+        chdir("/");
+    }
+}
+
+static void cwd_add(buf_t *b, const char *label) {
+    char t[PATH_MAX];
+    errno = 0;
+    char *r = getcwd(t, sizeof t);
+    if (r)
+        add(b, "%s=[%s] ", label, norm(r));
+    else
+        add(b, "%s=NULL/%s ", label, en(errno));
+}
+
+static void t_getcwd(buf_t *b) {
+    errno = 0;
+    int r = chdir(pj("/sub"));
+    rv(b, "chdir", r, errno);
+    cwd_add(b, "cwd");
+    char *m = getcwd(NULL, 0);
+    add(b, "malloc=[%s] ", norm(m));
+    free(m);
+    m = getcwd(NULL, 4096);
+    add(b, "malloc4096=[%s] ", norm(m));
+    free(m);
+    char small[8];
+    errno = 0;
+    char *s = getcwd(small, sizeof small);
+    add(b, "small=%s/%s ", s ? "ptr" : "NULL", en(errno));
+    /* exactly the length + NUL fits, one byte less does not */
+    char t[PATH_MAX];
+    size_t len = strlen(pj("/sub")) + 1;
+    errno = 0;
+    s = getcwd(t, len);
+    add(b, "exact=[%s] ", norm(s));
+    errno = 0;
+    s = getcwd(t, len - 1);
+    add(b, "one_less=%s/%s ", s ? "ptr" : "NULL", en(errno));
+    errno = 0;
+    s = getcwd(t, 0);
+    add(b, "zero=%s/%s ", s ? "ptr" : "NULL", en(errno));
+}
+
+static void t_get_current_dir_name(buf_t *b) {
+    if (chdir(pj("/sub")) != 0) {
+        add(b, "chdir failed %s", en(errno));
+        return;
+    }
+    char *m = get_current_dir_name();
+    add(b, "%s", norm(m));
+    free(m);
+}
+
+static void t_chdir(buf_t *b) {
+    errno = 0;
+    int r = chdir(pj("/sub"));
+    rv(b, "sub", r, errno);
+    cwd_add(b, "cwd");
+    /* relative lookups go from the new cwd */
+    int fd = open("inner", O_RDONLY);
+    int e = errno;
+    rok(b, "open_rel", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+    errno = 0;
+    r = chdir("..");
+    rv(b, "dotdot", r, errno);
+    cwd_add(b, "cwd");
+    errno = 0;
+    r = chdir("dirlink");
+    rv(b, "rel_dirlink", r, errno);
+    cwd_add(b, "cwd");
+    errno = 0;
+    r = chdir(pj("/file"));
+    rv(b, "file", r, errno);
+    cwd_add(b, "cwd_unchanged");
+    errno = 0;
+    r = chdir(pj("/missing"));
+    rv(b, "missing", r, errno);
+    errno = 0;
+    r = chdir(pj("/link"));
+    rv(b, "link_to_file", r, errno);
+    errno = 0;
+    r = chdir(pj("/dirlink/.."));
+    rv(b, "dirlink/..", r, errno);
+    cwd_add(b, "cwd");
+}
+
+static void t_fchdir(buf_t *b) {
+    int fd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    chdir("/");
+    errno = 0;
+    int r = fchdir(fd);
+    rv(b, "fchdir_sub", r, errno);
+    cwd_add(b, "cwd");
+    int f2 = open("inner", O_RDONLY);
+    int e = errno;
+    rok(b, "open_rel", f2 >= 0, e);
+    if (f2 >= 0) {
+        fd_data(b, f2);
+        close(f2);
+    }
+    /* an fd opened relative to another */
+    int pfd = openat(fd, "..", O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = fchdir(pfd);
+    rv(b, "fchdir_parent", r, errno);
+    cwd_add(b, "cwd");
+    close(pfd);
+    /* an fd of a file */
+    int ffd = open(pj("/file"), O_RDONLY);
+    errno = 0;
+    r = fchdir(ffd);
+    rv(b, "fchdir_file", r, errno);
+    close(ffd);
+    errno = 0;
+    r = fchdir(9999);
+    rv(b, "fchdir_badf", r, errno);
+    /* from a cwd in P, to an fd of the real directory: getcwd must be the real path */
+    chdir(pj("/sub"));
+    int rfd = open(B, O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = fchdir(rfd);
+    rv(b, "fchdir_real", r, errno);
+    char t[PATH_MAX];
+    char *c = getcwd(t, sizeof t);
+    add(b, "cwd_is_real=%s ", c && strcmp(c, B) == 0 ? "yes" : (c ? c : "NULL"));
+    close(rfd);
+    /* and back to the fd of P/sub */
+    errno = 0;
+    r = fchdir(fd);
+    rv(b, "fchdir_back", r, errno);
+    cwd_add(b, "cwd");
+    close(fd);
+    /* dirfd of a DIR stream */
+    DIR *d = opendir(pj("/dirlink"));
+    if (d) {
+        errno = 0;
+        r = fchdir(dirfd(d));
+        rv(b, "fchdir_dirfd", r, errno);
+        cwd_add(b, "cwd");
+        closedir(d);
+    }
+}
+
+/* ---- exec ---- */
+
+typedef void (*child_fn)(void);
+
+/* Runs fn in a child whose stdout is a pipe and whose cwd is P/sub; records its output and
+ * exit status. fn execs (or spawns and waits); if it returns, the errno is reported. */
+static void capture(buf_t *b, const char *label, child_fn fn) {
+    int p[2];
+    if (pipe(p) != 0) {
+        add(b, "pipe failed");
+        return;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        dup2(p[1], 1);
+        close(p[1]);
+        alarm(30); /* kept across exec */
+        if (chdir(pj("/sub")) != 0) dprintf(1, "chdir failed %s\n", en(errno));
+        errno = 0;
+        fn();
+        dprintf(1, "returned errno=%s\n", en(errno));
+        _exit(99);
+    }
+    close(p[1]);
+    char out[8192];
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(p[0], out + n, sizeof out - 1 - n)) > 0) n += k;
+    out[n] = 0;
+    close(p[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (label) add(b, "%s: ", label);
+    if (WIFEXITED(status))
+        add(b, "exit=%d ", WEXITSTATUS(status));
+    else
+        add(b, "signal=%d ", WTERMSIG(status));
+    add(b, "out=[%s]; ", norm(out));
+}
+
+/* What bin/prog and bin/hprog print run as `<P>/bin/NAME x y` from the cwd <P>/sub, and what
+ * capture() records for an exec or a spawn that failed. */
+#define PROG_OUT "exit=0 out=[<P>/bin/prog x y\n<P>/sub\n]; "
+#define HPROG_OUT "exit=0 out=[<P>/bin/hprog x y\n<P>/sub\n]; "
+#define EXEC_ERR(e) "exit=99 out=[returned errno=" e "\n]; "
+#define SPAWN_ERR(e) "exit=98 out=[spawn rc=" e "\n]; "
+
+static char *const prog_argv[] = {"prog", "x", "y", NULL};
+static char *const hprog_argv[] = {"hprog", "x", "y", NULL};
+static char *const bare_env[] = {"KMVIEW_TEST_BARE=1", NULL};
+
+static void x_execve(void) { execve(pj("/bin/prog"), prog_argv, bare_env); }
+static void x_execve_h(void) { execve(pj("/bin/hprog"), hprog_argv, environ); }
+static void x_execve_missing(void) { execve(pj("/bin/missing"), prog_argv, environ); }
+static void x_execve_noexec(void) { execve(pj("/file"), prog_argv, environ); }
+static void x_execve_enotdir(void) { execve(pj("/file/x"), prog_argv, environ); }
+static void x_execve_sh(void) {
+    char *const argv[] = {"sh", "-c", "echo \"$0\"; pwd -P; cat ../file", NULL};
+    execve("/unreal/bin/sh", argv, environ);
+}
+static void x_execv(void) { execv(pj("/bin/prog"), prog_argv); }
+static void x_execv_rel(void) { execv("../bin/prog", prog_argv); }
+static void x_execvp(void) {
+    setenv("PATH", pj("/bin"), 1);
+    execvp("prog", prog_argv);
+}
+static void x_execvp_slash(void) {
+    setenv("PATH", "/nonexistent", 1);
+    execvp(pj("/bin/hprog"), hprog_argv);
+}
+static void x_execvp_missing(void) {
+    setenv("PATH", pj("/bin"), 1);
+    execvp("nosuchprog", prog_argv);
+}
+static void x_execvpe(void) {
+    setenv("PATH", pj("/bin"), 1);
+    execvpe("prog", prog_argv, bare_env);
+}
+static void x_execl(void) { execl(pj("/bin/prog"), "prog", "x", "y", (char *)NULL); }
+static void x_execl_h(void) { execl(pj("/bin/hprog"), "hprog", "x", "y", (char *)NULL); }
+static void x_execle(void) { execle(pj("/bin/prog"), "prog", "x", "y", (char *)NULL, bare_env); }
+static void x_execlp(void) {
+    setenv("PATH", pj("/bin"), 1);
+    execlp("prog", "prog", "x", "y", (char *)NULL);
+}
+static void x_execlp_h(void) {
+    setenv("PATH", pj("/bin"), 1);
+    execlp("hprog", "hprog", "x", "y", (char *)NULL);
+}
+
+static void spawn_wait(int rc, pid_t pid) {
+    if (rc != 0) {
+        dprintf(1, "spawn rc=%s\n", en(rc));
+        _exit(98);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+static void x_posix_spawn(void) {
+    pid_t pid = -1;
+    spawn_wait(posix_spawn(&pid, pj("/bin/prog"), NULL, NULL, prog_argv, bare_env), pid);
+}
+static void x_posix_spawn_h(void) {
+    pid_t pid = -1;
+    spawn_wait(posix_spawn(&pid, pj("/bin/hprog"), NULL, NULL, hprog_argv, environ), pid);
+}
+static void x_posix_spawn_missing(void) {
+    pid_t pid = -1;
+    spawn_wait(posix_spawn(&pid, pj("/bin/missing"), NULL, NULL, prog_argv, environ), pid);
+}
+static void x_posix_spawnp(void) {
+    pid_t pid = -1;
+    setenv("PATH", pj("/bin"), 1);
+    spawn_wait(posix_spawnp(&pid, "prog", NULL, NULL, prog_argv, bare_env), pid);
+}
+static void x_posix_spawnp_h(void) {
+    pid_t pid = -1;
+    setenv("PATH", pj("/bin"), 1);
+    spawn_wait(posix_spawnp(&pid, "hprog", NULL, NULL, hprog_argv, environ), pid);
+}
+static void x_posix_spawnp_missing(void) {
+    pid_t pid = -1;
+    setenv("PATH", pj("/bin"), 1);
+    spawn_wait(posix_spawnp(&pid, "nosuchprog", NULL, NULL, prog_argv, environ), pid);
+}
+
+/* file actions naming paths: opened in the child by glibc itself */
+static void x_spawn_addopen(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, pj("/file"), O_RDONLY, 0);
+    char *const argv[] = {"cat", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, environ), pid);
+}
+static void x_spawn_addchdir(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, pj("/bin"));
+    char *const argv[] = {"sh", "-c", "pwd -P; cat ../file", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ), pid);
+}
+
+static void x_system(void) {
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "cat %s/file; pwd -P", P);
+    int r = system(cmd);
+    _exit(WIFEXITED(r) ? WEXITSTATUS(r) : 97);
+}
+static void x_system_fail(void) {
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "cat %s/missing 2>/dev/null", P);
+    int r = system(cmd);
+    _exit(WIFEXITED(r) ? WEXITSTATUS(r) : 97);
+}
+static void x_system_script(void) {
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s/bin/prog x y", P);
+    int r = system(cmd);
+    _exit(WIFEXITED(r) ? WEXITSTATUS(r) : 97);
+}
+
+static void t_execve(buf_t *b) {
+    capture(b, "prog", x_execve);
+    capture(b, "hprog", x_execve_h);
+    capture(b, "sh", x_execve_sh);
+    capture(b, "missing", x_execve_missing);
+    capture(b, "noexec", x_execve_noexec);
+    capture(b, "file/x", x_execve_enotdir);
+}
+static void t_execv(buf_t *b) {
+    capture(b, "prog", x_execv);
+    capture(b, "rel", x_execv_rel);
+}
+static void t_execvp(buf_t *b) {
+    capture(b, "prog", x_execvp);
+    capture(b, "slash", x_execvp_slash);
+    capture(b, "missing", x_execvp_missing);
+}
+static void t_execvpe(buf_t *b) { capture(b, "prog", x_execvpe); }
+static void t_execl(buf_t *b) {
+    capture(b, "prog", x_execl);
+    capture(b, "hprog", x_execl_h);
+}
+static void t_execle(buf_t *b) { capture(b, "prog", x_execle); }
+static void t_execlp(buf_t *b) {
+    capture(b, "prog", x_execlp);
+    capture(b, "hprog", x_execlp_h);
+}
+static void t_posix_spawn(buf_t *b) {
+    capture(b, "prog", x_posix_spawn);
+    capture(b, "hprog", x_posix_spawn_h);
+    capture(b, "missing", x_posix_spawn_missing);
+}
+static void t_posix_spawnp(buf_t *b) {
+    capture(b, "prog", x_posix_spawnp);
+    capture(b, "hprog", x_posix_spawnp_h);
+    capture(b, "missing", x_posix_spawnp_missing);
+}
+static void t_spawn_addopen(buf_t *b) { capture(b, NULL, x_spawn_addopen); }
+static void t_spawn_addchdir(buf_t *b) { capture(b, NULL, x_spawn_addchdir); }
+static void t_system(buf_t *b) {
+    capture(b, "cat", x_system);
+    capture(b, "fail", x_system_fail);
+    capture(b, "script", x_system_script);
+}
+
+static void t_popen(buf_t *b) {
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "cat %s/file", P);
+    FILE *f = popen(cmd, "r");
+    int e = errno;
+    rok(b, "popen_r", f != NULL, e);
+    if (f) {
+        file_data(b, f);
+        add(b, "pclose=%d ", pclose(f));
+    }
+    /* a write pipe: the command writes into a file through P */
+    snprintf(cmd, sizeof cmd, "cat > %s/w/popen.%s", P, TAG);
+    f = popen(cmd, "w");
+    e = errno;
+    rok(b, "popen_w", f != NULL, e);
+    if (f) {
+        fputs("piped\n", f);
+        add(b, "pclose=%d ", pclose(f));
+        char name[64];
+        snprintf(name, sizeof name, "/w/popen.%s", TAG);
+        FILE *g = fopen(rj(name), "r");
+        if (g) {
+            file_data(b, g);
+            fclose(g);
+        } else {
+            add(b, "no file ");
+        }
+    }
+    /* the script by its path in P, from a cwd in P */
+    if (chdir(pj("/sub")) == 0) {
+        f = popen("../bin/prog x y", "r");
+        e = errno;
+        rok(b, "popen_script", f != NULL, e);
+        if (f) {
+            file_data(b, f);
+            add(b, "pclose=%d ", pclose(f));
+        }
+        chdir("/");
+    }
+}
+
+/* ---- error cases, with the exact errno ---- */
+
+static void t_error_stat_missing(buf_t *b) {
+    struct stat st;
+    errno = 0;
+    int r = stat(pj("/missing"), &st);
+    rv(b, "stat", r, errno);
+}
+
+static void t_error_open_enotdir(buf_t *b) {
+    errno = 0;
+    int fd = open(pj("/file/x"), O_RDONLY);
+    rv(b, "open", fd, errno);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: every_hook A B\n");
+        return 2;
+    }
+    A = argv[1];
+    B = argv[2];
+    alarm(120);
+    umask(022);
+    unsetenv("PWD"); /* get_current_dir_name and shells would trust it */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    check("open", t_open);
+    check("open64", t_open64);
+    check("__open_2", t_open_2);
+    check("__open64_2", t_open64_2);
+    check("openat", t_openat);
+    check("openat64", t_openat64);
+    check("__openat_2", t_openat_2);
+    check("__openat64_2", t_openat64_2);
+    check("creat", t_creat);
+    check("creat64", t_creat64);
+    check("fopen", t_fopen);
+    check("fopen64", t_fopen64);
+    check("freopen", t_freopen);
+    check("freopen64", t_freopen64);
+
+    check("stat", t_stat);
+    check("stat64", t_stat64);
+    check("lstat", t_lstat);
+    check("lstat64", t_lstat64);
+    check("fstatat", t_fstatat);
+    check("fstatat64", t_fstatat64);
+    check("statx", t_statx);
+    check("__xstat", t_xstat);
+    check("__xstat64", t_xstat64);
+    check("__lxstat", t_lxstat);
+    check("__lxstat64", t_lxstat64);
+    check("__fxstatat", t_fxstatat);
+    check("__fxstatat64", t_fxstatat64);
+    check("access", t_access);
+    check("faccessat", t_faccessat);
+    check("eaccess", t_eaccess);
+    check("euidaccess", t_euidaccess);
+
+    check("opendir", t_opendir);
+    check("readdir", t_readdir);
+    check("readdir64", t_readdir64);
+    check("rewinddir", t_rewinddir);
+    check("closedir", t_closedir);
+    mountpoint_checks();
+
+    check("readlink", t_readlink);
+    check("readlinkat", t_readlinkat);
+    check_exp("proc_self_cwd", t_proc_self_cwd, "<P>/sub");
+    check_exp("proc_self_fd", t_proc_self_fd, "<P>/file");
+
+    check("realpath", t_realpath);
+    check("canonicalize_file_name", t_canonicalize);
+    check_exp("getcwd", t_getcwd,
+              "chdir=0; cwd=[<P>/sub] malloc=[<P>/sub] malloc4096=[<P>/sub] small=NULL/ERANGE exact=[<P>/sub] "
+              "one_less=NULL/ERANGE zero=NULL/EINVAL ");
+    check_exp("get_current_dir_name", t_get_current_dir_name, "<P>/sub");
+    check("chdir", t_chdir);
+    check_exp("fchdir", t_fchdir,
+              "fchdir_sub=0; cwd=[<P>/sub] open_rel=ok; data=[" INNER "] fchdir_parent=0; cwd=[<P>] "
+              "fchdir_file=-1/ENOTDIR; fchdir_badf=-1/EBADF; fchdir_real=0; cwd_is_real=yes fchdir_back=0; "
+              "cwd=[<P>/sub] fchdir_dirfd=0; cwd=[<P>/sub] ");
+
+    check_exp("execve", t_execve,
+              "prog: " PROG_OUT "hprog: " HPROG_OUT "sh: exit=0 out=[sh\n<P>/sub\n" CONTENT "]; "
+              "missing: " EXEC_ERR("ENOENT") "noexec: " EXEC_ERR("EACCES") "file/x: " EXEC_ERR("ENOTDIR"));
+    check_exp("execv", t_execv, "prog: " PROG_OUT "rel: exit=0 out=[../bin/prog x y\n<P>/sub\n]; ");
+    check_exp("execvp", t_execvp, "prog: " PROG_OUT "slash: " HPROG_OUT "missing: " EXEC_ERR("ENOENT"));
+    check_exp("execvpe", t_execvpe, "prog: " PROG_OUT);
+    check_exp("execl", t_execl, "prog: " PROG_OUT "hprog: " HPROG_OUT);
+    check_exp("execle", t_execle, "prog: " PROG_OUT);
+    check_exp("execlp", t_execlp, "prog: " PROG_OUT "hprog: " HPROG_OUT);
+    check_exp("posix_spawn", t_posix_spawn, "prog: " PROG_OUT "hprog: " HPROG_OUT "missing: " SPAWN_ERR("ENOENT"));
+    check_exp("posix_spawnp", t_posix_spawnp, "prog: " PROG_OUT "hprog: " HPROG_OUT "missing: " SPAWN_ERR("ENOENT"));
+    check_exp("posix_spawn_addopen", t_spawn_addopen, "exit=0 out=[" CONTENT "]; ");
+    check_exp("posix_spawn_addchdir", t_spawn_addchdir, "exit=0 out=[<P>/bin\n" CONTENT "]; ");
+    check_exp("system", t_system, "cat: exit=0 out=[" CONTENT "<P>/sub\n]; fail: exit=1 out=[]; script: " PROG_OUT);
+    check_exp("popen", t_popen,
+              "popen_r=ok; data=[" CONTENT "] pclose=0 popen_w=ok; pclose=0 data=[piped\n] "
+              "popen_script=ok; data=[../bin/prog x y\n<P>/sub\n] pclose=0 ");
+
+    check_exp("error_stat_missing", t_error_stat_missing, "stat=-1/ENOENT; ");
+    check_exp("error_open_enotdir", t_error_open_enotdir, "open=-1/ENOTDIR; ");
+
+    printf("done failures=%d\n", failures);
+    return 0;
+}

@@ -1,0 +1,161 @@
+//! Every function of the hook table (`src/hooks/table.rs`, plus the `execl` family's assembly
+//! shells) is exported by `libkmview.so` alone, and behaves inside a view as the same call does
+//! on the real path.
+//!
+//! `every_hook_sees_the_view` runs `c/every_hook.c` under `kmview --unreal`: for each function
+//! it does the same operations once through `/unreal/<scratch>` and once on `<scratch>` itself,
+//! and prints `NAME ok` when both agree (and, where the answer is a path, each is in its own
+//! terms), `NAME MISMATCH ...` otherwise.
+
+use kmview_cdylib_tests::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
+use std::process::Command;
+
+const EVERY_HOOK_C: &str = include_str!("../c/every_hook.c");
+
+/// The execl family: C-variadic, so not in the table but assembly shells in `exec.rs`.
+const EXECL_FAMILY: [&str; 3] = ["execl", "execle", "execlp"];
+
+/// Lines the C program prints besides one per hooked function.
+const EXTRA_CHECKS: [&str; 10] = [
+    "mountpoint_listing",
+    "mountpoint_listing_content",
+    "mountpoint_listing_root",
+    "mountpoint_listing_inner",
+    "proc_self_cwd",
+    "proc_self_fd",
+    "posix_spawn_addopen",
+    "posix_spawn_addchdir",
+    "error_stat_missing",
+    "error_open_enotdir",
+];
+
+/// The names in the hook table: lines like `    open::open(path: CStrP, ...) -> c_int;`.
+fn table_names() -> Vec<String> {
+    let path = root().join("src/hooks/table.rs");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let l = line.trim_start();
+        if l.starts_with("//") {
+            continue;
+        }
+        let Some((family, rest)) = l.split_once("::") else { continue };
+        if family.is_empty() || !family.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
+        let Some((name, _)) = rest.split_once('(') else { continue };
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && l.trim_end().ends_with(';') {
+            names.push(name.to_owned());
+        }
+    }
+    assert!(names.len() >= 50, "parsed only {} names from {}: {names:?}", names.len(), path.display());
+    names
+}
+
+/// Every hooked name, the execl family included.
+fn all_hooked_names() -> Vec<String> {
+    let mut v = table_names();
+    v.extend(EXECL_FAMILY.iter().map(|s| s.to_string()));
+    v
+}
+
+/// `nm -D --defined-only FILE`: name → symbol type letter.
+fn defined_dynamic_symbols(file: &Path) -> BTreeMap<String, String> {
+    let o = run(Command::new("nm").args(["-D", "--defined-only"]).arg(file));
+    let err = stderr(&o);
+    assert!(o.status.success() || err.contains("no symbols"), "nm -D {} failed: {err}", file.display());
+    let mut m = BTreeMap::new();
+    for line in stdout(&o).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() >= 3 {
+            // A versioned name reads `name@VERSION` or `name@@VERSION`.
+            let name = f[2].split('@').next().unwrap().to_owned();
+            m.insert(name, f[1].to_owned());
+        }
+    }
+    m
+}
+
+#[test]
+fn every_table_entry_is_exported() {
+    let lib = defined_dynamic_symbols(library());
+    let mut problems = Vec::new();
+    for name in all_hooked_names() {
+        match lib.get(&name) {
+            Some(t) if t == "T" => {}
+            Some(t) => problems.push(format!("{name}: symbol type {t}, want T")),
+            None => problems.push(format!("{name}: not exported")),
+        }
+    }
+    assert!(problems.is_empty(), "libkmview.so ({}):\n{}", library().display(), problems.join("\n"));
+
+    // The hooks live in the cdylib alone: the launcher must not interpose on anything.
+    let launcher_syms = defined_dynamic_symbols(launcher());
+    let leaked: Vec<&str> =
+        ["open", "stat", "execve", "opendir", "readlink", "getcwd"].into_iter().filter(|n| launcher_syms.contains_key(*n)).collect();
+    assert!(leaked.is_empty(), "the launcher {} defines hook symbols: {leaked:?}", launcher().display());
+}
+
+/// The files the C program works on (see the comment at the top of `every_hook.c`).
+fn make_fixture(s: &Scratch) {
+    std::fs::write(s.join("file"), "hello kmview\n").unwrap();
+    std::fs::set_permissions(s.join("file"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::create_dir(s.join("sub")).unwrap();
+    std::fs::write(s.join("sub/inner"), "inner\n").unwrap();
+    symlink("file", s.join("link")).unwrap();
+    symlink("sub", s.join("dirlink")).unwrap();
+    std::fs::create_dir(s.join("bin")).unwrap();
+    std::fs::create_dir(s.join("w")).unwrap();
+    for (name, interp) in [("prog", "/unreal/bin/sh"), ("hprog", "/bin/sh")] {
+        let p = s.join("bin").join(name);
+        std::fs::write(&p, format!("#!{interp}\necho \"$0 $*\"\npwd -P\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+#[test]
+fn every_hook_sees_the_view() {
+    let s = Scratch::new("hooks");
+    make_fixture(&s);
+    // The program lives in its own directory, so that the fixture's listing stays as made.
+    let build = Scratch::new("hooks-build");
+    let bin = compile_c(build.path(), "every_hook", EVERY_HOOK_C, &["-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=0"]);
+    let a = s.unreal();
+    let b = s.path().to_str().unwrap().to_owned();
+    let o = run(kmview(["--unreal", "--"]).arg(&bin).arg(&a).arg(&b));
+    let out = stdout(&o);
+    let err = stderr(&o);
+    assert!(o.status.success(), "every_hook failed: {:?}\nstdout:\n{out}\nstderr:\n{err}", o.status);
+    assert!(out.lines().any(|l| l.starts_with("done ")), "every_hook did not finish:\nstdout:\n{out}\nstderr:\n{err}");
+
+    let mut results: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for line in out.lines() {
+        let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
+        results.entry(name).or_default().push(rest);
+    }
+    let mut problems = Vec::new();
+    let names = all_hooked_names();
+    for name in names.iter().map(String::as_str).chain(EXTRA_CHECKS) {
+        match results.get(name) {
+            None => problems.push(format!("{name}: no line")),
+            Some(v) if v.iter().all(|r| *r == "ok") => {}
+            Some(v) => problems.extend(v.iter().filter(|r| **r != "ok").map(|r| format!("{name} {r}"))),
+        }
+    }
+    // Any other MISMATCH line counts too.
+    for line in out.lines() {
+        let name = line.split(' ').next().unwrap();
+        if line.contains(" MISMATCH") && !names.iter().any(|n| n == name) && !EXTRA_CHECKS.contains(&name) {
+            problems.push(line.to_owned());
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} hook check(s) failed (A = {a}, B = {b}):\n{}\n\nfull stdout:\n{out}\nstderr (details of every check):\n{err}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
