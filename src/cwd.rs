@@ -1,66 +1,31 @@
 //! The process's virtual working directory: what `getcwd` answers and what relative paths
 //! start from when the kernel's cwd alone would not do (a cwd under a mount, or above one).
 //!
-//! Kept without a lock, so that a signal handler or a `vfork` child can read it: a few slots,
-//! each guarded by a sequence number; a writer fills a slot nobody points to and then publishes
-//! it, a reader copies the published slot and checks its sequence did not move.
+//! Kept without a lock, so that a signal handler or a `vfork` child can read it: a few slots of
+//! [`SeqPath`]s; a writer fills a slot nobody points to and then publishes it.
 
 use crate::sys::PBuf;
 use crate::stack;
 use crate::sys;
 use libc::c_int;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use crate::seqpath::SeqPath;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-const WORDS: usize = crate::sys::CAP / 8;
 const SLOTS: usize = 4;
 
+/// One published working directory: its virtual path and the kernel's path at that time.
 struct Slot {
-    seq: AtomicU64,
-    virt_len: AtomicUsize,
-    host_len: AtomicUsize,
-    virt: [AtomicU64; WORDS],
-    host: [AtomicU64; WORDS],
+    virt: SeqPath,
+    host: SeqPath,
 }
 
-impl Slot {
-    const fn new() -> Slot {
-        Slot {
-            seq: AtomicU64::new(0),
-            virt_len: AtomicUsize::new(0),
-            host_len: AtomicUsize::new(0),
-            virt: [const { AtomicU64::new(0) }; WORDS],
-            host: [const { AtomicU64::new(0) }; WORDS],
-        }
-    }
-}
-
-static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
+static TABLE: [Slot; SLOTS] = [const { Slot { virt: SeqPath::new(), host: SeqPath::new() } }; SLOTS];
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// A virtual cwd is known (false outside a view, or when the cwd could not be read).
 static KNOWN: AtomicBool = AtomicBool::new(false);
 /// The cwd is under no mount and above none: relative paths without `..` are hot.
 static PLAIN: AtomicBool = AtomicBool::new(true);
-
-fn store_words(dst: &[AtomicU64], src: &[u8]) {
-    for (i, chunk) in src.chunks(8).enumerate() {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        dst[i].store(u64::from_ne_bytes(w), Ordering::Relaxed);
-    }
-}
-
-fn load_words(src: &[AtomicU64], len: usize, out: &mut PBuf) -> Result<(), c_int> {
-    out.clear();
-    let mut left = len;
-    for w in src.iter().take(len.div_ceil(8)) {
-        let bytes = w.load(Ordering::Relaxed).to_ne_bytes();
-        let n = left.min(8);
-        out.push_bytes(&bytes[..n])?;
-        left -= n;
-    }
-    Ok(())
-}
 
 /// Whether relative paths without `..` may go to the kernel as they are.
 #[inline(always)]
@@ -71,14 +36,10 @@ pub fn is_plain() -> bool {
 /// Publishes a new working directory: `virt` in the innermost view's terms, `host` the kernel's.
 pub fn set(virt: &[u8], host: &[u8]) {
     let Some(rt) = stack::runtime() else { return };
+    // A fresh slot: a reader (even one this writer interrupted) still sees the published one.
     let i = (NEXT.fetch_add(1, Ordering::Relaxed) + 1) % SLOTS;
-    let slot = &TABLE[i];
-    slot.seq.fetch_add(1, Ordering::Acquire);
-    store_words(&slot.virt, virt);
-    store_words(&slot.host, host);
-    slot.virt_len.store(virt.len(), Ordering::Relaxed);
-    slot.host_len.store(host.len(), Ordering::Relaxed);
-    slot.seq.fetch_add(1, Ordering::Release);
+    TABLE[i].virt.store(virt);
+    TABLE[i].host.store(host);
     CURRENT.store(i, Ordering::Release);
     KNOWN.store(true, Ordering::Release);
     PLAIN.store(rt.is_plain(virt), Ordering::Relaxed);
@@ -86,23 +47,14 @@ pub fn set(virt: &[u8], host: &[u8]) {
 }
 
 /// Copies the current virtual cwd (and, if asked, the host path it was set with).
-pub fn get(virt: &mut PBuf, host: Option<&mut PBuf>) -> Result<(), c_int> {
+pub fn get(virt: &mut PBuf, mut host: Option<&mut PBuf>) -> Result<(), c_int> {
     if !KNOWN.load(Ordering::Acquire) {
         return Err(libc::ENOENT);
     }
-    let mut host = host;
-    for _ in 0..64 {
-        let slot = &TABLE[CURRENT.load(Ordering::Acquire)];
-        let s1 = slot.seq.load(Ordering::Acquire);
-        if s1 % 2 == 1 {
-            continue;
-        }
-        load_words(&slot.virt, slot.virt_len.load(Ordering::Relaxed), virt)?;
-        if let Some(h) = host.as_deref_mut() {
-            load_words(&slot.host, slot.host_len.load(Ordering::Relaxed), h)?;
-        }
-        std::sync::atomic::fence(Ordering::Acquire);
-        if slot.seq.load(Ordering::Relaxed) == s1 {
+    for _ in 0..8 {
+        let i = CURRENT.load(Ordering::Acquire);
+        let slot = &TABLE[i];
+        if slot.virt.load(virt).is_ok() && host.as_deref_mut().map_or(true, |h| slot.host.load(h).is_ok()) && CURRENT.load(Ordering::Acquire) == i {
             return Ok(());
         }
     }

@@ -20,7 +20,9 @@
 pub mod cwd;
 pub mod hooks;
 pub mod path;
+pub mod fds;
 pub mod real;
+pub mod seqpath;
 pub mod stack;
 pub mod sys;
 pub mod views;

@@ -31,6 +31,9 @@ pub struct Runtime {
     first_components: Vec<path::FirstComponent>,
     /// Some view mounts `/`: then no path is hot.
     has_root_mount: bool,
+    /// Every directory strictly above a mountpoint (`/` for `/unreal`): a descriptor opened on
+    /// one is recorded even on the hot path, since `openat` from it can reach the mount.
+    above_mounts: Vec<Vec<u8>>,
     /// `KMVIEW_STACK=…`, as this process received it.
     pub stack_env: CString,
     /// `LD_PRELOAD=…` naming this library alone.
@@ -49,8 +52,28 @@ pub fn runtime() -> Option<&'static Runtime> {
 
 /// Loads the stack now (the constructor calls this; any hook would on first use).
 pub fn init() {
-    if runtime().is_some() {
+    if let Some(rt) = runtime() {
         cwd::init();
+        inherit_fds(rt);
+    }
+}
+
+/// Takes over the names of the descriptors a parent passed through exec (`KMVIEW_FDS`), each
+/// only if the descriptor is still what the name says (same device and inode).
+fn inherit_fds(rt: &Runtime) {
+    let Some(value) = sys::getenv(b"KMVIEW_FDS\0") else { return };
+    let Ok(text) = std::str::from_utf8(value) else { return };
+    for item in text.split(';') {
+        let Some((n, name)) = item.split_once('=') else { continue };
+        let (Ok(fd), Ok(virt)) = (n.parse::<c_int>(), kmview_api::format::decode_arg(name)) else { continue };
+        let mut host = PBuf::new();
+        if virt.first() != Some(&b'/') || translate_canonical(rt, &virt, &mut host).is_err() {
+            continue;
+        }
+        if matches!((sys::host_stat(&host, true), sys::fd_stat(fd)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1) {
+            let above = rt.views.iter().any(|v| v.has_mount_below(&virt));
+            crate::fds::record(fd, &virt, above);
+        }
     }
 }
 
@@ -81,6 +104,21 @@ fn load() -> Option<Runtime> {
             }
         }
     }
+    let mut above_mounts: Vec<Vec<u8>> = Vec::new();
+    for view in &views {
+        for m in view.mounts() {
+            let mut at = m.at();
+            while let Some(cut) = memchr::memrchr(b'/', at) {
+                at = &at[..cut.max(1)];
+                if !above_mounts.iter().any(|a| a.as_slice() == at) {
+                    above_mounts.push(at.to_vec());
+                }
+                if at == b"/" {
+                    break;
+                }
+            }
+        }
+    }
     let lib_path = sys::own_path();
     let mut stack_env = b"KMVIEW_STACK=".to_vec();
     stack_env.extend_from_slice(value);
@@ -90,6 +128,7 @@ fn load() -> Option<Runtime> {
         views,
         first_components,
         has_root_mount,
+        above_mounts,
         stack_env: CString::new(stack_env).unwrap_or_default(),
         preload_env: CString::new(preload_env).unwrap_or_default(),
         lib_path,
@@ -124,6 +163,17 @@ impl Runtime {
             }
         }
         !has_dotdot(p)
+    }
+
+    /// Whether an absolute path the kernel takes as it is may be a directory above a mountpoint
+    /// (compared as written, trailing slashes aside).
+    #[inline(always)]
+    pub fn may_be_above_mount(&self, p: &[u8]) -> bool {
+        let mut end = p.len();
+        while end > 1 && p[end - 1] == b'/' {
+            end -= 1;
+        }
+        self.above_mounts.iter().any(|a| a.len() == end && a.as_slice() == &p[..end])
     }
 
     /// Whether `virt` (canonical) is under no mount of any view and has none below it: then a
@@ -399,4 +449,82 @@ pub fn mountpoints_in(path: &[u8], mut f: impl FnMut(&[u8], &PBuf) -> bool) -> R
 /// True if `virt` (canonical) is under some mount of the innermost view or any view.
 pub fn is_under_any_mount(virt: &[u8]) -> bool {
     runtime().is_some_and(|rt| rt.views.iter().any(|v| v.mounts().any(|m| is_under(virt, m.at()))))
+}
+
+/// After a successful open of `path` (from `dirfd`): records the new descriptor's virtual path
+/// if it lies under a mount or above one. `routed` says the path went through a view.
+pub fn note_open(fd: c_int, dirfd: c_int, path: &[u8], routed: bool) {
+    let Some(rt) = runtime() else { return };
+    if fd < 0 || path.is_empty() {
+        return;
+    }
+    if !routed {
+        let quiet = if path[0] == b'/' {
+            !rt.may_be_above_mount(path) && !has_dotdot(path)
+        } else if dirfd == libc::AT_FDCWD {
+            cwd::is_plain() && !has_dotdot(path)
+        } else {
+            !crate::fds::is_recorded(dirfd)
+        };
+        if quiet {
+            return;
+        }
+    }
+    let mut abs = PBuf::new();
+    let built = if path[0] == b'/' {
+        abs.set(path)
+    } else if dirfd == libc::AT_FDCWD {
+        cwd::absolute(path, &mut abs)
+    } else if crate::fds::name(dirfd, &mut abs) {
+        abs.push_byte(b'/').and_then(|_| abs.push_bytes(path))
+    } else {
+        return;
+    };
+    if built.is_err() {
+        return;
+    }
+    let mut virt = PBuf::new();
+    if has_dotdot(abs.as_bytes()) {
+        let mut host = PBuf::new();
+        if walk(rt, abs.as_bytes(), true, &mut host, Some(&mut virt)).is_err() {
+            return;
+        }
+    } else if normalize_into(abs.as_bytes(), &mut virt).is_err() {
+        return;
+    } else {
+        let keep = virt.len() - trailing(virt.as_bytes()).len();
+        virt.truncate(keep.max(1));
+    }
+    let v = virt.as_bytes();
+    let under = rt.views.iter().any(|view| view.mount_of(v).is_some());
+    let above = rt.views.iter().any(|view| view.has_mount_below(v));
+    if under || above {
+        crate::fds::record(fd, v, above);
+    }
+}
+
+/// The path to resolve for `rel` from the recorded directory descriptor `dirfd`, when the
+/// kernel's own walk from that descriptor would not be the view's: `rel` has a `..`, or the
+/// directory has a mountpoint below it. `None`: hand `(dirfd, rel)` to the kernel.
+pub fn at_path(dirfd: c_int, rel: &[u8], out: &mut PBuf) -> Option<()> {
+    if !crate::fds::is_recorded(dirfd) || rel.is_empty() {
+        return None;
+    }
+    if !has_dotdot(rel) && !crate::fds::is_above_mount(dirfd) {
+        return None;
+    }
+    if !crate::fds::name(dirfd, out) {
+        return None;
+    }
+    (out.push_byte(b'/').is_ok() && out.push_bytes(rel).is_ok()).then_some(())
+}
+
+/// The canonical virtual name of the recorded descriptor `fd`, checked against what the
+/// descriptor really is (a file renamed since it was opened is not named by its old path).
+pub fn fd_virtual_name(fd: c_int, virt: &mut PBuf, host: &mut PBuf) -> bool {
+    let mut recorded = PBuf::new();
+    if !crate::fds::name(fd, &mut recorded) || canonicalize(recorded.as_bytes(), virt, host).is_err() {
+        return false;
+    }
+    matches!((sys::host_stat(host, true), sys::fd_stat(fd)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1)
 }

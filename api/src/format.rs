@@ -110,7 +110,8 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-fn is_safe(b: u8) -> bool {
+/// Whether `b` stands for itself in an encoded argument (every other byte is `%XX`).
+pub fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'+' | b'~' | b'@')
 }
 
@@ -127,7 +128,8 @@ fn encode_arg(out: &mut String, arg: &[u8]) {
     }
 }
 
-fn decode_arg(s: &str) -> Result<Vec<u8>, ParseError> {
+/// Decodes one %-escaped argument.
+pub fn decode_arg(s: &str) -> Result<Vec<u8>, ParseError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

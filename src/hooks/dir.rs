@@ -3,8 +3,9 @@
 //! missing names are added after the real entries run out.
 
 use super::types::*;
-use super::{bytes, with_path};
-use crate::{real, stack, sys};
+use super::{bytes, fail, route_ptr};
+use crate::sys::PBuf;
+use crate::{fds, real, stack, sys};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -64,14 +65,43 @@ fn release(dir: *mut DIR) {
 }
 
 pub unsafe fn opendir(path: CStrP) -> *mut DIR {
-    let d = unsafe { with_path(path, true, |p| real::opendir(p)) };
+    let mut host = PBuf::new();
+    // SAFETY: the caller's path.
+    let routed = match unsafe { route_ptr(path, true, &mut host) } {
+        Ok(q) => q,
+        Err(e) => return fail(e),
+    };
+    let d = unsafe { real::opendir(routed) };
     if d.is_null() || stack::runtime().is_none() {
         return d;
     }
     let Some(p) = (unsafe { bytes(path) }) else { return d };
     let e = sys::errno();
+    // SAFETY: d is the stream just opened.
+    let fd = unsafe { libc::dirfd(d) };
+    stack::note_open(fd, libc::AT_FDCWD, p, routed != path);
+    add_mountpoints(d, p);
+    sys::set_errno(e);
+    d
+}
+
+pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
+    let d = unsafe { real::fdopendir(fd) };
+    if !d.is_null() && fds::is_above_mount(fd) {
+        let e = sys::errno();
+        let mut name = PBuf::new();
+        if fds::name(fd, &mut name) {
+            add_mountpoints(d, name.as_bytes());
+        }
+        sys::set_errno(e);
+    }
+    d
+}
+
+/// Remembers, for the stream `d` on directory `path`, the mountpoints it must list.
+fn add_mountpoints(d: *mut DIR, path: &[u8]) {
     let mut extra: Option<&mut Extra> = None;
-    let _ = stack::mountpoints_in(p, |name, host| {
+    let _ = stack::mountpoints_in(path, |name, host| {
         let x = match extra.as_deref_mut() {
             Some(x) => x,
             None => match claim(d) {
@@ -90,8 +120,6 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
         x.count += 1;
         true
     });
-    sys::set_errno(e);
-    d
 }
 
 /// The next entry for a stream with extras: a real one (noting extra names it shows), else the
@@ -161,6 +189,11 @@ pub unsafe fn rewinddir(dir: *mut DIR) {
 pub unsafe fn closedir(dir: *mut DIR) -> c_int {
     if slot(dir).is_some() {
         release(dir);
+    }
+    if !dir.is_null() {
+        // libc closes the stream's descriptor itself, without `close`.
+        // SAFETY: the caller's open stream.
+        fds::forget(unsafe { libc::dirfd(dir) });
     }
     unsafe { real::closedir(dir) }
 }

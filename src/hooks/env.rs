@@ -19,6 +19,9 @@ extern "C" {
 const CWD_KEY: &[u8] = b"KMVIEW_CWD=";
 const STACK_KEY: &[u8] = b"KMVIEW_STACK=";
 const PRELOAD_KEY: &[u8] = b"LD_PRELOAD=";
+const FDS_KEY: &[u8] = b"KMVIEW_FDS=";
+/// Room for the inherited descriptors' names; those that do not fit are passed on unnamed.
+const FDS_ROOM: usize = 16384;
 const ENTRY: usize = CAP + 16;
 
 /// Two buffers that take turns holding `KMVIEW_CWD=<virtual cwd>`; `environ` points at one.
@@ -110,6 +113,7 @@ pub struct Envp {
     mapped_len: usize,
     preload: [u8; 8192],
     cwd: [u8; ENTRY],
+    fds: [u8; FDS_ROOM],
 }
 
 impl Drop for Envp {
@@ -123,7 +127,7 @@ impl Drop for Envp {
 
 impl Envp {
     pub fn new() -> Envp {
-        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; 8192], cwd: [0; ENTRY] }
+        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; 8192], cwd: [0; ENTRY], fds: [0; FDS_ROOM] }
     }
 
     /// `envp` with this view's variables asserted; the result lives as long as `self`.
@@ -131,6 +135,15 @@ impl Envp {
     /// # Safety
     /// `envp` is NULL or a NULL-terminated array of C strings.
     pub unsafe fn build(&mut self, envp: Argv) -> Argv {
+        unsafe { self.build_in(envp, None) }
+    }
+
+    /// [`Envp::build`] for a child that starts in `child_cwd` (a virtual path) rather than in
+    /// this process's cwd (`posix_spawn` with a chdir action).
+    ///
+    /// # Safety
+    /// As [`Envp::build`].
+    pub unsafe fn build_in(&mut self, envp: Argv, child_cwd: Option<&[u8]>) -> Argv {
         let Some(rt) = stack::runtime() else { return envp };
         let mut n = 0;
         if !envp.is_null() {
@@ -139,7 +152,7 @@ impl Envp {
                 n += 1;
             }
         }
-        let need = n + 4;
+        let need = n + 5;
         let out: *mut *const c_char = if need <= INLINE {
             self.inline.as_mut_ptr()
         } else {
@@ -172,7 +185,7 @@ impl Envp {
                     continue;
                 }
                 preload_ok = true;
-            } else if bytes.starts_with(CWD_KEY) {
+            } else if bytes.starts_with(CWD_KEY) || bytes.starts_with(FDS_KEY) {
                 continue;
             }
             // SAFETY: k <= i < need.
@@ -196,8 +209,15 @@ impl Envp {
             }
         }
         let mut v = PBuf::new();
-        if cwd::get(&mut v, None).is_ok() && fill(&mut self.cwd, &[CWD_KEY, v.as_bytes()]) {
+        let known = match child_cwd {
+            Some(c) => v.set(c).is_ok(),
+            None => cwd::get(&mut v, None).is_ok(),
+        };
+        if known && fill(&mut self.cwd, &[CWD_KEY, v.as_bytes()]) {
             push(self.cwd.as_ptr().cast());
+        }
+        if fill_fds(&mut self.fds) {
+            push(self.fds.as_ptr().cast());
         }
         push(std::ptr::null());
         out as Argv
@@ -217,6 +237,63 @@ fn fill(buf: &mut [u8], parts: &[&[u8]]) -> bool {
     }
     buf[at] = 0;
     true
+}
+
+/// `KMVIEW_FDS=N=PATH;…` for the recorded descriptors that survive exec (no `FD_CLOEXEC`),
+/// paths %-escaped like `KMVIEW_STACK`'s. False if there are none.
+fn fill_fds(buf: &mut [u8; FDS_ROOM]) -> bool {
+    let mut at = FDS_KEY.len();
+    buf[..at].copy_from_slice(FDS_KEY);
+    let start = at;
+    crate::fds::each(|fd, name| {
+        // SAFETY: F_GETFD takes no argument; fcntl goes to libc's own.
+        let flags = unsafe { crate::real::fcntl(fd, libc::F_GETFD, 0) };
+        if flags < 0 || flags & libc::FD_CLOEXEC != 0 {
+            return;
+        }
+        // Written in place; an entry that does not fit is taken back whole.
+        let mut len = at;
+        let mut fits = true;
+        let mut put = |b: u8| {
+            if len + 1 < buf.len() {
+                buf[len] = b;
+                len += 1;
+            } else {
+                fits = false;
+            }
+        };
+        if at > start {
+            put(b';');
+        }
+        let mut digits = [0u8; 10];
+        let mut i = digits.len();
+        let mut v = fd as u32;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        digits[i..].iter().for_each(|&d| put(d));
+        put(b'=');
+        for &b in name {
+            if kmview_api::format::is_safe(b) {
+                put(b);
+            } else {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                put(b'%');
+                put(HEX[(b >> 4) as usize]);
+                put(HEX[(b & 15) as usize]);
+            }
+        }
+        if fits {
+            at = len;
+        }
+    });
+    buf[at] = 0;
+    at > start
 }
 
 /// The process's own environment, as the `exec*` calls without an envp use it.

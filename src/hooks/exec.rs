@@ -300,7 +300,9 @@ pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnAct
         return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) };
     }
     let mut env = Envp::new();
-    let envp = unsafe { env.build(envp) };
+    let mut child_cwd = PBuf::new();
+    let in_dir = spawn_cwd::get(actions as usize, &mut child_cwd);
+    let envp = unsafe { env.build_in(envp, in_dir.then_some(child_cwd.as_bytes())) };
     let mut args = Args::new();
     if let Err(e) = unsafe { args.load(argv) } {
         return e;
@@ -355,6 +357,72 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
         }
     }
     result
+}
+
+/// The child opens this path itself (inside glibc), so it is translated now, in the view of the
+/// process that sets the action up.
+pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
+    let mut host = PBuf::new();
+    match unsafe { super::route_ptr(path, flags & libc::O_NOFOLLOW == 0, &mut host) } {
+        Ok(p) => unsafe { real::posix_spawn_file_actions_addopen(actions, fd, p, flags, mode) },
+        Err(e) => e,
+    }
+}
+
+/// A chdir action: translated now, and its virtual directory remembered for the child's
+/// `KMVIEW_CWD` (the child's cwd is then not this process's).
+pub unsafe fn posix_spawn_file_actions_addchdir_np(actions: *mut SpawnActions, path: CStrP) -> c_int {
+    let Some(p) = (unsafe { bytes(path) }) else { return libc::EINVAL };
+    if stack::runtime().is_none() {
+        return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
+    }
+    let mut virt = PBuf::new();
+    let mut host = PBuf::new();
+    if stack::canonicalize(p, &mut virt, &mut host).is_err() {
+        // Let the child meet the error where the kernel would.
+        return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
+    }
+    let r = unsafe { real::posix_spawn_file_actions_addchdir_np(actions, host.as_cptr()) };
+    if r == 0 {
+        spawn_cwd::set(actions as usize, virt.as_bytes());
+    }
+    r
+}
+
+pub unsafe fn posix_spawn_file_actions_destroy(actions: *mut SpawnActions) -> c_int {
+    spawn_cwd::forget(actions as usize);
+    unsafe { real::posix_spawn_file_actions_destroy(actions) }
+}
+
+/// The virtual directory of the last chdir action of each live file-actions object.
+mod spawn_cwd {
+    use crate::seqpath::SeqPath;
+    use crate::sys::PBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const N: usize = 16;
+    static OWNER: [AtomicUsize; N] = [const { AtomicUsize::new(0) }; N];
+    static DIR: [SeqPath; N] = [const { SeqPath::new() }; N];
+
+    pub fn set(actions: usize, virt: &[u8]) {
+        let i = OWNER.iter().position(|o| o.load(Ordering::Acquire) == actions).or_else(|| {
+            OWNER.iter().position(|o| o.compare_exchange(0, actions, Ordering::AcqRel, Ordering::Relaxed).is_ok())
+        });
+        if let Some(i) = i {
+            DIR[i].store(virt);
+        }
+    }
+
+    pub fn get(actions: usize, out: &mut PBuf) -> bool {
+        actions != 0
+            && OWNER.iter().position(|o| o.load(Ordering::Acquire) == actions).is_some_and(|i| DIR[i].load(out).unwrap_or(false))
+    }
+
+    pub fn forget(actions: usize) {
+        if let Some(o) = OWNER.iter().find(|o| o.load(Ordering::Acquire) == actions) {
+            o.store(0, Ordering::Release);
+        }
+    }
 }
 
 pub unsafe fn system(command: CStrP) -> c_int {

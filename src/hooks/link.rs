@@ -1,18 +1,42 @@
 //! Reading links. A link's contents are never translated: `readlink` returns what is stored.
-//! The one name the view itself answers is `/proc/self/cwd` (and `/proc/<own pid>/cwd`).
+//! The names the view itself answers are this process's `/proc/…/cwd` and `/proc/…/fd/N`.
 
 use super::types::*;
 use super::{fail, with_path, with_path_at};
 use crate::sys::PBuf;
 use crate::{cwd, real, sys};
 
-/// If `path` is this process's `/proc/…/cwd`, the virtual cwd.
-fn proc_cwd(path: &[u8], out: &mut PBuf) -> bool {
+/// If `path` is one of this process's `/proc` links that name something in the view (`cwd`,
+/// `fd/N` of a descriptor opened through a view), its virtual target.
+fn proc_name(path: &[u8], out: &mut PBuf) -> bool {
+    if crate::stack::runtime().is_none() {
+        return false;
+    }
     let Some(rest) = path.strip_prefix(b"/proc/") else { return false };
-    let Some(who) = rest.strip_suffix(b"/cwd") else { return false };
+    let (who, what) = match memchr::memchr(b'/', rest) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => return false,
+    };
     let mut pid = [0u8; 16];
-    let own = who == b"self" || who == b"thread-self" || who == fmt_pid(sys::getpid(), &mut pid);
-    own && crate::stack::runtime().is_some() && cwd::get(out, None).is_ok()
+    if !(who == b"self" || who == b"thread-self" || who == fmt_pid(sys::getpid(), &mut pid)) {
+        return false;
+    }
+    if what == b"cwd" {
+        return cwd::get(out, None).is_ok();
+    }
+    if let Some(n) = what.strip_prefix(b"fd/") {
+        let Some(fd) = parse_fd(n) else { return false };
+        let mut host = PBuf::new();
+        return crate::stack::fd_virtual_name(fd, out, &mut host);
+    }
+    false
+}
+
+fn parse_fd(n: &[u8]) -> Option<c_int> {
+    if n.is_empty() || n.len() > 9 || !n.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(n.iter().fold(0, |a, &d| a * 10 + (d - b'0') as c_int))
 }
 
 fn fmt_pid(mut n: i32, buf: &mut [u8; 16]) -> &[u8] {
@@ -40,7 +64,7 @@ pub unsafe fn readlink(path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {
     if let Some(p) = unsafe { super::bytes(path) } {
         if p.starts_with(b"/proc/") {
             let mut v = PBuf::new();
-            if proc_cwd(p, &mut v) {
+            if proc_name(p, &mut v) {
                 return unsafe { answer(v.as_bytes(), buf, size) };
             }
         }
@@ -52,7 +76,7 @@ pub unsafe fn readlinkat(dirfd: c_int, path: CStrP, buf: *mut c_char, size: size
     if let Some(p) = unsafe { super::bytes(path) } {
         if p.starts_with(b"/proc/") {
             let mut v = PBuf::new();
-            if proc_cwd(p, &mut v) {
+            if proc_name(p, &mut v) {
                 return unsafe { answer(v.as_bytes(), buf, size) };
             }
         }

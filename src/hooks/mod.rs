@@ -8,6 +8,7 @@
 pub mod dir;
 pub mod env;
 pub mod exec;
+pub mod fd;
 pub mod link;
 pub mod name;
 pub mod open;
@@ -66,15 +67,27 @@ pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut PBuf) -> Resu
     }
 }
 
-/// Like [`route_ptr`] for the `*at` calls: a relative path with a directory descriptor other
-/// than `AT_FDCWD` is resolved by the kernel from that descriptor.
+/// Like [`route_ptr`] for the `*at` calls: a relative path from a directory descriptor goes to
+/// the kernel with that descriptor unless the descriptor table says the view must resolve it.
 ///
 /// # Safety
 /// As [`route_ptr`].
 #[inline(always)]
 pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
     if dirfd != libc::AT_FDCWD && !p.is_null() && unsafe { *p } != b'/' as c_char {
-        return Ok(p);
+        if !crate::fds::is_recorded(dirfd) {
+            return Ok(p);
+        }
+        // SAFETY: p is a C string per the contract.
+        let rel = unsafe { CStr::from_ptr(p) }.to_bytes();
+        let mut abs = PBuf::new();
+        if stack::at_path(dirfd, rel, &mut abs).is_none() {
+            return Ok(p);
+        }
+        return match stack::route(abs.as_bytes(), follow, host)? {
+            Route::Native => Ok(p),
+            Route::Host => Ok(host.as_cptr()),
+        };
     }
     // SAFETY: per the contract.
     unsafe { route_ptr(p, follow, host) }

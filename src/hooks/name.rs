@@ -115,8 +115,14 @@ pub unsafe fn fchdir(fd: c_int) -> c_int {
     if r == 0 && stack::runtime().is_some() {
         let e = sys::errno();
         let mut now = PBuf::new();
+        let mut virt = PBuf::new();
+        let mut host = PBuf::new();
         if sys::host_getcwd(&mut now).is_ok() {
-            cwd::set(now.as_bytes(), now.as_bytes());
+            if stack::fd_virtual_name(fd, &mut virt, &mut host) {
+                cwd::set(virt.as_bytes(), now.as_bytes());
+            } else {
+                cwd::set(now.as_bytes(), now.as_bytes());
+            }
         }
         sys::set_errno(e);
     }

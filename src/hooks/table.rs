@@ -3,7 +3,7 @@
 //! shells, the real-symbol slots and the list the coverage test reads.
 //!
 //! Variadic C functions are declared with their fixed arguments plus the optional one (`open`'s
-//! `mode`): on x86-64 a variadic caller passes them in the same registers. The `execl` family
+//! `mode`, `fcntl`'s argument): on x86-64 a variadic caller passes them in the same registers. The `execl` family
 //! (a NULL-terminated argument list) has assembly shells in `exec.rs` instead.
 
 crate::hook_table! {
@@ -22,6 +22,7 @@ crate::hook_table! {
     open::fopen64(path: CStrP, mode: CStrP) -> *mut FILE;
     open::freopen(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE;
     open::freopen64(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE;
+    open::fclose(stream: *mut FILE) -> c_int;
     // stat
     stat::stat(path: CStrP, buf: *mut Stat) -> c_int;
     stat::stat64(path: CStrP, buf: *mut Stat64) -> c_int;
@@ -42,6 +43,7 @@ crate::hook_table! {
     stat::euidaccess(path: CStrP, mode: c_int) -> c_int;
     // dir
     dir::opendir(path: CStrP) -> *mut DIR;
+    dir::fdopendir(fd: c_int) -> *mut DIR;
     dir::readdir(dir: *mut DIR) -> *mut Dirent;
     dir::readdir64(dir: *mut DIR) -> *mut Dirent64;
     dir::rewinddir(dir: *mut DIR) -> ();
@@ -56,6 +58,14 @@ crate::hook_table! {
     name::get_current_dir_name() -> *mut c_char;
     name::chdir(path: CStrP) -> c_int;
     name::fchdir(fd: c_int) -> c_int;
+    // fd
+    fd::close(fd: c_int) -> c_int;
+    fd::close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int;
+    fd::dup(fd: c_int) -> c_int;
+    fd::dup2(old: c_int, new: c_int) -> c_int;
+    fd::dup3(old: c_int, new: c_int, flags: c_int) -> c_int;
+    fd::fcntl(fd: c_int, cmd: c_int, arg: c_long) -> c_int;
+    fd::fcntl64(fd: c_int, cmd: c_int, arg: c_long) -> c_int;
     // exec
     exec::execve(path: CStrP, argv: Argv, envp: Argv) -> c_int;
     exec::execv(path: CStrP, argv: Argv) -> c_int;
@@ -63,6 +73,9 @@ crate::hook_table! {
     exec::execvpe(file: CStrP, argv: Argv, envp: Argv) -> c_int;
     exec::posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int;
     exec::posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int;
+    exec::posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int;
+    exec::posix_spawn_file_actions_addchdir_np(actions: *mut SpawnActions, path: CStrP) -> c_int;
+    exec::posix_spawn_file_actions_destroy(actions: *mut SpawnActions) -> c_int;
     exec::system(command: CStrP) -> c_int;
     exec::popen(command: CStrP, mode: CStrP) -> *mut FILE;
 }

@@ -103,7 +103,7 @@ pub fn host_read_head(path: &PBuf, out: &mut [u8]) -> Result<usize, c_int> {
     }
     let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), out.len()) };
     let e = errno();
-    unsafe { libc::close(fd) };
+    unsafe { real::close(fd) };
     if n < 0 {
         return Err(e);
     }
@@ -148,4 +148,14 @@ pub fn own_path() -> Vec<u8> {
         }
         std::ffi::CStr::from_ptr(info.dli_fname).to_bytes().to_vec()
     }
+}
+
+/// `fstat` of a descriptor: (dev, ino, mode).
+pub fn fd_stat(fd: c_int) -> Result<(u64, u64, u32), c_int> {
+    // SAFETY: zeroed stat is a valid out-parameter; fstat is not hooked.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return Err(errno());
+    }
+    Ok((st.st_dev, st.st_ino, st.st_mode))
 }

@@ -1,0 +1,72 @@
+//! A path in shared memory that any thread, signal handler or `vfork` child can read without a
+//! lock: the bytes sit in atomic words guarded by a sequence number (odd while a writer is
+//! mid-way), and a reader retries if the number moved under it.
+
+use crate::sys::{PBuf, CAP};
+use libc::c_int;
+use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+
+const WORDS: usize = CAP.div_ceil(8);
+
+pub struct SeqPath {
+    seq: AtomicU64,
+    /// 0: empty.
+    len: AtomicUsize,
+    words: [AtomicU64; WORDS],
+}
+
+impl SeqPath {
+    pub const fn new() -> SeqPath {
+        SeqPath { seq: AtomicU64::new(0), len: AtomicUsize::new(0), words: [const { AtomicU64::new(0) }; WORDS] }
+    }
+
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Relaxed) == 0
+    }
+
+    /// Writes `bytes` (an empty slice clears it). Writers of one SeqPath must not race each
+    /// other; readers may come at any time.
+    pub fn store(&self, bytes: &[u8]) {
+        let bytes = &bytes[..bytes.len().min(CAP - 1)];
+        self.seq.fetch_add(1, Ordering::Acquire);
+        for (i, chunk) in bytes.chunks(8).enumerate() {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.words[i].store(u64::from_ne_bytes(w), Ordering::Relaxed);
+        }
+        self.len.store(bytes.len(), Ordering::Relaxed);
+        self.seq.fetch_add(1, Ordering::Release);
+    }
+
+    /// Copies the path into `out`; `Ok(false)` if empty, `Err(EAGAIN)` if writers kept moving it.
+    pub fn load(&self, out: &mut PBuf) -> Result<bool, c_int> {
+        for _ in 0..64 {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let len = self.len.load(Ordering::Relaxed);
+            out.clear();
+            let mut left = len;
+            for w in self.words.iter().take(len.div_ceil(8)) {
+                let bytes = w.load(Ordering::Relaxed).to_ne_bytes();
+                let n = left.min(8);
+                out.push_bytes(&bytes[..n])?;
+                left -= n;
+            }
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == s1 {
+                return Ok(len > 0);
+            }
+        }
+        Err(libc::EAGAIN)
+    }
+}
+
+impl Default for SeqPath {
+    fn default() -> Self {
+        Self::new()
+    }
+}
