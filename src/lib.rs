@@ -32,6 +32,7 @@ pub mod views;
 /// library's constructor, does the same work on its first call).
 extern "C" fn on_load() {
     real::resolve_all();
+    hooks::exec::resolve_vfork();
     stack::init();
 }
 

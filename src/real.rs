@@ -60,6 +60,8 @@ macro_rules! failed_is {
 }
 failed_is!(-1 => i32, i64, isize);
 failed_is!(() => ());
+// uid_t and gid_t: (uid_t)-1, as the identity calls never fail but a missing symbol must.
+failed_is!(u32::MAX => u32);
 
 impl<T> Failed for *mut T {
     fn failed() -> Self {
@@ -107,7 +109,7 @@ macro_rules! hook_table {
             $(
                 /// Calls libc's definition; `ENOSYS` if libc has none.
                 #[inline(always)]
-                #[allow(clippy::missing_safety_doc)]
+                #[allow(clippy::missing_safety_doc, non_snake_case)]
                 pub unsafe fn $name($($arg: $ty),*) -> $ret {
                     match $crate::real::address(super::Sym::$name) {
                         // SAFETY: the address is the next definition of this very symbol, whose C
@@ -133,7 +135,7 @@ macro_rules! hook_table {
             use $crate::hooks::types::*;
             $(
                 #[no_mangle]
-                #[allow(clippy::missing_safety_doc)]
+                #[allow(clippy::missing_safety_doc, non_snake_case)]
                 pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
                     $crate::hooks::guard(stringify!($name), || {
                         // SAFETY: the arguments are the caller's, passed on as C gave them.

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -834,6 +835,128 @@ static void mountpoint_checks(void) {
     fflush(stdout);
 }
 
+/* The directory above the view's mountpoint: /unreal in run A, / in run B (both list the
+ * entry "unreal"). */
+static const char *top_dir(void) { return P == A ? "/unreal" : "/"; }
+
+/* Whether fdopendir(fd) lists `name` (fd is consumed). */
+static int fd_lists(int fd, const char *name) {
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -1;
+    }
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, name) == 0) found = 1;
+    closedir(d);
+    return found;
+}
+
+/* fdopendir: a stream on a descriptor lists what opendir of its path lists, in the view's
+ * terms; the directory above the mountpoint lists the mountpoint. Names and d_types are
+ * compared exactly, inode numbers with the real directory's listing. */
+static void names_stream(buf_t *b, DIR *d) {
+    char *names[1024];
+    int n = 0;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d))) {
+        char line[300];
+        snprintf(line, sizeof line, "%s:%d", e->d_name, e->d_type);
+        if (n < 1024) names[n++] = strdup(line);
+    }
+    qsort(names, n, sizeof *names, cmpstr);
+    add(b, "{");
+    for (int i = 0; i < n; i++) {
+        add(b, "%s ", names[i]);
+        free(names[i]);
+    }
+    add(b, "} ");
+}
+
+/* fdopendir(fd) (fd consumed): the names, and whether the full listing (inodes too) is that of
+ * opendir(same_as) */
+static void fdo_list(buf_t *b, const char *label, int fd, const char *same_as) {
+    static buf_t x, y;
+    add(b, "%s:", label);
+    errno = 0;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        add(b, "fdopendir=NULL/%s; ", en(errno));
+        if (fd >= 0) close(fd);
+        return;
+    }
+    names_stream(b, d);
+    rewinddir(d);
+    x.n = y.n = 0;
+    x.s[0] = y.s[0] = 0;
+    list_stream(&x, d, 0);
+    closedir(d);
+    DIR *o = opendir(same_as);
+    if (!o) {
+        add(b, "opendir(%s)=NULL/%s ", same_as, en(errno));
+        return;
+    }
+    list_stream(&y, o, 0);
+    closedir(o);
+    if (strcmp(x.s, y.s) == 0)
+        add(b, "same ");
+    else
+        add(b, "differs fdopendir=%s opendir(%s)=%s ", x.s, same_as, y.s);
+}
+
+static void t_fdopendir(buf_t *b) {
+    fdo_list(b, "sub", open(pj("/sub"), O_RDONLY | O_DIRECTORY), rj("/sub"));
+    fdo_list(b, "P", open(pj(""), O_RDONLY | O_DIRECTORY), rj(""));
+    fdo_list(b, "dirlink", open(pj("/dirlink"), O_RDONLY | O_DIRECTORY), rj("/sub"));
+    /* an fd opened relative to another's name */
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    fdo_list(b, "sub/..", openat(sfd, "..", O_RDONLY | O_DIRECTORY), rj(""));
+    close(sfd);
+    /* relative to the cwd */
+    if (chdir(pj("/sub")) == 0) {
+        fdo_list(b, "cwd", open(".", O_RDONLY | O_DIRECTORY), rj("/sub"));
+        chdir("/");
+    }
+    /* above the mountpoint: its listing has "unreal", as opendir's does */
+    int tfd = open(top_dir(), O_RDONLY | O_DIRECTORY);
+    DIR *d = fdopendir(tfd);
+    if (d) {
+        int found = 0;
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, "unreal") == 0) found = 1;
+        closedir(d);
+        add(b, "top_lists_unreal=%d ", found);
+    } else {
+        add(b, "top=NULL/%s ", en(errno));
+    }
+    static buf_t x;
+    x.n = 0;
+    x.s[0] = 0;
+    fdo_list(&x, "top", open(top_dir(), O_RDONLY | O_DIRECTORY), top_dir());
+    add(b, "top_same_as_opendir=%s ", strstr(x.s, " same ") ? "yes" : esc(x.s));
+    /* the host's / seen through the mountpoint has no third level */
+    add(b, "inner_lists_unreal=%d ", fd_lists(open("/unreal/unreal", O_RDONLY | O_DIRECTORY), "unreal"));
+    /* errors */
+    int ffd = open(pj("/file"), O_RDONLY);
+    errno = 0;
+    d = fdopendir(ffd);
+    add(b, "file=%s/%s ", d ? "ptr" : "NULL", en(d ? 0 : errno));
+    if (d) closedir(d);
+    close(ffd);
+    errno = 0;
+    d = fdopendir(-1);
+    add(b, "badf=%s/%s ", d ? "ptr" : "NULL", en(d ? 0 : errno));
+}
+#define FDOPENDIR_OUT                                                                                  \
+    "sub:{..:4 .:4 inner:8 } same P:{..:4 .:4 bin:4 dirlink:10 file:8 link:10 sub:4 w:4 } same "           \
+    "dirlink:{..:4 .:4 inner:8 } same sub/..:{..:4 .:4 bin:4 dirlink:10 file:8 link:10 sub:4 w:4 } same " \
+    "cwd:{..:4 .:4 inner:8 } same top_lists_unreal=1 top_same_as_opendir=yes inner_lists_unreal=0 "        \
+    "file=NULL/ENOTDIR badf=NULL/EBADF "
+
 /* ---- links ---- */
 
 static void rl(buf_t *b, const char *label, ssize_t (*fn)(int, const char *, char *, size_t), int dfd,
@@ -1127,6 +1250,411 @@ static void t_fchdir(buf_t *b) {
     }
 }
 
+/* ---- descriptors: duplicates carry the virtual name, closes forget it ---- */
+
+/* readlink("/proc/self/fd/N"), normalized */
+static void fd_name(buf_t *b, const char *label, int fd) {
+    char p[64], t[PATH_MAX + 1];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    errno = 0;
+    ssize_t n = readlink(p, t, PATH_MAX);
+    if (n < 0) {
+        add(b, "%s=-1/%s ", label, en(errno));
+        return;
+    }
+    t[n] = 0;
+    add(b, "%s=[%s] ", label, norm(t));
+}
+
+/* readlink("/proc/self/fd/N") must be exactly `real` (the real path, whatever the run): a
+ * stale virtual name of an earlier descriptor of the same number shows here */
+static void fd_is_real(buf_t *b, const char *label, int fd, const char *real) {
+    char p[64], t[PATH_MAX + 1];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+    errno = 0;
+    ssize_t n = readlink(p, t, PATH_MAX);
+    if (n < 0) {
+        add(b, "%s=-1/%s ", label, en(errno));
+        return;
+    }
+    t[n] = 0;
+    if (strcmp(t, real) == 0)
+        add(b, "%s=real ", label);
+    else
+        add(b, "%s=[%s](want %s) ", label, t, real);
+}
+
+/* fchdir(fd), then getcwd must be exactly `real` */
+static void fchdir_is_real(buf_t *b, const char *label, int fd, const char *real) {
+    errno = 0;
+    int r = fchdir(fd);
+    rv(b, label, r, errno);
+    char t[PATH_MAX];
+    char *c = getcwd(t, sizeof t);
+    if (c && strcmp(c, real) == 0)
+        add(b, "cwd=real ");
+    else
+        add(b, "cwd=[%s](want %s) ", c ? c : "NULL", real);
+    chdir("/");
+}
+
+/* What a descriptor of <P>/sub answers: its name, lookups from it, fchdir to it. */
+static void sub_fd_checks(buf_t *b, const char *label, int fd) {
+    add(b, "%s: ", label);
+    fd_name(b, "name", fd);
+    int f = openat(fd, "../file", O_RDONLY);
+    int e = errno;
+    rok(b, "dotdot", f >= 0, e);
+    if (f >= 0) {
+        fd_data(b, f);
+        close(f);
+    }
+    f = openat(fd, "inner", O_RDONLY);
+    e = errno;
+    rok(b, "inner", f >= 0, e);
+    if (f >= 0) {
+        fd_data(b, f);
+        close(f);
+    }
+    errno = 0;
+    int r = fchdir(fd);
+    rv(b, "fchdir", r, errno);
+    cwd_add(b, "cwd");
+    chdir("/");
+}
+#define SUB_FD "name=[<P>/sub] dotdot=ok; data=[" CONTENT "] inner=ok; data=[" INNER "] fchdir=0; cwd=[<P>/sub] "
+
+static void t_dup(buf_t *b) {
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    int nfd = dup(sfd);
+    int e = errno;
+    rok(b, "dup", nfd >= 0 && nfd != sfd, e);
+    close(sfd); /* the copy keeps the name alone */
+    sub_fd_checks(b, "copy", nfd);
+    int n2 = dup(nfd); /* a copy of a copy */
+    close(nfd);
+    sub_fd_checks(b, "copy2", n2);
+    close(n2);
+    /* a copy of a descriptor of the real directory is the real directory */
+    int rfd = open(rj("/w"), O_RDONLY | O_DIRECTORY);
+    int rd = dup(rfd);
+    close(rfd);
+    fd_is_real(b, "real_copy", rd, rj("/w"));
+    fchdir_is_real(b, "real_fchdir", rd, rj("/w"));
+    close(rd);
+    /* a copy of the directory above the mountpoint still lists it */
+    int tfd = open(top_dir(), O_RDONLY | O_DIRECTORY);
+    int td = dup(tfd);
+    close(tfd);
+    add(b, "top_lists_unreal=%d ", fd_lists(td, "unreal"));
+    errno = 0;
+    int r = dup(-1);
+    rv(b, "badf", r, errno);
+}
+#define DUP_OUT "dup=ok; copy: " SUB_FD "copy2: " SUB_FD "real_copy=real real_fchdir=0; cwd=real top_lists_unreal=1 badf=-1/EBADF; "
+
+/* dup2 and dup3 (flags 0 or O_CLOEXEC): onto a number that has another name, onto itself,
+ * from a real descriptor onto a named one. */
+static void dup2_common(buf_t *b, int use3, int flags) {
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int ffd = open(pj("/file"), O_RDONLY); /* named <P>/file until replaced */
+    errno = 0;
+    int r = use3 ? dup3(sfd, ffd, flags) : dup2(sfd, ffd);
+    add(b, "onto_named=%s/%s ", r == ffd ? "same" : "other", en(r < 0 ? errno : 0));
+    add(b, "cloexec=%d ", fcntl(ffd, F_GETFD) & FD_CLOEXEC);
+    close(sfd);
+    sub_fd_checks(b, "copy", ffd);
+    if (!use3) {
+        errno = 0;
+        r = dup2(ffd, ffd);
+        add(b, "onto_itself=%s/%s ", r == ffd ? "same" : "other", en(r < 0 ? errno : 0));
+        fd_name(b, "name", ffd);
+    } else {
+        errno = 0;
+        r = dup3(ffd, ffd, flags);
+        rv(b, "onto_itself", r, errno);
+    }
+    /* onto a free high number */
+    errno = 0;
+    r = use3 ? dup3(ffd, 200, flags) : dup2(ffd, 200);
+    rv(b, "high", r, errno);
+    sub_fd_checks(b, "high", 200);
+    close(200);
+    /* a real descriptor onto the named one: the old name goes */
+    int rfd = open(rj("/w"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = use3 ? dup3(rfd, ffd, flags) : dup2(rfd, ffd);
+    add(b, "real_onto_named=%s/%s ", r == ffd ? "same" : "other", en(r < 0 ? errno : 0));
+    close(rfd);
+    fd_is_real(b, "replaced", ffd, rj("/w"));
+    fchdir_is_real(b, "replaced_fchdir", ffd, rj("/w"));
+    close(ffd);
+    /* the directory above the mountpoint */
+    int tfd = open(top_dir(), O_RDONLY | O_DIRECTORY);
+    r = use3 ? dup3(tfd, 201, flags) : dup2(tfd, 201);
+    close(tfd);
+    add(b, "top_lists_unreal=%d ", r == 201 ? fd_lists(201, "unreal") : -2);
+    errno = 0;
+    r = use3 ? dup3(-1, 202, flags) : dup2(-1, 202);
+    rv(b, "badf", r, errno);
+}
+
+static void t_dup2(buf_t *b) { dup2_common(b, 0, 0); }
+static void t_dup3(buf_t *b) {
+    dup2_common(b, 1, O_CLOEXEC);
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    int r = dup3(sfd, 203, 0);
+    rv(b, "flags0", r, errno);
+    add(b, "cloexec=%d ", fcntl(203, F_GETFD) & FD_CLOEXEC);
+    close(sfd);
+    sub_fd_checks(b, "flags0", 203);
+    close(203);
+}
+#define DUP2_TAIL(itself)                                                                                 \
+    "copy: " SUB_FD itself "high=200; high: " SUB_FD "real_onto_named=same/0 replaced=real replaced_fchdir=0; " \
+    "cwd=real top_lists_unreal=1 badf=-1/EBADF; "
+#define DUP2_OUT "onto_named=same/0 cloexec=0 " DUP2_TAIL("onto_itself=same/0 name=[<P>/sub] ")
+#define DUP3_OUT                                                                            \
+    "onto_named=same/0 cloexec=1 " DUP2_TAIL("onto_itself=-1/EINVAL; ") "flags0=203; cloexec=0 " \
+    "flags0: " SUB_FD
+
+typedef int (*fcntl_fn)(int, int, ...);
+
+static void fcntl_common(buf_t *b, fcntl_fn fc) {
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    int n1 = fc(sfd, F_DUPFD, 100);
+    add(b, "dupfd_ge100=%d ", n1 >= 100);
+    add(b, "cloexec=%d ", fc(n1, F_GETFD) & FD_CLOEXEC);
+    int n2 = fc(sfd, F_DUPFD_CLOEXEC, 0);
+    add(b, "dupfd_cloexec=%s ", n2 >= 0 && n2 != sfd && n2 != n1 ? "ok" : en(errno));
+    add(b, "cloexec=%d ", fc(n2, F_GETFD) & FD_CLOEXEC);
+    close(sfd);
+    sub_fd_checks(b, "dupfd", n1);
+    sub_fd_checks(b, "dupfd_cloexec", n2);
+    /* other commands leave the name alone */
+    int r = fc(n1, F_SETFD, FD_CLOEXEC);
+    rv(b, "setfd", r, errno);
+    add(b, "getfd=%d ", fc(n1, F_GETFD));
+    add(b, "getfl_dir=%d ", (fc(n1, F_GETFL) & O_DIRECTORY) != 0);
+    fd_name(b, "name", n1);
+    close(n1);
+    close(n2);
+    /* a copy of a real descriptor */
+    int rfd = open(rj("/w"), O_RDONLY | O_DIRECTORY);
+    int rd = fc(rfd, F_DUPFD, 0);
+    close(rfd);
+    fd_is_real(b, "real_copy", rd, rj("/w"));
+    fchdir_is_real(b, "real_fchdir", rd, rj("/w"));
+    close(rd);
+    /* the directory above the mountpoint */
+    int tfd = open(top_dir(), O_RDONLY | O_DIRECTORY);
+    int td = fc(tfd, F_DUPFD_CLOEXEC, 300);
+    close(tfd);
+    add(b, "top_ge300=%d top_lists_unreal=%d ", td >= 300, td >= 0 ? fd_lists(td, "unreal") : -2);
+    errno = 0;
+    r = fc(-1, F_DUPFD, 0);
+    rv(b, "badf", r, errno);
+}
+
+static int fcntl_shim(int fd, int cmd, ...) {
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return fcntl(fd, cmd, arg);
+}
+static int fcntl64_shim(int fd, int cmd, ...) {
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return fcntl64(fd, cmd, arg);
+}
+static void t_fcntl(buf_t *b) { fcntl_common(b, fcntl_shim); }
+static void t_fcntl64(buf_t *b) { fcntl_common(b, fcntl64_shim); }
+#define FCNTL_OUT                                                                                      \
+    "dupfd_ge100=1 cloexec=0 dupfd_cloexec=ok cloexec=1 dupfd: " SUB_FD "dupfd_cloexec: " SUB_FD "setfd=0; " \
+    "getfd=1 getfl_dir=1 name=[<P>/sub] real_copy=real real_fchdir=0; cwd=real top_ge300=1 top_lists_unreal=1 " \
+    "badf=-1/EBADF; "
+
+/* After a named descriptor N was closed, a real path opened again gets N and must not be named
+ * by the closed one's path. The library checks a recorded name against what the descriptor
+ * is (device and inode) before answering with it, so a stale name shows when the reused
+ * number is the same file or directory by its real path (reuse_file, reuse_dir), or in a
+ * lookup with ".." from another directory (reuse_top: <P>/sub + "sub/../file" is no file). */
+static void reuse_file(buf_t *b, int n) {
+    int fd = open(rj("/file"), O_RDONLY);
+    add(b, "same_number=%d ", fd == n);
+    fd_is_real(b, "reused", fd, rj("/file"));
+    close(fd);
+}
+static void reuse_dir(buf_t *b, int n) {
+    int fd = open(rj("/sub"), O_RDONLY | O_DIRECTORY);
+    add(b, "same_number=%d ", fd == n);
+    fd_is_real(b, "reused", fd, rj("/sub"));
+    fchdir_is_real(b, "reused_fchdir", fd, rj("/sub"));
+    close(fd);
+}
+static void reuse_top(buf_t *b, int n) {
+    int fd = open(B, O_RDONLY | O_DIRECTORY);
+    add(b, "same_number=%d ", fd == n);
+    fd_is_real(b, "reused", fd, B);
+    int f = openat(fd, "sub/../file", O_RDONLY);
+    int e = errno;
+    rok(b, "dotdot", f >= 0, e);
+    if (f >= 0) {
+        fd_data(b, f);
+        close(f);
+    }
+    close(fd);
+}
+#define REUSE_FILE "same_number=1 reused=real "
+#define REUSE_DIR "same_number=1 reused=real reused_fchdir=0; cwd=real "
+#define REUSE_TOP "same_number=1 reused=real dotdot=ok; data=[" CONTENT "] "
+
+/* close: the number, reused for a real path, is not named by the closed one's path. */
+static void t_close(buf_t *b) {
+    int fd = open(pj("/file"), O_RDONLY);
+    errno = 0;
+    int r = close(fd);
+    rv(b, "file", r, errno);
+    reuse_file(b, fd);
+    /* another file */
+    fd = open(pj("/file"), O_RDONLY);
+    close(fd);
+    int fd2 = open(rj("/sub/inner"), O_RDONLY);
+    add(b, "other: same_number=%d ", fd2 == fd);
+    fd_is_real(b, "reused", fd2, rj("/sub/inner"));
+    close(fd2);
+    fd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = close(fd);
+    rv(b, "dir", r, errno);
+    reuse_dir(b, fd);
+    fd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = close(fd);
+    rv(b, "dir", r, errno);
+    reuse_top(b, fd);
+    /* closing one copy leaves the other named */
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int d = dup(sfd);
+    close(d);
+    sub_fd_checks(b, "other_copy", sfd);
+    close(sfd);
+    errno = 0;
+    r = close(sfd);
+    rv(b, "again", r, errno);
+    errno = 0;
+    r = close(-1);
+    rv(b, "minus1", r, errno);
+}
+#define CLOSE_OUT                                                                                   \
+    "file=0; " REUSE_FILE "other: same_number=1 reused=real dir=0; " REUSE_DIR "dir=0; " REUSE_TOP \
+    "other_copy: " SUB_FD "again=-1/EBADF; minus1=-1/EBADF; "
+
+/* fclose: the stream's descriptor is forgotten (glibc closes it without calling close). */
+static void t_fclose(buf_t *b) {
+    FILE *f = fopen(pj("/file"), "r");
+    int fd = f ? fileno(f) : -1;
+    errno = 0;
+    int r = f ? fclose(f) : -2;
+    rv(b, "file", r, errno);
+    reuse_file(b, fd);
+    /* streams on a directory, and one made by fdopen */
+    f = fopen(pj("/sub"), "r");
+    fd = f ? fileno(f) : -1;
+    errno = 0;
+    r = f ? fclose(f) : -2;
+    rv(b, "dir", r, errno);
+    reuse_dir(b, fd);
+    f = fopen(pj("/sub"), "r");
+    fd = f ? fileno(f) : -1;
+    errno = 0;
+    r = f ? fclose(f) : -2;
+    rv(b, "dir", r, errno);
+    reuse_top(b, fd);
+    fd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    f = fdopen(fd, "r");
+    errno = 0;
+    r = f ? fclose(f) : -2;
+    rv(b, "fdopen", r, errno);
+    reuse_dir(b, fd);
+}
+#define FCLOSE_OUT "file=0; " REUSE_FILE "dir=0; " REUSE_DIR "dir=0; " REUSE_TOP "fdopen=0; " REUSE_DIR
+
+static void t_close_range(buf_t *b) {
+    /* a range of three named descriptors, reused by real paths */
+    int a = open(pj("/file"), O_RDONLY);
+    int d = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int c = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    add(b, "consecutive=%d ", d == a + 1 && c == a + 2);
+    errno = 0;
+    int r = close_range(a, c, 0);
+    rv(b, "range", r, errno);
+    /* reopened together (each reuse_* closes its descriptor again) */
+    int a2 = open(rj("/file"), O_RDONLY);
+    int d2 = open(rj("/sub"), O_RDONLY | O_DIRECTORY);
+    int c2 = open(B, O_RDONLY | O_DIRECTORY);
+    add(b, "same_numbers=%d ", a2 == a && d2 == d && c2 == c);
+    fd_is_real(b, "reused1", a2, rj("/file"));
+    fd_is_real(b, "reused2", d2, rj("/sub"));
+    fchdir_is_real(b, "reused2_fchdir", d2, rj("/sub"));
+    fd_is_real(b, "reused3", c2, B);
+    int f = openat(c2, "sub/../file", O_RDONLY);
+    int e = errno;
+    rok(b, "reused3_dotdot", f >= 0, e);
+    if (f >= 0) {
+        fd_data(b, f);
+        close(f);
+    }
+    close(a2);
+    close(d2);
+    close(c2);
+    /* CLOSE_RANGE_CLOEXEC only marks them: they stay open and keep their names */
+    int s = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = close_range(s, s, CLOSE_RANGE_CLOEXEC);
+    rv(b, "cloexec", r, errno);
+    add(b, "getfd=%d ", fcntl(s, F_GETFD));
+    sub_fd_checks(b, "marked", s);
+    close(s);
+    /* a range in which only some are open, one of them far up */
+    s = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    dup2(s, 250);
+    errno = 0;
+    r = close_range(s, 260, 0);
+    rv(b, "sparse", r, errno);
+    errno = 0;
+    add(b, "250_closed=%d ", fcntl(250, F_GETFD) == -1 && errno == EBADF);
+    int s2 = open(rj("/sub"), O_RDONLY | O_DIRECTORY);
+    add(b, "same_number=%d ", s2 == s);
+    /* the far-up number, real now: duplicated by the kernel alone, as a dup outside libc
+     * (the dup hooks would drop any name there themselves) */
+    int h = syscall(SYS_dup3, s2, 250, 0);
+    close(s2);
+    add(b, "h=%d ", h);
+    fd_is_real(b, "reused_far", h, rj("/sub"));
+    fchdir_is_real(b, "reused_far_fchdir", h, rj("/sub"));
+    close(h);
+    /* open-ended, as closefrom does */
+    s = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    errno = 0;
+    r = close_range(s, ~0U, 0);
+    rv(b, "to_end", r, errno);
+    reuse_dir(b, s);
+    errno = 0;
+    r = close_range(10, 5, 0);
+    rv(b, "inverted", r, errno);
+}
+#define CLOSE_RANGE_OUT                                                                                      \
+    "consecutive=1 range=0; same_numbers=1 reused1=real reused2=real reused2_fchdir=0; cwd=real reused3=real " \
+    "reused3_dotdot=ok; data=[" CONTENT "] cloexec=0; getfd=1 marked: " SUB_FD "sparse=0; 250_closed=1 "        \
+    "same_number=1 h=250 reused_far=real reused_far_fchdir=0; cwd=real to_end=0; " REUSE_DIR "inverted=-1/EINVAL; "
+
 /* ---- exec ---- */
 
 typedef void (*child_fn)(void);
@@ -1266,12 +1794,89 @@ static void x_spawn_addopen(void) {
     char *const argv[] = {"cat", NULL};
     spawn_wait(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, environ), pid);
 }
+/* relative to the (virtual) cwd <P>/sub */
+static void x_spawn_addopen_rel(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "../dirlink/inner", O_RDONLY, 0);
+    char *const argv[] = {"cat", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, environ), pid);
+}
+/* created by the child through P: the parent reads it back through the real path */
+static void x_spawn_addopen_create(void) {
+    pid_t pid = -1;
+    char name[64];
+    snprintf(name, sizeof name, "/w/spawn.%s", TAG);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    int r = posix_spawn_file_actions_addopen(&fa, 1, pj(name), O_WRONLY | O_CREAT | O_TRUNC, 0640);
+    char *const argv[] = {"sh", "-c", "echo spawned", NULL};
+    int rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    int st = -1;
+    if (rc == 0) waitpid(pid, &st, 0);
+    dprintf(1, "addopen=%d rc=%s status=%d\n", r, en(rc), st);
+    int fd = open(rj(name), O_RDONLY);
+    if (fd < 0) {
+        dprintf(1, "no file %s\n", en(errno));
+        _exit(0);
+    }
+    char d[256];
+    ssize_t n = read(fd, d, sizeof d);
+    if (n > 0 && write(1, d, n) != n) _exit(96);
+    _exit(0);
+}
+/* the child meets the error where the kernel would */
+static void x_spawn_addopen_missing(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    int r = posix_spawn_file_actions_addopen(&fa, 0, pj("/missing"), O_RDONLY, 0);
+    dprintf(1, "addopen=%d\n", r);
+    char *const argv[] = {"cat", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/cat", &fa, NULL, argv, environ), pid);
+}
 static void x_spawn_addchdir(void) {
     pid_t pid = -1;
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addchdir_np(&fa, pj("/bin"));
     char *const argv[] = {"sh", "-c", "pwd -P; cat ../file", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ), pid);
+}
+/* relative to the (virtual) cwd <P>/sub, through a link */
+static void x_spawn_addchdir_rel(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, "../dirlink");
+    char *const argv[] = {"sh", "-c", "pwd -P; cat inner", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ), pid);
+}
+/* a chdir action of a destroyed object must not follow the next object at the same address:
+ * the child of the second has the parent's cwd (<P>/sub) */
+static void x_spawn_destroy(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, pj("/bin"));
+    int r = posix_spawn_file_actions_destroy(&fa);
+    dprintf(1, "destroy=%d\n", r);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, pj("/file"), O_RDONLY, 0);
+    char *const argv[] = {"sh", "-c", "pwd -P; cat", NULL};
+    spawn_wait(posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ), pid);
+}
+/* the same, with an empty object the second time */
+static void x_spawn_destroy_empty(void) {
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addchdir_np(&fa, pj("/bin"));
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawn_file_actions_init(&fa);
+    char *const argv[] = {"sh", "-c", "pwd -P", NULL};
     spawn_wait(posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ), pid);
 }
 
@@ -1331,8 +1936,20 @@ static void t_posix_spawnp(buf_t *b) {
     capture(b, "hprog", x_posix_spawnp_h);
     capture(b, "missing", x_posix_spawnp_missing);
 }
-static void t_spawn_addopen(buf_t *b) { capture(b, NULL, x_spawn_addopen); }
-static void t_spawn_addchdir(buf_t *b) { capture(b, NULL, x_spawn_addchdir); }
+static void t_spawn_addopen(buf_t *b) {
+    capture(b, "abs", x_spawn_addopen);
+    capture(b, "rel", x_spawn_addopen_rel);
+    capture(b, "create", x_spawn_addopen_create);
+    capture(b, "missing", x_spawn_addopen_missing);
+}
+static void t_spawn_addchdir(buf_t *b) {
+    capture(b, "abs", x_spawn_addchdir);
+    capture(b, "rel", x_spawn_addchdir_rel);
+}
+static void t_spawn_destroy(buf_t *b) {
+    capture(b, "addopen", x_spawn_destroy);
+    capture(b, "empty", x_spawn_destroy_empty);
+}
 static void t_system(buf_t *b) {
     capture(b, "cat", x_system);
     capture(b, "fail", x_system_fail);
@@ -1446,6 +2063,7 @@ int main(int argc, char **argv) {
     check("rewinddir", t_rewinddir);
     check("closedir", t_closedir);
     mountpoint_checks();
+    check_exp("fdopendir", t_fdopendir, FDOPENDIR_OUT);
 
     check("readlink", t_readlink);
     check("readlinkat", t_readlinkat);
@@ -1464,6 +2082,15 @@ int main(int argc, char **argv) {
               "fchdir_file=-1/ENOTDIR; fchdir_badf=-1/EBADF; fchdir_real=0; cwd_is_real=yes fchdir_back=0; "
               "cwd=[<P>/sub] fchdir_dirfd=0; cwd=[<P>/sub] ");
 
+    check_exp("dup", t_dup, DUP_OUT);
+    check_exp("dup2", t_dup2, DUP2_OUT);
+    check_exp("dup3", t_dup3, DUP3_OUT);
+    check_exp("fcntl", t_fcntl, FCNTL_OUT);
+    check_exp("fcntl64", t_fcntl64, FCNTL_OUT);
+    check_exp("close", t_close, CLOSE_OUT);
+    check_exp("fclose", t_fclose, FCLOSE_OUT);
+    check_exp("close_range", t_close_range, CLOSE_RANGE_OUT);
+
     check_exp("execve", t_execve,
               "prog: " PROG_OUT "hprog: " HPROG_OUT "sh: exit=0 out=[sh\n<P>/sub\n" CONTENT "]; "
               "missing: " EXEC_ERR("ENOENT") "noexec: " EXEC_ERR("EACCES") "file/x: " EXEC_ERR("ENOTDIR"));
@@ -1475,8 +2102,14 @@ int main(int argc, char **argv) {
     check_exp("execlp", t_execlp, "prog: " PROG_OUT "hprog: " HPROG_OUT);
     check_exp("posix_spawn", t_posix_spawn, "prog: " PROG_OUT "hprog: " HPROG_OUT "missing: " SPAWN_ERR("ENOENT"));
     check_exp("posix_spawnp", t_posix_spawnp, "prog: " PROG_OUT "hprog: " HPROG_OUT "missing: " SPAWN_ERR("ENOENT"));
-    check_exp("posix_spawn_addopen", t_spawn_addopen, "exit=0 out=[" CONTENT "]; ");
-    check_exp("posix_spawn_addchdir", t_spawn_addchdir, "exit=0 out=[<P>/bin\n" CONTENT "]; ");
+    check_exp("posix_spawn_file_actions_addopen", t_spawn_addopen,
+              "abs: exit=0 out=[" CONTENT "]; rel: exit=0 out=[" INNER "]; "
+              "create: exit=0 out=[addopen=0 rc=0 status=0\nspawned\n]; "
+              "missing: exit=98 out=[addopen=0\nspawn rc=ENOENT\n]; ");
+    check_exp("posix_spawn_file_actions_addchdir_np", t_spawn_addchdir,
+              "abs: exit=0 out=[<P>/bin\n" CONTENT "]; rel: exit=0 out=[<P>/sub\n" INNER "]; ");
+    check_exp("posix_spawn_file_actions_destroy", t_spawn_destroy,
+              "addopen: exit=0 out=[destroy=0\n<P>/sub\n" CONTENT "]; empty: exit=0 out=[<P>/sub\n]; ");
     check_exp("system", t_system, "cat: exit=0 out=[" CONTENT "<P>/sub\n]; fail: exit=1 out=[]; script: " PROG_OUT);
     check_exp("popen", t_popen,
               "popen_r=ok; data=[" CONTENT "] pclose=0 popen_w=ok; pclose=0 data=[piped\n] "

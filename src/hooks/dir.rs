@@ -198,3 +198,181 @@ pub unsafe fn closedir(dir: *mut DIR) -> c_int {
     unsafe { real::closedir(dir) }
 }
 
+
+pub unsafe fn readdir_r(dir: *mut DIR, entry: *mut Dirent, result: *mut *mut Dirent) -> c_int {
+    if slot(dir).is_none() {
+        return unsafe { real::readdir_r(dir, entry, result) };
+    }
+    let e = sys::errno();
+    sys::set_errno(0);
+    let next = unsafe { readdir(dir) };
+    let err = sys::errno();
+    sys::set_errno(e);
+    // SAFETY: the caller's entry and result; next, if any, is a valid entry.
+    unsafe {
+        if next.is_null() {
+            *result = std::ptr::null_mut();
+            return err;
+        }
+        std::ptr::copy_nonoverlapping(next, entry, 1);
+        *result = entry;
+    }
+    0
+}
+
+pub unsafe fn readdir64_r(dir: *mut DIR, entry: *mut Dirent64, result: *mut *mut Dirent64) -> c_int {
+    unsafe { readdir_r(dir, entry.cast(), result.cast()) }
+}
+
+/// Positions are the real stream's; the mountpoint entries come after its end.
+pub unsafe fn seekdir(dir: *mut DIR, pos: libc::c_long) {
+    unsafe { real::seekdir(dir, pos) }
+}
+
+pub unsafe fn telldir(dir: *mut DIR) -> libc::c_long {
+    unsafe { real::telldir(dir) }
+}
+
+
+// scandir reads with glibc's internal calls: the directory is routed, the listing is the
+// kernel's (a mountpoint missing underneath is not added here).
+pub unsafe fn scandir(dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
+    unsafe { super::with_path(dir, true, |p| real::scandir(p, list, filter, compar)) }
+}
+
+pub unsafe fn scandir64(dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
+    unsafe { super::with_path(dir, true, |p| real::scandir64(p, list, filter, compar)) }
+}
+
+pub unsafe fn scandirat(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
+    unsafe { super::with_path_at(dirfd, dir, true, |p| real::scandirat(dirfd, p, list, filter, compar)) }
+}
+
+pub unsafe fn scandirat64(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
+    unsafe { super::with_path_at(dirfd, dir, true, |p| real::scandirat64(dirfd, p, list, filter, compar)) }
+}
+
+
+/// Whether a glob pattern can meet a view (so glibc's internal directory calls would miss it).
+fn glob_needs_view(pattern: &[u8]) -> bool {
+    let Some(rt) = stack::runtime() else { return false };
+    if pattern.first() == Some(&b'/') {
+        !rt.is_hot_absolute(pattern)
+    } else {
+        !crate::cwd::is_plain() || crate::path::has_dotdot(pattern)
+    }
+}
+
+/// The glob_t fields of `GLOB_ALTDIRFUNC`, in glibc's order.
+#[repr(C)]
+struct GlobAlt {
+    pathc: size_t,
+    pathv: *mut *mut c_char,
+    offs: size_t,
+    flags: c_int,
+    closedir: *const libc::c_void,
+    readdir: *const libc::c_void,
+    opendir: *const libc::c_void,
+    lstat: *const libc::c_void,
+    stat: *const libc::c_void,
+}
+
+/// `glob` through the view: glibc's own directory calls would not see it, so the pattern is
+/// expanded with `GLOB_ALTDIRFUNC` and this library's `opendir`, `readdir`, `stat`.
+pub unsafe fn glob(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut libc::glob_t) -> c_int {
+    let needs = unsafe { bytes(pattern) }.is_some_and(glob_needs_view);
+    if !needs || flags & libc::GLOB_ALTDIRFUNC != 0 || pglob.is_null() {
+        return unsafe { real::glob(pattern, flags, errfunc, pglob) };
+    }
+    use super::table::exports as x;
+    // SAFETY: glob_t starts with GlobAlt's fields on glibc.
+    unsafe {
+        let g = &mut *(pglob as *mut GlobAlt);
+        g.closedir = x::closedir as *const libc::c_void;
+        g.readdir = x::readdir as *const libc::c_void;
+        g.opendir = x::opendir as *const libc::c_void;
+        g.lstat = x::lstat as *const libc::c_void;
+        g.stat = x::stat as *const libc::c_void;
+        real::glob(pattern, flags | libc::GLOB_ALTDIRFUNC, errfunc, pglob)
+    }
+}
+
+pub unsafe fn glob64(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut libc::glob64_t) -> c_int {
+    let needs = unsafe { bytes(pattern) }.is_some_and(glob_needs_view);
+    if !needs || flags & libc::GLOB_ALTDIRFUNC != 0 || pglob.is_null() {
+        return unsafe { real::glob64(pattern, flags, errfunc, pglob) };
+    }
+    use super::table::exports as x;
+    // SAFETY: glob64_t starts with GlobAlt's fields on glibc.
+    unsafe {
+        let g = &mut *(pglob as *mut GlobAlt);
+        g.closedir = x::closedir as *const libc::c_void;
+        g.readdir = x::readdir64 as *const libc::c_void;
+        g.opendir = x::opendir as *const libc::c_void;
+        g.lstat = x::lstat64 as *const libc::c_void;
+        g.stat = x::stat64 as *const libc::c_void;
+        real::glob64(pattern, flags | libc::GLOB_ALTDIRFUNC, errfunc, pglob)
+    }
+}
+
+/// `<fts.h>` and `<ftw.h>` values the libc crate does not carry.
+const FTS_LOGICAL: c_int = 0x0002;
+const FTW_PHYS: c_int = 1;
+
+/// The roots of an fts walk are routed (the first eight of them; more roots than that are
+/// rare and pass as given); the walk itself is glibc's, so the names it reports are the kernel's.
+pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const libc::c_void) -> *mut libc::c_void {
+    const MAX: usize = 64;
+    let mut hosts: [PBuf; 8] = std::array::from_fn(|_| PBuf::new());
+    let mut ptrs: [*mut c_char; MAX + 1] = [std::ptr::null_mut(); MAX + 1];
+    let mut n = 0;
+    // SAFETY: paths is a NULL-terminated array of C strings.
+    unsafe {
+        while !paths.is_null() && !(*paths.add(n)).is_null() {
+            if n == MAX {
+                return real::fts_open(paths, options, compar);
+            }
+            let p = *paths.add(n);
+            ptrs[n] = p;
+            if n < hosts.len() {
+                match route_ptr(p, options & FTS_LOGICAL != 0, &mut hosts[n]) {
+                    Ok(q) => ptrs[n] = q as *mut c_char,
+                    Err(e) => return fail(e),
+                }
+            }
+            n += 1;
+        }
+        real::fts_open(ptrs.as_ptr(), options, compar)
+    }
+}
+
+// The rest of fts works on the walk's own state.
+pub unsafe fn fts_read(fts: *mut libc::c_void) -> *mut libc::c_void {
+    unsafe { real::fts_read(fts) }
+}
+
+pub unsafe fn fts_children(fts: *mut libc::c_void, options: c_int) -> *mut libc::c_void {
+    unsafe { real::fts_children(fts, options) }
+}
+
+pub unsafe fn fts_close(fts: *mut libc::c_void) -> c_int {
+    unsafe { real::fts_close(fts) }
+}
+
+
+// ftw and nftw: the root is routed; the walk is glibc's (names as the kernel gives them).
+pub unsafe fn ftw(dir: CStrP, f: FtwFn, nopenfd: c_int) -> c_int {
+    unsafe { super::with_path(dir, true, |p| real::ftw(p, f, nopenfd)) }
+}
+
+pub unsafe fn ftw64(dir: CStrP, f: Ftw64Fn, nopenfd: c_int) -> c_int {
+    unsafe { super::with_path(dir, true, |p| real::ftw64(p, f, nopenfd)) }
+}
+
+pub unsafe fn nftw(dir: CStrP, f: NftwFn, nopenfd: c_int, flags: c_int) -> c_int {
+    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, |p| real::nftw(p, f, nopenfd, flags)) }
+}
+
+pub unsafe fn nftw64(dir: CStrP, f: Nftw64Fn, nopenfd: c_int, flags: c_int) -> c_int {
+    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, |p| real::nftw64(p, f, nopenfd, flags)) }
+}

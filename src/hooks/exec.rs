@@ -509,3 +509,84 @@ mod variadic {
     execl_shell!(execle, KIND_EXECLE);
     execl_shell!(execlp, KIND_EXECLP);
 }
+
+/// `fexecve`: the program is a descriptor (opened through the view already); the environment
+/// still needs the view's variables.
+pub unsafe fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
+    let mut env = Envp::new();
+    let envp = unsafe { env.build(envp) };
+    unsafe { real::fexecve(fd, argv, envp) }
+}
+
+/// `execveat`: an absolute path, or one from the working directory, is an `execve` in the view;
+/// a path from a directory descriptor is resolved from it (through the descriptor table).
+pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags: c_int) -> c_int {
+    let Some(p) = (unsafe { bytes(path) }) else { return fail(libc::EFAULT) };
+    if !p.is_empty() && (p[0] == b'/' || dirfd == libc::AT_FDCWD) && flags & libc::AT_SYMLINK_NOFOLLOW == 0 {
+        return unsafe { exec_in_view(path, argv, envp) };
+    }
+    let mut env = Envp::new();
+    let envp = unsafe { env.build(envp) };
+    let mut host = PBuf::new();
+    match unsafe { super::route_at(dirfd, path, flags & libc::AT_SYMLINK_NOFOLLOW == 0, &mut host) } {
+        Ok(q) => unsafe { real::execveat(dirfd, q, argv, envp, flags) },
+        Err(e) => fail(e),
+    }
+}
+
+/// `fork` needs nothing: the view's state is memory, which the child gets a copy of.
+pub unsafe fn fork() -> pid_t {
+    unsafe { real::fork() }
+}
+
+#[allow(non_snake_case)]
+pub unsafe fn _Fork() -> pid_t {
+    unsafe { real::_Fork() }
+}
+
+/// `clone` passes through: a child sharing memory shares the view's state, one with a copy
+/// has a copy. Declared with every argument glibc's may read.
+pub unsafe fn clone(
+    f: *const libc::c_void,
+    stack: *mut libc::c_void,
+    flags: c_int,
+    arg: *mut libc::c_void,
+    ptid: *mut pid_t,
+    tls: *mut libc::c_void,
+    ctid: *mut pid_t,
+) -> c_int {
+    unsafe { real::clone(f, stack, flags, arg, ptid, tls, ctid) }
+}
+
+/// libc's `vfork`, resolved by the constructor.
+pub static REAL_VFORK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub fn resolve_vfork() {
+    if let Some(a) = sys::dlsym_next("vfork\0") {
+        REAL_VFORK.store(a, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Without libc's vfork (never seen), a fork does: vfork's contract is the weaker one.
+extern "C" fn vfork_fallback() -> pid_t {
+    // SAFETY: fork has no preconditions.
+    unsafe { real::fork() }
+}
+
+/// `vfork` cannot be wrapped by a function with a frame (the child would return through it and
+/// wreck the parent's stack), so its shell is a bare jump to libc's.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn vfork() -> pid_t {
+    core::arch::naked_asm!(
+        "mov rax, qword ptr [rip + {real}]",
+        "test rax, rax",
+        "jz 2f",
+        "jmp rax",
+        "2:",
+        "jmp {fallback}",
+        real = sym REAL_VFORK,
+        fallback = sym vfork_fallback,
+    )
+}

@@ -86,3 +86,18 @@ pub unsafe fn readlinkat(dirfd: c_int, path: CStrP, buf: *mut c_char, size: size
     }
     unsafe { with_path_at(dirfd, path, false, |p| real::readlinkat(dirfd, p, buf, size)) }
 }
+
+/// The fortified forms: glibc's check (`size` must not exceed the buffer), then the hook.
+pub unsafe fn __readlink_chk(path: CStrP, buf: *mut c_char, size: size_t, buflen: size_t) -> ssize_t {
+    if size > buflen {
+        super::chk_fail();
+    }
+    unsafe { readlink(path, buf, size) }
+}
+
+pub unsafe fn __readlinkat_chk(dirfd: c_int, path: CStrP, buf: *mut c_char, size: size_t, buflen: size_t) -> ssize_t {
+    if size > buflen {
+        super::chk_fail();
+    }
+    unsafe { readlinkat(dirfd, path, buf, size) }
+}

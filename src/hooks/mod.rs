@@ -5,15 +5,22 @@
 //! This directory is the FFI edge: `unsafe` is confined to it, to [`crate::real`] and to
 //! [`crate::sys`].
 
+pub mod attr;
+pub mod clock;
 pub mod dir;
 pub mod env;
 pub mod exec;
 pub mod fd;
+pub mod identity;
 pub mod link;
+pub mod misc;
+pub mod modify;
 pub mod name;
 pub mod open;
 pub mod stat;
+pub mod syscall;
 pub mod table;
+pub mod temp;
 pub mod types;
 
 use crate::sys::PBuf;
@@ -91,6 +98,13 @@ pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, host: &mut 
     }
     // SAFETY: per the contract.
     unsafe { route_ptr(p, follow, host) }
+}
+
+/// What glibc's fortified functions do on a buffer overflow: abort the program.
+pub fn chk_fail() -> ! {
+    sys::write_stderr(&[b"*** buffer overflow detected ***: terminated\n"]);
+    // SAFETY: abort has no preconditions.
+    unsafe { libc::abort() }
 }
 
 /// Fails the call the way C expects: errno set, the failure value returned.

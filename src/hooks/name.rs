@@ -156,3 +156,31 @@ pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
 pub unsafe fn canonicalize_file_name(path: CStrP) -> *mut c_char {
     unsafe { realpath(path, std::ptr::null_mut()) }
 }
+
+pub unsafe fn __realpath_chk(path: CStrP, resolved: *mut c_char, resolvedlen: size_t) -> *mut c_char {
+    if !resolved.is_null() && resolvedlen < libc::PATH_MAX as usize {
+        super::chk_fail();
+    }
+    unsafe { realpath(path, resolved) }
+}
+
+pub unsafe fn __getcwd_chk(buf: *mut c_char, size: size_t, buflen: size_t) -> *mut c_char {
+    if size > buflen {
+        super::chk_fail();
+    }
+    unsafe { getcwd(buf, size) }
+}
+
+/// `getwd` assumes a buffer of `PATH_MAX` bytes.
+pub unsafe fn getwd(buf: *mut c_char) -> *mut c_char {
+    if buf.is_null() {
+        return fail(libc::EINVAL);
+    }
+    unsafe { getcwd(buf, libc::PATH_MAX as usize) }
+}
+
+/// `chroot` needs privilege the view does not grant; the path is routed so that the kernel's
+/// answer (`EPERM`, or `ENOENT` for a missing directory) is about the right directory.
+pub unsafe fn chroot(path: CStrP) -> c_int {
+    unsafe { super::with_path(path, true, |p| real::chroot(p)) }
+}

@@ -76,3 +76,40 @@ pub unsafe fn eaccess(path: CStrP, mode: c_int) -> c_int {
 pub unsafe fn euidaccess(path: CStrP, mode: c_int) -> c_int {
     unsafe { with_path(path, true, |p| real::euidaccess(p, mode)) }
 }
+
+// The descriptor forms name no path: the descriptor was opened through the view already.
+pub unsafe fn fstat(fd: c_int, buf: *mut Stat) -> c_int {
+    unsafe { real::fstat(fd, buf) }
+}
+
+pub unsafe fn fstat64(fd: c_int, buf: *mut Stat64) -> c_int {
+    unsafe { real::fstat64(fd, buf) }
+}
+
+pub unsafe fn __fxstat(ver: c_int, fd: c_int, buf: *mut Stat) -> c_int {
+    unsafe { real::__fxstat(ver, fd, buf) }
+}
+
+pub unsafe fn __fxstat64(ver: c_int, fd: c_int, buf: *mut Stat64) -> c_int {
+    unsafe { real::__fxstat64(ver, fd, buf) }
+}
+
+pub unsafe fn statfs(path: CStrP, buf: *mut libc::statfs) -> c_int {
+    unsafe { with_path(path, true, |p| real::statfs(p, buf)) }
+}
+
+pub unsafe fn statfs64(path: CStrP, buf: *mut libc::statfs64) -> c_int {
+    unsafe { with_path(path, true, |p| real::statfs64(p, buf)) }
+}
+
+pub unsafe fn statvfs(path: CStrP, buf: *mut libc::statvfs) -> c_int {
+    unsafe { with_path(path, true, |p| real::statvfs(p, buf)) }
+}
+
+pub unsafe fn statvfs64(path: CStrP, buf: *mut libc::statvfs64) -> c_int {
+    unsafe { with_path(path, true, |p| real::statvfs64(p, buf)) }
+}
+
+pub unsafe fn pathconf(path: CStrP, name: c_int) -> libc::c_long {
+    unsafe { with_path(path, true, |p| real::pathconf(p, name)) }
+}

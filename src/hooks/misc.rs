@@ -1,0 +1,257 @@
+//! The rest of the surface that names paths: `dlopen`, AF_UNIX socket addresses, inotify and
+//! fanotify, file handles, mount calls, POSIX shared memory.
+
+use super::types::*;
+use super::{bytes, fail, route_ptr, with_path, with_path_at};
+use crate::stack::{self, Route};
+use crate::sys::PBuf;
+use crate::{fds, real, sys};
+use libc::{sockaddr, sockaddr_un, socklen_t};
+
+/// `dlopen` of a path (a name without `/` is a library search, which the loader does alone).
+pub unsafe fn dlopen(path: CStrP, flags: c_int) -> *mut libc::c_void {
+    let has_slash = unsafe { bytes(path) }.is_some_and(|p| p.contains(&b'/'));
+    if !has_slash {
+        return unsafe { real::dlopen(path, flags) };
+    }
+    unsafe { with_path(path, true, |p| real::dlopen(p, flags)) }
+}
+
+pub unsafe fn dlmopen(lmid: libc::Lmid_t, path: CStrP, flags: c_int) -> *mut libc::c_void {
+    let has_slash = unsafe { bytes(path) }.is_some_and(|p| p.contains(&b'/'));
+    if !has_slash {
+        return unsafe { real::dlmopen(lmid, path, flags) };
+    }
+    unsafe { with_path(path, true, |p| real::dlmopen(lmid, p, flags)) }
+}
+
+const SUN_PATH: usize = 108;
+
+/// The virtual path in an AF_UNIX address (none for other families and abstract names).
+unsafe fn unix_path<'a>(addr: *const sockaddr, len: socklen_t) -> Option<&'a [u8]> {
+    if addr.is_null() || (len as usize) <= std::mem::size_of::<libc::sa_family_t>() {
+        return None;
+    }
+    // SAFETY: addr holds len bytes, at least the family.
+    let un = unsafe { &*(addr as *const sockaddr_un) };
+    if un.sun_family as c_int != libc::AF_UNIX {
+        return None;
+    }
+    let max = (len as usize - 2).min(SUN_PATH);
+    // SAFETY: sun_path has max readable bytes.
+    let raw = unsafe { std::slice::from_raw_parts(un.sun_path.as_ptr().cast::<u8>(), max) };
+    let end = memchr::memchr(0, raw).unwrap_or(max);
+    (end > 0).then(|| &raw[..end])
+}
+
+/// Routes the path of an AF_UNIX address; `Some(len)` with `out` filled if it changed.
+unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &mut sockaddr_un) -> Result<Option<socklen_t>, c_int> {
+    let Some(p) = (unsafe { unix_path(addr, len) }) else { return Ok(None) };
+    let mut host = PBuf::new();
+    match stack::route(p, follow, &mut host)? {
+        Route::Native => Ok(None),
+        Route::Host => {
+            let h = host.as_bytes();
+            if h.len() >= SUN_PATH {
+                return Err(libc::ENAMETOOLONG);
+            }
+            out.sun_family = libc::AF_UNIX as libc::sa_family_t;
+            for (d, &s) in out.sun_path.iter_mut().zip(h) {
+                *d = s as c_char;
+            }
+            out.sun_path[h.len()] = 0;
+            Ok(Some((2 + h.len() + 1) as socklen_t))
+        }
+    }
+}
+
+/// Writes `virt` as an AF_UNIX address into the caller's buffer (truncated as the kernel does).
+unsafe fn answer_unix(virt: &[u8], addr: *mut sockaddr, len: *mut socklen_t) {
+    if addr.is_null() || len.is_null() {
+        return;
+    }
+    // SAFETY: the caller's buffer of *len bytes.
+    unsafe {
+        let cap = *len as usize;
+        let mut un: sockaddr_un = std::mem::zeroed();
+        un.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        let n = virt.len().min(SUN_PATH - 1);
+        for (d, &s) in un.sun_path.iter_mut().zip(&virt[..n]) {
+            *d = s as c_char;
+        }
+        let full = 2 + n + 1;
+        std::ptr::copy_nonoverlapping((&un as *const sockaddr_un).cast::<u8>(), addr.cast::<u8>(), full.min(cap));
+        *len = full as socklen_t;
+    }
+}
+
+pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
+    // SAFETY: zeroed sockaddr_un is valid.
+    let mut un: sockaddr_un = unsafe { std::mem::zeroed() };
+    match unsafe { unix_route(addr, len, false, &mut un) } {
+        Err(e) => fail(e),
+        Ok(None) => unsafe { real::bind(fd, addr, len) },
+        Ok(Some(l)) => {
+            let r = unsafe { real::bind(fd, (&un as *const sockaddr_un).cast(), l) };
+            if r == 0 {
+                if let Some(p) = unsafe { unix_path(addr, len) } {
+                    stack::note_open(fd, libc::AT_FDCWD, p, true);
+                }
+            }
+            r
+        }
+    }
+}
+
+pub unsafe fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
+    let mut un: sockaddr_un = unsafe { std::mem::zeroed() };
+    match unsafe { unix_route(addr, len, true, &mut un) } {
+        Err(e) => fail(e),
+        Ok(None) => unsafe { real::connect(fd, addr, len) },
+        Ok(Some(l)) => {
+            let r = unsafe { real::connect(fd, (&un as *const sockaddr_un).cast(), l) };
+            if r == 0 || sys::errno() == libc::EINPROGRESS {
+                let e = sys::errno();
+                if let Some(p) = unsafe { unix_path(addr, len) } {
+                    peers::record(fd, p);
+                }
+                sys::set_errno(e);
+            }
+            r
+        }
+    }
+}
+
+/// Whether the address the kernel returned is an AF_UNIX one with a path.
+unsafe fn is_named_unix(addr: *const sockaddr, len: *const socklen_t) -> bool {
+    !len.is_null() && unsafe { unix_path(addr, *len) }.is_some()
+}
+
+pub unsafe fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let r = unsafe { real::getsockname(fd, addr, len) };
+    if r == 0 && unsafe { is_named_unix(addr, len) } {
+        let mut virt = PBuf::new();
+        if fds::name(fd, &mut virt) {
+            unsafe { answer_unix(virt.as_bytes(), addr, len) };
+        }
+    }
+    r
+}
+
+pub unsafe fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let r = unsafe { real::getpeername(fd, addr, len) };
+    if r == 0 && unsafe { is_named_unix(addr, len) } {
+        let mut virt = PBuf::new();
+        if peers::name(fd, &mut virt) {
+            unsafe { answer_unix(virt.as_bytes(), addr, len) };
+        }
+    }
+    r
+}
+
+/// An accepted connection's own name is the listening socket's.
+pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let c = unsafe { real::accept(fd, addr, len) };
+    if c >= 0 {
+        let e = sys::errno();
+        fds::copy(fd, c);
+        sys::set_errno(e);
+    }
+    c
+}
+
+pub unsafe fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int {
+    let c = unsafe { real::accept4(fd, addr, len, flags) };
+    if c >= 0 {
+        let e = sys::errno();
+        fds::copy(fd, c);
+        sys::set_errno(e);
+    }
+    c
+}
+
+/// The virtual path each connected AF_UNIX socket was connected to.
+mod peers {
+    use crate::seqpath::SeqPath;
+    use crate::sys::PBuf;
+
+    const N: usize = 1024;
+    static PEERS: [SeqPath; N] = [const { SeqPath::new() }; N];
+
+    pub fn record(fd: libc::c_int, virt: &[u8]) {
+        if (0..N as libc::c_int).contains(&fd) {
+            PEERS[fd as usize].store(virt);
+        }
+    }
+
+    pub fn name(fd: libc::c_int, out: &mut PBuf) -> bool {
+        (0..N as libc::c_int).contains(&fd) && PEERS[fd as usize].load(out).unwrap_or(false)
+    }
+}
+
+pub unsafe fn inotify_add_watch(fd: c_int, path: CStrP, mask: u32) -> c_int {
+    let follow = mask & libc::IN_DONT_FOLLOW == 0;
+    unsafe { with_path(path, follow, |p| real::inotify_add_watch(fd, p, mask)) }
+}
+
+pub unsafe fn fanotify_mark(fd: c_int, flags: c_uint, mask: u64, dirfd: c_int, path: CStrP) -> c_int {
+    let follow = flags & libc::FAN_MARK_DONT_FOLLOW == 0;
+    unsafe { with_path_at(dirfd, path, follow, |p| real::fanotify_mark(fd, flags, mask, dirfd, p)) }
+}
+
+pub unsafe fn name_to_handle_at(dirfd: c_int, path: CStrP, handle: *mut libc::c_void, mount_id: *mut c_int, flags: c_int) -> c_int {
+    let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
+    unsafe { with_path_at(dirfd, path, follow, |p| real::name_to_handle_at(dirfd, p, handle, mount_id, flags)) }
+}
+
+pub unsafe fn mount(src: CStrP, target: CStrP, fstype: CStrP, flags: libc::c_ulong, data: *const libc::c_void) -> c_int {
+    let mut h = PBuf::new();
+    // A bind mount's source is a path too.
+    let s = if flags & libc::MS_BIND != 0 {
+        match unsafe { route_ptr(src, true, &mut h) } {
+            Ok(q) => q,
+            Err(e) => return fail(e),
+        }
+    } else {
+        src
+    };
+    unsafe { with_path(target, true, |t| real::mount(s, t, fstype, flags, data)) }
+}
+
+pub unsafe fn umount(target: CStrP) -> c_int {
+    unsafe { with_path(target, true, |t| real::umount(t)) }
+}
+
+pub unsafe fn umount2(target: CStrP, flags: c_int) -> c_int {
+    let follow = flags & libc::UMOUNT_NOFOLLOW == 0;
+    unsafe { with_path(target, follow, |t| real::umount2(t, flags)) }
+}
+
+/// The file behind a POSIX shared-memory name, `/dev/shm/NAME`, in the view.
+fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, c_int> {
+    let name = name.strip_prefix(b"/").unwrap_or(name);
+    if name.is_empty() || name.contains(&b'/') {
+        return Err(libc::EINVAL);
+    }
+    let mut virt = PBuf::from_bytes(b"/dev/shm/")?;
+    virt.push_bytes(name)?;
+    Ok(matches!(stack::route(virt.as_bytes(), false, out)?, Route::Host))
+}
+
+pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
+    let Some(n) = (unsafe { bytes(name) }) else { return unsafe { real::shm_open(name, flags, mode) } };
+    let mut host = PBuf::new();
+    match shm_path(n, &mut host) {
+        Ok(true) => unsafe { real::open(host.as_cptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC, mode) },
+        _ => unsafe { real::shm_open(name, flags, mode) },
+    }
+}
+
+pub unsafe fn shm_unlink(name: CStrP) -> c_int {
+    let Some(n) = (unsafe { bytes(name) }) else { return unsafe { real::shm_unlink(name) } };
+    let mut host = PBuf::new();
+    match shm_path(n, &mut host) {
+        Ok(true) => unsafe { real::unlink(host.as_cptr()) },
+        _ => unsafe { real::shm_unlink(name) },
+    }
+}

@@ -1,0 +1,110 @@
+//! Calls that change the tree: create, remove, rename. Each path goes through the view; the
+//! last component is never followed (a symlink is removed or renamed, not its target).
+
+use super::types::*;
+use super::{fail, route_at, with_path, with_path_at};
+use crate::real;
+use crate::sys::PBuf;
+
+pub unsafe fn mkdir(path: CStrP, mode: mode_t) -> c_int {
+    unsafe { with_path(path, false, |p| real::mkdir(p, mode)) }
+}
+
+pub unsafe fn mkdirat(dirfd: c_int, path: CStrP, mode: mode_t) -> c_int {
+    unsafe { with_path_at(dirfd, path, false, |p| real::mkdirat(dirfd, p, mode)) }
+}
+
+pub unsafe fn rmdir(path: CStrP) -> c_int {
+    unsafe { with_path(path, false, |p| real::rmdir(p)) }
+}
+
+pub unsafe fn unlink(path: CStrP) -> c_int {
+    unsafe { with_path(path, false, |p| real::unlink(p)) }
+}
+
+pub unsafe fn unlinkat(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
+    unsafe { with_path_at(dirfd, path, false, |p| real::unlinkat(dirfd, p, flags)) }
+}
+
+pub unsafe fn remove(path: CStrP) -> c_int {
+    unsafe { with_path(path, false, |p| real::remove(p)) }
+}
+
+/// Routes the two paths of a rename or link; `call` gets both.
+unsafe fn two_paths(d1: c_int, p1: CStrP, d2: c_int, p2: CStrP, follow1: bool, call: impl FnOnce(*const c_char, *const c_char) -> c_int) -> c_int {
+    let mut h1 = PBuf::new();
+    let mut h2 = PBuf::new();
+    // SAFETY: the caller's paths.
+    let q1 = match unsafe { route_at(d1, p1, follow1, &mut h1) } {
+        Ok(q) => q,
+        Err(e) => return fail(e),
+    };
+    let q2 = match unsafe { route_at(d2, p2, false, &mut h2) } {
+        Ok(q) => q,
+        Err(e) => return fail(e),
+    };
+    call(q1, q2)
+}
+
+pub unsafe fn rename(old: CStrP, new: CStrP) -> c_int {
+    unsafe { two_paths(libc::AT_FDCWD, old, libc::AT_FDCWD, new, false, |a, b| real::rename(a, b)) }
+}
+
+pub unsafe fn renameat(od: c_int, old: CStrP, nd: c_int, new: CStrP) -> c_int {
+    unsafe { two_paths(od, old, nd, new, false, |a, b| real::renameat(od, a, nd, b)) }
+}
+
+pub unsafe fn renameat2(od: c_int, old: CStrP, nd: c_int, new: CStrP, flags: c_uint) -> c_int {
+    unsafe { two_paths(od, old, nd, new, false, |a, b| real::renameat2(od, a, nd, b, flags)) }
+}
+
+pub unsafe fn link(old: CStrP, new: CStrP) -> c_int {
+    unsafe { two_paths(libc::AT_FDCWD, old, libc::AT_FDCWD, new, false, |a, b| real::link(a, b)) }
+}
+
+pub unsafe fn linkat(od: c_int, old: CStrP, nd: c_int, new: CStrP, flags: c_int) -> c_int {
+    let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
+    unsafe { two_paths(od, old, nd, new, follow, |a, b| real::linkat(od, a, nd, b, flags)) }
+}
+
+/// `symlink` stores `target` exactly as given: only the link's own path is routed.
+pub unsafe fn symlink(target: CStrP, path: CStrP) -> c_int {
+    unsafe { with_path(path, false, |p| real::symlink(target, p)) }
+}
+
+pub unsafe fn symlinkat(target: CStrP, dirfd: c_int, path: CStrP) -> c_int {
+    unsafe { with_path_at(dirfd, path, false, |p| real::symlinkat(target, dirfd, p)) }
+}
+
+pub unsafe fn truncate(path: CStrP, len: libc::off_t) -> c_int {
+    unsafe { with_path(path, true, |p| real::truncate(p, len)) }
+}
+
+pub unsafe fn truncate64(path: CStrP, len: libc::off64_t) -> c_int {
+    unsafe { with_path(path, true, |p| real::truncate64(p, len)) }
+}
+
+pub unsafe fn mknod(path: CStrP, mode: mode_t, dev: libc::dev_t) -> c_int {
+    unsafe { with_path(path, false, |p| real::mknod(p, mode, dev)) }
+}
+
+pub unsafe fn mknodat(dirfd: c_int, path: CStrP, mode: mode_t, dev: libc::dev_t) -> c_int {
+    unsafe { with_path_at(dirfd, path, false, |p| real::mknodat(dirfd, p, mode, dev)) }
+}
+
+pub unsafe fn __xmknod(ver: c_int, path: CStrP, mode: mode_t, dev: *mut libc::dev_t) -> c_int {
+    unsafe { with_path(path, false, |p| real::__xmknod(ver, p, mode, dev)) }
+}
+
+pub unsafe fn __xmknodat(ver: c_int, dirfd: c_int, path: CStrP, mode: mode_t, dev: *mut libc::dev_t) -> c_int {
+    unsafe { with_path_at(dirfd, path, false, |p| real::__xmknodat(ver, dirfd, p, mode, dev)) }
+}
+
+pub unsafe fn mkfifo(path: CStrP, mode: mode_t) -> c_int {
+    unsafe { with_path(path, false, |p| real::mkfifo(p, mode)) }
+}
+
+pub unsafe fn mkfifoat(dirfd: c_int, path: CStrP, mode: mode_t) -> c_int {
+    unsafe { with_path_at(dirfd, path, false, |p| real::mkfifoat(dirfd, p, mode)) }
+}
+

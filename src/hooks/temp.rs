@@ -1,0 +1,154 @@
+//! Temporary files. glibc fills a template's `XXXXXX` and opens it with internal calls, so the
+//! template is routed here: the real function works on the host path (whose last component is
+//! the template's own), and the chosen characters are copied back into the caller's template.
+
+use super::types::*;
+use super::{bytes, fail, route_ptr};
+use crate::stack::{self, Route};
+use crate::sys::PBuf;
+use crate::{real, sys};
+
+/// Runs `call` on the host form of `template` and copies the last `tail` bytes it chose back.
+/// `call` returns the result and whether it succeeded.
+unsafe fn in_view<R>(template: *mut c_char, tail: usize, call: impl FnOnce(*mut c_char) -> (R, bool)) -> Result<(R, bool), c_int> {
+    let mut host = PBuf::new();
+    // SAFETY: the caller's template.
+    let routed = unsafe { route_ptr(template, false, &mut host) }?;
+    if routed == template.cast_const() {
+        return Ok(call(template));
+    }
+    let (r, ok) = call(host.as_mut_ptr().cast());
+    if ok {
+        // SAFETY: template is a C string of at least `tail` bytes (the real call checked).
+        unsafe {
+            let t = bytes(template).map_or(0, |b| b.len());
+            let h = libc::strlen(host.as_cptr());
+            let n = tail.min(t).min(h);
+            std::ptr::copy_nonoverlapping(host.as_cptr().add(h - n), template.add(t - n), n);
+        }
+    }
+    Ok((r, ok))
+}
+
+/// `mkstemp`-like: returns a descriptor, recorded in the table when it lies in a view.
+unsafe fn make_fd(template: *mut c_char, suffixlen: c_int, call: impl FnOnce(*mut c_char) -> c_int) -> c_int {
+    let tail = 6 + suffixlen.max(0) as usize;
+    match unsafe { in_view(template, tail, |t| { let fd = call(t); (fd, fd >= 0) }) } {
+        Ok((fd, true)) => {
+            if let Some(p) = unsafe { bytes(template) } {
+                let e = sys::errno();
+                stack::note_open(fd, libc::AT_FDCWD, p, true);
+                sys::set_errno(e);
+            }
+            fd
+        }
+        Ok((fd, false)) => fd,
+        Err(e) => fail(e),
+    }
+}
+
+pub unsafe fn mkstemp(t: *mut c_char) -> c_int {
+    unsafe { make_fd(t, 0, |h| real::mkstemp(h)) }
+}
+
+pub unsafe fn mkstemp64(t: *mut c_char) -> c_int {
+    unsafe { make_fd(t, 0, |h| real::mkstemp64(h)) }
+}
+
+pub unsafe fn mkostemp(t: *mut c_char, flags: c_int) -> c_int {
+    unsafe { make_fd(t, 0, |h| real::mkostemp(h, flags)) }
+}
+
+pub unsafe fn mkostemp64(t: *mut c_char, flags: c_int) -> c_int {
+    unsafe { make_fd(t, 0, |h| real::mkostemp64(h, flags)) }
+}
+
+pub unsafe fn mkstemps(t: *mut c_char, suffixlen: c_int) -> c_int {
+    unsafe { make_fd(t, suffixlen, |h| real::mkstemps(h, suffixlen)) }
+}
+
+pub unsafe fn mkstemps64(t: *mut c_char, suffixlen: c_int) -> c_int {
+    unsafe { make_fd(t, suffixlen, |h| real::mkstemps64(h, suffixlen)) }
+}
+
+pub unsafe fn mkostemps(t: *mut c_char, suffixlen: c_int, flags: c_int) -> c_int {
+    unsafe { make_fd(t, suffixlen, |h| real::mkostemps(h, suffixlen, flags)) }
+}
+
+pub unsafe fn mkostemps64(t: *mut c_char, suffixlen: c_int, flags: c_int) -> c_int {
+    unsafe { make_fd(t, suffixlen, |h| real::mkostemps64(h, suffixlen, flags)) }
+}
+
+pub unsafe fn mkdtemp(t: *mut c_char) -> *mut c_char {
+    match unsafe { in_view(t, 6, |h| { let r = real::mkdtemp(h); (r, !r.is_null()) }) } {
+        Ok((_, true)) => t,
+        Ok((_, false)) => std::ptr::null_mut(),
+        Err(e) => fail(e),
+    }
+}
+
+pub unsafe fn mktemp(t: *mut c_char) -> *mut c_char {
+    // mktemp reports failure by emptying the template, success by filling it.
+    match unsafe { in_view(t, 6, |h| { let r = real::mktemp(h); (r, !r.is_null() && *h != 0) }) } {
+        Ok((_, true)) => t,
+        Ok((_, false)) => {
+            if !t.is_null() {
+                // SAFETY: the caller's template; an empty string, as glibc leaves it.
+                unsafe { *t = 0 };
+            }
+            t
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// `tmpfile`: an unnamed file in the view's `/tmp` (`O_TMPFILE`, else a named one unlinked at
+/// once), so that a `/tmp` the view replaces is the one used.
+unsafe fn tmpfile_in_view(real_tmpfile: unsafe fn() -> *mut FILE) -> *mut FILE {
+    let mut host = PBuf::new();
+    match stack::route(b"/tmp", true, &mut host) {
+        Ok(Route::Native) => return unsafe { real_tmpfile() },
+        Ok(Route::Host) => {}
+        Err(e) => return fail(e),
+    }
+    // SAFETY: host is a C string; the descriptor goes to fdopen or is closed.
+    unsafe {
+        let mut fd = real::open(host.as_cptr(), libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600);
+        if fd < 0 {
+            let mut t = PBuf::new();
+            if t.set(host.as_bytes()).and_then(|_| t.push_bytes(b"/tmpfXXXXXX")).is_err() {
+                return fail(libc::ENAMETOOLONG);
+            }
+            fd = real::mkostemp(t.as_mut_ptr().cast(), libc::O_CLOEXEC);
+            if fd < 0 {
+                return std::ptr::null_mut();
+            }
+            real::unlink(t.as_cptr());
+        }
+        let f = libc::fdopen(fd, b"w+\0".as_ptr().cast());
+        if f.is_null() {
+            let e = sys::errno();
+            real::close(fd);
+            sys::set_errno(e);
+        }
+        f
+    }
+}
+
+pub unsafe fn tmpfile() -> *mut FILE {
+    unsafe { tmpfile_in_view(|| real::tmpfile()) }
+}
+
+pub unsafe fn tmpfile64() -> *mut FILE {
+    unsafe { tmpfile_in_view(|| real::tmpfile64()) }
+}
+
+/// `tempnam` and `tmpnam` only make up a name (in `/tmp` or `dir`): nothing to route until the
+/// name is opened, which goes through the view.
+pub unsafe fn tempnam(dir: CStrP, pfx: CStrP) -> *mut c_char {
+    unsafe { real::tempnam(dir, pfx) }
+}
+
+pub unsafe fn tmpnam(s: *mut c_char) -> *mut c_char {
+    unsafe { real::tmpnam(s) }
+}
