@@ -40,6 +40,8 @@ pub struct Runtime {
     pub preload_env: CString,
     /// This library's absolute path.
     pub lib_path: Vec<u8>,
+    /// What exec does with a program that would leave the view: the innermost view's word.
+    pub static_policy: kmview_api::StaticPolicy,
 }
 
 static RUNTIME: OnceLock<Option<Runtime>> = OnceLock::new();
@@ -55,6 +57,27 @@ pub fn init() {
     if let Some(rt) = runtime() {
         cwd::init();
         inherit_fds(rt);
+        inherit_exe(rt);
+    }
+}
+
+/// This process's program, in the view's terms (what `/proc/self/exe` names).
+static EXE: crate::seqpath::SeqPath = crate::seqpath::SeqPath::new();
+
+/// The virtual path of this process's program, if it was started through a view.
+pub fn exe_name(out: &mut PBuf) -> bool {
+    EXE.load(out).unwrap_or(false)
+}
+
+/// Believes `KMVIEW_EXE` if it names the file the kernel says this process runs.
+fn inherit_exe(rt: &Runtime) {
+    let Some(virt) = sys::getenv(b"KMVIEW_EXE\0") else { return };
+    let mut host = PBuf::new();
+    let Ok(exe) = PBuf::from_bytes(b"/proc/self/exe") else { return };
+    if translate_canonical(rt, virt, &mut host).is_ok()
+        && matches!((sys::host_stat(&host, true), sys::host_stat(&exe, true)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1)
+    {
+        EXE.store(virt);
     }
 }
 
@@ -119,6 +142,16 @@ fn load() -> Option<Runtime> {
             }
         }
     }
+    let static_policy = stack
+        .views
+        .iter()
+        .rev()
+        .flat_map(|v| v.entries.iter().rev())
+        .find_map(|e| match e {
+            kmview_api::Entry::Static { policy } => Some(*policy),
+            _ => None,
+        })
+        .unwrap_or(kmview_api::StaticPolicy::Warn);
     let lib_path = sys::own_path();
     let mut stack_env = b"KMVIEW_STACK=".to_vec();
     stack_env.extend_from_slice(value);
@@ -132,6 +165,7 @@ fn load() -> Option<Runtime> {
         stack_env: CString::new(stack_env).unwrap_or_default(),
         preload_env: CString::new(preload_env).unwrap_or_default(),
         lib_path,
+        static_policy,
     })
 }
 

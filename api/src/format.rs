@@ -38,18 +38,50 @@ pub enum Entry {
     /// The seed's test view: `PREFIX` and `PREFIX` twice over (`/unreal`, `/unreal/unreal`)
     /// both show the outer view's `/`.
     Unreal { prefix: Vec<u8> },
+    /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
+    /// `warn` (run it, one line on stderr), `deny` (`EACCES`) or `allow` (run it silently).
+    Static { policy: StaticPolicy },
+}
+
+/// The `--static` policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaticPolicy {
+    Warn,
+    Deny,
+    Allow,
+}
+
+impl StaticPolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            StaticPolicy::Warn => "warn",
+            StaticPolicy::Deny => "deny",
+            StaticPolicy::Allow => "allow",
+        }
+    }
+
+    pub fn from_name(s: &[u8]) -> Option<StaticPolicy> {
+        match s {
+            b"warn" => Some(StaticPolicy::Warn),
+            b"deny" => Some(StaticPolicy::Deny),
+            b"allow" => Some(StaticPolicy::Allow),
+            _ => None,
+        }
+    }
 }
 
 impl Entry {
     fn kind(&self) -> &'static str {
         match self {
             Entry::Unreal { .. } => "unreal",
+            Entry::Static { .. } => "static",
         }
     }
 
     fn args(&self) -> Vec<&[u8]> {
         match self {
             Entry::Unreal { prefix } => vec![prefix.as_slice()],
+            Entry::Static { policy } => vec![policy.name().as_bytes()],
         }
     }
 
@@ -70,6 +102,13 @@ impl Entry {
                     return Err(ParseError("unreal prefix must not be `/`".into()));
                 }
                 Ok(Entry::Unreal { prefix })
+            }
+            "static" => {
+                want(1)?;
+                let arg = args.into_iter().next().unwrap_or_default();
+                StaticPolicy::from_name(&arg)
+                    .map(|policy| Entry::Static { policy })
+                    .ok_or_else(|| ParseError(format!("static policy `{}` is not warn, deny or allow", String::from_utf8_lossy(&arg))))
             }
             other => Err(ParseError(format!("unknown entry kind `{other}`"))),
         }
@@ -222,8 +261,13 @@ mod tests {
 
     #[test]
     fn encodes_the_documented_example() {
-        let s = Stack { views: vec![View { entries: vec![unreal(b"/unreal")] }, View { entries: vec![unreal(b"/a:b,c")] }] };
-        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc");
+        let s = Stack {
+            views: vec![
+                View { entries: vec![unreal(b"/unreal")] },
+                View { entries: vec![unreal(b"/a:b,c"), Entry::Static { policy: StaticPolicy::Deny }] },
+            ],
+        };
+        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny");
         assert_eq!(Stack::parse(s.encode().as_bytes()).unwrap(), s);
     }
 
@@ -250,6 +294,8 @@ mod tests {
             b"kmview1;unreal=/a:/b",
             b"kmview1;unreal=/",
             b"kmview1;unreal=/x%00y",
+            b"kmview1;static=maybe",
+            b"kmview1;static",
             b"\xff",
         ] {
             assert!(Stack::parse(bad).is_err(), "accepted {:?}", String::from_utf8_lossy(bad));

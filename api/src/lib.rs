@@ -10,7 +10,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use format::{Entry, ParseError, Stack, View};
+pub use format::{Entry, ParseError, Stack, StaticPolicy, View};
 
 /// The environment variable that carries the stack, outermost view first.
 pub const STACK_VAR: &str = "KMVIEW_STACK";

@@ -34,6 +34,11 @@ struct Options {
     #[arg(long, value_name = "PREFIX", num_args = 0..=1, require_equals = true, default_missing_value = "/unreal")]
     unreal: Option<OsString>,
 
+    /// What to do when the command runs a static or setuid/setgid executable, which leaves
+    /// the view: warn (default: one line on stderr), deny (EACCES) or allow.
+    #[arg(long = "static", value_name = "POLICY", value_parser = ["warn", "deny", "allow"])]
+    static_policy: Option<String>,
+
     /// Internal: the second stage, already inside the view.
     #[arg(long, hide = true)]
     in_view: bool,
@@ -79,6 +84,12 @@ fn launch(opts: Options) -> ExitCode {
             return fail("--unreal: the prefix must not be `/`");
         }
         view.entries.push(Entry::Unreal { prefix: bytes.to_vec() });
+    }
+    if let Some(p) = &opts.static_policy {
+        let Some(policy) = kmview_api::StaticPolicy::from_name(p.as_bytes()) else {
+            return fail(format!("--static: `{p}` is not warn, deny or allow"));
+        };
+        view.entries.push(Entry::Static { policy });
     }
     let outer = match kmview_api::current_stack() {
         Ok(s) => s.unwrap_or_default(),
@@ -149,5 +160,6 @@ fn print_stack(rest: &[OsString]) -> ExitCode {
 fn describe(e: &Entry) -> String {
     match e {
         Entry::Unreal { prefix } => format!("unreal {}", String::from_utf8_lossy(prefix)),
+        Entry::Static { policy } => format!("static={}", policy.name()),
     }
 }

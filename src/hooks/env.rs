@@ -20,6 +20,7 @@ const CWD_KEY: &[u8] = b"KMVIEW_CWD=";
 const STACK_KEY: &[u8] = b"KMVIEW_STACK=";
 const PRELOAD_KEY: &[u8] = b"LD_PRELOAD=";
 const FDS_KEY: &[u8] = b"KMVIEW_FDS=";
+const EXE_KEY: &[u8] = b"KMVIEW_EXE=";
 /// Room for the inherited descriptors' names; those that do not fit are passed on unnamed.
 const FDS_ROOM: usize = 16384;
 const ENTRY: usize = CAP + 16;
@@ -114,6 +115,7 @@ pub struct Envp {
     preload: [u8; 8192],
     cwd: [u8; ENTRY],
     fds: [u8; FDS_ROOM],
+    exe: [u8; ENTRY],
 }
 
 impl Drop for Envp {
@@ -127,7 +129,7 @@ impl Drop for Envp {
 
 impl Envp {
     pub fn new() -> Envp {
-        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; 8192], cwd: [0; ENTRY], fds: [0; FDS_ROOM] }
+        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; 8192], cwd: [0; ENTRY], fds: [0; FDS_ROOM], exe: [0; ENTRY] }
     }
 
     /// `envp` with this view's variables asserted; the result lives as long as `self`.
@@ -136,6 +138,14 @@ impl Envp {
     /// `envp` is NULL or a NULL-terminated array of C strings.
     pub unsafe fn build(&mut self, envp: Argv) -> Argv {
         unsafe { self.build_in(envp, None) }
+    }
+
+    /// Names the program the child will be (its virtual path, for `/proc/self/exe`): call
+    /// before [`Envp::build`] when the exec went through a view.
+    pub fn set_exe(&mut self, virt: &[u8]) {
+        if !fill(&mut self.exe, &[EXE_KEY, virt]) {
+            self.exe[0] = 0;
+        }
     }
 
     /// [`Envp::build`] for a child that starts in `child_cwd` (a virtual path) rather than in
@@ -152,7 +162,7 @@ impl Envp {
                 n += 1;
             }
         }
-        let need = n + 5;
+        let need = n + 6;
         let out: *mut *const c_char = if need <= INLINE {
             self.inline.as_mut_ptr()
         } else {
@@ -185,7 +195,7 @@ impl Envp {
                     continue;
                 }
                 preload_ok = true;
-            } else if bytes.starts_with(CWD_KEY) || bytes.starts_with(FDS_KEY) {
+            } else if bytes.starts_with(CWD_KEY) || bytes.starts_with(FDS_KEY) || bytes.starts_with(EXE_KEY) {
                 continue;
             }
             // SAFETY: k <= i < need.
@@ -218,6 +228,9 @@ impl Envp {
         }
         if fill_fds(&mut self.fds) {
             push(self.fds.as_ptr().cast());
+        }
+        if self.exe[0] != 0 {
+            push(self.exe.as_ptr().cast());
         }
         push(std::ptr::null());
         out as Argv

@@ -17,6 +17,8 @@ use crate::{real, sys};
 const MAX_INTERP_DEPTH: usize = 4;
 /// The kernel reads this much of a file for its `#!` line.
 const HEAD: usize = 256;
+/// How much of an executable is read to find its ELF program headers.
+const ELF_HEAD: usize = 1024;
 /// Argument vectors up to this size are built on the stack.
 const INLINE_ARGS: usize = 512;
 
@@ -146,8 +148,83 @@ fn parse_shebang(head: &mut [u8; HEAD + 1], n: usize) -> Option<Shebang> {
 /// `#!` chain was followed wherever the view must do it.
 struct Prepared {
     target: PBuf,
+    /// The program's virtual path as the exec named it (the last interpreter, for a script).
+    program: PBuf,
+    /// Why the program will run outside the view (static, setuid), if it will.
+    outside: Option<&'static [u8]>,
     /// The caller's path may go to the kernel as it is (neither it nor an interpreter is in a view).
     native: bool,
+}
+
+/// Tells the child its virtual name for `/proc/self/exe`, when the exec went through a view
+/// (a native exec's `/proc/self/exe` is right as the kernel has it).
+fn name_exe(env: &mut Envp, p: &Prepared) {
+    if p.native || p.program.is_empty() {
+        return;
+    }
+    let mut virt = PBuf::new();
+    let mut host = PBuf::new();
+    if stack::canonicalize(p.program.as_bytes(), &mut virt, &mut host).is_ok() {
+        env.set_exe(virt.as_bytes());
+    }
+}
+
+/// Why an executable would run outside the view: the kernel drops `LD_PRELOAD` for setuid and
+/// setgid programs, and a static program (no `PT_INTERP`) has no loader to preload with.
+fn leaves_view(target: &PBuf, head: &[u8]) -> Option<&'static [u8]> {
+    if let Ok((_, _, mode)) = sys::host_stat(target, true) {
+        if mode & (libc::S_ISUID | libc::S_ISGID) != 0 && mode & 0o111 != 0 {
+            return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
+        }
+    }
+    match elf_has_interp(head) {
+        Some(false) => Some(b"is statically linked (no dynamic loader to preload into)"),
+        _ => None,
+    }
+}
+
+/// Whether an ELF file's program headers (within `head`) include `PT_INTERP`; `None` if it is
+/// not ELF or its headers lie beyond what was read.
+fn elf_has_interp(head: &[u8]) -> Option<bool> {
+    if head.len() < 64 || &head[..4] != b"\x7fELF" {
+        return None;
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([head[o], head[o + 1]]) as usize;
+    let (phoff, phentsize, phnum) = match head[4] {
+        2 => (u64::from_le_bytes(head[32..40].try_into().ok()?) as usize, u16_at(54), u16_at(56)),
+        1 => (u32::from_le_bytes(head[28..32].try_into().ok()?) as usize, u16_at(42), u16_at(44)),
+        _ => return None,
+    };
+    // ET_REL and core files are not programs.
+    if !matches!(u16_at(16), 2 | 3) || phentsize < 4 {
+        return None;
+    }
+    let end = phoff.checked_add(phentsize.checked_mul(phnum)?)?;
+    if end > head.len() {
+        return None;
+    }
+    const PT_INTERP: u32 = 3;
+    Some((0..phnum).any(|i| {
+        let o = phoff + i * phentsize;
+        u32::from_le_bytes([head[o], head[o + 1], head[o + 2], head[o + 3]]) == PT_INTERP
+    }))
+}
+
+/// Applies the `--static` policy to a program that would leave the view: `Err(EACCES)` to deny.
+fn check_outside(p: &Prepared, shown: &[u8]) -> Result<(), c_int> {
+    let Some(why) = p.outside else { return Ok(()) };
+    let Some(rt) = stack::runtime() else { return Ok(()) };
+    match rt.static_policy {
+        kmview_api::StaticPolicy::Allow => Ok(()),
+        kmview_api::StaticPolicy::Warn => {
+            sys::write_stderr(&[b"kmview: warning: ", shown, b" ", why, b": it runs outside the view\n"]);
+            Ok(())
+        }
+        kmview_api::StaticPolicy::Deny => {
+            sys::write_stderr(&[b"kmview: ", shown, b" ", why, b": refused (--static=deny)\n"]);
+            Err(libc::EACCES)
+        }
+    }
 }
 
 /// Resolves `path` for exec, following `#!` lines whose script or interpreter is in a view.
@@ -168,10 +245,14 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
             Route::Native => PBuf::from_bytes(cur)?,
         };
         let in_view = matches!(route, Route::Host);
+        let mut elf = [0u8; ELF_HEAD];
+        let n_elf = sys::host_read_head(&target, &mut elf).unwrap_or(0);
         let mut head = [0u8; HEAD + 1];
-        let n = sys::host_read_head(&target, &mut head[..HEAD]).unwrap_or(0);
+        let n = n_elf.min(HEAD);
+        head[..n].copy_from_slice(&elf[..n]);
         let Some(bang) = parse_shebang(&mut head, n) else {
-            return Ok(Prepared { native: depth == 0 && !in_view, target });
+            let outside = leaves_view(&target, &elf[..n_elf]);
+            return Ok(Prepared { native: depth == 0 && !in_view, target, outside, program: PBuf::from_bytes(cur)? });
         };
         // SAFETY: interp points into `head`, NUL-terminated there.
         let interp = unsafe { std::slice::from_raw_parts(bang.interp.cast::<u8>(), bang.interp_len) };
@@ -179,7 +260,7 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
         let interp_in_view = matches!(stack::route(interp, true, &mut probe)?, Route::Host);
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
-            return Ok(Prepared { native: true, target });
+            return Ok(Prepared { native: true, target, outside: None, program: PBuf::new() });
         }
         if depth == MAX_INTERP_DEPTH {
             return Err(libc::ELOOP);
@@ -217,17 +298,25 @@ unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
     if stack::runtime().is_none() {
         return unsafe { real::execve(path, argv, envp) };
     }
-    let mut env = Envp::new();
-    // SAFETY: the caller's envp.
-    let envp = unsafe { env.build(envp) };
     let mut args = Args::new();
     if let Err(e) = unsafe { args.load(argv) } {
         return fail(e);
     }
-    match unsafe { prepare(path, &mut args) } {
-        Ok(p) if p.native => unsafe { real::execve(path, argv, envp) },
-        Ok(p) => unsafe { real::execve(p.target.as_cptr(), args.argv(), envp) },
-        Err(e) => fail(e),
+    let p = match unsafe { prepare(path, &mut args) } {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut env = Envp::new();
+    name_exe(&mut env, &p);
+    // SAFETY: the caller's envp.
+    let envp = unsafe { env.build(envp) };
+    if let Err(e) = check_outside(&p, unsafe { bytes(path) }.unwrap_or(b"")) {
+        return fail(e);
+    }
+    if p.native {
+        unsafe { real::execve(path, argv, envp) }
+    } else {
+        unsafe { real::execve(p.target.as_cptr(), args.argv(), envp) }
     }
 }
 
@@ -299,18 +388,26 @@ pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnAct
     if stack::runtime().is_none() {
         return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) };
     }
-    let mut env = Envp::new();
-    let mut child_cwd = PBuf::new();
-    let in_dir = spawn_cwd::get(actions as usize, &mut child_cwd);
-    let envp = unsafe { env.build_in(envp, in_dir.then_some(child_cwd.as_bytes())) };
     let mut args = Args::new();
     if let Err(e) = unsafe { args.load(argv) } {
         return e;
     }
-    match unsafe { prepare(path, &mut args) } {
-        Ok(p) if p.native => unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) },
-        Ok(p) => unsafe { real::posix_spawn(pid, p.target.as_cptr(), actions, attr, args.argv(), envp) },
-        Err(e) => e,
+    let p = match unsafe { prepare(path, &mut args) } {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let mut env = Envp::new();
+    name_exe(&mut env, &p);
+    let mut child_cwd = PBuf::new();
+    let in_dir = spawn_cwd::get(actions as usize, &mut child_cwd);
+    let envp = unsafe { env.build_in(envp, in_dir.then_some(child_cwd.as_bytes())) };
+    if let Err(e) = check_outside(&p, unsafe { bytes(path) }.unwrap_or(b"")) {
+        return e;
+    }
+    if p.native {
+        unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) }
+    } else {
+        unsafe { real::posix_spawn(pid, p.target.as_cptr(), actions, attr, args.argv(), envp) }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Reading links. A link's contents are never translated: `readlink` returns what is stored.
-//! The names the view itself answers are this process's `/proc/…/cwd` and `/proc/…/fd/N`.
+//! The names the view itself answers are this process's `/proc/…/cwd`, `/proc/…/exe` and
+//! `/proc/…/fd/N`.
 
 use super::types::*;
 use super::{fail, with_path, with_path_at};
@@ -23,6 +24,9 @@ fn proc_name(path: &[u8], out: &mut PBuf) -> bool {
     }
     if what == b"cwd" {
         return cwd::get(out, None).is_ok();
+    }
+    if what == b"exe" {
+        return crate::stack::exe_name(out);
     }
     if let Some(n) = what.strip_prefix(b"fd/") {
         let Some(fd) = parse_fd(n) else { return false };

@@ -44,6 +44,8 @@ impl View {
         for entry in &spec.entries {
             match entry {
                 Entry::Unreal { prefix } => mounts.extend(unreal::mounts(prefix)),
+                // A policy of the exec hooks, read by the stack, not a mount.
+                Entry::Static { .. } => {}
             }
         }
         // Longest first; among equals the later entry wins, as a later mount covers an earlier.
