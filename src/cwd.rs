@@ -87,7 +87,7 @@ pub fn init() {
         let mut behind = PBuf::new();
         if claimed.first() == Some(&b'/')
             && kmview_api::format::check_mount_path(claimed).is_ok()
-            && stack::translate_canonical(rt, claimed, &mut behind).is_ok()
+            && stack::translate_canonical(rt, claimed, crate::views::Access::Look, &mut behind).is_ok()
             && same_dir(&behind, &host)
         {
             set(claimed, host.as_bytes());

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 pub const MAX_FDS: usize = 4096;
 
 static NAMES: [SeqPath; MAX_FDS] = [const { SeqPath::new() }; MAX_FDS];
-/// The recorded directory has a mountpoint somewhere below it.
-static ABOVE_MOUNT: [AtomicBool; MAX_FDS] = [const { AtomicBool::new(false) }; MAX_FDS];
+/// Paths relative to the recorded directory go through the view (see
+/// [`crate::stack::Runtime::routes_relative`]).
+static ROUTES_RELATIVE: [AtomicBool; MAX_FDS] = [const { AtomicBool::new(false) }; MAX_FDS];
 /// How many slots are in use: while 0, `close` and the `*at` calls skip the table.
 static RECORDED: AtomicUsize = AtomicUsize::new(0);
 
@@ -23,12 +24,12 @@ fn slot(fd: c_int) -> Option<usize> {
 }
 
 /// Remembers that `fd` is `virt` (absolute, normalized) in the innermost view.
-pub fn record(fd: c_int, virt: &[u8], above_mount: bool) {
+pub fn record(fd: c_int, virt: &[u8], routes_relative: bool) {
     let Some(i) = slot(fd) else { return };
     if NAMES[i].is_empty() {
         RECORDED.fetch_add(1, Ordering::Relaxed);
     }
-    ABOVE_MOUNT[i].store(above_mount, Ordering::Relaxed);
+    ROUTES_RELATIVE[i].store(routes_relative, Ordering::Relaxed);
     NAMES[i].store(virt);
 }
 
@@ -65,7 +66,7 @@ pub fn copy(from: c_int, to: c_int) {
     let mut name = PBuf::new();
     if let (Some(i), true) = (slot(from), is_recorded(from)) {
         if NAMES[i].load(&mut name).unwrap_or(false) {
-            record(to, name.as_bytes(), ABOVE_MOUNT[i].load(Ordering::Relaxed));
+            record(to, name.as_bytes(), ROUTES_RELATIVE[i].load(Ordering::Relaxed));
         }
     }
 }
@@ -75,9 +76,9 @@ pub fn is_recorded(fd: c_int) -> bool {
     RECORDED.load(Ordering::Relaxed) != 0 && slot(fd).is_some_and(|i| !NAMES[i].is_empty())
 }
 
-/// Whether the recorded directory has a mountpoint below it.
-pub fn is_above_mount(fd: c_int) -> bool {
-    slot(fd).is_some_and(|i| ABOVE_MOUNT[i].load(Ordering::Relaxed))
+/// Whether paths relative to the recorded directory must go through the view.
+pub fn routes_relative(fd: c_int) -> bool {
+    slot(fd).is_some_and(|i| ROUTES_RELATIVE[i].load(Ordering::Relaxed))
 }
 
 /// The recorded virtual path of `fd`, if any.

@@ -53,13 +53,23 @@ pub fn resolve_all() {
 /// What a call returns when it fails before or instead of reaching libc (`-1`, `NULL`).
 pub trait Failed {
     fn failed() -> Self;
+    /// Whether this result is the failure value.
+    fn is_failed(&self) -> bool;
 }
 
 macro_rules! failed_is {
-    ($v:expr => $($t:ty),*) => { $(impl Failed for $t { #[inline] fn failed() -> Self { $v } })* };
+    ($v:expr => $($t:ty),*) => { $(impl Failed for $t {
+        #[inline] fn failed() -> Self { $v }
+        #[inline] fn is_failed(&self) -> bool { *self == $v }
+    })* };
 }
 failed_is!(-1 => i32, i64, isize);
-failed_is!(() => ());
+impl Failed for () {
+    fn failed() -> Self {}
+    fn is_failed(&self) -> bool {
+        false
+    }
+}
 // uid_t and gid_t: (uid_t)-1, as the identity calls never fail but a missing symbol must.
 failed_is!(u32::MAX => u32);
 
@@ -67,11 +77,17 @@ impl<T> Failed for *mut T {
     fn failed() -> Self {
         std::ptr::null_mut()
     }
+    fn is_failed(&self) -> bool {
+        self.is_null()
+    }
 }
 
 impl<T> Failed for *const T {
     fn failed() -> Self {
         std::ptr::null()
+    }
+    fn is_failed(&self) -> bool {
+        self.is_null()
     }
 }
 

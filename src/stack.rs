@@ -11,9 +11,9 @@
 //!   prefix translated, each symlink read and resolved in the view). `chdir`, `realpath` and
 //!   any `..` that meets a mount go this way.
 
-use crate::path::{self, has_dotdot, is_under, normalize_into, trailing};
+use crate::path::{self, has_dotdot, normalize_into, trailing};
 use crate::sys::PBuf;
-use crate::views::View;
+use crate::views::{Access, View};
 use crate::{cwd, sys};
 use libc::c_int;
 use std::ffi::CString;
@@ -74,7 +74,7 @@ fn inherit_exe(rt: &Runtime) {
     let Some(virt) = sys::getenv(b"KMVIEW_EXE\0") else { return };
     let mut host = PBuf::new();
     let Ok(exe) = PBuf::from_bytes(b"/proc/self/exe") else { return };
-    if translate_canonical(rt, virt, &mut host).is_ok()
+    if translate_canonical(rt, virt, Access::Look, &mut host).is_ok()
         && matches!((sys::host_stat(&host, true), sys::host_stat(&exe, true)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1)
     {
         EXE.store(virt);
@@ -90,12 +90,11 @@ fn inherit_fds(rt: &Runtime) {
         let Some((n, name)) = item.split_once('=') else { continue };
         let (Ok(fd), Ok(virt)) = (n.parse::<c_int>(), kmview_api::format::decode_arg(name)) else { continue };
         let mut host = PBuf::new();
-        if virt.first() != Some(&b'/') || translate_canonical(rt, &virt, &mut host).is_err() {
+        if virt.first() != Some(&b'/') || translate_canonical(rt, &virt, Access::Look, &mut host).is_err() {
             continue;
         }
         if matches!((sys::host_stat(&host, true), sys::fd_stat(fd)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1) {
-            let above = rt.views.iter().any(|v| v.has_mount_below(&virt));
-            crate::fds::record(fd, &virt, above);
+            crate::fds::record(fd, &virt, rt.routes_relative(&virt));
         }
     }
 }
@@ -117,7 +116,7 @@ fn load() -> Option<Runtime> {
     let mut first_components: Vec<path::FirstComponent> = Vec::new();
     let mut has_root_mount = false;
     for view in &views {
-        for m in view.mounts() {
+        for m in view.entries() {
             match path::components(m.at()).next() {
                 Some(first) if !first_components.iter().any(|c| c.as_bytes() == first) => {
                     first_components.push(path::FirstComponent::new(first))
@@ -129,7 +128,7 @@ fn load() -> Option<Runtime> {
     }
     let mut above_mounts: Vec<Vec<u8>> = Vec::new();
     for view in &views {
-        for m in view.mounts() {
+        for m in view.entries() {
             let mut at = m.at();
             while let Some(cut) = memchr::memrchr(b'/', at) {
                 at = &at[..cut.max(1)];
@@ -210,10 +209,17 @@ impl Runtime {
         self.above_mounts.iter().any(|a| a.len() == end && a.as_slice() == &p[..end])
     }
 
+    /// Whether a path relative to the directory `virt` must go through the view rather than to
+    /// the kernel from a descriptor of it: an entry sits below it, or the entry it lies under may
+    /// refuse calls (a mark, a read-only bind).
+    pub fn routes_relative(&self, virt: &[u8]) -> bool {
+        self.views.iter().any(|v| v.has_entry_below(virt) || v.entry_of(virt).is_some_and(|e| e.refuses_some()))
+    }
+
     /// Whether `virt` (canonical) is under no mount of any view and has none below it: then a
     /// relative path without `..` from there reaches no mount.
     pub fn is_plain(&self, virt: &[u8]) -> bool {
-        self.views.iter().all(|v| v.mount_of(virt).is_none() && !v.has_mount_below(virt))
+        self.views.iter().all(|v| v.entry_of(virt).is_none() && !v.has_entry_below(virt))
     }
 }
 
@@ -223,6 +229,10 @@ pub enum Route {
     Native,
     /// To the kernel as the host path now in the buffer.
     Host,
+    /// As `Host`, from the textual fast path through a mount whose source is not `/`: exact
+    /// unless a symlink below the mount leads out of it, which the kernel then follows on the
+    /// host. A call that fails with `ENOENT` or `ENOTDIR` is worth retrying through [`exact`].
+    Fast,
 }
 
 /// Carries `path` (relative paths from the working directory) through every view; a host
@@ -230,7 +240,7 @@ pub enum Route {
 ///
 /// `follow` says whether a symlink in the last component is followed (as `stat`, not `lstat`).
 #[inline(always)]
-pub fn route(path: &[u8], follow: bool, host: &mut PBuf) -> Result<Route, c_int> {
+pub fn route(path: &[u8], follow: bool, access: Access, host: &mut PBuf) -> Result<Route, c_int> {
     let Some(rt) = runtime() else { return Ok(Route::Native) };
     if path.is_empty() {
         return Ok(Route::Native);
@@ -239,71 +249,105 @@ pub fn route(path: &[u8], follow: bool, host: &mut PBuf) -> Result<Route, c_int>
         if rt.is_hot_absolute(path) {
             return Ok(Route::Native);
         }
-        return translate(rt, path, follow, host);
+        return translate(rt, path, follow, access, host);
     }
     if cwd::is_plain() && !has_dotdot(path) {
         return Ok(Route::Native);
     }
     let mut abs = PBuf::new();
     cwd::absolute(path, &mut abs)?;
-    match translate(rt, abs.as_bytes(), follow, host)? {
-        // A relative path that no view changes resolves the same from the kernel's cwd.
-        Route::Native => Ok(Route::Native),
-        Route::Host => Ok(Route::Host),
+    // A relative path that no view changes resolves the same from the kernel's cwd.
+    translate(rt, abs.as_bytes(), follow, access, host)
+}
+
+/// The exact walk for `path` (relative from the working directory): what a fast-path call that
+/// failed with `ENOENT` retries with. `Ok(false)` if it leads where the fast path did.
+pub fn exact(path: &[u8], follow: bool, access: Access, host: &mut PBuf) -> Result<bool, c_int> {
+    let Some(rt) = runtime() else { return Ok(false) };
+    let mut abs = PBuf::new();
+    if path.first() == Some(&b'/') {
+        abs.set(path)?;
+    } else {
+        cwd::absolute(path, &mut abs)?;
     }
+    let mut walked = PBuf::new();
+    walk(rt, abs.as_bytes(), follow, access, &mut walked, None)?;
+    if walked.as_bytes() == host.as_bytes() {
+        return Ok(false);
+    }
+    host.set(walked.as_bytes())?;
+    Ok(true)
 }
 
 /// The fast way through every view, falling back to the exact walk where it must.
-fn translate(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf) -> Result<Route, c_int> {
+fn translate(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut PBuf) -> Result<Route, c_int> {
     if abs.len() >= libc::PATH_MAX as usize {
         return Err(libc::ENAMETOOLONG);
     }
     let mut cur = PBuf::new();
     normalize_into(abs, &mut cur)?;
     let mut mapped = false;
+    let mut guess = false;
     for view in rt.views.iter().rev() {
-        match step(view, cur.as_bytes(), host)? {
+        match step(view, cur.as_bytes(), access, false, host)? {
             Step::Same => {}
-            Step::Mapped => {
+            Step::Mapped { exact } => {
                 cur.set(host.as_bytes())?;
                 mapped = true;
+                guess |= !exact;
             }
             Step::Walk => {
-                walk(rt, abs, follow, host, None)?;
+                walk(rt, abs, follow, access, host, None)?;
                 return Ok(Route::Host);
             }
         }
     }
-    if !mapped {
-        return Ok(Route::Native);
-    }
-    Ok(Route::Host)
+    Ok(match (mapped, guess) {
+        (false, _) => Route::Native,
+        (true, false) => Route::Host,
+        (true, true) => Route::Fast,
+    })
 }
 
 enum Step {
     Same,
-    Mapped,
+    /// Rewritten into the outer view's path; `exact` unless the mount's source is not `/`
+    /// (then a symlink below it may lead out of it).
+    Mapped { exact: bool },
     Walk,
 }
 
-/// One view's textual rewrite of a normalized absolute path into `out`.
-fn step(view: &View, p: &[u8], out: &mut PBuf) -> Result<Step, c_int> {
-    let Some(m) = view.mount_of(p) else {
-        if has_dotdot(p) && dotdot_meets_mount(view, p)? {
+/// One view's textual rewrite of a normalized absolute path into `out`, after the entry that
+/// covers the path (a mark, a read-only bind) agreed to `access`.
+///
+/// `canonical` says `p` holds no symlink, `.` or `..` (the exact walk's own prefixes): it is
+/// then rewritten textually, never sent to the walk.
+fn step(view: &View, p: &[u8], access: Access, canonical: bool, out: &mut PBuf) -> Result<Step, c_int> {
+    let Some((m, source)) = view.mount_of(p) else {
+        if !canonical && has_dotdot(p) && dotdot_meets_entry(view, p)? {
             return Ok(Step::Walk);
+        }
+        if let Some(e) = view.entry_of(p) {
+            e.check(access)?;
         }
         return Ok(Step::Same);
     };
     let rest = &p[m.at().len()..];
-    if has_dotdot(rest) && !(kernel_walk_is_exact(m.source()) && stays_within(rest) && !view.has_mount_below(m.at())) {
+    if !canonical && m.walks() && path::components(rest).next().is_some() {
         return Ok(Step::Walk);
     }
-    out.set(m.source())?;
-    if m.source() == b"/" && !rest.is_empty() {
+    if !canonical && has_dotdot(rest) && !(kernel_walk_is_exact(source) && stays_within(rest) && !view.has_entry_below(m.at())) {
+        return Ok(Step::Walk);
+    }
+    if let Some(e) = view.entry_of(p) {
+        e.check(access)?;
+    }
+    out.set(source)?;
+    if source == b"/" && !rest.is_empty() {
         out.clear();
     }
     out.push_bytes(rest)?;
-    Ok(Step::Mapped)
+    Ok(Step::Mapped { exact: kernel_walk_is_exact(source) })
 }
 
 /// Whether the kernel's own walk of the rest of a path below `source` is the view's: a `..` or
@@ -325,8 +369,8 @@ fn stays_within(rest: &[u8]) -> bool {
     true
 }
 
-/// Whether collapsing the `..` of `p` textually passes through a mount of `view`.
-fn dotdot_meets_mount(view: &View, p: &[u8]) -> Result<bool, c_int> {
+/// Whether collapsing the `..` of `p` textually passes through an entry of `view`.
+fn dotdot_meets_entry(view: &View, p: &[u8]) -> Result<bool, c_int> {
     let mut pos = PBuf::from_bytes(b"/")?;
     for comp in path::components(p) {
         if comp == b".." {
@@ -334,7 +378,7 @@ fn dotdot_meets_mount(view: &View, p: &[u8]) -> Result<bool, c_int> {
         } else {
             pos.push_component(comp)?;
         }
-        if view.mount_of(pos.as_bytes()).is_some() {
+        if view.entry_of(pos.as_bytes()).is_some() {
             return Ok(true);
         }
     }
@@ -342,11 +386,12 @@ fn dotdot_meets_mount(view: &View, p: &[u8]) -> Result<bool, c_int> {
 }
 
 /// A canonical virtual path (no symlink, `.` or `..` in it) to the host path behind it.
-pub fn translate_canonical(rt: &Runtime, virt: &[u8], host: &mut PBuf) -> Result<(), c_int> {
+/// `access` is checked against every entry on the way.
+pub fn translate_canonical(rt: &Runtime, virt: &[u8], access: Access, host: &mut PBuf) -> Result<(), c_int> {
     host.set(virt)?;
     let mut next = PBuf::new();
     for view in rt.views.iter().rev() {
-        if let Step::Mapped = step(view, host.as_bytes(), &mut next)? {
+        if let Step::Mapped { .. } = step(view, host.as_bytes(), access, true, &mut next)? {
             host.set(next.as_bytes())?;
         }
     }
@@ -356,7 +401,10 @@ pub fn translate_canonical(rt: &Runtime, virt: &[u8], host: &mut PBuf) -> Result
 /// The exact walk: resolves `abs` component by component in the innermost view, reading each
 /// symlink through the views and resolving its target in the view (absolute targets from the
 /// view's root). The host path lands in `host`; the canonical virtual path in `virt_out`.
-pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<(), c_int> {
+///
+/// Every directory passed through is checked as a look (a hidden or denied one stops the walk);
+/// the final path is checked against `access`.
+pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<(), c_int> {
     let trail = trailing(abs);
     let follow = follow || !trail.is_empty();
     let mut virt = PBuf::from_bytes(b"/")?;
@@ -392,7 +440,7 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf, virt_out: O
         if is_last && !follow {
             break;
         }
-        translate_canonical(rt, virt.as_bytes(), host)?;
+        translate_canonical(rt, virt.as_bytes(), Access::Look, host)?;
         match sys::readlink(host, &mut target) {
             Ok(()) => {
                 links += 1;
@@ -414,7 +462,7 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, host: &mut PBuf, virt_out: O
             Err(e) => return Err(e),
         }
     }
-    translate_canonical(rt, virt.as_bytes(), host)?;
+    translate_canonical(rt, virt.as_bytes(), access, host)?;
     if !trail.is_empty() && host.as_bytes() != b"/" {
         host.push_bytes(trail)?;
     }
@@ -436,13 +484,20 @@ pub fn canonicalize(path: &[u8], virt: &mut PBuf, host: &mut PBuf) -> Result<(),
     } else {
         cwd::absolute(path, &mut abs)?;
     }
-    walk(rt, abs.as_bytes(), true, host, Some(virt))
+    walk(rt, abs.as_bytes(), true, Access::Look, host, Some(virt))
 }
 
-/// Calls `f(name, host_path)` for each mountpoint of any view whose parent is the directory
-/// `path` (as given to `opendir`), once per name: the entries a listing must show even when
-/// nothing lies at those names underneath. Stops early if `f` returns false.
-pub fn mountpoints_in(path: &[u8], mut f: impl FnMut(&[u8], &PBuf) -> bool) -> Result<(), c_int> {
+/// How a directory's listing differs in the view from the kernel's.
+pub enum Listing<'a> {
+    /// A mountpoint: listed even when nothing lies at that name underneath; its host path.
+    Add(&'a [u8], &'a PBuf),
+    /// A hidden name: never listed.
+    Drop(&'a [u8]),
+}
+
+/// Calls `f` for each name whose listing the views change in the directory `path` (as given to
+/// `opendir`). Stops early if `f` returns false.
+pub fn listing_changes(path: &[u8], mut f: impl FnMut(Listing) -> bool) -> Result<(), c_int> {
     let Some(rt) = runtime() else { return Ok(()) };
     let mut dir = PBuf::new();
     let mut host = PBuf::new();
@@ -456,33 +511,111 @@ pub fn mountpoints_in(path: &[u8], mut f: impl FnMut(&[u8], &PBuf) -> bool) -> R
     let mut next = PBuf::new();
     let mut mount_host = PBuf::new();
     for (level, view) in rt.views.iter().enumerate().rev() {
-        for m in view.mounts() {
+        for m in view.entries() {
             let at = m.at();
             let parent_len = memchr::memrchr(b'/', at).unwrap_or(0).max(1);
-            if &at[..parent_len] == dir.as_bytes() && at.len() > 1 {
-                let name = &at[parent_len + (parent_len > 1) as usize..];
+            if &at[..parent_len] != dir.as_bytes() || at.len() <= 1 {
+                continue;
+            }
+            let name = &at[parent_len + (parent_len > 1) as usize..];
+            let go_on = if m.hides_name() {
+                f(Listing::Drop(name))
+            } else if let Some(source) = m.source() {
                 // The host path of the mountpoint: its source, translated by the views outside.
-                let mut src = PBuf::from_bytes(m.source())?;
+                let mut src = PBuf::from_bytes(source)?;
                 for outer in rt.views[..level].iter().rev() {
-                    if let Step::Mapped = step(outer, src.as_bytes(), &mut mount_host)? {
+                    if let Ok(Step::Mapped { .. }) = step(outer, src.as_bytes(), Access::Look, true, &mut mount_host) {
                         src.set(mount_host.as_bytes())?;
                     }
                 }
-                if !f(name, &src) {
-                    return Ok(());
-                }
+                f(Listing::Add(name, &src))
+            } else {
+                true
+            };
+            if !go_on {
+                return Ok(());
             }
         }
-        if let Step::Mapped = step(view, dir.as_bytes(), &mut next)? {
+        if let Step::Mapped { .. } = step(view, dir.as_bytes(), Access::Look, true, &mut next)? {
             dir.set(next.as_bytes())?;
         }
     }
     Ok(())
 }
 
-/// True if `virt` (canonical) is under some mount of the innermost view or any view.
-pub fn is_under_any_mount(virt: &[u8]) -> bool {
-    runtime().is_some_and(|rt| rt.views.iter().any(|v| v.mounts().any(|m| is_under(virt, m.at()))))
+/// The virtual path of `path` (from `dirfd`), normalized, for the checks that compare two
+/// paths' mounts; `None` when it lies in no view (then it is the kernel's business alone).
+fn virtual_of(rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> Option<()> {
+    let mut abs = PBuf::new();
+    if path.first() == Some(&b'/') {
+        abs.set(path).ok()?;
+    } else if dirfd == libc::AT_FDCWD {
+        cwd::absolute(path, &mut abs).ok()?;
+    } else if crate::fds::name(dirfd, &mut abs) {
+        abs.push_byte(b'/').ok()?;
+        abs.push_bytes(path).ok()?;
+    } else {
+        // From a descriptor the view does not know: the kernel's business alone.
+        return None;
+    }
+    if has_dotdot(abs.as_bytes()) {
+        let mut host = PBuf::new();
+        walk(rt, abs.as_bytes(), false, Access::Look, &mut host, Some(out)).ok()?;
+    } else {
+        normalize_into(abs.as_bytes(), out).ok()?;
+        let keep = out.len() - trailing(out.as_bytes()).len();
+        out.truncate(keep.max(1));
+    }
+    Some(())
+}
+
+/// For `rename` and `link`: `EXDEV` if the two paths lie under different mounts (a kernel
+/// refuses to rename across mounts, bind mounts of one file system included), `EBUSY` if
+/// either is a mountpoint itself.
+pub fn check_same_mount(d1: c_int, p1: &[u8], d2: c_int, p2: &[u8]) -> Result<(), c_int> {
+    let Some(rt) = runtime() else { return Ok(()) };
+    let (mut a, mut b) = (PBuf::new(), PBuf::new());
+    if virtual_of(rt, d1, p1, &mut a).is_none() || virtual_of(rt, d2, p2, &mut b).is_none() {
+        return Ok(());
+    }
+    let mut next = PBuf::new();
+    for view in rt.views.iter().rev() {
+        let ma = view.mount_of(a.as_bytes());
+        let mb = view.mount_of(b.as_bytes());
+        if ma.is_some_and(|(m, _)| m.at() == a.as_bytes()) || mb.is_some_and(|(m, _)| m.at() == b.as_bytes()) {
+            return Err(libc::EBUSY);
+        }
+        match (ma, mb) {
+            (None, None) => continue,
+            (Some((x, _)), Some((y, _))) if std::ptr::eq(x as *const _ as *const u8, y as *const _ as *const u8) => {}
+            _ => return Err(libc::EXDEV),
+        }
+        for p in [&mut a, &mut b] {
+            if let Step::Mapped { .. } = step(view, p.as_bytes(), Access::Look, true, &mut next)? {
+                p.set(next.as_bytes())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// For `rmdir` and `unlink`: `EBUSY` if `path` is a mountpoint of some view.
+pub fn check_not_mountpoint(dirfd: c_int, path: &[u8]) -> Result<(), c_int> {
+    let Some(rt) = runtime() else { return Ok(()) };
+    let mut v = PBuf::new();
+    if virtual_of(rt, dirfd, path, &mut v).is_none() {
+        return Ok(());
+    }
+    let mut next = PBuf::new();
+    for view in rt.views.iter().rev() {
+        if view.mounts().any(|m| m.at() == v.as_bytes()) {
+            return Err(libc::EBUSY);
+        }
+        if let Ok(Step::Mapped { .. }) = step(view, v.as_bytes(), Access::Look, true, &mut next) {
+            v.set(next.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// After a successful open of `path` (from `dirfd`): records the new descriptor's virtual path
@@ -520,7 +653,7 @@ pub fn note_open(fd: c_int, dirfd: c_int, path: &[u8], routed: bool) {
     let mut virt = PBuf::new();
     if has_dotdot(abs.as_bytes()) {
         let mut host = PBuf::new();
-        if walk(rt, abs.as_bytes(), true, &mut host, Some(&mut virt)).is_err() {
+        if walk(rt, abs.as_bytes(), true, Access::Look, &mut host, Some(&mut virt)).is_err() {
             return;
         }
     } else if normalize_into(abs.as_bytes(), &mut virt).is_err() {
@@ -530,10 +663,9 @@ pub fn note_open(fd: c_int, dirfd: c_int, path: &[u8], routed: bool) {
         virt.truncate(keep.max(1));
     }
     let v = virt.as_bytes();
-    let under = rt.views.iter().any(|view| view.mount_of(v).is_some());
-    let above = rt.views.iter().any(|view| view.has_mount_below(v));
-    if under || above {
-        crate::fds::record(fd, v, above);
+    let under = rt.views.iter().any(|view| view.entry_of(v).is_some());
+    if under || rt.routes_relative(v) {
+        crate::fds::record(fd, v, rt.routes_relative(v));
     }
 }
 
@@ -544,7 +676,7 @@ pub fn at_path(dirfd: c_int, rel: &[u8], out: &mut PBuf) -> Option<()> {
     if !crate::fds::is_recorded(dirfd) || rel.is_empty() {
         return None;
     }
-    if !has_dotdot(rel) && !crate::fds::is_above_mount(dirfd) {
+    if !has_dotdot(rel) && !crate::fds::routes_relative(dirfd) {
         return None;
     }
     if !crate::fds::name(dirfd, out) {

@@ -38,6 +38,20 @@ pub enum Entry {
     /// The seed's test view: `PREFIX` and `PREFIX` twice over (`/unreal`, `/unreal/unreal`)
     /// both show the outer view's `/`.
     Unreal { prefix: Vec<u8> },
+    /// `at` shows the outer view's `source` (read-only: every write under `at` is `EROFS`).
+    /// `walk`: the source holds symlinks that lead out of it, so paths below `at` are resolved
+    /// component by component rather than handed to the kernel.
+    Bind { at: Vec<u8>, source: Vec<u8>, read_only: bool, walk: bool },
+    /// The outer view's `source` is this view's `/` (`walk` as for `Bind`).
+    Root { source: Vec<u8>, walk: bool },
+    /// `path` and everything below it are `ENOENT`, and `path` is gone from its parent's listing.
+    Hide { path: Vec<u8> },
+    /// `path` and everything below it are `EACCES`.
+    Deny { path: Vec<u8> },
+    /// Every write under `path` is `EROFS`.
+    ReadOnly { path: Vec<u8> },
+    /// A private directory `source` (made by the launcher, removed when the command ends) at `at`.
+    Tmp { at: Vec<u8>, source: Vec<u8> },
     /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
     /// `warn` (run it, one line on stderr), `deny` (`EACCES`) or `allow` (run it silently).
     Static { policy: StaticPolicy },
@@ -74,6 +88,13 @@ impl Entry {
     fn kind(&self) -> &'static str {
         match self {
             Entry::Unreal { .. } => "unreal",
+            Entry::Bind { read_only: false, .. } => "bind",
+            Entry::Bind { read_only: true, .. } => "robind",
+            Entry::Root { .. } => "root",
+            Entry::Hide { .. } => "hide",
+            Entry::Deny { .. } => "deny",
+            Entry::ReadOnly { .. } => "ro",
+            Entry::Tmp { .. } => "tmp",
             Entry::Static { .. } => "static",
         }
     }
@@ -81,6 +102,11 @@ impl Entry {
     fn args(&self) -> Vec<&[u8]> {
         match self {
             Entry::Unreal { prefix } => vec![prefix.as_slice()],
+            Entry::Bind { at, source, walk: true, .. } => vec![at.as_slice(), source.as_slice(), b"walk"],
+            Entry::Bind { at, source, .. } | Entry::Tmp { at, source } => vec![at.as_slice(), source.as_slice()],
+            Entry::Root { source, walk: true } => vec![source.as_slice(), b"walk"],
+            Entry::Root { source, walk: false } => vec![source.as_slice()],
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => vec![path.as_slice()],
             Entry::Static { policy } => vec![policy.name().as_bytes()],
         }
     }
@@ -102,6 +128,35 @@ impl Entry {
                     return Err(ParseError("unreal prefix must not be `/`".into()));
                 }
                 Ok(Entry::Unreal { prefix })
+            }
+            "bind" | "robind" | "tmp" => {
+                let walk = kind != "tmp" && args.len() == 3 && args[2] == b"walk";
+                want(if walk { 3 } else { 2 })?;
+                let mut it = args.into_iter();
+                let (at, source) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
+                check_mount_path(&at)?;
+                check_mount_path(&source)?;
+                Ok(match kind {
+                    "tmp" => Entry::Tmp { at, source },
+                    _ => Entry::Bind { at, source, read_only: kind == "robind", walk },
+                })
+            }
+            "root" => {
+                let walk = args.len() == 2 && args[1] == b"walk";
+                want(if walk { 2 } else { 1 })?;
+                let source = args.into_iter().next().unwrap_or_default();
+                check_mount_path(&source)?;
+                Ok(Entry::Root { source, walk })
+            }
+            "hide" | "deny" | "ro" => {
+                want(1)?;
+                let path = args.into_iter().next().unwrap_or_default();
+                check_mount_path(&path)?;
+                Ok(match kind {
+                    "hide" => Entry::Hide { path },
+                    "deny" => Entry::Deny { path },
+                    _ => Entry::ReadOnly { path },
+                })
             }
             "static" => {
                 want(1)?;
@@ -295,6 +350,11 @@ mod tests {
             b"kmview1;unreal=/",
             b"kmview1;unreal=/x%00y",
             b"kmview1;static=maybe",
+            b"kmview1;bind=/a",
+            b"kmview1;bind=/a:rel",
+            b"kmview1;root=/a:/b",
+            b"kmview1;bind=/a:/b:fast",
+            b"kmview1;hide=x",
             b"kmview1;static",
             b"\xff",
         ] {
@@ -323,6 +383,20 @@ mod tests {
             let stack = Stack { views: paths.iter().map(|v| View { entries: v.iter().map(|p| unreal(p)).collect() }).collect() };
             let text = stack.encode();
             prop_assert!(text.bytes().all(|b| b.is_ascii_graphic()));
+            prop_assert_eq!(Stack::parse(text.as_bytes()).unwrap(), stack);
+        }
+
+        #[test]
+        fn every_kind_round_trips(a in mount_path(), b in mount_path(), ro in any::<bool>(), walk in any::<bool>()) {
+            let stack = Stack { views: vec![View { entries: vec![
+                Entry::Bind { at: a.clone(), source: b.clone(), read_only: ro, walk },
+                Entry::Root { source: b.clone(), walk },
+                Entry::Hide { path: a.clone() },
+                Entry::Deny { path: b.clone() },
+                Entry::ReadOnly { path: a.clone() },
+                Entry::Tmp { at: a.clone(), source: b.clone() },
+            ] }] };
+            let text = stack.encode();
             prop_assert_eq!(Stack::parse(text.as_bytes()).unwrap(), stack);
         }
     }

@@ -3,8 +3,10 @@
 //! missing names are added after the real entries run out.
 
 use super::types::*;
+use super::Access;
 use super::{bytes, fail, route_ptr};
 use crate::sys::PBuf;
+use crate::stack::Listing;
 use crate::{fds, real, stack, sys};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -12,12 +14,16 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 const STREAMS: usize = 32;
 const NAMES: usize = 8;
 
-/// Extra entries of one open directory stream.
+/// How the view changes one open directory stream: names to add (mountpoints), names to drop
+/// (hidden ones).
 struct Extra {
     count: usize,
     names: [[u8; 256]; NAMES],
     lens: [usize; NAMES],
     inos: [u64; NAMES],
+    dropped: usize,
+    drops: [[u8; 256]; NAMES],
+    drop_lens: [usize; NAMES],
     /// Bit i: name i was seen among the real entries or already handed out.
     done: u32,
     entry: Dirent64,
@@ -53,6 +59,7 @@ fn claim(dir: *mut DIR) -> Option<&'static mut Extra> {
     IN_USE.fetch_add(1, Ordering::AcqRel);
     let x = data(i);
     x.count = 0;
+    x.dropped = 0;
     x.done = 0;
     Some(x)
 }
@@ -67,7 +74,7 @@ fn release(dir: *mut DIR) {
 pub unsafe fn opendir(path: CStrP) -> *mut DIR {
     let mut host = PBuf::new();
     // SAFETY: the caller's path.
-    let routed = match unsafe { route_ptr(path, true, &mut host) } {
+    let routed = match unsafe { route_ptr(path, true, Access::Look, &mut host) } {
         Ok(q) => q,
         Err(e) => return fail(e),
     };
@@ -87,7 +94,7 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
 
 pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
     let d = unsafe { real::fdopendir(fd) };
-    if !d.is_null() && fds::is_above_mount(fd) {
+    if !d.is_null() && fds::routes_relative(fd) {
         let e = sys::errno();
         let mut name = PBuf::new();
         if fds::name(fd, &mut name) {
@@ -98,10 +105,10 @@ pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
     d
 }
 
-/// Remembers, for the stream `d` on directory `path`, the mountpoints it must list.
+/// Remembers, for the stream `d` on directory `path`, the names the view adds and drops.
 fn add_mountpoints(d: *mut DIR, path: &[u8]) {
     let mut extra: Option<&mut Extra> = None;
-    let _ = stack::mountpoints_in(path, |name, host| {
+    let _ = stack::listing_changes(path, |change| {
         let x = match extra.as_deref_mut() {
             Some(x) => x,
             None => match claim(d) {
@@ -109,17 +116,39 @@ fn add_mountpoints(d: *mut DIR, path: &[u8]) {
                 None => return false,
             },
         };
-        let dup = (0..x.count).any(|i| &x.names[i][..x.lens[i]] == name);
-        if dup || x.count == NAMES || name.len() > 255 {
-            return true;
+        match change {
+            Listing::Add(name, host) => {
+                let dup = (0..x.count).any(|i| &x.names[i][..x.lens[i]] == name);
+                if dup || x.count == NAMES || name.len() > 255 {
+                    return true;
+                }
+                let i = x.count;
+                x.names[i][..name.len()].copy_from_slice(name);
+                x.lens[i] = name.len();
+                x.inos[i] = sys::host_stat(host, true).map_or(1, |s| s.1);
+                x.count += 1;
+            }
+            Listing::Drop(name) => {
+                if x.dropped < NAMES && name.len() <= 255 {
+                    let i = x.dropped;
+                    x.drops[i][..name.len()].copy_from_slice(name);
+                    x.drop_lens[i] = name.len();
+                    x.dropped += 1;
+                }
+            }
         }
-        let i = x.count;
-        x.names[i][..name.len()].copy_from_slice(name);
-        x.lens[i] = name.len();
-        x.inos[i] = sys::host_stat(host, true).map_or(1, |s| s.1);
-        x.count += 1;
         true
     });
+}
+
+/// Whether the real entry `e` is one the view hides.
+fn is_dropped(x: &Extra, e: *const Dirent64) -> bool {
+    if x.dropped == 0 || e.is_null() {
+        return false;
+    }
+    // SAFETY: e is a valid entry from readdir.
+    let name = unsafe { std::ffi::CStr::from_ptr((*e).d_name.as_ptr()) }.to_bytes();
+    (0..x.dropped).any(|i| &x.drops[i][..x.drop_lens[i]] == name)
 }
 
 /// The next entry for a stream with extras: a real one (noting extra names it shows), else the
@@ -157,7 +186,10 @@ pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
     let Some(x) = slot(dir) else { return unsafe { real::readdir64(dir) } };
     let e = sys::errno();
     sys::set_errno(0);
-    let r = unsafe { real::readdir64(dir) };
+    let mut r = unsafe { real::readdir64(dir) };
+    while is_dropped(x, r) {
+        r = unsafe { real::readdir64(dir) };
+    }
     if r.is_null() && sys::errno() != 0 {
         return r;
     }
@@ -171,7 +203,10 @@ pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
     let Some(x) = slot(dir) else { return unsafe { real::readdir(dir) } };
     let e = sys::errno();
     sys::set_errno(0);
-    let r = unsafe { real::readdir(dir) };
+    let mut r = unsafe { real::readdir(dir) };
+    while is_dropped(x, r.cast()) {
+        r = unsafe { real::readdir(dir) };
+    }
     if r.is_null() && sys::errno() != 0 {
         return r;
     }
@@ -237,19 +272,19 @@ pub unsafe fn telldir(dir: *mut DIR) -> libc::c_long {
 // scandir reads with glibc's internal calls: the directory is routed, the listing is the
 // kernel's (a mountpoint missing underneath is not added here).
 pub unsafe fn scandir(dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    unsafe { super::with_path(dir, true, |p| real::scandir(p, list, filter, compar)) }
+    unsafe { super::with_path(dir, true, Access::Look, |p| real::scandir(p, list, filter, compar)) }
 }
 
 pub unsafe fn scandir64(dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
-    unsafe { super::with_path(dir, true, |p| real::scandir64(p, list, filter, compar)) }
+    unsafe { super::with_path(dir, true, Access::Look, |p| real::scandir64(p, list, filter, compar)) }
 }
 
 pub unsafe fn scandirat(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    unsafe { super::with_path_at(dirfd, dir, true, |p| real::scandirat(dirfd, p, list, filter, compar)) }
+    unsafe { super::with_path_at(dirfd, dir, true, Access::Look, |p| real::scandirat(dirfd, p, list, filter, compar)) }
 }
 
 pub unsafe fn scandirat64(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
-    unsafe { super::with_path_at(dirfd, dir, true, |p| real::scandirat64(dirfd, p, list, filter, compar)) }
+    unsafe { super::with_path_at(dirfd, dir, true, Access::Look, |p| real::scandirat64(dirfd, p, list, filter, compar)) }
 }
 
 
@@ -335,7 +370,7 @@ pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const
             let p = *paths.add(n);
             ptrs[n] = p;
             if n < hosts.len() {
-                match route_ptr(p, options & FTS_LOGICAL != 0, &mut hosts[n]) {
+                match route_ptr(p, options & FTS_LOGICAL != 0, Access::Look, &mut hosts[n]) {
                     Ok(q) => ptrs[n] = q as *mut c_char,
                     Err(e) => return fail(e),
                 }
@@ -362,17 +397,17 @@ pub unsafe fn fts_close(fts: *mut libc::c_void) -> c_int {
 
 // ftw and nftw: the root is routed; the walk is glibc's (names as the kernel gives them).
 pub unsafe fn ftw(dir: CStrP, f: FtwFn, nopenfd: c_int) -> c_int {
-    unsafe { super::with_path(dir, true, |p| real::ftw(p, f, nopenfd)) }
+    unsafe { super::with_path(dir, true, Access::Look, |p| real::ftw(p, f, nopenfd)) }
 }
 
 pub unsafe fn ftw64(dir: CStrP, f: Ftw64Fn, nopenfd: c_int) -> c_int {
-    unsafe { super::with_path(dir, true, |p| real::ftw64(p, f, nopenfd)) }
+    unsafe { super::with_path(dir, true, Access::Look, |p| real::ftw64(p, f, nopenfd)) }
 }
 
 pub unsafe fn nftw(dir: CStrP, f: NftwFn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, |p| real::nftw(p, f, nopenfd, flags)) }
+    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, Access::Look, |p| real::nftw(p, f, nopenfd, flags)) }
 }
 
 pub unsafe fn nftw64(dir: CStrP, f: Nftw64Fn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, |p| real::nftw64(p, f, nopenfd, flags)) }
+    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, Access::Look, |p| real::nftw64(p, f, nopenfd, flags)) }
 }

@@ -8,6 +8,7 @@
 
 use super::env::{process_environ, repair_environ, Envp};
 use super::types::*;
+use super::Access;
 use super::{bytes, fail};
 use crate::sys::PBuf;
 use crate::stack::{self, Route};
@@ -239,12 +240,12 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
     let mut depth = 0;
     loop {
         let mut host = PBuf::new();
-        let route = stack::route(cur, true, &mut host)?;
+        let route = stack::route(cur, true, Access::Read, &mut host)?;
         let target = match route {
-            Route::Host => host,
+            Route::Host | Route::Fast => host,
             Route::Native => PBuf::from_bytes(cur)?,
         };
-        let in_view = matches!(route, Route::Host);
+        let in_view = matches!(route, Route::Host | Route::Fast);
         let mut elf = [0u8; ELF_HEAD];
         let n_elf = sys::host_read_head(&target, &mut elf).unwrap_or(0);
         let mut head = [0u8; HEAD + 1];
@@ -257,7 +258,7 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
         // SAFETY: interp points into `head`, NUL-terminated there.
         let interp = unsafe { std::slice::from_raw_parts(bang.interp.cast::<u8>(), bang.interp_len) };
         let mut probe = PBuf::new();
-        let interp_in_view = matches!(stack::route(interp, true, &mut probe)?, Route::Host);
+        let interp_in_view = matches!(stack::route(interp, true, Access::Read, &mut probe)?, Route::Host | Route::Fast);
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
             return Ok(Prepared { native: true, target, outside: None, program: PBuf::new() });
@@ -436,9 +437,9 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
             continue;
         }
         let mut host = PBuf::new();
-        let Ok(route) = stack::route(cand.as_bytes(), true, &mut host) else { continue };
+        let Ok(route) = stack::route(cand.as_bytes(), true, Access::Read, &mut host) else { continue };
         let probe = match route {
-            Route::Host => host,
+            Route::Host | Route::Fast => host,
             Route::Native => PBuf::from_bytes(cand.as_bytes()).unwrap_or_default(),
         };
         match sys::host_stat(&probe, true) {
@@ -460,7 +461,7 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
 /// process that sets the action up.
 pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
     let mut host = PBuf::new();
-    match unsafe { super::route_ptr(path, flags & libc::O_NOFOLLOW == 0, &mut host) } {
+    match unsafe { super::route_ptr(path, flags & libc::O_NOFOLLOW == 0, Access::Read, &mut host) } {
         Ok(p) => unsafe { real::posix_spawn_file_actions_addopen(actions, fd, p, flags, mode) },
         Err(e) => e,
     }
@@ -625,7 +626,7 @@ pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags:
     let mut env = Envp::new();
     let envp = unsafe { env.build(envp) };
     let mut host = PBuf::new();
-    match unsafe { super::route_at(dirfd, path, flags & libc::AT_SYMLINK_NOFOLLOW == 0, &mut host) } {
+    match unsafe { super::route_at(dirfd, path, flags & libc::AT_SYMLINK_NOFOLLOW == 0, Access::Read, &mut host) } {
         Ok(q) => unsafe { real::execveat(dirfd, q, argv, envp, flags) },
         Err(e) => fail(e),
     }

@@ -3,6 +3,7 @@
 //! `/proc/…/fd/N`.
 
 use super::types::*;
+use super::Access;
 use super::{fail, with_path, with_path_at};
 use crate::sys::PBuf;
 use crate::{cwd, real, sys};
@@ -73,7 +74,7 @@ pub unsafe fn readlink(path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {
             }
         }
     }
-    unsafe { with_path(path, false, |p| real::readlink(p, buf, size)) }
+    unsafe { with_path(path, false, Access::Look, |p| real::readlink(p, buf, size)) }
 }
 
 pub unsafe fn readlinkat(dirfd: c_int, path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {
@@ -88,7 +89,7 @@ pub unsafe fn readlinkat(dirfd: c_int, path: CStrP, buf: *mut c_char, size: size
     if size == 0 {
         return fail(libc::EINVAL);
     }
-    unsafe { with_path_at(dirfd, path, false, |p| real::readlinkat(dirfd, p, buf, size)) }
+    unsafe { with_path_at(dirfd, path, false, Access::Look, |p| real::readlinkat(dirfd, p, buf, size)) }
 }
 
 /// The fortified forms: glibc's check (`size` must not exceed the buffer), then the hook.

@@ -2,6 +2,7 @@
 //! fanotify, file handles, mount calls, POSIX shared memory.
 
 use super::types::*;
+use super::Access;
 use super::{bytes, fail, route_ptr, with_path, with_path_at};
 use crate::stack::{self, Route};
 use crate::sys::PBuf;
@@ -14,7 +15,7 @@ pub unsafe fn dlopen(path: CStrP, flags: c_int) -> *mut libc::c_void {
     if !has_slash {
         return unsafe { real::dlopen(path, flags) };
     }
-    unsafe { with_path(path, true, |p| real::dlopen(p, flags)) }
+    unsafe { with_path(path, true, Access::Look, |p| real::dlopen(p, flags)) }
 }
 
 pub unsafe fn dlmopen(lmid: libc::Lmid_t, path: CStrP, flags: c_int) -> *mut libc::c_void {
@@ -22,7 +23,7 @@ pub unsafe fn dlmopen(lmid: libc::Lmid_t, path: CStrP, flags: c_int) -> *mut lib
     if !has_slash {
         return unsafe { real::dlmopen(lmid, path, flags) };
     }
-    unsafe { with_path(path, true, |p| real::dlmopen(lmid, p, flags)) }
+    unsafe { with_path(path, true, Access::Look, |p| real::dlmopen(lmid, p, flags)) }
 }
 
 const SUN_PATH: usize = 108;
@@ -48,9 +49,9 @@ unsafe fn unix_path<'a>(addr: *const sockaddr, len: socklen_t) -> Option<&'a [u8
 unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &mut sockaddr_un) -> Result<Option<socklen_t>, c_int> {
     let Some(p) = (unsafe { unix_path(addr, len) }) else { return Ok(None) };
     let mut host = PBuf::new();
-    match stack::route(p, follow, &mut host)? {
+    match stack::route(p, follow, Access::Look, &mut host)? {
         Route::Native => Ok(None),
-        Route::Host => {
+        Route::Host | Route::Fast => {
             let h = host.as_bytes();
             if h.len() >= SUN_PATH {
                 return Err(libc::ENAMETOOLONG);
@@ -191,40 +192,40 @@ mod peers {
 
 pub unsafe fn inotify_add_watch(fd: c_int, path: CStrP, mask: u32) -> c_int {
     let follow = mask & libc::IN_DONT_FOLLOW == 0;
-    unsafe { with_path(path, follow, |p| real::inotify_add_watch(fd, p, mask)) }
+    unsafe { with_path(path, follow, Access::Look, |p| real::inotify_add_watch(fd, p, mask)) }
 }
 
 pub unsafe fn fanotify_mark(fd: c_int, flags: c_uint, mask: u64, dirfd: c_int, path: CStrP) -> c_int {
     let follow = flags & libc::FAN_MARK_DONT_FOLLOW == 0;
-    unsafe { with_path_at(dirfd, path, follow, |p| real::fanotify_mark(fd, flags, mask, dirfd, p)) }
+    unsafe { with_path_at(dirfd, path, follow, Access::Look, |p| real::fanotify_mark(fd, flags, mask, dirfd, p)) }
 }
 
 pub unsafe fn name_to_handle_at(dirfd: c_int, path: CStrP, handle: *mut libc::c_void, mount_id: *mut c_int, flags: c_int) -> c_int {
     let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
-    unsafe { with_path_at(dirfd, path, follow, |p| real::name_to_handle_at(dirfd, p, handle, mount_id, flags)) }
+    unsafe { with_path_at(dirfd, path, follow, Access::Look, |p| real::name_to_handle_at(dirfd, p, handle, mount_id, flags)) }
 }
 
 pub unsafe fn mount(src: CStrP, target: CStrP, fstype: CStrP, flags: libc::c_ulong, data: *const libc::c_void) -> c_int {
     let mut h = PBuf::new();
     // A bind mount's source is a path too.
     let s = if flags & libc::MS_BIND != 0 {
-        match unsafe { route_ptr(src, true, &mut h) } {
+        match unsafe { route_ptr(src, true, Access::Look, &mut h) } {
             Ok(q) => q,
             Err(e) => return fail(e),
         }
     } else {
         src
     };
-    unsafe { with_path(target, true, |t| real::mount(s, t, fstype, flags, data)) }
+    unsafe { with_path(target, true, Access::Look, |t| real::mount(s, t, fstype, flags, data)) }
 }
 
 pub unsafe fn umount(target: CStrP) -> c_int {
-    unsafe { with_path(target, true, |t| real::umount(t)) }
+    unsafe { with_path(target, true, Access::Look, |t| real::umount(t)) }
 }
 
 pub unsafe fn umount2(target: CStrP, flags: c_int) -> c_int {
     let follow = flags & libc::UMOUNT_NOFOLLOW == 0;
-    unsafe { with_path(target, follow, |t| real::umount2(t, flags)) }
+    unsafe { with_path(target, follow, Access::Look, |t| real::umount2(t, flags)) }
 }
 
 /// The file behind a POSIX shared-memory name, `/dev/shm/NAME`, in the view.
@@ -235,7 +236,7 @@ fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, c_int> {
     }
     let mut virt = PBuf::from_bytes(b"/dev/shm/")?;
     virt.push_bytes(name)?;
-    Ok(matches!(stack::route(virt.as_bytes(), false, out)?, Route::Host))
+    Ok(matches!(stack::route(virt.as_bytes(), false, Access::Write, out)?, Route::Host | Route::Fast))
 }
 
 pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {

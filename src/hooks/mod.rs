@@ -26,6 +26,7 @@ pub mod types;
 use crate::sys::PBuf;
 use crate::real::Failed;
 use crate::stack::{self, Route};
+pub use crate::views::Access;
 use crate::sys;
 use libc::{c_char, c_int};
 use std::ffi::CStr;
@@ -65,13 +66,37 @@ pub unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 /// # Safety
 /// `p` is NULL or a NUL-terminated string valid for the call.
 #[inline(always)]
-pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
+pub unsafe fn route_ptr(p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<*const c_char, c_int> {
     // SAFETY: per the contract.
-    let Some(path) = (unsafe { bytes(p) }) else { return Ok(p) };
-    match stack::route(path, follow, host)? {
-        Route::Native => Ok(p),
-        Route::Host => Ok(host.as_cptr()),
-    }
+    unsafe { route_kind(libc::AT_FDCWD, p, follow, access, host) }.map(|(q, _)| q)
+}
+
+/// [`route_at`], also saying whether the host path came from the fast path through a mount
+/// whose source is not `/` (see [`Route::Fast`]).
+///
+/// # Safety
+/// As [`route_ptr`].
+#[inline(always)]
+pub unsafe fn route_kind(dirfd: c_int, p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<(*const c_char, bool), c_int> {
+    // SAFETY: per the contract.
+    let Some(path) = (unsafe { bytes(p) }) else { return Ok((p, false)) };
+    let route = if dirfd != libc::AT_FDCWD && path.first().is_some_and(|&b| b != b'/') {
+        if !crate::fds::is_recorded(dirfd) {
+            return Ok((p, false));
+        }
+        let mut abs = PBuf::new();
+        if stack::at_path(dirfd, path, &mut abs).is_none() {
+            return Ok((p, false));
+        }
+        stack::route(abs.as_bytes(), follow, access, host)?
+    } else {
+        stack::route(path, follow, access, host)?
+    };
+    Ok(match route {
+        Route::Native => (p, false),
+        Route::Host => (host.as_cptr(), false),
+        Route::Fast => (host.as_cptr(), dirfd == libc::AT_FDCWD || path.first() == Some(&b'/')),
+    })
 }
 
 /// Like [`route_ptr`] for the `*at` calls: a relative path from a directory descriptor goes to
@@ -80,24 +105,9 @@ pub unsafe fn route_ptr(p: *const c_char, follow: bool, host: &mut PBuf) -> Resu
 /// # Safety
 /// As [`route_ptr`].
 #[inline(always)]
-pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
-    if dirfd != libc::AT_FDCWD && !p.is_null() && unsafe { *p } != b'/' as c_char {
-        if !crate::fds::is_recorded(dirfd) {
-            return Ok(p);
-        }
-        // SAFETY: p is a C string per the contract.
-        let rel = unsafe { CStr::from_ptr(p) }.to_bytes();
-        let mut abs = PBuf::new();
-        if stack::at_path(dirfd, rel, &mut abs).is_none() {
-            return Ok(p);
-        }
-        return match stack::route(abs.as_bytes(), follow, host)? {
-            Route::Native => Ok(p),
-            Route::Host => Ok(host.as_cptr()),
-        };
-    }
+pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<*const c_char, c_int> {
     // SAFETY: per the contract.
-    unsafe { route_ptr(p, follow, host) }
+    unsafe { route_kind(dirfd, p, follow, access, host) }.map(|(q, _)| q)
 }
 
 /// What glibc's fortified functions do on a buffer overflow: abort the program.
@@ -117,16 +127,14 @@ pub fn fail<R: Failed>(errno: c_int) -> R {
 /// Routes one path argument and runs `call` with the pointer to hand the kernel, or fails with
 /// the view's errno. The shape of nearly every path hook.
 ///
+/// A call made through the fast path that fails with `ENOENT` or `ENOTDIR` is made once more
+/// through the exact walk, if that leads elsewhere (a symlink below a mount led out of it).
+///
 /// # Safety
 /// `p` is NULL or a NUL-terminated string valid for the call.
 #[inline(always)]
-pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, call: impl FnOnce(*const c_char) -> R) -> R {
-    let mut host = PBuf::new();
-    // SAFETY: per the contract.
-    match unsafe { route_ptr(p, follow, &mut host) } {
-        Ok(q) => call(q),
-        Err(e) => fail(e),
-    }
+pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> R {
+    unsafe { with_path_at(libc::AT_FDCWD, p, follow, access, call) }
 }
 
 /// [`with_path`] for the `*at` calls.
@@ -134,11 +142,38 @@ pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, call: impl Fn
 /// # Safety
 /// As [`with_path`].
 #[inline(always)]
-pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, call: impl FnOnce(*const c_char) -> R) -> R {
+pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> R {
     let mut host = PBuf::new();
     // SAFETY: per the contract.
-    match unsafe { route_at(dirfd, p, follow, &mut host) } {
-        Ok(q) => call(q),
+    match unsafe { route_kind(dirfd, p, follow, access, &mut host) } {
+        Ok((q, fast)) => {
+            let r = call(q);
+            if fast && r.is_failed() {
+                // SAFETY: per the contract.
+                unsafe { retry(p, follow, access, &mut host, r, call) }
+            } else {
+                r
+            }
+        }
         Err(e) => fail(e),
+    }
+}
+
+/// The retry of [`with_path`]: the first result stands unless the exact walk differs.
+#[cold]
+unsafe fn retry<R: Failed>(p: *const c_char, follow: bool, access: Access, host: &mut PBuf, first: R, call: impl Fn(*const c_char) -> R) -> R {
+    let e = sys::errno();
+    if e != libc::ENOENT && e != libc::ENOTDIR {
+        return first;
+    }
+    // SAFETY: per the contract of the caller.
+    let Some(path) = (unsafe { bytes(p) }) else { return first };
+    match stack::exact(path, follow, access, host) {
+        Ok(true) => call(host.as_cptr()),
+        Ok(false) => {
+            sys::set_errno(e);
+            first
+        }
+        Err(e2) => fail(e2),
     }
 }

@@ -2,6 +2,7 @@
 //! `get_current_dir_name` walk with internal calls that no hook sees, so they are answered here.
 
 use super::types::*;
+use super::Access;
 use super::{bytes, fail};
 use crate::sys::PBuf;
 use crate::stack::{self, Route};
@@ -63,9 +64,9 @@ pub unsafe fn get_current_dir_name() -> *mut c_char {
     if let Some(pwd) = sys::getenv(b"PWD\0") {
         let mut a = PBuf::new();
         let mut b = PBuf::new();
-        let same = match stack::route(pwd, true, &mut a) {
+        let same = match stack::route(pwd, true, Access::Look, &mut a) {
             Ok(Route::Native) => PBuf::from_bytes(pwd).ok().and_then(|p| sys::host_stat(&p, true).ok()),
-            Ok(Route::Host) => sys::host_stat(&a, true).ok(),
+            Ok(Route::Host | Route::Fast) => sys::host_stat(&a, true).ok(),
             Err(_) => None,
         };
         b.set(b".").ok();
@@ -83,7 +84,7 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
     }
     let mut probe = PBuf::new();
     let mut now = PBuf::new();
-    match stack::route(p, true, &mut probe) {
+    match stack::route(p, true, Access::Look, &mut probe) {
         Ok(Route::Native) => {
             let r = unsafe { real::chdir(path) };
             if r == 0 && sys::host_getcwd(&mut now).is_ok() {
@@ -91,7 +92,7 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
             }
             return r;
         }
-        Ok(Route::Host) => {}
+        Ok(Route::Host | Route::Fast) => {}
         Err(e) => return fail(e),
     }
     let mut virt = PBuf::new();
@@ -132,9 +133,9 @@ pub unsafe fn fchdir(fd: c_int) -> c_int {
 pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
     let Some(p) = (unsafe { bytes(path) }) else { return unsafe { real::realpath(path, resolved) } };
     let mut probe = PBuf::new();
-    match stack::route(p, true, &mut probe) {
+    match stack::route(p, true, Access::Look, &mut probe) {
         Ok(Route::Native) => return unsafe { real::realpath(path, resolved) },
-        Ok(Route::Host) => {}
+        Ok(Route::Host | Route::Fast) => {}
         Err(e) => return fail(e),
     }
     let mut virt = PBuf::new();
@@ -182,5 +183,5 @@ pub unsafe fn getwd(buf: *mut c_char) -> *mut c_char {
 /// `chroot` needs privilege the view does not grant; the path is routed so that the kernel's
 /// answer (`EPERM`, or `ENOENT` for a missing directory) is about the right directory.
 pub unsafe fn chroot(path: CStrP) -> c_int {
-    unsafe { super::with_path(path, true, |p| real::chroot(p)) }
+    unsafe { super::with_path(path, true, Access::Look, |p| real::chroot(p)) }
 }

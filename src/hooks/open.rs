@@ -2,9 +2,27 @@
 //! exported `open`, so each needs its own shell.
 
 use super::types::*;
-use super::{bytes, fail, route_at};
+use super::{bytes, route_at, Access};
 use crate::sys::PBuf;
 use crate::{real, stack, sys};
+
+/// What an open with these flags does to the file: a write if it may create, truncate or write.
+fn access_of(flags: c_int) -> Access {
+    let writes = libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC | libc::O_TMPFILE;
+    if flags & writes != 0 {
+        Access::Write
+    } else {
+        Access::Read
+    }
+}
+
+/// What an `fopen` mode does: anything but plain `r` writes.
+unsafe fn access_of_mode(mode: CStrP) -> Access {
+    match unsafe { bytes(mode) } {
+        Some(m) if m.first() == Some(&b'r') && !m.contains(&b'+') => Access::Read,
+        _ => Access::Write,
+    }
+}
 
 /// Whether the last component is followed: `O_NOFOLLOW` and `O_CREAT|O_EXCL` do not.
 fn follows(flags: c_int) -> bool {
@@ -13,91 +31,87 @@ fn follows(flags: c_int) -> bool {
 
 /// Routes `path` (from `dirfd`), runs the open, and records the new descriptor's virtual name
 /// when it lies in a view (see [`crate::fds`]).
-unsafe fn opened(dirfd: c_int, path: CStrP, follow: bool, call: impl FnOnce(*const c_char) -> c_int) -> c_int {
-    let mut host = PBuf::new();
-    // SAFETY: the caller's path.
-    let routed = match unsafe { route_at(dirfd, path, follow, &mut host) } {
-        Ok(q) => q,
-        Err(e) => return fail(e),
-    };
-    let fd = call(routed);
+unsafe fn opened(dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c_char) -> c_int) -> c_int {
+    let fd = unsafe { super::with_path_at(dirfd, path, follows(flags), access_of(flags), &call) };
     if fd >= 0 {
-        if let Some(p) = unsafe { bytes(path) } {
-            let e = sys::errno();
-            stack::note_open(fd, dirfd, p, routed != path);
-            sys::set_errno(e);
-        }
+        unsafe { note(fd, dirfd, path) };
     }
     fd
 }
 
+/// Records `fd`, just opened as `path`, in the descriptor table if it lies in a view.
+unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP) {
+    if stack::runtime().is_none() {
+        return;
+    }
+    if let Some(p) = unsafe { bytes(path) } {
+        let e = sys::errno();
+        let mut probe = PBuf::new();
+        // Routed again only off the hot path: a hot path is recorded only when above a mount.
+        let routed = unsafe { route_at(dirfd, path, true, Access::Look, &mut probe) }.is_ok_and(|q| q != path);
+        stack::note_open(fd, dirfd, p, routed);
+        sys::set_errno(e);
+    }
+}
+
 /// [`opened`] for the stdio forms: the descriptor recorded is the stream's.
-unsafe fn fopened(path: CStrP, call: impl FnOnce(*const c_char) -> *mut FILE) -> *mut FILE {
-    let mut host = PBuf::new();
-    // SAFETY: the caller's path.
-    let routed = match unsafe { route_at(libc::AT_FDCWD, path, true, &mut host) } {
-        Ok(q) => q,
-        Err(e) => return fail(e),
-    };
-    let f = call(routed);
+unsafe fn fopened(path: CStrP, mode: CStrP, call: impl Fn(*const c_char) -> *mut FILE) -> *mut FILE {
+    let f = unsafe { super::with_path(path, true, access_of_mode(mode), &call) };
     if !f.is_null() {
-        if let Some(p) = unsafe { bytes(path) } {
-            let e = sys::errno();
-            // SAFETY: f is the stream just opened.
-            stack::note_open(unsafe { libc::fileno(f) }, libc::AT_FDCWD, p, routed != path);
-            sys::set_errno(e);
-        }
+        // SAFETY: f is the stream just opened.
+        unsafe { note(libc::fileno(f), libc::AT_FDCWD, path) };
     }
     f
 }
 
 pub unsafe fn open(path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, follows(flags), |p| real::open(p, flags, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::open(p, flags, mode)) }
 }
 
 pub unsafe fn open64(path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, follows(flags), |p| real::open64(p, flags, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::open64(p, flags, mode)) }
 }
 
 pub unsafe fn __open_2(path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, follows(flags), |p| real::__open_2(p, flags)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::__open_2(p, flags)) }
 }
 
 pub unsafe fn __open64_2(path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, follows(flags), |p| real::__open64_2(p, flags)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::__open64_2(p, flags)) }
 }
 
 pub unsafe fn openat(dirfd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(dirfd, path, follows(flags), |p| real::openat(dirfd, p, flags, mode)) }
+    unsafe { opened(dirfd, path, flags, |p| real::openat(dirfd, p, flags, mode)) }
 }
 
 pub unsafe fn openat64(dirfd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(dirfd, path, follows(flags), |p| real::openat64(dirfd, p, flags, mode)) }
+    unsafe { opened(dirfd, path, flags, |p| real::openat64(dirfd, p, flags, mode)) }
 }
 
 pub unsafe fn __openat_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(dirfd, path, follows(flags), |p| real::__openat_2(dirfd, p, flags)) }
+    unsafe { opened(dirfd, path, flags, |p| real::__openat_2(dirfd, p, flags)) }
 }
 
 pub unsafe fn __openat64_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(dirfd, path, follows(flags), |p| real::__openat64_2(dirfd, p, flags)) }
+    unsafe { opened(dirfd, path, flags, |p| real::__openat64_2(dirfd, p, flags)) }
 }
 
 pub unsafe fn creat(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, true, |p| real::creat(p, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p| real::creat(p, mode)) }
 }
 
 pub unsafe fn creat64(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, true, |p| real::creat64(p, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p| real::creat64(p, mode)) }
 }
 
 pub unsafe fn fopen(path: CStrP, mode: CStrP) -> *mut FILE {
-    unsafe { fopened(path, |p| real::fopen(p, mode)) }
+    unsafe { fopened(path, mode, |p| real::fopen(p, mode)) }
 }
 
 pub unsafe fn fopen64(path: CStrP, mode: CStrP) -> *mut FILE {
-    unsafe { fopened(path, |p| real::fopen64(p, mode)) }
+    unsafe { fopened(path, mode, |p| real::fopen64(p, mode)) }
 }
+
 
 /// The descriptor under a stream that libc is about to close without calling `close`.
 unsafe fn forget_stream(stream: *mut FILE) {
@@ -117,12 +131,12 @@ pub unsafe fn freopen(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE 
     if !path.is_null() {
         unsafe { forget_stream(stream) };
     }
-    unsafe { fopened(path, |p| real::freopen(p, mode, stream)) }
+    unsafe { fopened(path, mode, |p| real::freopen(p, mode, stream)) }
 }
 
 pub unsafe fn freopen64(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE {
     if !path.is_null() {
         unsafe { forget_stream(stream) };
     }
-    unsafe { fopened(path, |p| real::freopen64(p, mode, stream)) }
+    unsafe { fopened(path, mode, |p| real::freopen64(p, mode, stream)) }
 }

@@ -2,6 +2,7 @@
 //! wrappers (same arguments, same `-1`/errno convention); every other number passes untouched.
 
 use super::types::*;
+use super::Access;
 use super::{attr, exec, fail, link, modify, name, open, route_at, stat, with_path, with_path_at};
 use crate::real;
 use crate::sys::PBuf;
@@ -55,7 +56,7 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
             libc::SYS_faccessat2 => {
                 let mode = i(c);
                 let flags = i(d);
-                with_path_at(i(a), p(b), flags & libc::AT_SYMLINK_NOFOLLOW == 0, |q| {
+                with_path_at(i(a), p(b), flags & libc::AT_SYMLINK_NOFOLLOW == 0, Access::Look, |q| {
                     real::syscall(n, a, q as c_long, mode as c_long, flags as c_long, 0, 0)
                 })
             }
@@ -63,12 +64,12 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
                 let how = c as *const libc::open_how;
                 let follow = how.is_null() || (*how).flags & libc::O_NOFOLLOW as u64 == 0;
                 let mut host = PBuf::new();
-                match route_at(i(a), p(b), follow, &mut host) {
+                match route_at(i(a), p(b), follow, Access::Look, &mut host) {
                     Ok(q) => real::syscall(n, a, q as c_long, c, d, 0, 0),
                     Err(err) => fail(err),
                 }
             }
-            libc::SYS_fchmodat2 => with_path_at(i(a), p(b), i(d) & libc::AT_SYMLINK_NOFOLLOW == 0, |q| {
+            libc::SYS_fchmodat2 => with_path_at(i(a), p(b), i(d) & libc::AT_SYMLINK_NOFOLLOW == 0, Access::Look, |q| {
                 real::syscall(n, a, q as c_long, c, d, 0, 0)
             }),
             libc::SYS_fchdir => name::fchdir(i(a)) as c_long,
@@ -76,7 +77,7 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
             libc::SYS_dup => super::fd::dup(i(a)) as c_long,
             libc::SYS_dup2 => super::fd::dup2(i(a), i(b)) as c_long,
             libc::SYS_dup3 => super::fd::dup3(i(a), i(b), i(c)) as c_long,
-            libc::SYS_chroot => with_path(p(a), true, |q| real::syscall(n, q as c_long, 0, 0, 0, 0, 0)),
+            libc::SYS_chroot => with_path(p(a), true, Access::Look, |q| real::syscall(n, q as c_long, 0, 0, 0, 0, 0)),
             _ => real::syscall(n, a, b, c, d, e, f),
         }
     };

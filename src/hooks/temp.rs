@@ -3,6 +3,7 @@
 //! the template's own), and the chosen characters are copied back into the caller's template.
 
 use super::types::*;
+use super::Access;
 use super::{bytes, fail, route_ptr};
 use crate::stack::{self, Route};
 use crate::sys::PBuf;
@@ -13,7 +14,7 @@ use crate::{real, sys};
 unsafe fn in_view<R>(template: *mut c_char, tail: usize, call: impl FnOnce(*mut c_char) -> (R, bool)) -> Result<(R, bool), c_int> {
     let mut host = PBuf::new();
     // SAFETY: the caller's template.
-    let routed = unsafe { route_ptr(template, false, &mut host) }?;
+    let routed = unsafe { route_ptr(template, false, Access::Write, &mut host) }?;
     if routed == template.cast_const() {
         return Ok(call(template));
     }
@@ -106,9 +107,9 @@ pub unsafe fn mktemp(t: *mut c_char) -> *mut c_char {
 /// once), so that a `/tmp` the view replaces is the one used.
 unsafe fn tmpfile_in_view(real_tmpfile: unsafe fn() -> *mut FILE) -> *mut FILE {
     let mut host = PBuf::new();
-    match stack::route(b"/tmp", true, &mut host) {
+    match stack::route(b"/tmp", true, Access::Write, &mut host) {
         Ok(Route::Native) => return unsafe { real_tmpfile() },
-        Ok(Route::Host) => {}
+        Ok(Route::Host | Route::Fast) => {}
         Err(e) => return fail(e),
     }
     // SAFETY: host is a C string; the descriptor goes to fdopen or is closed.

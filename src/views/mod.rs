@@ -3,69 +3,106 @@
 //!
 //! A view's mount table maps its virtual paths to paths of the view outside it (the onion
 //! rule): a path leaves a view as a path of the next view out, and the outermost view's output
-//! is what the kernel sees.
+//! is what the kernel sees. Marks (`hide`, `deny`, `ro`) sit in the same table but lead nowhere:
+//! they only refuse some calls under their path.
 
 pub mod bind;
+pub mod marks;
 pub mod unreal;
 
 use crate::path::is_under;
 use kmview_api::{Entry, View as ViewSpec};
 
-/// What a call is about to do under a mount, for kinds that refuse some of it (read-only,
-/// deny, hide: later issues).
+/// What a call is about to do under a mount, for the kinds that refuse some of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
+    /// Looks at a name: stat, access, readlink, opendir, chdir.
     Look,
+    /// Reads (opens for reading, execs).
     Read,
+    /// Changes the tree or a file: create, write, remove, rename, chmod, chown, times, xattrs.
     Write,
-    Exec,
 }
 
-/// One mount of a view's table.
+/// One entry of a view's table: a mount or a mark.
 pub trait Mount: Send + Sync {
-    /// Where the mount sits in its view: absolute and canonical.
+    /// Where it sits in its view: absolute and canonical.
     fn at(&self) -> &[u8];
-    /// The path of the outer view that the mount's root shows: absolute and canonical.
-    fn source(&self) -> &[u8];
-    /// Whether `access` may proceed under this mount; pass-through by default.
+    /// The path of the outer view that a mount's root shows (absolute, canonical); `None` for a
+    /// mark, which changes what calls may do but not where paths lead.
+    fn source(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Whether `access` may proceed at or under this entry; pass-through by default.
     fn check(&self, _access: Access) -> Result<(), libc::c_int> {
         Ok(())
     }
+    /// Whether paths below this mount must be resolved component by component (its source
+    /// holds symlinks that lead out of it, which the kernel would follow on the host).
+    fn walks(&self) -> bool {
+        false
+    }
+    /// Whether some access is refused here (so calls relative to a directory under it must go
+    /// through the view to be checked).
+    fn refuses_some(&self) -> bool {
+        [Access::Look, Access::Read, Access::Write].iter().any(|a| self.check(*a).is_err())
+    }
+    /// Whether the entry's own name is gone from its parent's listing (`hide`).
+    fn hides_name(&self) -> bool {
+        false
+    }
 }
 
-/// One view at run time: its mounts, longest path first so the first match is the longest.
+/// One view at run time: its table, longest path first so the first match is the longest.
 pub struct View {
-    mounts: Vec<Box<dyn Mount>>,
+    entries: Vec<Box<dyn Mount>>,
 }
 
 impl View {
     pub fn from_spec(spec: &ViewSpec) -> View {
-        let mut mounts: Vec<Box<dyn Mount>> = Vec::new();
+        let mut entries: Vec<Box<dyn Mount>> = Vec::new();
         for entry in &spec.entries {
             match entry {
-                Entry::Unreal { prefix } => mounts.extend(unreal::mounts(prefix)),
+                Entry::Unreal { prefix } => entries.extend(unreal::mounts(prefix)),
+                Entry::Bind { at, source, read_only, walk } => entries.push(Box::new(bind::Bind::new(at, source, *read_only).walking(*walk))),
+                Entry::Root { source, walk } => entries.push(Box::new(bind::Bind::new(b"/", source, false).walking(*walk))),
+                Entry::Tmp { at, source } => entries.push(Box::new(bind::Bind::new(at, source, false))),
+                Entry::Hide { path } => entries.push(Box::new(marks::Mark::hide(path))),
+                Entry::Deny { path } => entries.push(Box::new(marks::Mark::deny(path))),
+                Entry::ReadOnly { path } => entries.push(Box::new(marks::Mark::read_only(path))),
                 // A policy of the exec hooks, read by the stack, not a mount.
                 Entry::Static { .. } => {}
             }
         }
         // Longest first; among equals the later entry wins, as a later mount covers an earlier.
-        mounts.reverse();
-        mounts.sort_by_key(|m| std::cmp::Reverse(m.at().len()));
-        View { mounts }
+        entries.reverse();
+        entries.sort_by_key(|m| std::cmp::Reverse(m.at().len()));
+        View { entries }
     }
 
+    /// Every entry, marks included.
+    pub fn entries(&self) -> impl Iterator<Item = &dyn Mount> {
+        self.entries.iter().map(|m| m.as_ref())
+    }
+
+    /// The mounts (entries that lead somewhere).
     pub fn mounts(&self) -> impl Iterator<Item = &dyn Mount> {
-        self.mounts.iter().map(|m| m.as_ref())
+        self.entries().filter(|m| m.source().is_some())
     }
 
     /// The mount that `path` (absolute, without `.` or empty components) lies under, longest
-    /// match by whole components.
-    pub fn mount_of(&self, path: &[u8]) -> Option<&dyn Mount> {
-        self.mounts().find(|m| is_under(path, m.at()))
+    /// match by whole components, with its source.
+    pub fn mount_of(&self, path: &[u8]) -> Option<(&dyn Mount, &[u8])> {
+        self.mounts().find(|m| is_under(path, m.at())).and_then(|m| m.source().map(|s| (m, s)))
     }
 
-    /// Whether some mount sits strictly below `path` (so `..` or a listing there can meet it).
-    pub fn has_mount_below(&self, path: &[u8]) -> bool {
-        self.mounts().any(|m| m.at() != path && is_under(m.at(), path))
+    /// The entry, mount or mark, that decides what may happen at `path`: the longest.
+    pub fn entry_of(&self, path: &[u8]) -> Option<&dyn Mount> {
+        self.entries().find(|m| is_under(path, m.at()))
+    }
+
+    /// Whether some entry sits strictly below `path` (so `..` or a listing there can meet it).
+    pub fn has_entry_below(&self, path: &[u8]) -> bool {
+        self.entries().any(|m| m.at() != path && is_under(m.at(), path))
     }
 }

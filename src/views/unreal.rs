@@ -7,5 +7,5 @@ use super::Mount;
 pub fn mounts(prefix: &[u8]) -> Vec<Box<dyn Mount>> {
     let mut twice = prefix.to_vec();
     twice.extend_from_slice(prefix);
-    vec![Box::new(Bind::new(prefix, b"/")), Box::new(Bind::new(&twice, b"/"))]
+    vec![Box::new(Bind::new(prefix, b"/", false)), Box::new(Bind::new(&twice, b"/", false))]
 }

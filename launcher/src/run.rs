@@ -1,0 +1,158 @@
+//! Running the command: stage one (re-execute into the view, or, with `--tmp`, start stage two
+//! and wait to clean up), stage two (inside the view: `chdir`, then become the command), and
+//! `kmview stack`.
+
+use crate::view_options::Built;
+use crate::{fail, Options, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_OWN};
+use kmview_api::{Entry, Stack};
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// Stage one: the new stack, the environment that carries it, and stage two.
+pub fn launch(built: Built, opts: Options) -> ExitCode {
+    let outer = match kmview_api::current_stack() {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return fail(format!("malformed KMVIEW_STACK in this environment: {e}")),
+    };
+    let stack: Stack = outer.pushed(built.view.clone());
+    let Some(lib) = kmview_api::find_library() else {
+        return fail(format!("cannot find {} beside this executable (set KMVIEW_LIB)", kmview_api::LIB_NAME));
+    };
+    let lib = match std::fs::canonicalize(&lib) {
+        Ok(l) => l,
+        Err(e) => return fail(format!("{}: {e}", lib.display())),
+    };
+    let mut cmd = kmview_api::command_in(&stack, &lib, "/proc/self/exe");
+    cmd.arg0("kmview").arg("--in-view");
+    if let Some(dir) = &opts.cwd {
+        cmd.arg("--cwd").arg(dir);
+    }
+    cmd.arg("--").args(&opts.command);
+    if built.tmp_dirs.is_empty() {
+        let err = cmd.exec();
+        return fail(format!("cannot re-execute itself: {err}"));
+    }
+    wait_and_clean(cmd, built)
+}
+
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn forward(sig: libc::c_int) {
+    let pid = CHILD.load(Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// With `--tmp`: run stage two as a child, pass on the signals meant for the command, then
+/// remove the private directories and end as the command did.
+fn wait_and_clean(mut cmd: std::process::Command, built: Built) -> ExitCode {
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return fail(format!("cannot start the command: {e}")),
+    };
+    CHILD.store(child.id() as i32, Ordering::Relaxed);
+    // SAFETY: installing plain handlers; `forward` only calls kill.
+    unsafe {
+        for sig in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
+            libc::signal(sig, forward as *const () as libc::sighandler_t);
+        }
+    }
+    let status = child.wait();
+    drop(built);
+    match status {
+        Err(e) => fail(format!("waiting for the command: {e}")),
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(code), _) => ExitCode::from(code as u8),
+            (None, Some(sig)) => {
+                // Die of the same signal, as the command did.
+                // SAFETY: restoring the default action and raising the signal.
+                unsafe {
+                    libc::signal(sig, libc::SIG_DFL);
+                    libc::raise(sig);
+                }
+                ExitCode::from(128 + sig as u8)
+            }
+            (None, None) => ExitCode::from(EXIT_OWN),
+        },
+    }
+}
+
+/// Stage two, inside the view: the starting directory, then the command (or `$SHELL`).
+pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
+    if let Some(dir) = &cwd {
+        if let Err(e) = std::env::set_current_dir(dir) {
+            return fail(format!("--cwd: {}: {e}", dir.to_string_lossy()));
+        }
+    } else if let Some(here) = std::env::var_os(kmview_api::CWD_VAR) {
+        // Stay where the launcher was if the view has that directory, else start at `/`
+        // (a chroot-style root need not hold it).
+        if std::env::set_current_dir(&here).is_err() {
+            let _ = std::env::set_current_dir("/");
+        }
+    }
+    if command.is_empty() {
+        command.push(std::env::var_os("SHELL").filter(|s| !s.is_empty()).unwrap_or_else(|| "/bin/sh".into()));
+    }
+    let Ok(args) = command.iter().map(|a| CString::new(a.clone().into_vec())).collect::<Result<Vec<_>, _>>() else {
+        return fail("an argument contains a NUL byte");
+    };
+    let mut ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: ptrs is a NULL-terminated array of C strings that outlive the call. execvp here
+    // is the library's (this process runs with it preloaded), so the lookup happens in the view.
+    unsafe { libc::execvp(ptrs[0], ptrs.as_ptr()) };
+    let err = std::io::Error::last_os_error();
+    let name = command[0].to_string_lossy();
+    match err.raw_os_error() {
+        Some(libc::ENOENT) => {
+            eprintln!("kmview: {name}: command not found");
+            ExitCode::from(EXIT_NOT_FOUND)
+        }
+        _ => {
+            eprintln!("kmview: {name}: {err}");
+            ExitCode::from(EXIT_NOT_EXECUTABLE)
+        }
+    }
+}
+
+/// `kmview stack`: the stack this process lives in, outermost view first.
+pub fn print_stack(rest: &[OsString]) -> ExitCode {
+    if let Some(extra) = rest.first() {
+        return fail(format!("stack: unexpected argument `{}`", extra.to_string_lossy()));
+    }
+    match kmview_api::current_stack() {
+        Err(e) => fail(format!("malformed KMVIEW_STACK: {e}")),
+        Ok(None) => {
+            println!("no view: this process is not inside kmview");
+            ExitCode::from(1)
+        }
+        Ok(Some(stack)) => {
+            for (i, view) in stack.views.iter().enumerate() {
+                let entries: Vec<String> = view.entries.iter().map(describe).collect();
+                println!("{}: {}", i + 1, if entries.is_empty() { "(empty view)".into() } else { entries.join(", ") });
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn describe(e: &Entry) -> String {
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    match e {
+        Entry::Unreal { prefix } => format!("unreal {}", s(prefix)),
+        Entry::Bind { at, source, read_only, walk } => {
+            format!("{} {} at {}{}", if *read_only { "ro-bind" } else { "bind" }, s(source), s(at), if *walk { " (walked)" } else { "" })
+        }
+        Entry::Root { source, walk } => format!("root {}{}", s(source), if *walk { " (walked)" } else { "" }),
+        Entry::Hide { path } => format!("hide {}", s(path)),
+        Entry::Deny { path } => format!("deny {}", s(path)),
+        Entry::ReadOnly { path } => format!("ro {}", s(path)),
+        Entry::Tmp { at, source } => format!("tmp {} at {}", s(source), s(at)),
+        Entry::Static { policy } => format!("static={}", policy.name()),
+    }
+}

@@ -1,0 +1,273 @@
+//! From the command line to a view: the mount and mark options in the order given (a later
+//! entry covers an earlier one at the same path), each path checked before anything runs.
+
+use crate::Options;
+use kmview_api::{Entry, StaticPolicy, View};
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+/// A built view and the private directories made for its `--tmp` entries.
+pub struct Built {
+    pub view: View,
+    pub tmp_dirs: Vec<PathBuf>,
+}
+
+impl Drop for Built {
+    fn drop(&mut self) {
+        // Only reached on an error before the command starts, or by the waiting launcher.
+        for d in self.tmp_dirs.drain(..) {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// Splits `SRC:DST` at the first colon not escaped as `\:`, unescaping both halves.
+fn split_pair(arg: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut first = Vec::new();
+    let mut i = 0;
+    while i < arg.len() {
+        match arg[i] {
+            b'\\' if arg.get(i + 1) == Some(&b':') => {
+                first.push(b':');
+                i += 2;
+            }
+            b':' => return Some((first, unescape(&arg[i + 1..]))),
+            b => {
+                first.push(b);
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+fn unescape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\' && s.get(i + 1) == Some(&b':') {
+            out.push(b':');
+            i += 2;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A destination path in the new view: absolute, made canonical in form (`//`, `.` and a
+/// trailing `/` dropped); a `..` is refused, since the view has no parent to resolve it in yet.
+fn virtual_path(opt: &str, p: &[u8]) -> Result<Vec<u8>, String> {
+    let shown = String::from_utf8_lossy(p);
+    if p.first() != Some(&b'/') {
+        return Err(format!("{opt}: `{shown}` is not an absolute path"));
+    }
+    let mut out = Vec::new();
+    for comp in p.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        if comp == b".." {
+            return Err(format!("{opt}: `{shown}` has a `..` component"));
+        }
+        out.push(b'/');
+        out.extend_from_slice(comp);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    Ok(out)
+}
+
+/// A source path in the view kmview runs in: it must exist; made canonical (symlinks resolved,
+/// through the outer views if there are any).
+fn source_path(opt: &str, p: &[u8]) -> Result<Vec<u8>, String> {
+    let path = PathBuf::from(OsString::from_vec(p.to_vec()));
+    std::fs::canonicalize(&path)
+        .map(|c| c.into_os_string().into_vec())
+        .map_err(|e| format!("{opt}: {}: {e}", path.display()))
+}
+
+pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {
+    // Every mount and mark option with its position on the command line.
+    let mut ordered: Vec<(usize, &str, &OsString)> = Vec::new();
+    for id in ["bind", "ro_bind", "root", "hide", "deny", "ro", "tmp"] {
+        if let (Some(idx), Some(vals)) = (matches.indices_of(id), matches.get_many::<OsString>(id)) {
+            ordered.extend(idx.zip(vals).map(|(i, v)| (i, id, v)));
+        }
+    }
+    ordered.sort_by_key(|(i, _, _)| *i);
+    let mut built = Built { view: View::default(), tmp_dirs: Vec::new() };
+    if let Some(prefix) = &opts.unreal {
+        let bytes = prefix.as_bytes();
+        kmview_api::format::check_mount_path(bytes).map_err(|e| format!("--unreal: {e}"))?;
+        if bytes == b"/" {
+            return Err("--unreal: the prefix must not be `/`".into());
+        }
+        built.view.entries.push(Entry::Unreal { prefix: bytes.to_vec() });
+    }
+    // Mounts by destination, marks by path: the same place twice is a conflict.
+    let mut mounted: Vec<(Vec<u8>, &str)> = Vec::new();
+    let mut marked: Vec<(Vec<u8>, &str)> = Vec::new();
+    for (_, id, value) in ordered {
+        let opt = match id {
+            "bind" => "--bind",
+            "ro_bind" => "--ro-bind",
+            "root" => "--root",
+            "hide" => "--hide",
+            "deny" => "--deny",
+            "ro" => "--ro",
+            _ => "--tmp",
+        };
+        let raw = value.as_bytes();
+        let entry = match id {
+            "bind" | "ro_bind" => {
+                let (src, dst) = split_pair(raw).ok_or_else(|| format!("{opt}: `{}` is not SRC:DST", value.to_string_lossy()))?;
+                let source = source_path(opt, &src)?;
+                let at = virtual_path(opt, &dst)?;
+                Entry::Bind { at, source, read_only: id == "ro_bind", walk: false }
+            }
+            "root" => Entry::Root { source: source_path(opt, raw)?, walk: false },
+            "tmp" => {
+                let at = virtual_path(opt, raw)?;
+                let dir = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a private directory: {e}"))?;
+                built.tmp_dirs.push(PathBuf::from(OsString::from_vec(dir.clone())));
+                Entry::Tmp { at, source: dir }
+            }
+            "hide" => Entry::Hide { path: virtual_path(opt, raw)? },
+            "deny" => Entry::Deny { path: virtual_path(opt, raw)? },
+            _ => Entry::ReadOnly { path: virtual_path(opt, raw)? },
+        };
+        let (place, is_mount) = match &entry {
+            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => (at.clone(), true),
+            Entry::Root { .. } => (b"/".to_vec(), true),
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => (path.clone(), false),
+            _ => unreachable!("only mount and mark options are ordered"),
+        };
+        let shown = String::from_utf8_lossy(&place).into_owned();
+        if let Some((_, other)) = mounted.iter().find(|(p, _)| *p == place).filter(|_| is_mount) {
+            return Err(format!("{opt}: `{shown}` is mounted twice (also by {other})"));
+        }
+        if let Some((_, other)) = marked.iter().find(|(p, _)| *p == place) {
+            return Err(format!("{opt}: `{shown}` conflicts with {other} at the same path"));
+        }
+        if !is_mount && entry_hides_or_denies(&entry) {
+            if let Some((_, other)) = mounted.iter().find(|(p, _)| *p == place) {
+                return Err(format!("{opt}: `{shown}` conflicts with {other} at the same path"));
+            }
+        }
+        if is_mount { &mut mounted } else { &mut marked }.push((place, opt));
+        built.view.entries.push(entry);
+    }
+    decide_walks(&mut built.view);
+    if let Some(p) = &opts.static_policy {
+        let policy = StaticPolicy::from_name(p.as_bytes()).ok_or_else(|| format!("--static: `{p}` is not warn, deny or allow"))?;
+        built.view.entries.push(Entry::Static { policy });
+    }
+    Ok(built)
+}
+
+fn entry_hides_or_denies(e: &Entry) -> bool {
+    matches!(e, Entry::Hide { .. } | Entry::Deny { .. })
+}
+
+/// A fresh private directory for `--tmp`, in `$TMPDIR` (else `/tmp`), canonical.
+fn make_tmp_dir() -> std::io::Result<Vec<u8>> {
+    let base = std::env::var_os("TMPDIR").filter(|t| !t.is_empty()).unwrap_or_else(|| "/tmp".into());
+    let mut template = PathBuf::from(base).join("kmview-tmp-XXXXXX").into_os_string().into_vec();
+    template.push(0);
+    // SAFETY: template is a NUL-terminated, writable buffer ending in XXXXXX.
+    let p = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
+    if p.is_null() {
+        return Err(std::io::Error::last_os_error());
+    }
+    template.pop();
+    std::fs::canonicalize(PathBuf::from(OsString::from_vec(template))).map(|c| c.into_os_string().into_vec())
+}
+
+/// Entries looked at in one bind source before it is taken to need the exact walk.
+const SCAN_LIMIT: usize = 200_000;
+
+/// Marks each bind (and root) whose source holds a symlink that leads out of it, which the
+/// kernel would follow on the host: paths below it are then resolved component by component.
+fn decide_walks(view: &mut View) {
+    let has_root = view.entries.iter().any(|e| matches!(e, Entry::Root { .. }));
+    let outer = kmview_api::current_stack().ok().flatten().unwrap_or_default();
+    let places: Vec<Vec<u8>> = view
+        .entries
+        .iter()
+        .chain(outer.views.iter().flat_map(|v| v.entries.iter()))
+        .filter_map(|e| match e {
+            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => Some(at.clone()),
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => Some(path.clone()),
+            Entry::Unreal { prefix } => Some(prefix.clone()),
+            Entry::Root { .. } => Some(b"/".to_vec()),
+            Entry::Static { .. } => None,
+        })
+        .collect();
+    for e in &mut view.entries {
+        let (source, walk) = match e {
+            Entry::Bind { source, walk, .. } | Entry::Root { source, walk } => (source.clone(), walk),
+            _ => continue,
+        };
+        if source != b"/" {
+            *walk = leads_out(&PathBuf::from(OsString::from_vec(source)), has_root, &places);
+        }
+    }
+}
+
+/// Whether the tree at `source` holds a symlink leading out of it: a relative one climbing
+/// above `source`, or an absolute one the kernel would resolve differently from the view (any,
+/// under a root view; else one that names a place some view mounts or marks).
+fn leads_out(source: &std::path::Path, has_root: bool, places: &[Vec<u8>]) -> bool {
+    let mut dirs = vec![(source.to_path_buf(), 0i64)];
+    let mut seen = 0;
+    while let Some((dir, depth)) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > SCAN_LIMIT {
+                return true;
+            }
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                dirs.push((entry.path(), depth + 1));
+                continue;
+            }
+            if !kind.is_symlink() {
+                continue;
+            }
+            let Ok(target) = std::fs::read_link(entry.path()) else { continue };
+            let t = target.as_os_str().as_bytes();
+            let out = if t.first() == Some(&b'/') {
+                has_root || places.iter().any(|p| under_or_above(t, p))
+            } else {
+                climbs_out(t, depth)
+            };
+            if out {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether a relative link target, read in a directory `depth` levels below the source, climbs
+/// above the source.
+fn climbs_out(target: &[u8], depth: i64) -> bool {
+    let mut d = depth;
+    for comp in target.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        d += if comp == b".." { -1 } else { 1 };
+        if d < 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether the absolute path `t` is `place`, below it, or above it (then a walk through it can
+/// meet the place).
+fn under_or_above(t: &[u8], place: &[u8]) -> bool {
+    let is_under = |a: &[u8], b: &[u8]| b == b"/" || (a.starts_with(b) && (a.len() == b.len() || a[b.len()] == b'/'));
+    let t = if t.len() > 1 { t.strip_suffix(b"/").unwrap_or(t) } else { t };
+    is_under(t, place) || is_under(place, t)
+}
