@@ -83,19 +83,22 @@ pub fn init() {
         PLAIN.store(true, Ordering::Relaxed);
         return;
     }
-    if let Some(claimed) = sys::getenv(b"KMVIEW_CWD\0") {
+    let claimed = sys::getenv(b"KMVIEW_CWD\0").filter(|c| c.first() == Some(&b'/') && kmview_api::format::check_mount_path(c).is_ok());
+    if let Some(claimed) = claimed {
         let mut behind = PBuf::new();
-        if claimed.first() == Some(&b'/')
-            && kmview_api::format::check_mount_path(claimed).is_ok()
-            && stack::translate_canonical(rt, claimed, crate::views::Access::Look, &mut behind).is_ok()
-            && same_dir(&behind, &host)
-        {
+        if stack::translate_canonical(rt, claimed, crate::views::Access::Look, &mut behind).is_ok() && same_dir(&behind, &host) {
             set(claimed, host.as_bytes());
             return;
         }
     }
-    let host_bytes = host.as_bytes().to_vec();
-    set(&host_bytes, &host_bytes);
+    // Moved or renamed since the parent named it: the kernel's path, named in the view with the
+    // parent's name as the hint.
+    let mut virt = PBuf::new();
+    if stack::reverse(host.as_bytes(), claimed.unwrap_or(b""), &mut virt).is_err() {
+        let _ = virt.set(host.as_bytes());
+    }
+    let (v, h) = (virt.as_bytes().to_vec(), host.as_bytes().to_vec());
+    set(&v, &h);
 }
 
 fn same_dir(a: &PBuf, b: &PBuf) -> bool {

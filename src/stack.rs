@@ -694,3 +694,49 @@ pub fn fd_virtual_name(fd: c_int, virt: &mut PBuf, host: &mut PBuf) -> bool {
     }
     matches!((sys::host_stat(host, true), sys::fd_stat(fd)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1)
 }
+
+/// The virtual name of a path the kernel gave (a working directory renamed under us): view by
+/// view from the outermost, through the mount whose source holds it. `hint` (the old virtual
+/// name) says which mount to prefer when the path is visible several ways (as in `unreal`);
+/// with no mount holding it, the path is its own name.
+pub fn reverse(host: &[u8], hint: &[u8], out: &mut PBuf) -> Result<(), c_int> {
+    out.set(host)?;
+    let Some(rt) = runtime() else { return Ok(()) };
+    let mut next = PBuf::new();
+    let innermost = rt.views.len().saturating_sub(1);
+    for (level, view) in rt.views.iter().enumerate() {
+        let cur = out.as_bytes();
+        // Mounts whose source holds the path, the longest source first.
+        let mut best: Option<(&dyn crate::views::Mount, &[u8])> = None;
+        for m in view.mounts() {
+            let Some(src) = m.source() else { continue };
+            if !path::is_under(cur, src) {
+                continue;
+            }
+            let preferred = level == innermost && path::is_under(hint, m.at());
+            let better = match best {
+                None => true,
+                Some((b, bsrc)) => preferred && !path::is_under(hint, b.at()) || (src.len() > bsrc.len() && !(level == innermost && path::is_under(hint, b.at()))),
+            };
+            if better {
+                best = Some((m, src));
+            }
+        }
+        let Some((m, src)) = best else { continue };
+        // The path seen outside any mount is its own name, unless the hint says otherwise.
+        let shadowed = view.mount_of(cur).is_some();
+        if !shadowed && !(level == innermost && path::is_under(hint, m.at())) {
+            continue;
+        }
+        let rest = if src == b"/" { cur } else { &cur[src.len()..] };
+        next.set(m.at())?;
+        if !rest.is_empty() && rest != b"/" {
+            if next.as_bytes() == b"/" {
+                next.clear();
+            }
+            next.push_bytes(rest)?;
+        }
+        out.set(next.as_bytes())?;
+    }
+    Ok(())
+}

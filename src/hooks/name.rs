@@ -47,11 +47,17 @@ pub unsafe fn getcwd(buf: *mut c_char, size: size_t) -> *mut c_char {
     }
     let mut virt = PBuf::new();
     let mut host = PBuf::new();
-    if cwd::get(&mut virt, Some(&mut host)).is_err() || host.as_bytes() != now.as_bytes() {
-        // The cwd moved without us (a raw syscall, or glibc's own fchdir in nftw): the kernel's
-        // path is the best name there is.
-        cwd::set(now.as_bytes(), now.as_bytes());
-        virt.set(now.as_bytes()).ok();
+    let known = cwd::get(&mut virt, Some(&mut host)).is_ok();
+    if !known || host.as_bytes() != now.as_bytes() {
+        // The directory was renamed, or the cwd moved without us (a raw syscall, glibc's own
+        // fchdir in nftw): name the kernel's path in the view, the old name as the hint.
+        let mut renamed = PBuf::new();
+        let hint = if known { virt.as_bytes() } else { b"" };
+        if stack::reverse(now.as_bytes(), hint, &mut renamed).is_err() {
+            renamed.set(now.as_bytes()).ok();
+        }
+        cwd::set(renamed.as_bytes(), now.as_bytes());
+        virt.set(renamed.as_bytes()).ok();
     }
     unsafe { answer(virt.as_bytes(), buf, size, libc::ERANGE) }
 }
