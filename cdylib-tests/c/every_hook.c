@@ -12,7 +12,8 @@
  *
  * The fixture (made by the Rust test): B/file (CONTENT), B/sub/, B/sub/inner (INNER),
  * B/link -> file, B/dirlink -> sub, B/bin/prog (0755, "#!/unreal/bin/sh" script), B/bin/hprog
- * (0755, "#!/bin/sh" script), B/w/ (where tests create files).
+ * (0755, "#!/bin/sh" script), B/w/ (where tests create files; each check of the modify family
+ * works in its own B/w/NAME.TAG/, made through the real path).
  *
  * Built without _FORTIFY_SOURCE: every function is called by its own name; the fortified and
  * the old stat entry points are declared here, the latter bound to their GLIBC_2.2.5 version.
@@ -21,6 +22,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -28,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +60,19 @@ __asm__(".symver __lxstat64,__lxstat64@GLIBC_2.2.5");
 __asm__(".symver __fxstatat,__fxstatat@GLIBC_2.4");
 __asm__(".symver __fxstatat64,__fxstatat64@GLIBC_2.4");
 #define STAT_VER 1 /* _STAT_VER_LINUX */
+extern int __fxstat(int, int, struct stat *);
+extern int __fxstat64(int, int, struct stat64 *);
+extern int __xmknod(int, const char *, mode_t, dev_t *);
+extern int __xmknodat(int, int, const char *, mode_t, dev_t *);
+__asm__(".symver __fxstat,__fxstat@GLIBC_2.2.5");
+__asm__(".symver __fxstat64,__fxstat64@GLIBC_2.2.5");
+__asm__(".symver __xmknod,__xmknod@GLIBC_2.2.5");
+__asm__(".symver __xmknodat,__xmknodat@GLIBC_2.4");
+#define MKNOD_VER 0 /* _MKNOD_VER_LINUX */
+extern ssize_t __readlink_chk(const char *, char *, size_t, size_t);
+extern ssize_t __readlinkat_chk(int, const char *, char *, size_t, size_t);
+extern char *__realpath_chk(const char *, char *, size_t);
+extern char *__getcwd_chk(char *, size_t, size_t);
 
 extern char **environ;
 
@@ -1997,6 +2016,1531 @@ static void t_popen(buf_t *b) {
     }
 }
 
+/* ==== second round: descriptors and file systems, directory walks, fortified names, changes ==== */
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* readdir_r, getwd */
+
+/* ---- stat: descriptors opened through P are the real files ---- */
+
+/* fstat and kin on descriptors opened through P: the file the real path names (ino, dev, mode,
+ * size), in each way a descriptor can be had: a path, a link, O_PATH of the link itself, a
+ * relative path from the cwd, openat from a directory descriptor, a stream. */
+#define FSTAT_LIKE(fname, T, CALL, addfn)                                                             \
+    static void fname(buf_t *b) {                                                                     \
+        static const char *paths[] = {"", "/file", "/link", "/sub", "/dirlink", "/dirlink/inner", NULL}; \
+        for (int i = 0; paths[i]; i++) {                                                              \
+            int fd = open(pj(paths[i]), O_RDONLY);                                                    \
+            T st;                                                                                     \
+            memset(&st, 0, sizeof st);                                                                \
+            errno = 0;                                                                                \
+            int r = CALL(fd, &st);                                                                    \
+            add(b, "%s:", paths[i][0] ? paths[i] : "/");                                              \
+            rv(b, "r", r, errno);                                                                     \
+            if (r == 0) {                                                                             \
+                addfn(b, &st);                                                                        \
+                struct stat rs;                                                                       \
+                int same = stat(rj(paths[i]), &rs) == 0 && rs.st_ino == st.st_ino && rs.st_dev == st.st_dev && \
+                           rs.st_mode == st.st_mode && rs.st_size == st.st_size;                      \
+                add(b, "real=%s ", same ? "same" : "differs");                                        \
+            }                                                                                         \
+            if (fd >= 0) close(fd);                                                                   \
+        }                                                                                             \
+        T st;                                                                                         \
+        struct stat rs;                                                                               \
+        int fd = open(pj("/link"), O_PATH | O_NOFOLLOW);                                              \
+        errno = 0;                                                                                    \
+        int r = CALL(fd, &st);                                                                        \
+        add(b, "opath_link:");                                                                        \
+        rv(b, "r", r, errno);                                                                         \
+        if (r == 0)                                                                                   \
+            add(b, "islnk=%d size=%ld real=%s ", S_ISLNK(st.st_mode), (long)st.st_size,               \
+                lstat(rj("/link"), &rs) == 0 && rs.st_ino == st.st_ino ? "same" : "differs");         \
+        if (fd >= 0) close(fd);                                                                       \
+        if (chdir(pj("/sub")) == 0) {                                                                 \
+            fd = open("../file", O_RDONLY);                                                           \
+            errno = 0;                                                                                \
+            r = CALL(fd, &st);                                                                        \
+            add(b, "rel:");                                                                           \
+            rv(b, "r", r, errno);                                                                     \
+            if (r == 0) addfn(b, &st);                                                                \
+            if (fd >= 0) close(fd);                                                                   \
+            chdir("/");                                                                               \
+        }                                                                                             \
+        int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);                                           \
+        fd = openat(sfd, "../dirlink/inner", O_RDONLY);                                               \
+        errno = 0;                                                                                    \
+        r = CALL(fd, &st);                                                                            \
+        add(b, "openat:");                                                                            \
+        rv(b, "r", r, errno);                                                                         \
+        if (r == 0)                                                                                   \
+            add(b, "real=%s ", stat(rj("/sub/inner"), &rs) == 0 && rs.st_ino == st.st_ino ? "same" : "differs"); \
+        if (fd >= 0) close(fd);                                                                       \
+        close(sfd);                                                                                   \
+        FILE *f = fopen(pj("/file"), "r");                                                            \
+        errno = 0;                                                                                    \
+        r = f ? CALL(fileno(f), &st) : -2;                                                            \
+        add(b, "stream:");                                                                            \
+        rv(b, "r", r, errno);                                                                         \
+        if (r == 0) addfn(b, &st);                                                                    \
+        if (f) fclose(f);                                                                             \
+        errno = 0;                                                                                    \
+        r = CALL(-1, &st);                                                                            \
+        rv(b, "badf", r, errno);                                                                      \
+    }
+
+static int fxstat_shim(int fd, struct stat *s) { return __fxstat(STAT_VER, fd, s); }
+static int fxstat64_shim(int fd, struct stat64 *s) { return __fxstat64(STAT_VER, fd, s); }
+
+FSTAT_LIKE(t_fstat, struct stat, fstat, st_add)
+FSTAT_LIKE(t_fstat64, struct stat64, fstat64, st64_add)
+FSTAT_LIKE(t_fxstat, struct stat, fxstat_shim, st_add)
+FSTAT_LIKE(t_fxstat64, struct stat64, fxstat64_shim, st64_add)
+
+static void sfs_fmt(buf_t *b, const struct statfs *s) {
+    add(b, "[type=%lx bsize=%ld fsid=%x:%x namelen=%ld flags=%lx] ", (unsigned long)s->f_type, (long)s->f_bsize,
+        s->f_fsid.__val[0], s->f_fsid.__val[1], (long)s->f_namelen, (unsigned long)s->f_flags);
+}
+static void sfs64_fmt(buf_t *b, const struct statfs64 *s) {
+    add(b, "[type=%lx bsize=%ld fsid=%x:%x namelen=%ld flags=%lx] ", (unsigned long)s->f_type, (long)s->f_bsize,
+        s->f_fsid.__val[0], s->f_fsid.__val[1], (long)s->f_namelen, (unsigned long)s->f_flags);
+}
+static void svfs_fmt(buf_t *b, const struct statvfs *s) {
+    add(b, "[bsize=%lu frsize=%lu fsid=%lx namemax=%lu flag=%lx] ", s->f_bsize, s->f_frsize, s->f_fsid, s->f_namemax,
+        s->f_flag);
+}
+static void svfs64_fmt(buf_t *b, const struct statvfs64 *s) {
+    add(b, "[bsize=%lu frsize=%lu fsid=%lx namemax=%lu flag=%lx] ", s->f_bsize, s->f_frsize, s->f_fsid, s->f_namemax,
+        s->f_flag);
+}
+
+/* statfs and kin: the fields that name the file system (type, block size, fsid, name length,
+ * flags) are those of the real path; errors as the kernel gives them. */
+#define STATFS_LIKE(fname, T, CALL, fmt)                                                             \
+    static void fname(buf_t *b) {                                                                    \
+        static const char *paths[] = {"", "/file", "/link", "/sub", "/dirlink/inner", "/sub/..", "/missing", \
+                                      "/file/x", NULL};                                              \
+        static buf_t x, y;                                                                           \
+        for (int i = 0; paths[i]; i++) {                                                             \
+            T s, rs;                                                                                 \
+            memset(&s, 0, sizeof s);                                                                 \
+            errno = 0;                                                                               \
+            int r = CALL(pj(paths[i]), &s);                                                          \
+            add(b, "%s:", paths[i][0] ? paths[i] : "/");                                             \
+            rv(b, "r", r, errno);                                                                    \
+            if (r != 0) continue;                                                                    \
+            x.n = y.n = 0;                                                                           \
+            x.s[0] = y.s[0] = 0;                                                                     \
+            fmt(&x, &s);                                                                             \
+            if (CALL(rj(paths[i]), &rs) == 0) fmt(&y, &rs);                                          \
+            add(b, "%sreal=%s ", x.s, strcmp(x.s, y.s) == 0 ? "same" : "differs");                   \
+        }                                                                                            \
+        if (chdir(pj("/sub")) == 0) {                                                                \
+            static const char *rel[] = {"inner", "../link", "missing", NULL};                        \
+            for (int i = 0; rel[i]; i++) {                                                           \
+                T s;                                                                                 \
+                errno = 0;                                                                           \
+                int r = CALL(rel[i], &s);                                                            \
+                add(b, "rel %s:", rel[i]);                                                           \
+                rv(b, "r", r, errno);                                                                \
+                if (r == 0) fmt(b, &s);                                                              \
+            }                                                                                        \
+            chdir("/");                                                                              \
+        }                                                                                            \
+    }
+
+STATFS_LIKE(t_statfs, struct statfs, statfs, sfs_fmt)
+STATFS_LIKE(t_statfs64, struct statfs64, statfs64, sfs64_fmt)
+STATFS_LIKE(t_statvfs, struct statvfs, statvfs, svfs_fmt)
+STATFS_LIKE(t_statvfs64, struct statvfs64, statvfs64, svfs64_fmt)
+
+/* pathconf: the limits of the real path's file system; ENOENT/ENOTDIR as the kernel says
+ * (glibc asks statvfs/statfs itself, bypassing the hooks). */
+static void t_pathconf(buf_t *b) {
+    static const struct {
+        const char *n;
+        int v;
+    } names[] = {{"NAME_MAX", _PC_NAME_MAX},         {"PATH_MAX", _PC_PATH_MAX},     {"LINK_MAX", _PC_LINK_MAX},
+                 {"FILESIZEBITS", _PC_FILESIZEBITS}, {"2_SYMLINKS", _PC_2_SYMLINKS}, {NULL, 0}};
+    static const char *paths[] = {"", "/file", "/link", "/sub", "/dirlink", "/missing", "/file/x", NULL};
+    for (int i = 0; paths[i]; i++) {
+        add(b, "%s:", paths[i][0] ? paths[i] : "/");
+        for (int k = 0; names[k].n; k++) {
+            errno = 0;
+            long r = pathconf(pj(paths[i]), names[k].v);
+            rv(b, names[k].n, r, errno);
+        }
+    }
+    if (chdir(pj("/sub")) == 0) {
+        errno = 0;
+        long r = pathconf("inner", _PC_NAME_MAX);
+        rv(b, "rel inner NAME_MAX", r, errno);
+        errno = 0;
+        r = pathconf("missing", _PC_NAME_MAX);
+        rv(b, "rel missing NAME_MAX", r, errno);
+        chdir("/");
+    }
+}
+
+/* ---- directories: readdir_r, positions, scandir, glob, fts, ftw ---- */
+
+/* readdir_r/readdir64_r over a whole stream: names and types sorted into b; the full listing
+ * (inodes too, in list_stream's form) into full; every result must be the caller's entry. */
+#define READDIR_R_LIST(fname, DT, CALL)                                                   \
+    static void fname(buf_t *b, buf_t *full, DIR *d) {                                   \
+        char *names[1024], *lines[1024];                                                  \
+        int n = 0, not_entry = 0, r;                                                      \
+        DT ent, *res;                                                                     \
+        for (;;) {                                                                        \
+            memset(&ent, 0, sizeof ent);                                                  \
+            res = &ent;                                                                   \
+            r = CALL(d, &ent, &res);                                                      \
+            if (r != 0 || !res) break;                                                    \
+            if (res != &ent) not_entry++;                                                 \
+            char line[600];                                                               \
+            snprintf(line, sizeof line, "%s:%d", res->d_name, res->d_type);               \
+            if (n < 1024) names[n] = strdup(line);                                        \
+            snprintf(line, sizeof line, "%s:%lu:%d", res->d_name, (unsigned long)res->d_ino, res->d_type); \
+            if (n < 1024) lines[n++] = strdup(line);                                      \
+        }                                                                                 \
+        qsort(names, n, sizeof *names, cmpstr);                                           \
+        qsort(lines, n, sizeof *lines, cmpstr);                                           \
+        add(b, "{");                                                                      \
+        add(full, "{");                                                                   \
+        for (int i = 0; i < n; i++) {                                                     \
+            add(b, "%s ", names[i]);                                                      \
+            add(full, "%s ", lines[i]);                                                   \
+            free(names[i]);                                                               \
+            free(lines[i]);                                                               \
+        }                                                                                 \
+        add(b, "} r=%s", en(r));                                                          \
+        if (not_entry) add(b, " result_not_entry=%d", not_entry);                         \
+        add(b, " ");                                                                      \
+        add(full, "} end_errno=0 ");                                                      \
+    }
+
+READDIR_R_LIST(list_r, struct dirent, readdir_r)
+READDIR_R_LIST(list_r64, struct dirent64, readdir64_r)
+
+/* The names of `path` by readdir_r; whether the full listing is that of readdir on same_as. */
+static void rr_list(buf_t *b, const char *label, const char *path, const char *same_as, int use64) {
+    static buf_t x, y;
+    x.n = y.n = 0;
+    x.s[0] = y.s[0] = 0;
+    add(b, "%s:", label);
+    errno = 0;
+    DIR *d = opendir(path);
+    if (!d) {
+        add(b, "opendir=NULL/%s; ", en(errno));
+        return;
+    }
+    static buf_t names;
+    names.n = 0;
+    names.s[0] = 0;
+    if (use64)
+        list_r64(&names, &x, d);
+    else
+        list_r(&names, &x, d);
+    closedir(d);
+    DIR *o = opendir(same_as);
+    if (o) {
+        list_stream(&y, o, 0);
+        closedir(o);
+    }
+    if (strcmp(label, "top") == 0) /* the host's / : too long, and not the same in every run */
+        add(b, "lists_unreal=%d ", strstr(names.s, "{unreal:4 ") || strstr(names.s, " unreal:4 ") ? 1 : 0);
+    else
+        add(b, "%s", names.s);
+    if (strcmp(x.s, y.s) == 0)
+        add(b, "same ");
+    else
+        add(b, "differs readdir_r=%s readdir(%s)=%s ", x.s, same_as, y.s);
+}
+
+static void readdir_r_common(buf_t *b, int use64) {
+    rr_list(b, "sub", pj("/sub"), rj("/sub"), use64);
+    rr_list(b, "P", pj(""), rj(""), use64);
+    rr_list(b, "dirlink", pj("/dirlink"), rj("/sub"), use64);
+    if (chdir(pj("/sub")) == 0) {
+        rr_list(b, "cwd..", "..", rj(""), use64);
+        chdir("/");
+    }
+    /* above the mountpoint: "unreal" is listed, as by readdir */
+    rr_list(b, "top", top_dir(), top_dir(), use64);
+}
+static void t_readdir_r(buf_t *b) { readdir_r_common(b, 0); }
+static void t_readdir64_r(buf_t *b) { readdir_r_common(b, 1); }
+#define RR_P "{..:4 .:4 bin:4 dirlink:10 file:8 link:10 sub:4 w:4 } r=0 same "
+#define RR_SUB "{..:4 .:4 inner:8 } r=0 same "
+#define READDIR_R_OUT "sub:" RR_SUB "P:" RR_P "dirlink:" RR_SUB "cwd..:" RR_P "top:lists_unreal=1 same "
+
+/* telldir before every entry; seekdir to each position gives that entry again; seekdir to the
+ * first position gives the whole listing again; telldir, one read, seekdir back: the same. */
+static void tell_seek(buf_t *b, const char *label, const char *path) {
+    add(b, "%s:", label);
+    DIR *d = opendir(path);
+    if (!d) {
+        add(b, "opendir=NULL/%s; ", en(errno));
+        return;
+    }
+    enum { MAXE = 2048 };
+    static long pos[MAXE];
+    static char *names[MAXE];
+    int n = 0;
+    for (;;) {
+        long p = telldir(d);
+        struct dirent *e = readdir(d);
+        if (!e) break;
+        if (n < MAXE) {
+            pos[n] = p;
+            names[n++] = strdup(e->d_name);
+        }
+    }
+    int replayed = 0;
+    char first_bad[300] = "";
+    for (int i = 0; i < n; i++) {
+        seekdir(d, pos[i]);
+        struct dirent *e = readdir(d);
+        if (e && strcmp(e->d_name, names[i]) == 0)
+            replayed++;
+        else if (!first_bad[0])
+            snprintf(first_bad, sizeof first_bad, "%s->%s", names[i], e ? e->d_name : "(end)");
+    }
+    /* backwards too */
+    int back = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        seekdir(d, pos[i]);
+        struct dirent *e = readdir(d);
+        if (e && strcmp(e->d_name, names[i]) == 0) back++;
+    }
+    add(b, "replayed=%s ", replayed == n ? "all" : first_bad);
+    add(b, "backwards=%s ", back == n ? "all" : "some");
+    int has_unreal = 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], "unreal") == 0) has_unreal = 1;
+    if (strcmp(label, "top") == 0) add(b, "lists_unreal=%d ", has_unreal);
+    seekdir(d, pos[0]);
+    int again = 0;
+    while (readdir(d)) again++;
+    add(b, "again=%s ", again == n ? "all" : "fewer");
+    /* the one in the middle: telldir, read, seekdir back, read */
+    seekdir(d, pos[n / 2]);
+    long p = telldir(d);
+    struct dirent *e = readdir(d);
+    char first[300];
+    snprintf(first, sizeof first, "%s", e ? e->d_name : "(end)");
+    seekdir(d, p);
+    e = readdir(d);
+    add(b, "tell_read_seek=%s ", e && strcmp(e->d_name, first) == 0 ? "same" : "differs");
+    /* the last: at the end of the real entries in a directory above a mountpoint */
+    seekdir(d, pos[n - 1]);
+    p = telldir(d);
+    e = readdir(d);
+    snprintf(first, sizeof first, "%s", e ? e->d_name : "(end)");
+    seekdir(d, p);
+    e = readdir(d);
+    add(b, "last_again=%s ", e && strcmp(e->d_name, first) == 0 ? "same" : "differs");
+    for (int i = 0; i < n; i++) free(names[i]);
+    closedir(d);
+}
+
+static void t_telldir(buf_t *b) {
+    tell_seek(b, "sub", pj("/sub"));
+    tell_seek(b, "P", pj(""));
+    tell_seek(b, "top", top_dir());
+}
+#define TELL_SEEK "replayed=all backwards=all again=all tell_read_seek=same last_again=same "
+#define TELLDIR_OUT                                                                                       \
+    "sub:" TELL_SEEK "P:" TELL_SEEK                                                                       \
+    "top:replayed=all backwards=all lists_unreal=1 again=all tell_read_seek=same last_again=same "
+
+static int no_dots(const struct dirent *e) { return e->d_name[0] != '.'; }
+static int no_dots64(const struct dirent64 *e) { return e->d_name[0] != '.'; }
+
+#define SC_ADD(fname, DT)                                                         \
+    static void fname(buf_t *b, const char *label, int n, DT **list, int e) {    \
+        add(b, "%s:", label);                                                    \
+        if (n < 0) {                                                             \
+            add(b, "-1/%s; ", en(e));                                            \
+            return;                                                              \
+        }                                                                        \
+        add(b, "%d[", n);                                                        \
+        for (int i = 0; i < n; i++) {                                            \
+            add(b, "%s:%d ", list[i]->d_name, list[i]->d_type);                  \
+            free(list[i]);                                                       \
+        }                                                                        \
+        free(list);                                                              \
+        add(b, "] ");                                                            \
+    }
+SC_ADD(sc_add, struct dirent)
+SC_ADD(sc64_add, struct dirent64)
+
+/* scandir: sorted with alphasort, filtered; scandirat from directory descriptors */
+#define SCANDIR_LIKE(fname, DT, SCAN, SCANAT, SORT, FILTER, ADD)                         \
+    static void fname(buf_t *b, int at) {                                               \
+        DT **l;                                                                          \
+        int n;                                                                           \
+        if (!at) {                                                                       \
+            static const char *paths[] = {"/sub", "", "/dirlink", "/sub/..", "/missing", "/file", "/file/x", NULL}; \
+            for (int i = 0; paths[i]; i++) {                                             \
+                errno = 0;                                                               \
+                n = SCAN(pj(paths[i]), &l, NULL, SORT);                                  \
+                ADD(b, paths[i][0] ? paths[i] : "/", n, l, errno);                        \
+            }                                                                            \
+            errno = 0;                                                                   \
+            n = SCAN(pj(""), &l, FILTER, SORT);                                          \
+            ADD(b, "filtered", n, l, errno);                                             \
+            if (chdir(pj("/sub")) == 0) {                                                \
+                errno = 0;                                                               \
+                n = SCAN(".", &l, NULL, SORT);                                           \
+                ADD(b, "cwd", n, l, errno);                                              \
+                errno = 0;                                                               \
+                n = SCAN("../dirlink", &l, NULL, SORT);                                  \
+                ADD(b, "cwd../dirlink", n, l, errno);                                    \
+                chdir("/");                                                              \
+            }                                                                            \
+            return;                                                                      \
+        }                                                                                \
+        int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);                                  \
+        int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);                              \
+        int ffd = open(pj("/file"), O_RDONLY);                                           \
+        static const char *rel[] = {"sub", "dirlink", "sub/..", ".", "missing", "file", NULL}; \
+        for (int i = 0; rel[i]; i++) {                                                   \
+            errno = 0;                                                                   \
+            n = SCANAT(dfd, rel[i], &l, NULL, SORT);                                     \
+            ADD(b, rel[i], n, l, errno);                                                 \
+        }                                                                                \
+        errno = 0;                                                                       \
+        n = SCANAT(sfd, "..", &l, FILTER, SORT);                                         \
+        ADD(b, "sub_fd ..", n, l, errno);                                                \
+        errno = 0;                                                                       \
+        n = SCANAT(AT_FDCWD, pj("/sub"), &l, NULL, SORT);                                \
+        ADD(b, "cwd_abs", n, l, errno);                                                  \
+        errno = 0;                                                                       \
+        n = SCANAT(-1, pj("/sub"), &l, NULL, SORT);                                      \
+        ADD(b, "badf_abs", n, l, errno);                                                 \
+        errno = 0;                                                                       \
+        n = SCANAT(-1, "sub", &l, NULL, SORT);                                           \
+        ADD(b, "badf_rel", n, l, errno);                                                 \
+        errno = 0;                                                                       \
+        n = SCANAT(ffd, "x", &l, NULL, SORT);                                            \
+        ADD(b, "file_fd", n, l, errno);                                                  \
+        errno = 0;                                                                       \
+        n = SCANAT(dfd, "", &l, NULL, SORT);                                             \
+        ADD(b, "empty", n, l, errno);                                                    \
+        if (chdir(pj("/sub")) == 0) {                                                    \
+            errno = 0;                                                                   \
+            n = SCANAT(AT_FDCWD, "..", &l, FILTER, SORT);                                \
+            ADD(b, "cwd ..", n, l, errno);                                               \
+            chdir("/");                                                                  \
+        }                                                                                \
+        close(dfd);                                                                      \
+        close(sfd);                                                                      \
+        close(ffd);                                                                      \
+    }
+
+SCANDIR_LIKE(scandir_common, struct dirent, scandir, scandirat, alphasort, no_dots, sc_add)
+SCANDIR_LIKE(scandir64_common, struct dirent64, scandir64, scandirat64, alphasort64, no_dots64, sc64_add)
+static void t_scandir(buf_t *b) { scandir_common(b, 0); }
+static void t_scandir64(buf_t *b) { scandir64_common(b, 0); }
+static void t_scandirat(buf_t *b) { scandir_common(b, 1); }
+static void t_scandirat64(buf_t *b) { scandir64_common(b, 1); }
+#define SC_SUB "3[.:4 ..:4 inner:8 ] "
+#define SC_P "8[.:4 ..:4 bin:4 dirlink:10 file:8 link:10 sub:4 w:4 ] "
+#define SC_P_NODOTS "6[bin:4 dirlink:10 file:8 link:10 sub:4 w:4 ] "
+#define SCANDIR_OUT                                                                                      \
+    "/sub:" SC_SUB "/:" SC_P "/dirlink:" SC_SUB "/sub/..:" SC_P "/missing:-1/ENOENT; /file:-1/ENOTDIR; " \
+    "/file/x:-1/ENOTDIR; filtered:" SC_P_NODOTS "cwd:" SC_SUB "cwd../dirlink:" SC_SUB
+#define SCANDIRAT_OUT                                                                                    \
+    "sub:" SC_SUB "dirlink:" SC_SUB "sub/..:" SC_P ".:" SC_P "missing:-1/ENOENT; file:-1/ENOTDIR; "       \
+    "sub_fd ..:" SC_P_NODOTS "cwd_abs:" SC_SUB "badf_abs:" SC_SUB "badf_rel:-1/EBADF; file_fd:-1/ENOTDIR; " \
+    "empty:-1/ENOENT; cwd ..:" SC_P_NODOTS
+
+/* glob: the matches in the caller's terms (<P>), flags that mark, filter, check and append */
+#define GLOB_LIKE(fname, GT, GLOB, GFREE)                                                           \
+    static void fname(buf_t *b) {                                                                  \
+        static const struct {                                                                      \
+            const char *pat;                                                                       \
+            int flags;                                                                             \
+        } cases[] = {{"/*", 0},           {"/s*/in*", 0},          {"/*/inner", 0},                 \
+                     {"/*", GLOB_MARK},   {"/*", GLOB_ONLYDIR},    {"/nomatch*", 0},                \
+                     {"/nomatch*", GLOB_NOCHECK}, {"/file/*", 0},  {"/l?nk", 0},                    \
+                     {"/{file,sub}", GLOB_BRACE}, {"/dirlink/*", 0}, {"/sub/../f*", 0},             \
+                     {"/[fl]i*", 0},      {NULL, 0}};                                              \
+        for (int i = 0; cases[i].pat; i++) {                                                       \
+            GT g;                                                                                  \
+            memset(&g, 0, sizeof g);                                                               \
+            int r = GLOB(pj(cases[i].pat), cases[i].flags, NULL, &g);                              \
+            add(b, "%s f%x:r=%d [", cases[i].pat, cases[i].flags, r);                              \
+            for (size_t k = 0; r == 0 && k < g.gl_pathc; k++) add(b, "%s ", norm(g.gl_pathv[k]));  \
+            add(b, "] ");                                                                          \
+            if (r == 0) GFREE(&g);                                                                 \
+        }                                                                                          \
+        GT g;                                                                                      \
+        memset(&g, 0, sizeof g);                                                                   \
+        int r = GLOB(pj("/f*"), 0, NULL, &g);                                                      \
+        int r2 = GLOB(pj("/s*"), GLOB_APPEND, NULL, &g);                                           \
+        add(b, "append:r=%d,%d [", r, r2);                                                         \
+        for (size_t k = 0; k < g.gl_pathc; k++) add(b, "%s ", norm(g.gl_pathv[k]));               \
+        add(b, "] ");                                                                              \
+        GFREE(&g);                                                                                 \
+        if (chdir(pj("/sub")) == 0) {                                                              \
+            static const char *rel[] = {"*", "../s*/i*", "../*/inner", "../l*", NULL};             \
+            for (int i = 0; rel[i]; i++) {                                                         \
+                memset(&g, 0, sizeof g);                                                           \
+                r = GLOB(rel[i], 0, NULL, &g);                                                     \
+                add(b, "rel %s:r=%d [", rel[i], r);                                                \
+                for (size_t k = 0; r == 0 && k < g.gl_pathc; k++) add(b, "%s ", norm(g.gl_pathv[k])); \
+                add(b, "] ");                                                                      \
+                if (r == 0) GFREE(&g);                                                             \
+            }                                                                                      \
+            chdir("/");                                                                            \
+        }                                                                                          \
+    }
+
+GLOB_LIKE(t_glob, glob_t, glob, globfree)
+GLOB_LIKE(t_glob64, glob64_t, glob64, globfree64)
+#define GLOB_OUT                                                                                          \
+    "/* f0:r=0 [<P>/bin <P>/dirlink <P>/file <P>/link <P>/sub <P>/w ] /s*/in* f0:r=0 [<P>/sub/inner ] "     \
+    "/*/inner f0:r=0 [<P>/dirlink/inner <P>/sub/inner ] "                                                 \
+    "/* f2:r=0 [<P>/bin/ <P>/dirlink/ <P>/file <P>/link <P>/sub/ <P>/w/ ] "                                 \
+    "/* f2000:r=0 [<P>/bin <P>/dirlink <P>/sub <P>/w ] /nomatch* f0:r=3 [] "              \
+    "/nomatch* f10:r=0 [<P>/nomatch* ] /file/* f0:r=3 [] /l?nk f0:r=0 [<P>/link ] "                        \
+    "/{file,sub} f400:r=0 [<P>/file <P>/sub ] /dirlink/* f0:r=0 [<P>/dirlink/inner ] "                      \
+    "/sub/../f* f0:r=0 [<P>/sub/../file ] /[fl]i* f0:r=0 [<P>/file <P>/link ] "                                    \
+    "append:r=0,0 [<P>/file <P>/sub ] rel *:r=0 [inner ] rel ../s*/i*:r=0 [../sub/inner ] "                \
+    "rel ../*/inner:r=0 [../dirlink/inner ../sub/inner ] rel ../l*:r=0 [../link ] "
+
+/* fts: levels, types and names as the walk reports them (an absolute root by its last
+ * component: the names of a walk from an absolute root in P are not compared whole); the
+ * paths of a walk from a relative root are the root as given plus the names, in any view. */
+static int fts_cmp(const FTSENT **x, const FTSENT **y) { return strcmp((*x)->fts_name, (*y)->fts_name); }
+
+static const char *base_of(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s && s[1] ? s + 1 : p;
+}
+
+static void fts_walk(buf_t *b, const char *label, char *const *roots, int options) {
+    add(b, "%s:", label);
+    errno = 0;
+    FTS *f = fts_open(roots, options, fts_cmp);
+    if (!f) {
+        add(b, "open=NULL/%s; ", en(errno));
+        return;
+    }
+    /* before the first read: the roots */
+    FTSENT *c = fts_children(f, 0);
+    add(b, "roots[");
+    for (; c; c = c->fts_link) add(b, "%s:%d ", base_of(c->fts_name), c->fts_info);
+    add(b, "] ");
+    FTSENT *e;
+    errno = 0;
+    while ((e = fts_read(f))) {
+        /* a relative root: the whole path, as given and extended by the walk */
+        if (roots[0][0] != '/')
+            add(b, "%d:%s:%d", e->fts_level, e->fts_path, e->fts_info);
+        else
+            add(b, "%d:%s:%d", e->fts_level, e->fts_level == 0 ? base_of(e->fts_name) : e->fts_name, e->fts_info);
+        if (e->fts_info == FTS_NS || e->fts_info == FTS_ERR || e->fts_info == FTS_DNR)
+            add(b, "/%s", en(e->fts_errno));
+        add(b, " ");
+        if (e->fts_info == FTS_D) {
+            c = fts_children(f, FTS_NAMEONLY);
+            add(b, "children[");
+            for (; c; c = c->fts_link) add(b, "%s ", c->fts_name);
+            add(b, "] ");
+        }
+        errno = 0;
+    }
+    add(b, "end=%s ", en(errno));
+    errno = 0;
+    int r = fts_close(f);
+    rv(b, "close", r, errno);
+}
+
+static void t_fts(buf_t *b) {
+    char *sub[] = {(char *)pj("/sub"), NULL};
+    char *dirlink[] = {(char *)pj("/dirlink"), NULL};
+    char *two[] = {(char *)pj("/sub"), (char *)pj("/file"), (char *)pj("/link"), NULL};
+    char *missing[] = {(char *)pj("/missing"), NULL};
+    fts_walk(b, "sub_nochdir", sub, FTS_PHYSICAL | FTS_NOCHDIR);
+    fts_walk(b, "sub_chdir", sub, FTS_PHYSICAL);
+    fts_walk(b, "sub_seedot", sub, FTS_PHYSICAL | FTS_NOCHDIR | FTS_SEEDOT);
+    fts_walk(b, "dirlink_phys", dirlink, FTS_PHYSICAL | FTS_NOCHDIR);
+    fts_walk(b, "dirlink_comfollow", dirlink, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR);
+    fts_walk(b, "dirlink_logical", dirlink, FTS_LOGICAL);
+    fts_walk(b, "roots", two, FTS_PHYSICAL | FTS_NOCHDIR);
+    fts_walk(b, "roots_logical", two, FTS_LOGICAL);
+    fts_walk(b, "missing", missing, FTS_PHYSICAL);
+    if (chdir(pj("/sub")) == 0) {
+        char *dot[] = {".", "../dirlink", NULL};
+        fts_walk(b, "rel", dot, FTS_PHYSICAL | FTS_COMFOLLOW);
+        /* the walk came back to the cwd it started in */
+        cwd_add(b, "cwd_after");
+        chdir("/");
+    }
+}
+#define FTS_SUB_WALK "0:sub:1 children[inner ] 1:inner:8 0:sub:6 end=0 close=0; "
+#define FTS_OUT                                                                                            \
+    "sub_nochdir:roots[sub:1 ] " FTS_SUB_WALK "sub_chdir:roots[sub:1 ] " FTS_SUB_WALK                       \
+    "sub_seedot:roots[sub:1 ] 0:sub:1 children[. .. inner ] 1:.:5 1:..:5 1:inner:8 0:sub:6 end=0 close=0; "  \
+    "dirlink_phys:roots[dirlink:12 ] 0:dirlink:12 end=0 close=0; "                                       \
+    "dirlink_comfollow:roots[dirlink:1 ] 0:dirlink:1 children[inner ] 1:inner:8 0:dirlink:6 end=0 close=0; " \
+    "dirlink_logical:roots[dirlink:1 ] 0:dirlink:1 children[inner ] 1:inner:8 0:dirlink:6 end=0 close=0; "   \
+    "roots:roots[file:8 link:12 sub:1 ] 0:file:8 0:link:12 0:sub:1 children[inner ] 1:inner:8 0:sub:6 "      \
+    "end=0 close=0; "                                                                                      \
+    "roots_logical:roots[file:8 link:8 sub:1 ] 0:file:8 0:link:8 0:sub:1 children[inner ] 1:inner:8 "        \
+    "0:sub:6 end=0 close=0; "                                                                              \
+    "missing:roots[missing:10 ] 0:missing:10/ENOENT end=0 close=0; "                                      \
+    "rel:roots[.:1 dirlink:1 ] 0:.:1 children[inner ] 1:./inner:8 0:.:6 0:../dirlink:1 children[inner ] "      \
+    "1:../dirlink/inner:8 0:../dirlink:6 end=0 close=0; cwd_after=[<P>/sub] "
+
+/* ftw and nftw: base names, types and levels (the paths they pass are the host's for an
+ * absolute root: not compared); a relative root's paths are compared whole. */
+static char *walk_lines[256];
+static int walk_n;
+static int walk_stop_at_inner;
+
+static void walk_note(const char *path, int base, int flag, int level, mode_t mode, int rel) {
+    char line[PATH_MAX + 64];
+    snprintf(line, sizeof line, "%d:%s:%d:%o", level, rel ? path : path + base, flag,
+             flag == FTW_NS ? 0 : (unsigned)(mode & S_IFMT) >> 12);
+    if (walk_n < 256) walk_lines[walk_n++] = strdup(line);
+}
+static int walk_rel;
+static int ftw_cb(const char *path, const struct stat *st, int flag) {
+    walk_note(path, base_of(path) - path, flag, -1, st->st_mode, walk_rel);
+    return walk_stop_at_inner && strcmp(base_of(path), "inner") == 0 ? 7 : 0;
+}
+static int ftw64_cb(const char *path, const struct stat64 *st, int flag) {
+    walk_note(path, base_of(path) - path, flag, -1, st->st_mode, walk_rel);
+    return walk_stop_at_inner && strcmp(base_of(path), "inner") == 0 ? 7 : 0;
+}
+static int nftw_cb(const char *path, const struct stat *st, int flag, struct FTW *f) {
+    walk_note(path, f->base, flag, f->level, st->st_mode, walk_rel);
+    return walk_stop_at_inner && strcmp(path + f->base, "inner") == 0 ? 7 : 0;
+}
+static int nftw64_cb(const char *path, const struct stat64 *st, int flag, struct FTW *f) {
+    walk_note(path, f->base, flag, f->level, st->st_mode, walk_rel);
+    return walk_stop_at_inner && strcmp(path + f->base, "inner") == 0 ? 7 : 0;
+}
+
+static void walk_done(buf_t *b, const char *label, int r, int e) {
+    add(b, "%s:", label);
+    rv(b, "r", r, e);
+    qsort(walk_lines, walk_n, sizeof *walk_lines, cmpstr);
+    add(b, "{");
+    for (int i = 0; i < walk_n; i++) {
+        add(b, "%s ", walk_lines[i]);
+        free(walk_lines[i]);
+    }
+    add(b, "} ");
+    walk_n = 0;
+}
+
+/* kind: 0 ftw, 1 ftw64, 2 nftw, 3 nftw64 */
+static int walk_call(int kind, const char *root, int flags) {
+    switch (kind) {
+    case 0: return ftw(root, ftw_cb, 4);
+    case 1: return ftw64(root, ftw64_cb, 4);
+    case 2: return nftw(root, nftw_cb, 4, flags);
+    default: return nftw64(root, nftw64_cb, 4, flags);
+    }
+}
+
+static void walk_common(buf_t *b, int kind) {
+    static const struct {
+        const char *label, *root;
+        int flags;
+    } cases[] = {{"sub", "/sub", 0},
+                 {"dirlink", "/dirlink", 0},
+                 {"dirlink_phys", "/dirlink", FTW_PHYS},
+                 {"sub_depth", "/sub", FTW_DEPTH | FTW_PHYS},
+                 {"sub_chdir", "/sub", FTW_CHDIR},
+                 {"file", "/file", 0},
+                 {"link_phys", "/link", FTW_PHYS},
+                 {"missing", "/missing", 0},
+                 {"file/x", "/file/x", 0},
+                 {NULL, NULL, 0}};
+    for (int i = 0; cases[i].label; i++) {
+        if (kind < 2 && cases[i].flags) continue;
+        errno = 0;
+        int r = walk_call(kind, pj(cases[i].root), cases[i].flags);
+        walk_done(b, cases[i].label, r, errno);
+    }
+    walk_stop_at_inner = 1;
+    errno = 0;
+    int r = walk_call(kind, pj("/sub"), 0);
+    walk_done(b, "stop", r, errno);
+    walk_stop_at_inner = 0;
+    if (chdir(pj("/sub")) == 0) {
+        walk_rel = 1;
+        errno = 0;
+        r = walk_call(kind, ".", 0);
+        walk_done(b, "rel .", r, errno);
+        errno = 0;
+        r = walk_call(kind, "../dirlink", 0);
+        walk_done(b, "rel ../dirlink", r, errno);
+        walk_rel = 0;
+        cwd_add(b, "cwd_after");
+        chdir("/");
+    }
+}
+static void t_ftw(buf_t *b) { walk_common(b, 0); }
+static void t_ftw64(buf_t *b) { walk_common(b, 1); }
+static void t_nftw(buf_t *b) { walk_common(b, 2); }
+static void t_nftw64(buf_t *b) { walk_common(b, 3); }
+#define FTW_OUT                                                                                            \
+    "sub:r=0; {-1:inner:0:10 -1:sub:1:4 } dirlink:r=0; {-1:dirlink:1:4 -1:inner:0:10 } "                     \
+    "file:r=0; {-1:file:0:10 } missing:r=-1/ENOENT; {} file/x:r=-1/ENOTDIR; {} "                           \
+    "stop:r=7; {-1:inner:0:10 -1:sub:1:4 } rel .:r=0; {-1:./inner:0:10 -1:.:1:4 } "                         \
+    "rel ../dirlink:r=0; {-1:../dirlink/inner:0:10 -1:../dirlink:1:4 } cwd_after=[<P>/sub] "
+#define NFTW_OUT                                                                                           \
+    "sub:r=0; {0:sub:1:4 1:inner:0:10 } dirlink:r=0; {0:dirlink:1:4 1:inner:0:10 } "                         \
+    "dirlink_phys:r=0; {0:dirlink:4:12 } sub_depth:r=0; {0:sub:5:4 1:inner:0:10 } "                          \
+    "sub_chdir:r=0; {0:sub:1:4 1:inner:0:10 } file:r=0; {0:file:0:10 } link_phys:r=0; {0:link:4:12 } "       \
+    "missing:r=-1/ENOENT; {} file/x:r=-1/ENOTDIR; {} stop:r=7; {0:sub:1:4 1:inner:0:10 } "                  \
+    "rel .:r=0; {0:.:1:4 1:./inner:0:10 } rel ../dirlink:r=0; {0:../dirlink:1:4 1:../dirlink/inner:0:10 } "   \
+    "cwd_after=[<P>/sub] "
+
+/* ---- links and names: the fortified entries ---- */
+
+static ssize_t readlink_chk_shim(int d, const char *p, char *buf, size_t n) {
+    (void)d;
+    return __readlink_chk(p, buf, n, PATH_MAX + 1);
+}
+static ssize_t readlinkat_chk_shim(int d, const char *p, char *buf, size_t n) {
+    return __readlinkat_chk(d, p, buf, n, PATH_MAX + 1);
+}
+
+static void t_readlink_chk(buf_t *b) {
+    rl(b, "link", readlink_chk_shim, 0, pj("/link"), PATH_MAX);
+    rl(b, "dirlink", readlink_chk_shim, 0, pj("/dirlink"), PATH_MAX);
+    rl(b, "short", readlink_chk_shim, 0, pj("/dirlink"), 2);
+    rl(b, "file", readlink_chk_shim, 0, pj("/file"), PATH_MAX);
+    rl(b, "missing", readlink_chk_shim, 0, pj("/missing"), PATH_MAX);
+    rl(b, "via_dirlink", readlink_chk_shim, 0, pj("/dirlink/../link"), PATH_MAX);
+    if (chdir(pj("/sub")) == 0) {
+        rl(b, "rel", readlink_chk_shim, 0, "../link", PATH_MAX);
+        rl(b, "proc_cwd", readlink_chk_shim, 0, "/proc/self/cwd", PATH_MAX);
+        chdir("/");
+    }
+}
+#define READLINK_CHK_OUT                                                                                  \
+    "link:n=len:1 filled:1 target=[file] dirlink:n=len:1 filled:1 target=[sub] short:n=len:1 filled:1 "     \
+    "target=[su] file:n=-1/EINVAL; missing:n=-1/ENOENT; via_dirlink:n=len:1 filled:1 target=[file] "        \
+    "rel:n=len:1 filled:1 target=[file] proc_cwd:n=len:1 filled:1 target=[<P>/sub] "
+
+static void t_readlinkat_chk(buf_t *b) {
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int lfd = open(pj("/link"), O_PATH | O_NOFOLLOW);
+    rl(b, "cwd_abs", readlinkat_chk_shim, AT_FDCWD, pj("/link"), PATH_MAX);
+    rl(b, "dirfd", readlinkat_chk_shim, dfd, "dirlink", PATH_MAX);
+    rl(b, "dirfd_dotdot", readlinkat_chk_shim, sfd, "../link", PATH_MAX);
+    rl(b, "empty", readlinkat_chk_shim, lfd, "", PATH_MAX);
+    rl(b, "file", readlinkat_chk_shim, dfd, "file", PATH_MAX);
+    rl(b, "missing", readlinkat_chk_shim, dfd, "missing", PATH_MAX);
+    if (chdir(pj("/sub")) == 0) {
+        rl(b, "rel", readlinkat_chk_shim, AT_FDCWD, "../link", PATH_MAX);
+        rl(b, "proc_cwd", readlinkat_chk_shim, AT_FDCWD, "/proc/self/cwd", PATH_MAX);
+        chdir("/");
+    }
+    close(dfd);
+    close(sfd);
+    close(lfd);
+}
+#define READLINKAT_CHK_OUT                                                                                \
+    "cwd_abs:n=len:1 filled:1 target=[file] dirfd:n=len:1 filled:1 target=[sub] dirfd_dotdot:n=len:1 "      \
+    "filled:1 target=[file] empty:n=len:1 filled:1 target=[file] file:n=-1/EINVAL; missing:n=-1/ENOENT; "   \
+    "rel:n=len:1 filled:1 target=[file] proc_cwd:n=len:1 filled:1 target=[<P>/sub] "
+
+static void t_realpath_chk(buf_t *b) {
+    static const char *paths[] = {"/dirlink/inner", "/link", "/sub/../file", "/dirlink/", "", "/missing",
+                                  "/file/x", NULL};
+    for (int i = 0; paths[i]; i++) {
+        char out[PATH_MAX];
+        errno = 0;
+        char *r = __realpath_chk(pj(paths[i]), out, sizeof out);
+        add(b, "%s:", paths[i]);
+        if (r)
+            add(b, "[%s] same_buf=%d; ", norm(r), r == out);
+        else
+            add(b, "NULL/%s; ", en(errno));
+    }
+    errno = 0;
+    char *m = __realpath_chk(pj("/dirlink/inner"), NULL, (size_t)-1);
+    add(b, "malloc:[%s]; ", norm(m));
+    free(m);
+    if (chdir(pj("/sub")) == 0) {
+        char out[PATH_MAX];
+        char *r = __realpath_chk("../dirlink/inner", out, sizeof out);
+        add(b, "rel:[%s]; ", norm(r));
+        chdir("/");
+    }
+}
+#define REALPATH_CHK_OUT                                                                                  \
+    "/dirlink/inner:[<P>/sub/inner] same_buf=1; /link:[<P>/file] same_buf=1; /sub/../file:[<P>/file] "      \
+    "same_buf=1; /dirlink/:[<P>/sub] same_buf=1; :[<P>] same_buf=1; /missing:NULL/ENOENT; "                  \
+    "/file/x:NULL/ENOTDIR; malloc:[<P>/sub/inner]; rel:[<P>/sub/inner]; "
+
+static void t_getcwd_chk(buf_t *b) {
+    errno = 0;
+    int r = chdir(pj("/sub"));
+    rv(b, "chdir", r, errno);
+    char t[PATH_MAX];
+    errno = 0;
+    char *c = __getcwd_chk(t, sizeof t, sizeof t);
+    add(b, "cwd=[%s] same_buf=%d ", norm(c), c == t);
+    char small[8];
+    errno = 0;
+    c = __getcwd_chk(small, sizeof small, sizeof small);
+    add(b, "small=%s/%s ", c ? "ptr" : "NULL", en(errno));
+    errno = 0;
+    c = __getcwd_chk(NULL, 0, (size_t)-1);
+    add(b, "malloc=[%s] ", norm(c));
+    free(c);
+    size_t len = strlen(pj("/sub")) + 1;
+    c = __getcwd_chk(t, len, sizeof t);
+    add(b, "exact=[%s] ", norm(c));
+    errno = 0;
+    c = __getcwd_chk(t, len - 1, sizeof t);
+    add(b, "one_less=%s/%s ", c ? "ptr" : "NULL", en(errno));
+    chdir(pj("/dirlink"));
+    c = __getcwd_chk(t, sizeof t, sizeof t);
+    add(b, "via_dirlink=[%s] ", norm(c));
+}
+#define GETCWD_CHK_OUT                                                                                    \
+    "chdir=0; cwd=[<P>/sub] same_buf=1 small=NULL/ERANGE malloc=[<P>/sub] exact=[<P>/sub] "                 \
+    "one_less=NULL/ERANGE via_dirlink=[<P>/sub] "
+
+static void t_getwd(buf_t *b) {
+    char t[PATH_MAX];
+    chdir(pj("/sub"));
+    char *c = getwd(t);
+    add(b, "sub=[%s] same_buf=%d ", norm(c), c == t);
+    chdir(pj("/dirlink/.."));
+    c = getwd(t);
+    add(b, "dirlink/..=[%s] ", norm(c));
+}
+
+/* chroot, in a child (the test's own root stays): the kernel's answer for the right directory,
+ * and after success the new root is that directory */
+static const char *chroot_dir;
+static void x_chroot(void) {
+    errno = 0;
+    int r = chroot(chroot_dir);
+    int e = errno;
+    dprintf(1, "chroot=%d/%s", r, en(r ? e : 0));
+    if (r == 0) {
+        int c = chdir("/");
+        struct stat st;
+        int s = stat("/inner", &st);
+        dprintf(1, " chdir=%d inner=%d", c, s);
+    }
+    dprintf(1, "\n");
+    _exit(0);
+}
+static void t_chroot(buf_t *b) {
+    /* the child's cwd is <P>/sub (see capture) */
+    static const char *cases[][2] = {{"sub", "/sub"}, {"dirlink", "/dirlink"}, {"missing", "/missing"},
+                                     {"file", "/file"}, {"file/x", "/file/x"}, {NULL, NULL}};
+    for (int i = 0; cases[i][0]; i++) {
+        chroot_dir = pj(cases[i][1]);
+        capture(b, cases[i][0], x_chroot);
+    }
+    chroot_dir = ".";
+    capture(b, "rel .", x_chroot);
+    chroot_dir = "../dirlink";
+    capture(b, "rel ../dirlink", x_chroot);
+}
+
+/* ---- changes: each check works in its own directory w/NAME.TAG, made by the real path, and
+ * looks at the effect through the real path ---- */
+
+static char WD[128]; /* "/w/NAME.TAG" */
+
+/* Makes the real directory of this check and run. */
+static void wd_begin(const char *name) {
+    snprintf(WD, sizeof WD, "/w/%s.%s", name, TAG);
+    if (mkdir(rj(WD), 0755) != 0) fprintf(stderr, "mkdir %s: %s\n", rj(WD), strerror(errno));
+}
+
+/* WD + "/" + s */
+static const char *W(const char *s) {
+    char *t = tmp();
+    snprintf(t, 2 * PATH_MAX, "%s%s%s", WD, s[0] ? "/" : "", s);
+    return t;
+}
+
+static void mk_file(const char *suffix, const char *content) {
+    int fd = open(rj(suffix), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || write(fd, content, strlen(content)) != (ssize_t)strlen(content))
+        fprintf(stderr, "mk_file %s: %s\n", rj(suffix), strerror(errno));
+    if (fd >= 0) close(fd);
+}
+static void mk_dir(const char *suffix) {
+    if (mkdir(rj(suffix), 0755) != 0) fprintf(stderr, "mk_dir %s: %s\n", rj(suffix), strerror(errno));
+}
+static void mk_link(const char *target, const char *suffix) {
+    if (symlink(target, rj(suffix)) != 0) fprintf(stderr, "mk_link %s: %s\n", rj(suffix), strerror(errno));
+}
+
+/* What lies at the real path B + suffix (lstat): kind/permissions, size, links and (small)
+ * data of a file, a link's target. */
+static void real_at(buf_t *b, const char *label, const char *suffix) {
+    struct stat st;
+    const char *r = rj(suffix);
+    errno = 0;
+    if (lstat(r, &st) != 0) {
+        add(b, "%s=-1/%s ", label, en(errno));
+        return;
+    }
+    const char *k = S_ISDIR(st.st_mode)    ? "dir"
+                    : S_ISREG(st.st_mode)  ? "file"
+                    : S_ISLNK(st.st_mode)  ? "link"
+                    : S_ISFIFO(st.st_mode) ? "fifo"
+                    : S_ISSOCK(st.st_mode) ? "sock"
+                                           : "other";
+    add(b, "%s=%s/%o", label, k, st.st_mode & 07777);
+    if (S_ISREG(st.st_mode)) {
+        add(b, " size=%ld nlink=%lu", (long)st.st_size, (unsigned long)st.st_nlink);
+        if (st.st_size <= 64) {
+            int fd = open(r, O_RDONLY);
+            char d[80];
+            ssize_t n = fd >= 0 ? read(fd, d, sizeof d - 1) : -1;
+            d[n > 0 ? n : 0] = 0;
+            add(b, " data=[%s]", norm(d));
+            if (fd >= 0) close(fd);
+        }
+    }
+    if (S_ISLNK(st.st_mode)) {
+        char t[PATH_MAX + 1];
+        ssize_t n = readlink(r, t, PATH_MAX);
+        t[n > 0 ? n : 0] = 0;
+        /* lstat's size is the target's length */
+        add(b, " ->[%s] size_ok=%d", norm(t), n >= 0 && st.st_size == n);
+    }
+    add(b, " ");
+}
+
+/* Whether two real paths are the same inode. */
+static void same_ino(buf_t *b, const char *label, const char *x, const char *y) {
+    struct stat s1, s2;
+    int ok = lstat(rj(x), &s1) == 0 && lstat(rj(y), &s2) == 0 && s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev;
+    add(b, "%s=%d ", label, ok);
+}
+
+/* an fd of <P>/WD, <P>, <P>/sub, <P>/file */
+static int wfd_open(void) { return open(pj(WD), O_RDONLY | O_DIRECTORY); }
+
+/* "../w/NAME.TAG/s": s from <P>/sub */
+static const char *from_sub(const char *s) {
+    char *t = tmp();
+    snprintf(t, 2 * PATH_MAX, "..%s/%s", WD, s);
+    return t;
+}
+/* "w/NAME.TAG/s": s from <P> */
+static const char *from_p(const char *s) {
+    char *t = tmp();
+    snprintf(t, 2 * PATH_MAX, "%s/%s", WD + 1, s);
+    return t;
+}
+
+#define DO(label, call)         \
+    do {                        \
+        errno = 0;              \
+        int r_ = (call);        \
+        rv(b, label, r_, errno); \
+    } while (0)
+
+static void t_mkdir(buf_t *b) {
+    wd_begin("mkdir");
+    DO("new", mkdir(pj(W("d")), 0755));
+    real_at(b, "real", W("d"));
+    DO("again", mkdir(pj(W("d")), 0755));
+    DO("mode700", mkdir(pj(W("d700")), 0700));
+    real_at(b, "real", W("d700"));
+    DO("slash", mkdir(pj(W("ds/")), 0755));
+    real_at(b, "real", W("ds"));
+    DO("in_new", mkdir(pj(W("d/e")), 0755));
+    real_at(b, "real", W("d/e"));
+    DO("missing/x", mkdir(pj("/missing/x"), 0755));
+    DO("file/x", mkdir(pj("/file/x"), 0755));
+    DO("file", mkdir(pj("/file"), 0755));
+    DO("link", mkdir(pj("/link"), 0755));
+    DO("dirlink", mkdir(pj("/dirlink"), 0755));
+    DO("sub/..", mkdir(pj("/sub/.."), 0755));
+    DO("P", mkdir(pj(""), 0755));
+    /* physical ..: dirlink/.. is <P> */
+    char via[256];
+    snprintf(via, sizeof via, "/dirlink/..%s/dd", WD);
+    DO("via_dirlink..", mkdir(pj(via), 0755));
+    real_at(b, "real", W("dd"));
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", mkdir("drel", 0750));
+        real_at(b, "real", W("drel"));
+        DO("rel_dotdot", mkdir("../../sub/../w", 0755));
+        chdir("/");
+    }
+}
+
+static void t_mkdirat(buf_t *b) {
+    wd_begin("mkdirat");
+    int wfd = wfd_open();
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int ffd = open(pj("/file"), O_RDONLY);
+    DO("dirfd", mkdirat(wfd, "d", 0700));
+    real_at(b, "real", W("d"));
+    DO("again", mkdirat(wfd, "d", 0700));
+    DO("cwd_abs", mkdirat(AT_FDCWD, pj(W("abs")), 0755));
+    real_at(b, "real", W("abs"));
+    DO("sub_fd_dotdot", mkdirat(sfd, from_sub("dd"), 0755));
+    real_at(b, "real", W("dd"));
+    DO("P_fd", mkdirat(dfd, from_p("pd"), 0755));
+    real_at(b, "real", W("pd"));
+    DO("abs_ignores_fd", mkdirat(ffd, pj(W("af")), 0755));
+    real_at(b, "real", W("af"));
+    DO("missing", mkdirat(dfd, "missing/x", 0755));
+    DO("file_fd", mkdirat(ffd, "x", 0755));
+    DO("badf", mkdirat(-1, "x", 0755));
+    DO("exists", mkdirat(dfd, "sub", 0755));
+    if (chdir(pj(WD)) == 0) {
+        DO("cwd_rel", mkdirat(AT_FDCWD, "rel", 0755));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+    close(wfd);
+    close(sfd);
+    close(dfd);
+    close(ffd);
+}
+
+static void t_rmdir(buf_t *b) {
+    wd_begin("rmdir");
+    mk_dir(W("d"));
+    DO("empty", rmdir(pj(W("d"))));
+    real_at(b, "real", W("d"));
+    DO("again", rmdir(pj(W("d"))));
+    mk_dir(W("ne"));
+    mk_file(W("ne/x"), "x");
+    DO("nonempty", rmdir(pj(W("ne"))));
+    real_at(b, "real", W("ne"));
+    mk_dir(W("dot"));
+    DO("x/.", rmdir(pj(W("dot/."))));
+    real_at(b, "real", W("dot"));
+    DO("sub/..", rmdir(pj("/sub/..")));
+    real_at(b, "sub", "/sub");
+    DO("file", rmdir(pj("/file")));
+    DO("missing", rmdir(pj("/missing")));
+    DO("dirlink", rmdir(pj("/dirlink")));
+    DO("dirlink/", rmdir(pj("/dirlink/")));
+    real_at(b, "dirlink", "/dirlink");
+    DO("file/x", rmdir(pj("/file/x")));
+    mk_dir(W("sl"));
+    DO("slash", rmdir(pj(W("sl/"))));
+    real_at(b, "real", W("sl"));
+    mk_dir(W("rel"));
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", rmdir("rel"));
+        real_at(b, "real", W("rel"));
+        DO("rel_dot", rmdir("."));
+        chdir("/");
+    }
+}
+
+static void t_unlink(buf_t *b) {
+    wd_begin("unlink");
+    mk_file(W("f"), "f");
+    DO("file", unlink(pj(W("f"))));
+    real_at(b, "real", W("f"));
+    DO("again", unlink(pj(W("f"))));
+    /* a link goes, its target stays */
+    mk_link("../../file", W("l"));
+    DO("link", unlink(pj(W("l"))));
+    real_at(b, "real", W("l"));
+    real_at(b, "target", "/file");
+    mk_link("../../sub", W("dl"));
+    DO("dirlink", unlink(pj(W("dl"))));
+    real_at(b, "real", W("dl"));
+    real_at(b, "target", "/sub");
+    DO("sub", unlink(pj("/sub")));
+    DO("sub/", unlink(pj("/sub/")));
+    DO("missing", unlink(pj("/missing")));
+    DO("file/x", unlink(pj("/file/x")));
+    mk_file(W("ts"), "t");
+    DO("trailing_slash", unlink(pj(W("ts/"))));
+    real_at(b, "real", W("ts"));
+    mk_file(W("dd"), "d");
+    char via[256];
+    snprintf(via, sizeof via, "/dirlink/..%s/dd", WD);
+    DO("via_dirlink..", unlink(pj(via)));
+    real_at(b, "real", W("dd"));
+    mk_file(W("rel"), "r");
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", unlink("rel"));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+}
+
+static void t_unlinkat(buf_t *b) {
+    wd_begin("unlinkat");
+    int wfd = wfd_open();
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int ffd = open(pj("/file"), O_RDONLY);
+    mk_file(W("f"), "f");
+    DO("file", unlinkat(wfd, "f", 0));
+    real_at(b, "real", W("f"));
+    mk_dir(W("d"));
+    DO("removedir", unlinkat(wfd, "d", AT_REMOVEDIR));
+    real_at(b, "real", W("d"));
+    mk_dir(W("d2"));
+    DO("dir_no_flag", unlinkat(wfd, "d2", 0));
+    real_at(b, "real", W("d2"));
+    mk_file(W("f2"), "f");
+    DO("file_removedir", unlinkat(wfd, "f2", AT_REMOVEDIR));
+    real_at(b, "real", W("f2"));
+    DO("sub_nonempty", unlinkat(dfd, "sub", AT_REMOVEDIR));
+    DO("sub/.", unlinkat(dfd, "sub/.", AT_REMOVEDIR));
+    DO("missing", unlinkat(dfd, "missing", 0));
+    mk_file(W("dd"), "d");
+    DO("sub_fd_dotdot", unlinkat(sfd, from_sub("dd"), 0));
+    real_at(b, "real", W("dd"));
+    mk_file(W("pf"), "p");
+    DO("P_fd", unlinkat(dfd, from_p("pf"), 0));
+    real_at(b, "real", W("pf"));
+    mk_file(W("abs"), "a");
+    DO("cwd_abs", unlinkat(AT_FDCWD, pj(W("abs")), 0));
+    real_at(b, "real", W("abs"));
+    DO("badf", unlinkat(-1, "x", 0));
+    DO("file_fd", unlinkat(ffd, "x", 0));
+    mk_file(W("rel"), "r");
+    if (chdir(pj(WD)) == 0) {
+        DO("cwd_rel", unlinkat(AT_FDCWD, "rel", 0));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+    real_at(b, "sub", "/sub");
+    close(wfd);
+    close(sfd);
+    close(dfd);
+    close(ffd);
+}
+
+static void t_remove(buf_t *b) {
+    wd_begin("remove");
+    mk_file(W("f"), "f");
+    DO("file", remove(pj(W("f"))));
+    real_at(b, "real", W("f"));
+    mk_dir(W("d"));
+    DO("empty_dir", remove(pj(W("d"))));
+    real_at(b, "real", W("d"));
+    mk_dir(W("ne"));
+    mk_file(W("ne/x"), "x");
+    DO("nonempty", remove(pj(W("ne"))));
+    real_at(b, "real", W("ne"));
+    mk_link("../../sub", W("dl"));
+    DO("dirlink", remove(pj(W("dl"))));
+    real_at(b, "real", W("dl"));
+    real_at(b, "target", "/sub");
+    DO("sub", remove(pj("/sub")));
+    DO("missing", remove(pj("/missing")));
+    DO("file/x", remove(pj("/file/x")));
+    mk_file(W("rel"), "r");
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", remove("rel"));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+}
+
+static void t_rename(buf_t *b) {
+    wd_begin("rename");
+    mk_file(W("a"), "A");
+    DO("file", rename(pj(W("a")), pj(W("b"))));
+    real_at(b, "old", W("a"));
+    real_at(b, "new", W("b"));
+    mk_file(W("c"), "C");
+    DO("replace", rename(pj(W("b")), pj(W("c"))));
+    real_at(b, "old", W("b"));
+    real_at(b, "new", W("c"));
+    mk_dir(W("d"));
+    DO("file_onto_dir", rename(pj(W("c")), pj(W("d"))));
+    DO("dir_onto_file", rename(pj(W("d")), pj(W("c"))));
+    mk_dir(W("ne"));
+    mk_file(W("ne/x"), "x");
+    DO("dir_onto_nonempty", rename(pj(W("d")), pj(W("ne"))));
+    mk_dir(W("e"));
+    DO("dir_onto_empty", rename(pj(W("d")), pj(W("e"))));
+    real_at(b, "old", W("d"));
+    real_at(b, "new", W("e"));
+    DO("into_itself", rename(pj(W("e")), pj(W("e/x"))));
+    DO("missing", rename(pj(W("missing")), pj(W("y"))));
+    DO("to_missing_dir", rename(pj(W("c")), pj("/missing/x")));
+    DO("file/x", rename(pj("/file/x"), pj(W("y"))));
+    DO("to_file/x", rename(pj(W("c")), pj("/file/x")));
+    DO("same", rename(pj(W("c")), pj(W("c"))));
+    real_at(b, "same", W("c"));
+    /* a link moves, not its target */
+    mk_link("../../file", W("l"));
+    DO("link", rename(pj(W("l")), pj(W("l2"))));
+    real_at(b, "new", W("l2"));
+    real_at(b, "target", "/file");
+    /* from a file in the fixture's directories and back: the fixture stays as it was */
+    mk_file(W("g"), "G");
+    char via[256];
+    snprintf(via, sizeof via, "/dirlink/..%s/g2", WD);
+    DO("via_dirlink..", rename(pj(W("g")), pj(via)));
+    real_at(b, "new", W("g2"));
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", rename("g2", "g3"));
+        real_at(b, "new", W("g3"));
+        DO("rel_dot", rename(".", "x"));
+        chdir("/");
+    }
+}
+
+static void renameat_common(buf_t *b, int two, unsigned flags) {
+    int wfd = wfd_open();
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int ffd = open(pj("/file"), O_RDONLY);
+#define RA(od, o, nd, n) (two ? renameat2(od, o, nd, n, flags) : renameat(od, o, nd, n))
+    mk_file(W("a"), "A");
+    DO("dirfd", RA(wfd, "a", wfd, "b"));
+    real_at(b, "old", W("a"));
+    real_at(b, "new", W("b"));
+    DO("sub_fd_to_P_fd", RA(sfd, from_sub("b"), dfd, from_p("c")));
+    real_at(b, "new", W("c"));
+    DO("cwd_abs", RA(AT_FDCWD, pj(W("c")), wfd, "d"));
+    real_at(b, "new", W("d"));
+    DO("abs_ignores_fds", RA(ffd, pj(W("d")), ffd, pj(W("e"))));
+    real_at(b, "new", W("e"));
+    DO("missing", RA(wfd, "missing", wfd, "x"));
+    DO("badf_old", RA(-1, "e", wfd, "x"));
+    DO("badf_new", RA(wfd, "e", -1, "x"));
+    DO("file_fd", RA(ffd, "x", wfd, "y"));
+    mk_dir(W("dir"));
+    DO("onto_dir", RA(wfd, "e", wfd, "dir"));
+    if (chdir(pj(WD)) == 0) {
+        DO("cwd_rel", RA(AT_FDCWD, "e", wfd, "f"));
+        real_at(b, "new", W("f"));
+        chdir("/");
+    }
+#undef RA
+    close(wfd);
+    close(sfd);
+    close(dfd);
+    close(ffd);
+}
+
+static void t_renameat(buf_t *b) {
+    wd_begin("renameat");
+    renameat_common(b, 0, 0);
+}
+
+static void t_renameat2(buf_t *b) {
+    wd_begin("renameat2");
+    renameat_common(b, 1, 0);
+    int wfd = wfd_open();
+    mk_file(W("n1"), "N1");
+    mk_file(W("n2"), "N2");
+    DO("noreplace_existing", renameat2(wfd, "n1", wfd, "n2", RENAME_NOREPLACE));
+    real_at(b, "kept", W("n2"));
+    DO("noreplace_new", renameat2(AT_FDCWD, pj(W("n1")), wfd, "n3", RENAME_NOREPLACE));
+    real_at(b, "new", W("n3"));
+    DO("exchange", renameat2(wfd, "n2", AT_FDCWD, pj(W("n3")), RENAME_EXCHANGE));
+    real_at(b, "n2", W("n2"));
+    real_at(b, "n3", W("n3"));
+    DO("exchange_missing", renameat2(wfd, "n2", wfd, "missing", RENAME_EXCHANGE));
+    DO("bad_flags", renameat2(wfd, "n2", wfd, "n4", RENAME_EXCHANGE | RENAME_NOREPLACE));
+    close(wfd);
+}
+
+static void truncate_common(buf_t *b, int use64) {
+#define TR(p, n) (use64 ? truncate64(p, (off64_t)(n)) : truncate(p, (off_t)(n)))
+    mk_file(W("f"), "hello world");
+    DO("shorter", TR(pj(W("f")), 5));
+    real_at(b, "real", W("f"));
+    DO("longer", TR(pj(W("f")), 100));
+    real_at(b, "real", W("f"));
+    mk_link("f", W("l"));
+    DO("through_link", TR(pj(W("l")), 2));
+    real_at(b, "target", W("f"));
+    DO("sub", TR(pj("/sub"), 0));
+    DO("missing", TR(pj("/missing"), 0));
+    DO("file/x", TR(pj("/file/x"), 0));
+    DO("negative", TR(pj(W("f")), -1));
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", TR("f", 1));
+        real_at(b, "real", W("f"));
+        chdir("/");
+    }
+    real_at(b, "fixture", "/file");
+#undef TR
+}
+static void t_truncate(buf_t *b) {
+    wd_begin("truncate");
+    truncate_common(b, 0);
+}
+static void t_truncate64(buf_t *b) {
+    wd_begin("truncate64");
+    truncate_common(b, 1);
+}
+
+/* mknod, mknodat, __xmknod, __xmknodat, mkfifo, mkfifoat through one signature: (dirfd or
+ * AT_FDCWD, path, mode with type, dev) */
+typedef int (*mknod_fn)(int, const char *, mode_t, dev_t);
+static int mknod_shim(int d, const char *p, mode_t m, dev_t v) { return d == AT_FDCWD ? mknod(p, m, v) : -99; }
+static int mknodat_shim(int d, const char *p, mode_t m, dev_t v) { return mknodat(d, p, m, v); }
+static int xmknod_shim(int d, const char *p, mode_t m, dev_t v) {
+    return d == AT_FDCWD ? __xmknod(MKNOD_VER, p, m, &v) : -99;
+}
+static int xmknodat_shim(int d, const char *p, mode_t m, dev_t v) { return __xmknodat(MKNOD_VER, d, p, m, &v); }
+static int mkfifo_shim(int d, const char *p, mode_t m, dev_t v) {
+    (void)v;
+    return d == AT_FDCWD && S_ISFIFO(m) ? mkfifo(p, m & 07777) : -99;
+}
+static int mkfifoat_shim(int d, const char *p, mode_t m, dev_t v) {
+    (void)v;
+    return S_ISFIFO(m) ? mkfifoat(d, p, m & 07777) : -99;
+}
+
+/* all: the function takes any file type (mknod's kin) rather than FIFOs only; at: a dirfd */
+static void mknod_common(buf_t *b, mknod_fn fn, int all, int at) {
+    DO("fifo", fn(AT_FDCWD, pj(W("fifo")), S_IFIFO | 0644, 0));
+    real_at(b, "real", W("fifo"));
+    DO("fifo600", fn(AT_FDCWD, pj(W("fifo600")), S_IFIFO | 0600, 0));
+    real_at(b, "real", W("fifo600"));
+    DO("again", fn(AT_FDCWD, pj(W("fifo")), S_IFIFO | 0644, 0));
+    DO("missing/x", fn(AT_FDCWD, pj("/missing/x"), S_IFIFO | 0644, 0));
+    DO("file/x", fn(AT_FDCWD, pj("/file/x"), S_IFIFO | 0644, 0));
+    DO("link", fn(AT_FDCWD, pj("/link"), S_IFIFO | 0644, 0));
+    if (all) {
+        DO("regular", fn(AT_FDCWD, pj(W("reg")), S_IFREG | 0600, 0));
+        real_at(b, "real", W("reg"));
+        DO("socket", fn(AT_FDCWD, pj(W("sock")), S_IFSOCK | 0644, 0));
+        real_at(b, "real", W("sock"));
+        DO("type0", fn(AT_FDCWD, pj(W("t0")), 0644, 0));
+        real_at(b, "real", W("t0"));
+        DO("dir_type", fn(AT_FDCWD, pj(W("dir")), S_IFDIR | 0755, 0));
+    }
+    if (at) {
+        int wfd = wfd_open();
+        int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+        int ffd = open(pj("/file"), O_RDONLY);
+        DO("dirfd", fn(wfd, "at", S_IFIFO | 0640, 0));
+        real_at(b, "real", W("at"));
+        DO("sub_fd_dotdot", fn(sfd, from_sub("at2"), S_IFIFO | 0644, 0));
+        real_at(b, "real", W("at2"));
+        DO("badf", fn(-1, "x", S_IFIFO | 0644, 0));
+        DO("file_fd", fn(ffd, "x", S_IFIFO | 0644, 0));
+        DO("abs_ignores_fd", fn(ffd, pj(W("at3")), S_IFIFO | 0644, 0));
+        real_at(b, "real", W("at3"));
+        close(wfd);
+        close(sfd);
+        close(ffd);
+    }
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", fn(AT_FDCWD, "rel", S_IFIFO | 0600, 0));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+}
+static void t_mknod(buf_t *b) {
+    wd_begin("mknod");
+    mknod_common(b, mknod_shim, 1, 0);
+}
+static void t_mknodat(buf_t *b) {
+    wd_begin("mknodat");
+    mknod_common(b, mknodat_shim, 1, 1);
+}
+static void t_xmknod(buf_t *b) {
+    wd_begin("xmknod");
+    mknod_common(b, xmknod_shim, 1, 0);
+}
+static void t_xmknodat(buf_t *b) {
+    wd_begin("xmknodat");
+    mknod_common(b, xmknodat_shim, 1, 1);
+}
+static void t_mkfifo(buf_t *b) {
+    wd_begin("mkfifo");
+    mknod_common(b, mkfifo_shim, 0, 0);
+}
+static void t_mkfifoat(buf_t *b) {
+    wd_begin("mkfifoat");
+    mknod_common(b, mkfifoat_shim, 0, 1);
+}
+
+/* symlink: the target is stored exactly as given (never translated), and it resolves in the
+ * view (relative from the link's directory, absolute from the view's root) */
+static void open_data(buf_t *b, const char *label, const char *path) {
+    int fd = open(path, O_RDONLY);
+    int e = errno;
+    add(b, "%s:", label);
+    rok(b, "open", fd >= 0, e);
+    if (fd >= 0) {
+        fd_data(b, fd);
+        close(fd);
+    }
+}
+static void readlink_p(buf_t *b, const char *label, const char *path) {
+    char t[PATH_MAX + 1];
+    errno = 0;
+    ssize_t n = readlink(path, t, PATH_MAX);
+    t[n > 0 ? n : 0] = 0;
+    if (n < 0)
+        add(b, "%s=-1/%s ", label, en(errno));
+    else
+        add(b, "%s=[%s] ", label, norm(t));
+}
+
+typedef int (*symlink_fn)(const char *, int, const char *);
+static int symlink_shim(const char *t, int d, const char *p) { return d == AT_FDCWD ? symlink(t, p) : -99; }
+
+static void symlink_common(buf_t *b, symlink_fn fn, int at) {
+    DO("rel_target", fn("../../file", AT_FDCWD, pj(W("l"))));
+    real_at(b, "real", W("l"));
+    readlink_p(b, "readlink", pj(W("l")));
+    open_data(b, "via", pj(W("l")));
+    DO("unreal_target", fn("/unreal/whatever", AT_FDCWD, pj(W("u"))));
+    real_at(b, "real", W("u"));
+    readlink_p(b, "readlink", pj(W("u")));
+    /* a target naming P itself: stored as given, read back as given, and it resolves */
+    DO("P_target", fn(pj("/sub"), AT_FDCWD, pj(W("p"))));
+    real_at(b, "real", W("p"));
+    readlink_p(b, "readlink", pj(W("p")));
+    open_data(b, "via", pj(W("p/inner")));
+    DO("dotdot_target", fn("../../sub/../dirlink/inner", AT_FDCWD, pj(W("dd"))));
+    real_at(b, "real", W("dd"));
+    open_data(b, "via", pj(W("dd")));
+    DO("dangling", fn("nowhere", AT_FDCWD, pj(W("n"))));
+    real_at(b, "real", W("n"));
+    DO("empty_target", fn("", AT_FDCWD, pj(W("e"))));
+    DO("exists", fn("file", AT_FDCWD, pj("/link")));
+    DO("exists_file", fn("x", AT_FDCWD, pj("/file")));
+    DO("missing/x", fn("x", AT_FDCWD, pj("/missing/x")));
+    DO("file/x", fn("x", AT_FDCWD, pj("/file/x")));
+    real_at(b, "fixture", "/link");
+    if (at) {
+        int wfd = wfd_open();
+        int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+        int ffd = open(pj("/file"), O_RDONLY);
+        DO("dirfd", fn("../../sub", wfd, "at"));
+        real_at(b, "real", W("at"));
+        open_data(b, "via", pj(W("at/inner")));
+        DO("sub_fd_dotdot", fn("/unreal/x", sfd, from_sub("at2")));
+        real_at(b, "real", W("at2"));
+        DO("badf", fn("x", -1, "x"));
+        DO("file_fd", fn("x", ffd, "x"));
+        DO("abs_ignores_fd", fn("x", ffd, pj(W("at3"))));
+        real_at(b, "real", W("at3"));
+        close(wfd);
+        close(sfd);
+        close(ffd);
+    }
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", fn("../../sub", AT_FDCWD, "rel"));
+        real_at(b, "real", W("rel"));
+        open_data(b, "via", "rel/inner");
+        chdir("/");
+    }
+}
+#define SYMLINK_OUT_BASE                                                                                  \
+    "rel_target=0; real=link/777 ->[../../file] size_ok=1 readlink=[../../file] via:open=ok; data=[" CONTENT "] " \
+    "unreal_target=0; real=link/777 ->[/unreal/whatever] size_ok=1 readlink=[/unreal/whatever] "               \
+    "P_target=0; real=link/777 ->[<P>/sub] size_ok=1 readlink=[<P>/sub] via:open=ok; data=[" INNER "] "                  \
+    "dotdot_target=0; real=link/777 ->[../../sub/../dirlink/inner] size_ok=1 via:open=ok; data=[" INNER "] "     \
+    "dangling=0; real=link/777 ->[nowhere] size_ok=1 empty_target=-1/ENOENT; exists=-1/EEXIST; "                  \
+    "exists_file=-1/EEXIST; missing/x=-1/ENOENT; file/x=-1/ENOTDIR; fixture=link/777 ->[file] size_ok=1 "
+
+static int symlinkat_shim(const char *t, int d, const char *p) { return symlinkat(t, d, p); }
+static void t_symlink(buf_t *b) {
+    wd_begin("symlink");
+    symlink_common(b, symlink_shim, 0);
+}
+static void t_symlinkat(buf_t *b) {
+    wd_begin("symlinkat");
+    symlink_common(b, symlinkat_shim, 1);
+}
+
+static void t_link(buf_t *b) {
+    wd_begin("link");
+    mk_file(W("src"), "L");
+    DO("file", link(pj(W("src")), pj(W("dst"))));
+    real_at(b, "real", W("dst"));
+    same_ino(b, "same_ino", W("src"), W("dst"));
+    DO("again", link(pj(W("src")), pj(W("dst"))));
+    DO("dir", link(pj("/sub"), pj(W("dir"))));
+    DO("missing", link(pj("/missing"), pj(W("m"))));
+    DO("to_missing_dir", link(pj(W("src")), pj("/missing/x")));
+    DO("file/x", link(pj("/file/x"), pj(W("x"))));
+    /* link does not follow a symlink: the new name is the link */
+    mk_link("../../file", W("sl"));
+    DO("symlink", link(pj(W("sl")), pj(W("sl2"))));
+    real_at(b, "real", W("sl2"));
+    same_ino(b, "same_ino", W("sl"), W("sl2"));
+    /* through the fixture's dirlink (..) */
+    char via[256];
+    snprintf(via, sizeof via, "/dirlink/..%s/via", WD);
+    DO("via_dirlink..", link(pj(W("src")), pj(via)));
+    same_ino(b, "same_ino", W("src"), W("via"));
+    if (chdir(pj(WD)) == 0) {
+        DO("rel", link("src", "rel"));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+}
+
+static void t_linkat(buf_t *b) {
+    wd_begin("linkat");
+    int wfd = wfd_open();
+    int sfd = open(pj("/sub"), O_RDONLY | O_DIRECTORY);
+    int dfd = open(pj(""), O_RDONLY | O_DIRECTORY);
+    int ffd = open(pj("/file"), O_RDONLY);
+    mk_file(W("src"), "LA");
+    mk_link("src", W("sl"));
+    DO("dirfd", linkat(wfd, "src", wfd, "dst", 0));
+    real_at(b, "real", W("dst"));
+    same_ino(b, "same_ino", W("src"), W("dst"));
+    DO("nofollow", linkat(wfd, "sl", wfd, "nof", 0));
+    real_at(b, "real", W("nof"));
+    same_ino(b, "same_ino_link", W("sl"), W("nof"));
+    DO("follow", linkat(wfd, "sl", wfd, "fol", AT_SYMLINK_FOLLOW));
+    real_at(b, "real", W("fol"));
+    same_ino(b, "same_ino_src", W("src"), W("fol"));
+    DO("sub_fd_to_P_fd", linkat(sfd, from_sub("src"), dfd, from_p("sp"), 0));
+    same_ino(b, "same_ino", W("src"), W("sp"));
+    DO("cwd_abs", linkat(AT_FDCWD, pj(W("src")), AT_FDCWD, pj(W("abs")), 0));
+    same_ino(b, "same_ino", W("src"), W("abs"));
+    DO("abs_ignores_fds", linkat(ffd, pj(W("src")), ffd, pj(W("abs2")), 0));
+    same_ino(b, "same_ino", W("src"), W("abs2"));
+    DO("again", linkat(wfd, "src", wfd, "dst", 0));
+    DO("missing", linkat(wfd, "missing", wfd, "m", 0));
+    DO("badf", linkat(-1, "src", wfd, "b", 0));
+    DO("file_fd", linkat(ffd, "x", wfd, "b", 0));
+    DO("dir", linkat(dfd, "sub", wfd, "dir", 0));
+    /* AT_EMPTY_PATH: the descriptor's file (needs CAP_DAC_READ_SEARCH, else ENOENT) */
+    int sf = open(pj(W("src")), O_RDONLY);
+    errno = 0;
+    int r = linkat(sf, "", wfd, "empty", AT_EMPTY_PATH);
+    rv(b, "empty_path", r, errno);
+    if (r == 0) same_ino(b, "same_ino", W("src"), W("empty"));
+    close(sf);
+    if (chdir(pj(WD)) == 0) {
+        DO("cwd_rel", linkat(AT_FDCWD, "src", AT_FDCWD, "rel", 0));
+        real_at(b, "real", W("rel"));
+        chdir("/");
+    }
+    close(wfd);
+    close(sfd);
+    close(dfd);
+    close(ffd);
+}
+
 /* ---- error cases, with the exact errno ---- */
 
 static void t_error_stat_missing(buf_t *b) {
@@ -2056,6 +3600,15 @@ int main(int argc, char **argv) {
     check("faccessat", t_faccessat);
     check("eaccess", t_eaccess);
     check("euidaccess", t_euidaccess);
+    check("fstat", t_fstat);
+    check("fstat64", t_fstat64);
+    check("__fxstat", t_fxstat);
+    check("__fxstat64", t_fxstat64);
+    check("statfs", t_statfs);
+    check("statfs64", t_statfs64);
+    check("statvfs", t_statvfs);
+    check("statvfs64", t_statvfs64);
+    check("pathconf", t_pathconf);
 
     check("opendir", t_opendir);
     check("readdir", t_readdir);
@@ -2064,18 +3617,43 @@ int main(int argc, char **argv) {
     check("closedir", t_closedir);
     mountpoint_checks();
     check_exp("fdopendir", t_fdopendir, FDOPENDIR_OUT);
+    check_exp("readdir_r", t_readdir_r, READDIR_R_OUT);
+    check_exp("readdir64_r", t_readdir64_r, READDIR_R_OUT);
+    /* one test exercises telldir and seekdir together */
+    check_exp("telldir", t_telldir, TELLDIR_OUT);
+    check_exp("seekdir", t_telldir, TELLDIR_OUT);
+    check_exp("scandir", t_scandir, SCANDIR_OUT);
+    check_exp("scandir64", t_scandir64, SCANDIR_OUT);
+    check_exp("scandirat", t_scandirat, SCANDIRAT_OUT);
+    check_exp("scandirat64", t_scandirat64, SCANDIRAT_OUT);
+    check_exp("glob", t_glob, GLOB_OUT);
+    check_exp("glob64", t_glob64, GLOB_OUT);
+    /* one walk exercises all four fts entries */
+    check_exp("fts_open", t_fts, FTS_OUT);
+    check_exp("fts_read", t_fts, FTS_OUT);
+    check_exp("fts_children", t_fts, FTS_OUT);
+    check_exp("fts_close", t_fts, FTS_OUT);
+    check_exp("ftw", t_ftw, FTW_OUT);
+    check_exp("ftw64", t_ftw64, FTW_OUT);
+    check_exp("nftw", t_nftw, NFTW_OUT);
+    check_exp("nftw64", t_nftw64, NFTW_OUT);
 
     check("readlink", t_readlink);
     check("readlinkat", t_readlinkat);
+    check_exp("__readlink_chk", t_readlink_chk, READLINK_CHK_OUT);
+    check_exp("__readlinkat_chk", t_readlinkat_chk, READLINKAT_CHK_OUT);
     check_exp("proc_self_cwd", t_proc_self_cwd, "<P>/sub");
     check_exp("proc_self_fd", t_proc_self_fd, "<P>/file");
 
     check("realpath", t_realpath);
     check("canonicalize_file_name", t_canonicalize);
+    check_exp("__realpath_chk", t_realpath_chk, REALPATH_CHK_OUT);
     check_exp("getcwd", t_getcwd,
               "chdir=0; cwd=[<P>/sub] malloc=[<P>/sub] malloc4096=[<P>/sub] small=NULL/ERANGE exact=[<P>/sub] "
               "one_less=NULL/ERANGE zero=NULL/EINVAL ");
     check_exp("get_current_dir_name", t_get_current_dir_name, "<P>/sub");
+    check_exp("__getcwd_chk", t_getcwd_chk, GETCWD_CHK_OUT);
+    check_exp("getwd", t_getwd, "sub=[<P>/sub] same_buf=1 dirlink/..=[<P>] ");
     check("chdir", t_chdir);
     check_exp("fchdir", t_fchdir,
               "fchdir_sub=0; cwd=[<P>/sub] open_rel=ok; data=[" INNER "] fchdir_parent=0; cwd=[<P>] "
@@ -2114,6 +3692,29 @@ int main(int argc, char **argv) {
     check_exp("popen", t_popen,
               "popen_r=ok; data=[" CONTENT "] pclose=0 popen_w=ok; pclose=0 data=[piped\n] "
               "popen_script=ok; data=[../bin/prog x y\n<P>/sub\n] pclose=0 ");
+    check("chroot", t_chroot);
+
+    check("mkdir", t_mkdir);
+    check("mkdirat", t_mkdirat);
+    check("rmdir", t_rmdir);
+    check("unlink", t_unlink);
+    check("unlinkat", t_unlinkat);
+    check("remove", t_remove);
+    check("rename", t_rename);
+    check("renameat", t_renameat);
+    check("renameat2", t_renameat2);
+    check("truncate", t_truncate);
+    check("truncate64", t_truncate64);
+    check("mknod", t_mknod);
+    check("mknodat", t_mknodat);
+    check("__xmknod", t_xmknod);
+    check("__xmknodat", t_xmknodat);
+    check("mkfifo", t_mkfifo);
+    check("mkfifoat", t_mkfifoat);
+    check_exp("symlink", t_symlink, SYMLINK_OUT_BASE "rel=0; real=link/777 ->[../../sub] size_ok=1 via:open=ok; data=[" INNER "] ");
+    check("symlinkat", t_symlinkat);
+    check("link", t_link);
+    check("linkat", t_linkat);
 
     check_exp("error_stat_missing", t_error_stat_missing, "stat=-1/ENOENT; ");
     check_exp("error_open_enotdir", t_error_open_enotdir, "open=-1/ENOTDIR; ");
