@@ -231,7 +231,7 @@ pub enum Route {
     Host,
     /// As `Host`, from the textual fast path through a mount whose source is not `/`: exact
     /// unless a symlink below the mount leads out of it, which the kernel then follows on the
-    /// host. A call that fails with `ENOENT` or `ENOTDIR` is worth retrying through [`exact`].
+    /// host. A call that fails with `ENOENT` is worth retrying through [`exact`].
     Fast,
 }
 
@@ -311,8 +311,9 @@ fn translate(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut 
 
 enum Step {
     Same,
-    /// Rewritten into the outer view's path; `exact` unless the mount's source is not `/`
-    /// (then a symlink below it may lead out of it).
+    /// Rewritten into the outer view's path. `exact` is false: a symlink created below the
+    /// mount since the view was made may lead out of it, or an absolute one into another mount,
+    /// and the kernel would follow it on the host; a failure is worth one exact walk.
     Mapped { exact: bool },
     Walk,
 }
@@ -347,7 +348,8 @@ fn step(view: &View, p: &[u8], access: Access, canonical: bool, out: &mut PBuf) 
         out.clear();
     }
     out.push_bytes(rest)?;
-    Ok(Step::Mapped { exact: kernel_walk_is_exact(source) })
+    let _ = source;
+    Ok(Step::Mapped { exact: false })
 }
 
 /// Whether the kernel's own walk of the rest of a path below `source` is the view's: a `..` or
@@ -405,8 +407,9 @@ pub fn translate_canonical(rt: &Runtime, virt: &[u8], access: Access, host: &mut
 /// Every directory passed through is checked as a look (a hidden or denied one stops the walk);
 /// the final path is checked against `access`.
 pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<(), c_int> {
+    // A trailing `/` is kept on the host path and left to the kernel, whose rules for it depend
+    // on the call (`lstat("link/")` follows, `rmdir("link/")` is ENOTDIR).
     let trail = trailing(abs);
-    let follow = follow || !trail.is_empty();
     let mut virt = PBuf::from_bytes(b"/")?;
     let mut rest = PBuf::from_bytes(abs)?;
     let mut spliced = PBuf::new();

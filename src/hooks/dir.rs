@@ -259,8 +259,12 @@ pub unsafe fn readdir64_r(dir: *mut DIR, entry: *mut Dirent64, result: *mut *mut
     unsafe { readdir_r(dir, entry.cast(), result.cast()) }
 }
 
-/// Positions are the real stream's; the mountpoint entries come after its end.
+/// Positions are the real stream's; the mountpoint entries come after its end, so after a seek
+/// they are all handed out again when the real entries run out.
 pub unsafe fn seekdir(dir: *mut DIR, pos: libc::c_long) {
+    if let Some(x) = slot(dir) {
+        x.done = 0;
+    }
     unsafe { real::seekdir(dir, pos) }
 }
 
@@ -269,33 +273,102 @@ pub unsafe fn telldir(dir: *mut DIR) -> libc::c_long {
 }
 
 
-// scandir reads with glibc's internal calls: the directory is routed, the listing is the
-// kernel's (a mountpoint missing underneath is not added here).
+/// `scandir` through the view: this library's `opendir` and `readdir` (so a mountpoint is
+/// listed and a hidden name is not), then the caller's filter and sort, into a `malloc`'d
+/// array as glibc hands it out.
+unsafe fn scan(d: *mut DIR, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
+    if d.is_null() {
+        return -1;
+    }
+    let mut v: *mut *mut Dirent = std::ptr::null_mut();
+    let (mut n, mut cap) = (0usize, 0usize);
+    // SAFETY: d is an open stream; every pointer handed out is malloc'd here and owned by the
+    // caller afterwards, as with glibc's scandir.
+    unsafe {
+        let err = loop {
+            sys::set_errno(0);
+            let e = readdir(d);
+            if e.is_null() {
+                break sys::errno();
+            }
+            if let Some(f) = filter {
+                if f(e) == 0 {
+                    continue;
+                }
+            }
+            if n == cap {
+                cap = (cap * 2).max(16);
+                let grown = libc::realloc(v.cast(), cap * std::mem::size_of::<*mut Dirent>()).cast::<*mut Dirent>();
+                if grown.is_null() {
+                    break libc::ENOMEM;
+                }
+                v = grown;
+            }
+            let copy = libc::malloc(std::mem::size_of::<Dirent>()).cast::<Dirent>();
+            if copy.is_null() {
+                break libc::ENOMEM;
+            }
+            let len = ((*e).d_reclen as usize).clamp(std::mem::offset_of!(Dirent, d_name) + 1, std::mem::size_of::<Dirent>());
+            std::ptr::copy_nonoverlapping(e.cast::<u8>(), copy.cast::<u8>(), len);
+            *v.add(n) = copy;
+            n += 1;
+        };
+        closedir(d);
+        if err != 0 {
+            for i in 0..n {
+                libc::free((*v.add(i)).cast());
+            }
+            libc::free(v.cast());
+            sys::set_errno(err);
+            return -1;
+        }
+        if let Some(c) = compar {
+            let cmp: extern "C" fn(*const libc::c_void, *const libc::c_void) -> c_int = std::mem::transmute(c);
+            libc::qsort(v.cast(), n, std::mem::size_of::<*mut Dirent>(), Some(cmp));
+        }
+        *list = v;
+    }
+    n as c_int
+}
+
 pub unsafe fn scandir(dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    unsafe { super::with_path(dir, true, Access::Look, |p| real::scandir(p, list, filter, compar)) }
+    if stack::runtime().is_none() {
+        return unsafe { real::scandir(dir, list, filter, compar) };
+    }
+    unsafe { scan(opendir(dir), list, filter, compar) }
 }
 
 pub unsafe fn scandir64(dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
-    unsafe { super::with_path(dir, true, Access::Look, |p| real::scandir64(p, list, filter, compar)) }
+    // On 64-bit glibc the 64 forms are the same layout (see `readdir`).
+    unsafe { scandir(dir, list.cast(), std::mem::transmute(filter), std::mem::transmute(compar)) }
 }
 
 pub unsafe fn scandirat(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    unsafe { super::with_path_at(dirfd, dir, true, Access::Look, |p| real::scandirat(dirfd, p, list, filter, compar)) }
+    if stack::runtime().is_none() {
+        return unsafe { real::scandirat(dirfd, dir, list, filter, compar) };
+    }
+    let fd = unsafe { super::open::openat(dirfd, dir, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) };
+    if fd < 0 {
+        return -1;
+    }
+    let d = unsafe { fdopendir(fd) };
+    if d.is_null() {
+        let e = sys::errno();
+        unsafe { super::fd::close(fd) };
+        sys::set_errno(e);
+        return -1;
+    }
+    unsafe { scan(d, list, filter, compar) }
 }
 
 pub unsafe fn scandirat64(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
-    unsafe { super::with_path_at(dirfd, dir, true, Access::Look, |p| real::scandirat64(dirfd, p, list, filter, compar)) }
+    unsafe { scandirat(dirfd, dir, list.cast(), std::mem::transmute(filter), std::mem::transmute(compar)) }
 }
 
-
-/// Whether a glob pattern can meet a view (so glibc's internal directory calls would miss it).
-fn glob_needs_view(pattern: &[u8]) -> bool {
-    let Some(rt) = stack::runtime() else { return false };
-    if pattern.first() == Some(&b'/') {
-        !rt.is_hot_absolute(pattern)
-    } else {
-        !crate::cwd::is_plain() || crate::path::has_dotdot(pattern)
-    }
+/// Whether a glob pattern must be expanded through the view: inside one, always (a wildcard
+/// can match a mountpoint's name, which glibc's own directory reading would not list).
+fn glob_needs_view(_pattern: &[u8]) -> bool {
+    stack::runtime().is_some()
 }
 
 /// The glob_t fields of `GLOB_ALTDIRFUNC`, in glibc's order.
@@ -350,6 +423,25 @@ pub unsafe fn glob64(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut
     }
 }
 
+/// The root of a tree walk (fts, ftw, nftw), whose callbacks see paths built from the root as it
+/// was given: a relative root that the kernel, from its own cwd, resolves to the same
+/// directory as the view does is passed as it is, so that those paths stay relative.
+unsafe fn walk_root(p: CStrP, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
+    let q = unsafe { route_ptr(p, follow, Access::Look, host) }?;
+    if q == p {
+        return Ok(p);
+    }
+    let Some(given) = (unsafe { bytes(p) }) else { return Ok(q) };
+    if given.first() == Some(&b'/') {
+        return Ok(q);
+    }
+    let as_given = PBuf::from_bytes(given)?;
+    match (sys::host_stat(host, follow), sys::host_stat(&as_given, follow)) {
+        (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1 => Ok(p),
+        _ => Ok(q),
+    }
+}
+
 /// `<fts.h>` and `<ftw.h>` values the libc crate does not carry.
 const FTS_LOGICAL: c_int = 0x0002;
 const FTW_PHYS: c_int = 1;
@@ -370,7 +462,7 @@ pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const
             let p = *paths.add(n);
             ptrs[n] = p;
             if n < hosts.len() {
-                match route_ptr(p, options & FTS_LOGICAL != 0, Access::Look, &mut hosts[n]) {
+                match walk_root(p, options & FTS_LOGICAL != 0, &mut hosts[n]) {
                     Ok(q) => ptrs[n] = q as *mut c_char,
                     Err(e) => return fail(e),
                 }
@@ -395,19 +487,35 @@ pub unsafe fn fts_close(fts: *mut libc::c_void) -> c_int {
 }
 
 
-// ftw and nftw: the root is routed; the walk is glibc's (names as the kernel gives them).
+// ftw and nftw: the root is routed (see `walk_root`); the walk is glibc's.
 pub unsafe fn ftw(dir: CStrP, f: FtwFn, nopenfd: c_int) -> c_int {
-    unsafe { super::with_path(dir, true, Access::Look, |p| real::ftw(p, f, nopenfd)) }
+    let mut host = PBuf::new();
+    match unsafe { walk_root(dir, true, &mut host) } {
+        Ok(p) => unsafe { real::ftw(p, f, nopenfd) },
+        Err(e) => fail(e),
+    }
 }
 
 pub unsafe fn ftw64(dir: CStrP, f: Ftw64Fn, nopenfd: c_int) -> c_int {
-    unsafe { super::with_path(dir, true, Access::Look, |p| real::ftw64(p, f, nopenfd)) }
+    let mut host = PBuf::new();
+    match unsafe { walk_root(dir, true, &mut host) } {
+        Ok(p) => unsafe { real::ftw64(p, f, nopenfd) },
+        Err(e) => fail(e),
+    }
 }
 
 pub unsafe fn nftw(dir: CStrP, f: NftwFn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, Access::Look, |p| real::nftw(p, f, nopenfd, flags)) }
+    let mut host = PBuf::new();
+    match unsafe { walk_root(dir, flags & FTW_PHYS == 0, &mut host) } {
+        Ok(p) => unsafe { real::nftw(p, f, nopenfd, flags) },
+        Err(e) => fail(e),
+    }
 }
 
 pub unsafe fn nftw64(dir: CStrP, f: Nftw64Fn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { super::with_path(dir, flags & FTW_PHYS == 0, Access::Look, |p| real::nftw64(p, f, nopenfd, flags)) }
+    let mut host = PBuf::new();
+    match unsafe { walk_root(dir, flags & FTW_PHYS == 0, &mut host) } {
+        Ok(p) => unsafe { real::nftw64(p, f, nopenfd, flags) },
+        Err(e) => fail(e),
+    }
 }

@@ -608,28 +608,72 @@ mod variadic {
     execl_shell!(execlp, KIND_EXECLP);
 }
 
-/// `fexecve`: the program is a descriptor (opened through the view already); the environment
-/// still needs the view's variables.
+/// The name the kernel gives a program run from a descriptor: `/dev/fd/N`, or `/dev/fd/N/NAME`
+/// from a directory descriptor. Exec'ing that name goes through the view like any path (the
+/// kernel resolves `/dev/fd/N` itself), so a `#!` interpreter in the view is found, and the
+/// script gets the same name the kernel would give it.
+fn fd_program(fd: c_int, rel: &[u8], out: &mut PBuf) -> Result<(), c_int> {
+    let mut digits = [0u8; 12];
+    let mut i = digits.len();
+    let mut v = fd as u32;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.set(b"/dev/fd/")?;
+    out.push_bytes(&digits[i..])?;
+    if !rel.is_empty() {
+        out.push_byte(b'/')?;
+        out.push_bytes(rel)?;
+    }
+    Ok(())
+}
+
+/// `fexecve`: the program is a descriptor (opened through the view already).
 pub unsafe fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
-    let mut env = Envp::new();
-    let envp = unsafe { env.build(envp) };
-    unsafe { real::fexecve(fd, argv, envp) }
+    if fd < 0 {
+        return fail(libc::EBADF);
+    }
+    let mut name = PBuf::new();
+    if let Err(e) = fd_program(fd, b"", &mut name) {
+        return fail(e);
+    }
+    unsafe { exec_in_view(name.as_cptr(), argv, envp) }
 }
 
 /// `execveat`: an absolute path, or one from the working directory, is an `execve` in the view;
-/// a path from a directory descriptor is resolved from it (through the descriptor table).
+/// a path from a directory descriptor is that descriptor's `/dev/fd/N/PATH`, or the view's
+/// path for a descriptor the table names; `AT_SYMLINK_NOFOLLOW` leaves it to the kernel.
 pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags: c_int) -> c_int {
     let Some(p) = (unsafe { bytes(path) }) else { return fail(libc::EFAULT) };
-    if !p.is_empty() && (p[0] == b'/' || dirfd == libc::AT_FDCWD) && flags & libc::AT_SYMLINK_NOFOLLOW == 0 {
+    if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
+        let mut env = Envp::new();
+        let envp = unsafe { env.build(envp) };
+        let mut host = PBuf::new();
+        return match unsafe { super::route_at(dirfd, path, false, Access::Read, &mut host) } {
+            Ok(q) => unsafe { real::execveat(dirfd, q, argv, envp, flags) },
+            Err(e) => fail(e),
+        };
+    }
+    if p.first() == Some(&b'/') || (dirfd == libc::AT_FDCWD && !p.is_empty()) {
         return unsafe { exec_in_view(path, argv, envp) };
     }
-    let mut env = Envp::new();
-    let envp = unsafe { env.build(envp) };
-    let mut host = PBuf::new();
-    match unsafe { super::route_at(dirfd, path, flags & libc::AT_SYMLINK_NOFOLLOW == 0, Access::Read, &mut host) } {
-        Ok(q) => unsafe { real::execveat(dirfd, q, argv, envp, flags) },
-        Err(e) => fail(e),
+    if p.is_empty() && flags & libc::AT_EMPTY_PATH == 0 {
+        return fail(libc::ENOENT);
     }
+    let mut name = PBuf::new();
+    let mut abs = PBuf::new();
+    if !p.is_empty() && stack::at_path(dirfd, p, &mut abs).is_some() {
+        return unsafe { exec_in_view(abs.as_cptr(), argv, envp) };
+    }
+    if let Err(e) = fd_program(dirfd, p, &mut name) {
+        return fail(e);
+    }
+    unsafe { exec_in_view(name.as_cptr(), argv, envp) }
 }
 
 /// `fork` needs nothing: the view's state is memory, which the child gets a copy of.

@@ -6,7 +6,7 @@ use super::Access;
 use super::{bytes, fail, route_ptr, with_path, with_path_at};
 use crate::stack::{self, Route};
 use crate::sys::PBuf;
-use crate::{fds, real, sys};
+use crate::{real, sys};
 use libc::{sockaddr, sockaddr_un, socklen_t};
 
 /// `dlopen` of a path (a name without `/` is a library search, which the loader does alone).
@@ -66,127 +66,240 @@ unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &
     }
 }
 
-/// Writes `virt` as an AF_UNIX address into the caller's buffer (truncated as the kernel does).
-unsafe fn answer_unix(virt: &[u8], addr: *mut sockaddr, len: *mut socklen_t) {
+/// Writes `name` as an AF_UNIX address into the caller's buffer of `cap` bytes, truncated as the
+/// kernel does, and the full length into `*len`.
+unsafe fn answer_unix(name: &[u8], addr: *mut sockaddr, len: *mut socklen_t, cap: socklen_t) {
     if addr.is_null() || len.is_null() {
         return;
     }
-    // SAFETY: the caller's buffer of *len bytes.
+    // SAFETY: the caller's buffer holds `cap` bytes.
     unsafe {
-        let cap = *len as usize;
         let mut un: sockaddr_un = std::mem::zeroed();
         un.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        let n = virt.len().min(SUN_PATH - 1);
-        for (d, &s) in un.sun_path.iter_mut().zip(&virt[..n]) {
+        let n = name.len().min(SUN_PATH - 1);
+        for (d, &s) in un.sun_path.iter_mut().zip(&name[..n]) {
             *d = s as c_char;
         }
         let full = 2 + n + 1;
-        std::ptr::copy_nonoverlapping((&un as *const sockaddr_un).cast::<u8>(), addr.cast::<u8>(), full.min(cap));
+        std::ptr::copy_nonoverlapping((&un as *const sockaddr_un).cast::<u8>(), addr.cast::<u8>(), full.min(cap as usize));
         *len = full as socklen_t;
     }
+}
+
+/// The caller's buffer size, before the kernel overwrites `*len` with the address's size.
+unsafe fn capacity(len: *const socklen_t) -> socklen_t {
+    if len.is_null() { 0 } else { unsafe { *len } }
 }
 
 pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
     // SAFETY: zeroed sockaddr_un is valid.
     let mut un: sockaddr_un = unsafe { std::mem::zeroed() };
-    match unsafe { unix_route(addr, len, false, &mut un) } {
-        Err(e) => fail(e),
+    let r = match unsafe { unix_route(addr, len, false, &mut un) } {
+        Err(e) => return fail(e),
         Ok(None) => unsafe { real::bind(fd, addr, len) },
-        Ok(Some(l)) => {
-            let r = unsafe { real::bind(fd, (&un as *const sockaddr_un).cast(), l) };
-            if r == 0 {
-                if let Some(p) = unsafe { unix_path(addr, len) } {
-                    stack::note_open(fd, libc::AT_FDCWD, p, true);
-                }
-            }
-            r
+        Ok(Some(l)) => unsafe { real::bind(fd, (&un as *const sockaddr_un).cast(), l) },
+    };
+    if r == 0 {
+        if let Some(p) = unsafe { unix_path(addr, len) } {
+            sockets::LOCAL.set(fd, p);
         }
     }
+    r
 }
 
 pub unsafe fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
     let mut un: sockaddr_un = unsafe { std::mem::zeroed() };
-    match unsafe { unix_route(addr, len, true, &mut un) } {
-        Err(e) => fail(e),
+    let r = match unsafe { unix_route(addr, len, true, &mut un) } {
+        Err(e) => return fail(e),
         Ok(None) => unsafe { real::connect(fd, addr, len) },
-        Ok(Some(l)) => {
-            let r = unsafe { real::connect(fd, (&un as *const sockaddr_un).cast(), l) };
-            if r == 0 || sys::errno() == libc::EINPROGRESS {
-                let e = sys::errno();
-                if let Some(p) = unsafe { unix_path(addr, len) } {
-                    peers::record(fd, p);
-                }
-                sys::set_errno(e);
-            }
-            r
+        Ok(Some(l)) => unsafe { real::connect(fd, (&un as *const sockaddr_un).cast(), l) },
+    };
+    if r == 0 || sys::errno() == libc::EINPROGRESS {
+        let e = sys::errno();
+        match unsafe { unix_path(addr, len) } {
+            Some(p) => sockets::PEER.set(fd, p),
+            None => sockets::PEER.clear(fd),
         }
+        sys::set_errno(e);
     }
+    r
 }
 
 /// Whether the address the kernel returned is an AF_UNIX one with a path.
-unsafe fn is_named_unix(addr: *const sockaddr, len: *const socklen_t) -> bool {
-    !len.is_null() && unsafe { unix_path(addr, *len) }.is_some()
+unsafe fn named_unix<'a>(addr: *const sockaddr, len: *const socklen_t, cap: socklen_t) -> Option<&'a [u8]> {
+    if len.is_null() {
+        return None;
+    }
+    unsafe { unix_path(addr, (*len).min(cap)) }
 }
 
+/// The view's name for an AF_UNIX path the kernel reported (a host path), `hint` being a name
+/// this process used for the same socket.
+fn view_name(kernel: &[u8], hint: &[u8], out: &mut PBuf) -> bool {
+    if kernel.first() != Some(&b'/') || stack::runtime().is_none() {
+        return false;
+    }
+    // A socket this process bound is named as it was bound.
+    let mut bound = PBuf::new();
+    let mut host = PBuf::new();
+    if sockets::LOCAL.find(|name| {
+        matches!(stack::route(name, false, crate::views::Access::Look, &mut host), Ok(stack::Route::Host | stack::Route::Fast)) && host.as_bytes() == kernel
+    }, &mut bound) {
+        return out.set(bound.as_bytes()).is_ok();
+    }
+    let mut abs_hint = PBuf::new();
+    let hint_ok = if hint.first() == Some(&b'/') {
+        abs_hint.set(hint).is_ok()
+    } else {
+        !hint.is_empty() && crate::cwd::absolute(hint, &mut abs_hint).is_ok()
+    };
+    stack::reverse(kernel, if hint_ok { abs_hint.as_bytes() } else { b"" }, out).is_ok() && out.as_bytes() != kernel
+}
+
+/// A bound socket's name is what it was bound as (the kernel reports the host path it got).
 pub unsafe fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let cap = unsafe { capacity(len) };
     let r = unsafe { real::getsockname(fd, addr, len) };
-    if r == 0 && unsafe { is_named_unix(addr, len) } {
-        let mut virt = PBuf::new();
-        if fds::name(fd, &mut virt) {
-            unsafe { answer_unix(virt.as_bytes(), addr, len) };
+    if r == 0 && unsafe { named_unix(addr, len, cap) }.is_some() {
+        let mut name = PBuf::new();
+        if sockets::LOCAL.get(fd, &mut name) {
+            unsafe { answer_unix(name.as_bytes(), addr, len, cap) };
         }
     }
     r
 }
 
+/// A peer's name is the server's bound name, which the kernel reports as a host path: named in
+/// the view (the path this socket connected to says which mount, where several show it).
 pub unsafe fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let cap = unsafe { capacity(len) };
     let r = unsafe { real::getpeername(fd, addr, len) };
-    if r == 0 && unsafe { is_named_unix(addr, len) } {
-        let mut virt = PBuf::new();
-        if peers::name(fd, &mut virt) {
-            unsafe { answer_unix(virt.as_bytes(), addr, len) };
+    if r == 0 {
+        if let Some(kernel) = unsafe { named_unix(addr, len, cap) } {
+            let mut hint = PBuf::new();
+            sockets::PEER.get(fd, &mut hint);
+            let mut virt = PBuf::new();
+            if view_name(kernel, hint.as_bytes(), &mut virt) {
+                unsafe { answer_unix(virt.as_bytes(), addr, len, cap) };
+            }
         }
     }
     r
 }
 
-/// An accepted connection's own name is the listening socket's.
-pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
-    let c = unsafe { real::accept(fd, addr, len) };
+/// An accepted connection is named as the listening socket; the client's address (a host path,
+/// if it bound one) is named in the view.
+unsafe fn accepted(fd: c_int, c: c_int, addr: *mut sockaddr, len: *mut socklen_t, cap: socklen_t) -> c_int {
     if c >= 0 {
         let e = sys::errno();
-        fds::copy(fd, c);
+        let mut name = PBuf::new();
+        if sockets::LOCAL.get(fd, &mut name) {
+            sockets::LOCAL.set(c, name.as_bytes());
+        } else {
+            sockets::LOCAL.clear(c);
+        }
+        sockets::PEER.clear(c);
+        if let Some(kernel) = unsafe { named_unix(addr, len, cap) } {
+            let mut virt = PBuf::new();
+            if view_name(kernel, b"", &mut virt) {
+                unsafe { answer_unix(virt.as_bytes(), addr, len, cap) };
+            }
+        }
         sys::set_errno(e);
     }
     c
+}
+
+pub unsafe fn accept(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -> c_int {
+    let cap = unsafe { capacity(len) };
+    let c = unsafe { real::accept(fd, addr, len) };
+    unsafe { accepted(fd, c, addr, len, cap) }
 }
 
 pub unsafe fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags: c_int) -> c_int {
+    let cap = unsafe { capacity(len) };
     let c = unsafe { real::accept4(fd, addr, len, flags) };
-    if c >= 0 {
-        let e = sys::errno();
-        fds::copy(fd, c);
-        sys::set_errno(e);
-    }
-    c
+    unsafe { accepted(fd, c, addr, len, cap) }
 }
 
-/// The virtual path each connected AF_UNIX socket was connected to.
-mod peers {
+/// The AF_UNIX names this process gave its sockets: as bound (what `getsockname` answers), and
+/// as connected to (the hint for naming the peer). Kept per descriptor, forgotten at close.
+pub mod sockets {
     use crate::seqpath::SeqPath;
     use crate::sys::PBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     const N: usize = 1024;
-    static PEERS: [SeqPath; N] = [const { SeqPath::new() }; N];
 
-    pub fn record(fd: libc::c_int, virt: &[u8]) {
-        if (0..N as libc::c_int).contains(&fd) {
-            PEERS[fd as usize].store(virt);
+    pub struct Names {
+        used: AtomicUsize,
+        names: [SeqPath; N],
+    }
+
+    pub static LOCAL: Names = Names::new();
+    pub static PEER: Names = Names::new();
+
+    impl Names {
+        const fn new() -> Names {
+            Names { used: AtomicUsize::new(0), names: [const { SeqPath::new() }; N] }
+        }
+
+        fn slot(&self, fd: libc::c_int) -> Option<&SeqPath> {
+            (0..N as libc::c_int).contains(&fd).then(|| &self.names[fd as usize])
+        }
+
+        pub fn set(&self, fd: libc::c_int, name: &[u8]) {
+            if let Some(s) = self.slot(fd) {
+                if s.is_empty() {
+                    self.used.fetch_add(1, Ordering::Relaxed);
+                }
+                s.store(name);
+            }
+        }
+
+        pub fn clear(&self, fd: libc::c_int) {
+            if self.used.load(Ordering::Relaxed) == 0 {
+                return;
+            }
+            if let Some(s) = self.slot(fd).filter(|s| !s.is_empty()) {
+                s.store(b"");
+                self.used.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+
+        /// The first name for which `matches` holds, into `out`.
+        pub fn find(&self, mut matches: impl FnMut(&[u8]) -> bool, out: &mut PBuf) -> bool {
+            if self.used.load(Ordering::Relaxed) == 0 {
+                return false;
+            }
+            self.names.iter().any(|s| !s.is_empty() && s.load(out).unwrap_or(false) && matches(out.as_bytes()))
+        }
+
+        pub fn get(&self, fd: libc::c_int, out: &mut PBuf) -> bool {
+            self.used.load(Ordering::Relaxed) != 0 && self.slot(fd).is_some_and(|s| s.load(out).unwrap_or(false))
         }
     }
 
-    pub fn name(fd: libc::c_int, out: &mut PBuf) -> bool {
-        (0..N as libc::c_int).contains(&fd) && PEERS[fd as usize].load(out).unwrap_or(false)
+    /// `fd` is closed.
+    #[inline(always)]
+    pub fn forget(fd: libc::c_int) {
+        LOCAL.clear(fd);
+        PEER.clear(fd);
+    }
+
+    /// `to` is now a duplicate of `from`.
+    pub fn copy(from: libc::c_int, to: libc::c_int) {
+        if from == to {
+            return;
+        }
+        let mut name = PBuf::new();
+        for table in [&LOCAL, &PEER] {
+            if table.get(from, &mut name) {
+                table.set(to, name.as_bytes());
+            } else {
+                table.clear(to);
+            }
+        }
     }
 }
 

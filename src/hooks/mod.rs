@@ -127,7 +127,7 @@ pub fn fail<R: Failed>(errno: c_int) -> R {
 /// Routes one path argument and runs `call` with the pointer to hand the kernel, or fails with
 /// the view's errno. The shape of nearly every path hook.
 ///
-/// A call made through the fast path that fails with `ENOENT` or `ENOTDIR` is made once more
+/// A call made through the fast path that fails with `ENOENT` is made once more
 /// through the exact walk, if that leads elsewhere (a symlink below a mount led out of it).
 ///
 /// # Safety
@@ -163,7 +163,7 @@ pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bo
 #[cold]
 unsafe fn retry<R: Failed>(p: *const c_char, follow: bool, access: Access, host: &mut PBuf, first: R, call: impl Fn(*const c_char) -> R) -> R {
     let e = sys::errno();
-    if e != libc::ENOENT && e != libc::ENOTDIR {
+    if e != libc::ENOENT {
         return first;
     }
     // SAFETY: per the contract of the caller.

@@ -144,10 +144,34 @@ pub unsafe fn tmpfile64() -> *mut FILE {
     unsafe { tmpfile_in_view(|| real::tmpfile64()) }
 }
 
-/// `tempnam` and `tmpnam` only make up a name (in `/tmp` or `dir`): nothing to route until the
-/// name is opened, which goes through the view.
+/// `tempnam` checks that `dir` exists with glibc's own `stat`: a `dir` in a view is handed to it
+/// as its host path, and the name it makes is given back under `dir` as the caller wrote it.
 pub unsafe fn tempnam(dir: CStrP, pfx: CStrP) -> *mut c_char {
-    unsafe { real::tempnam(dir, pfx) }
+    let mut host = PBuf::new();
+    let routed = match unsafe { route_ptr(dir, true, Access::Look, &mut host) } {
+        Ok(q) => q,
+        Err(_) => dir,
+    };
+    let name = unsafe { real::tempnam(routed, pfx) };
+    if name.is_null() || routed == dir {
+        return name;
+    }
+    // SAFETY: name is glibc's malloc'd string; dir is the caller's.
+    unsafe {
+        let made = std::ffi::CStr::from_ptr(name).to_bytes();
+        let Some(rest) = made.strip_prefix(host.as_bytes()) else { return name };
+        let virt_dir = bytes(dir).unwrap_or(b"");
+        let virt_dir = if virt_dir.len() > 1 { virt_dir.strip_suffix(b"/").unwrap_or(virt_dir) } else { virt_dir };
+        let out = libc::malloc(virt_dir.len() + rest.len() + 1).cast::<u8>();
+        if out.is_null() {
+            return name;
+        }
+        std::ptr::copy_nonoverlapping(virt_dir.as_ptr(), out, virt_dir.len());
+        std::ptr::copy_nonoverlapping(rest.as_ptr(), out.add(virt_dir.len()), rest.len());
+        *out.add(virt_dir.len() + rest.len()) = 0;
+        libc::free(name.cast());
+        out.cast()
+    }
 }
 
 pub unsafe fn tmpnam(s: *mut c_char) -> *mut c_char {
