@@ -31,6 +31,8 @@ pub struct Runtime {
     first_components: Vec<path::FirstComponent>,
     /// Some view mounts `/`: then no path is hot.
     has_root_mount: bool,
+    /// Some view has a mount (not only marks): a symlink outside every mount may lead into one.
+    pub has_mounts: bool,
     /// Every directory strictly above a mountpoint (`/` for `/unreal`): a descriptor opened on
     /// one is recorded even on the hot path, since `openat` from it can reach the mount.
     above_mounts: Vec<Vec<u8>>,
@@ -151,6 +153,7 @@ fn load() -> Option<Runtime> {
             _ => None,
         })
         .unwrap_or(kmview_api::StaticPolicy::Warn);
+    let has_mounts = views.iter().any(|v| v.mounts().next().is_some());
     let lib_path = sys::own_path();
     let mut stack_env = b"KMVIEW_STACK=".to_vec();
     stack_env.extend_from_slice(value);
@@ -160,6 +163,7 @@ fn load() -> Option<Runtime> {
         views,
         first_components,
         has_root_mount,
+        has_mounts,
         above_mounts,
         stack_env: CString::new(stack_env).unwrap_or_default(),
         preload_env: CString::new(preload_env).unwrap_or_default(),
@@ -271,8 +275,9 @@ pub fn exact(path: &[u8], follow: bool, access: Access, host: &mut PBuf) -> Resu
         cwd::absolute(path, &mut abs)?;
     }
     let mut walked = PBuf::new();
-    walk(rt, abs.as_bytes(), follow, access, &mut walked, None)?;
-    if walked.as_bytes() == host.as_bytes() {
+    let through_mount = walk(rt, abs.as_bytes(), follow, access, &mut walked, None)?;
+    // A walk that met no mount is the kernel's own walk: nothing to retry.
+    if !through_mount || walked.as_bytes() == host.as_bytes() {
         return Ok(false);
     }
     host.set(walked.as_bytes())?;
@@ -388,16 +393,18 @@ fn dotdot_meets_entry(view: &View, p: &[u8]) -> Result<bool, c_int> {
 }
 
 /// A canonical virtual path (no symlink, `.` or `..` in it) to the host path behind it.
-/// `access` is checked against every entry on the way.
-pub fn translate_canonical(rt: &Runtime, virt: &[u8], access: Access, host: &mut PBuf) -> Result<(), c_int> {
+/// `access` is checked against every entry on the way. True if some mount rewrote it.
+pub fn translate_canonical(rt: &Runtime, virt: &[u8], access: Access, host: &mut PBuf) -> Result<bool, c_int> {
     host.set(virt)?;
     let mut next = PBuf::new();
+    let mut mapped = false;
     for view in rt.views.iter().rev() {
         if let Step::Mapped { .. } = step(view, host.as_bytes(), access, true, &mut next)? {
             host.set(next.as_bytes())?;
+            mapped = true;
         }
     }
-    Ok(())
+    Ok(mapped)
 }
 
 /// The exact walk: resolves `abs` component by component in the innermost view, reading each
@@ -406,7 +413,9 @@ pub fn translate_canonical(rt: &Runtime, virt: &[u8], access: Access, host: &mut
 ///
 /// Every directory passed through is checked as a look (a hidden or denied one stops the walk);
 /// the final path is checked against `access`.
-pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<(), c_int> {
+///
+/// Returns whether any mount was passed through.
+pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<bool, c_int> {
     // A trailing `/` is kept on the host path and left to the kernel, whose rules for it depend
     // on the call (`lstat("link/")` follows, `rmdir("link/")` is ENOTDIR).
     let trail = trailing(abs);
@@ -416,6 +425,7 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut P
     let mut target = PBuf::new();
     let mut links = 0;
     let mut pos = 0;
+    let mut through_mount = false;
     loop {
         let bytes = rest.as_bytes();
         while pos < bytes.len() && bytes[pos] == b'/' {
@@ -443,7 +453,7 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut P
         if is_last && !follow {
             break;
         }
-        translate_canonical(rt, virt.as_bytes(), Access::Look, host)?;
+        through_mount |= translate_canonical(rt, virt.as_bytes(), Access::Look, host)?;
         match sys::readlink(host, &mut target) {
             Ok(()) => {
                 links += 1;
@@ -465,14 +475,14 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut P
             Err(e) => return Err(e),
         }
     }
-    translate_canonical(rt, virt.as_bytes(), access, host)?;
+    through_mount |= translate_canonical(rt, virt.as_bytes(), access, host)?;
     if !trail.is_empty() && host.as_bytes() != b"/" {
         host.push_bytes(trail)?;
     }
     if let Some(out) = virt_out {
         out.set(virt.as_bytes())?;
     }
-    Ok(())
+    Ok(through_mount)
 }
 
 /// The canonical virtual path of `path` (relative from the working directory), following
@@ -487,7 +497,7 @@ pub fn canonicalize(path: &[u8], virt: &mut PBuf, host: &mut PBuf) -> Result<(),
     } else {
         cwd::absolute(path, &mut abs)?;
     }
-    walk(rt, abs.as_bytes(), true, Access::Look, host, Some(virt))
+    walk(rt, abs.as_bytes(), true, Access::Look, host, Some(virt)).map(|_| ())
 }
 
 /// How a directory's listing differs in the view from the kernel's.
@@ -572,32 +582,37 @@ fn virtual_of(rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> Option
     Some(())
 }
 
-/// For `rename` and `link`: `EXDEV` if the two paths lie under different mounts (a kernel
-/// refuses to rename across mounts, bind mounts of one file system included), `EBUSY` if
-/// either is a mountpoint itself.
+/// For `rename` and `link`: `EXDEV` if the two names' directories lie under different mounts
+/// (a kernel refuses to rename across mounts, bind mounts of one file system included), else
+/// `EBUSY` if either name is a mountpoint itself. The kernel's order: the mounts first.
 pub fn check_same_mount(d1: c_int, p1: &[u8], d2: c_int, p2: &[u8]) -> Result<(), c_int> {
     let Some(rt) = runtime() else { return Ok(()) };
     let (mut a, mut b) = (PBuf::new(), PBuf::new());
     if virtual_of(rt, d1, p1, &mut a).is_none() || virtual_of(rt, d2, p2, &mut b).is_none() {
         return Ok(());
     }
+    let (mut pa, mut pb) = (PBuf::from_bytes(a.as_bytes())?, PBuf::from_bytes(b.as_bytes())?);
+    pa.pop_component();
+    pb.pop_component();
     let mut next = PBuf::new();
+    let mut busy = false;
     for view in rt.views.iter().rev() {
-        let ma = view.mount_of(a.as_bytes());
-        let mb = view.mount_of(b.as_bytes());
-        if ma.is_some_and(|(m, _)| m.at() == a.as_bytes()) || mb.is_some_and(|(m, _)| m.at() == b.as_bytes()) {
-            return Err(libc::EBUSY);
-        }
+        busy |= view.mounts().any(|m| m.at() != b"/" && (m.at() == a.as_bytes() || m.at() == b.as_bytes()));
+        let ma = view.mount_of(pa.as_bytes());
+        let mb = view.mount_of(pb.as_bytes());
         match (ma, mb) {
-            (None, None) => continue,
+            (None, None) => {}
             (Some((x, _)), Some((y, _))) if std::ptr::eq(x as *const _ as *const u8, y as *const _ as *const u8) => {}
             _ => return Err(libc::EXDEV),
         }
-        for p in [&mut a, &mut b] {
+        for p in [&mut a, &mut b, &mut pa, &mut pb] {
             if let Step::Mapped { .. } = step(view, p.as_bytes(), Access::Look, true, &mut next)? {
                 p.set(next.as_bytes())?;
             }
         }
+    }
+    if busy {
+        return Err(libc::EBUSY);
     }
     Ok(())
 }

@@ -95,6 +95,16 @@ impl Scratch {
         Scratch(p)
     }
 
+    /// A scratch directory with exactly this name (under the temp dir, with the process id):
+    /// for two fixtures whose paths must have the same length.
+    pub fn named(name: &str) -> Scratch {
+        let base = std::env::temp_dir().canonicalize().unwrap();
+        let p = base.join(format!("kmview-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+
     pub fn path(&self) -> &Path {
         &self.0
     }

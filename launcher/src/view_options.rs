@@ -181,7 +181,10 @@ fn make_tmp_dir() -> std::io::Result<Vec<u8>> {
         return Err(std::io::Error::last_os_error());
     }
     template.pop();
-    std::fs::canonicalize(PathBuf::from(OsString::from_vec(template))).map(|c| c.into_os_string().into_vec())
+    let dir = PathBuf::from(OsString::from_vec(template));
+    // As a fresh tmpfs: writable by all, sticky.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
+    std::fs::canonicalize(dir).map(|c| c.into_os_string().into_vec())
 }
 
 /// Entries looked at in one bind source before it is taken to need the exact walk.
@@ -205,23 +208,27 @@ fn decide_walks(view: &mut View) {
         })
         .collect();
     for e in &mut view.entries {
-        let (source, walk) = match e {
-            Entry::Bind { source, walk, .. } | Entry::Root { source, walk } => (source.clone(), walk),
+        let (at, source, walk) = match e {
+            Entry::Bind { at, source, walk, .. } => (at.clone(), source.clone(), walk),
+            Entry::Root { source, walk } => (b"/".to_vec(), source.clone(), walk),
             _ => continue,
         };
         if source != b"/" {
-            *walk = leads_out(&PathBuf::from(OsString::from_vec(source)), has_root, &places);
+            // Places strictly below this mount, and every place outside it.
+            let others: Vec<Vec<u8>> = places.iter().filter(|p| **p != at).cloned().collect();
+            *walk = leads_out(&PathBuf::from(OsString::from_vec(source)), &at, has_root, &others);
         }
     }
 }
 
-/// Whether the tree at `source` holds a symlink leading out of it: a relative one climbing
-/// above `source`, or an absolute one the kernel would resolve differently from the view (any,
-/// under a root view; else one that names a place some view mounts or marks).
-fn leads_out(source: &std::path::Path, has_root: bool, places: &[Vec<u8>]) -> bool {
-    let mut dirs = vec![(source.to_path_buf(), 0i64)];
+/// Whether the tree at `source` (shown at `at`) holds a symlink whose target the kernel would
+/// resolve differently from the view: a relative one that climbs above the source or reaches
+/// a place some view mounts or marks, or an absolute one under a root view or naming such a
+/// place.
+fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<u8>]) -> bool {
+    let mut dirs: Vec<(PathBuf, Vec<u8>)> = vec![(source.to_path_buf(), Vec::new())];
     let mut seen = 0;
-    while let Some((dir, depth)) = dirs.pop() {
+    while let Some((dir, rel)) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for entry in entries.flatten() {
             seen += 1;
@@ -229,8 +236,11 @@ fn leads_out(source: &std::path::Path, has_root: bool, places: &[Vec<u8>]) -> bo
                 return true;
             }
             let Ok(kind) = entry.file_type() else { continue };
+            let mut child = rel.clone();
+            child.push(b'/');
+            child.extend_from_slice(entry.file_name().as_bytes());
             if kind.is_dir() {
-                dirs.push((entry.path(), depth + 1));
+                dirs.push((entry.path(), child));
                 continue;
             }
             if !kind.is_symlink() {
@@ -241,7 +251,16 @@ fn leads_out(source: &std::path::Path, has_root: bool, places: &[Vec<u8>]) -> bo
             let out = if t.first() == Some(&b'/') {
                 has_root || places.iter().any(|p| under_or_above(t, p))
             } else {
-                climbs_out(t, depth)
+                let depth = rel.iter().filter(|&&b| b == b'/').count() as i64;
+                climbs_out(t, depth) || {
+                    let mut v = at.to_vec();
+                    if v == b"/" {
+                        v.clear();
+                    }
+                    v.extend_from_slice(&rel);
+                    lexical_join(&mut v, t);
+                    places.iter().any(|p| under_or_above(&v, p))
+                }
             };
             if out {
                 return true;
@@ -249,6 +268,22 @@ fn leads_out(source: &std::path::Path, has_root: bool, places: &[Vec<u8>]) -> bo
         }
     }
     false
+}
+
+/// `base` (absolute) joined with the relative `target`, `..` taken textually.
+fn lexical_join(base: &mut Vec<u8>, target: &[u8]) {
+    for comp in target.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        if comp == b".." {
+            let cut = base.iter().rposition(|&b| b == b'/').unwrap_or(0);
+            base.truncate(cut);
+        } else {
+            base.push(b'/');
+            base.extend_from_slice(comp);
+        }
+    }
+    if base.is_empty() {
+        base.push(b'/');
+    }
 }
 
 /// Whether a relative link target, read in a directory `depth` levels below the source, climbs

@@ -74,11 +74,19 @@ fn release(dir: *mut DIR) {
 pub unsafe fn opendir(path: CStrP) -> *mut DIR {
     let mut host = PBuf::new();
     // SAFETY: the caller's path.
-    let routed = match unsafe { route_ptr(path, true, Access::Look, &mut host) } {
+    let (mut routed, retry) = match unsafe { super::route_kind(libc::AT_FDCWD, path, true, Access::Look, &mut host) } {
         Ok(q) => q,
         Err(e) => return fail(e),
     };
-    let d = unsafe { real::opendir(routed) };
+    let mut d = unsafe { real::opendir(routed) };
+    if d.is_null() && retry && sys::errno() == libc::ENOENT {
+        if let Some(p) = unsafe { bytes(path) } {
+            if let Ok(true) = stack::exact(p, true, Access::Look, &mut host) {
+                routed = host.as_cptr();
+                d = unsafe { real::opendir(routed) };
+            }
+        }
+    }
     if d.is_null() || stack::runtime().is_none() {
         return d;
     }

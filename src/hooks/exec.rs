@@ -240,7 +240,15 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
     let mut depth = 0;
     loop {
         let mut host = PBuf::new();
-        let route = stack::route(cur, true, Access::Read, &mut host)?;
+        let mut route = stack::route(cur, true, Access::Read, &mut host)?;
+        if !matches!(route, Route::Host) && stack::runtime().is_some_and(|rt| rt.has_mounts) {
+            // A symlink on the way may lead into a mount the kernel does not know; an exec can
+            // afford to look (the fast path's host path, or the caller's, must exist).
+            let probe = if matches!(route, Route::Fast) { PBuf::from_bytes(host.as_bytes())? } else { PBuf::from_bytes(cur)? };
+            if sys::host_stat(&probe, true) == Err(libc::ENOENT) && stack::exact(cur, true, Access::Read, &mut host).unwrap_or(false) {
+                route = Route::Host;
+            }
+        }
         let target = match route {
             Route::Host | Route::Fast => host,
             Route::Native => PBuf::from_bytes(cur)?,

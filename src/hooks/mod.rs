@@ -80,6 +80,9 @@ pub unsafe fn route_ptr(p: *const c_char, follow: bool, access: Access, host: &m
 pub unsafe fn route_kind(dirfd: c_int, p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<(*const c_char, bool), c_int> {
     // SAFETY: per the contract.
     let Some(path) = (unsafe { bytes(p) }) else { return Ok((p, false)) };
+    if path.is_empty() {
+        return Ok((p, false));
+    }
     let route = if dirfd != libc::AT_FDCWD && path.first().is_some_and(|&b| b != b'/') {
         if !crate::fds::is_recorded(dirfd) {
             return Ok((p, false));
@@ -93,7 +96,9 @@ pub unsafe fn route_kind(dirfd: c_int, p: *const c_char, follow: bool, access: A
         stack::route(path, follow, access, host)?
     };
     Ok(match route {
-        Route::Native => (p, false),
+        // The kernel takes the path as it is; if it fails for want of a name, a symlink on the
+        // way may have led into a mount it does not know: worth one exact walk.
+        Route::Native => (p, stack::runtime().is_some_and(|rt| rt.has_mounts) && (dirfd == libc::AT_FDCWD || path.first() == Some(&b'/'))),
         Route::Host => (host.as_cptr(), false),
         Route::Fast => (host.as_cptr(), dirfd == libc::AT_FDCWD || path.first() == Some(&b'/')),
     })
@@ -155,7 +160,41 @@ pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bo
                 r
             }
         }
+        Err(libc::EROFS) if access == Access::Create => fail(unsafe { create_refused(dirfd, p) }),
         Err(e) => fail(e),
+    }
+}
+
+/// The errno a kernel gives for creating `p` on a read-only mount: `EEXIST` if the name exists,
+/// the lookup's error if its directory does not, `EROFS` only then.
+///
+/// # Safety
+/// As [`with_path`].
+pub unsafe fn create_refused(dirfd: c_int, p: *const c_char) -> c_int {
+    let mut host = PBuf::new();
+    let q = match unsafe { route_at(dirfd, p, false, Access::Look, &mut host) } {
+        Ok(q) => q,
+        Err(e) => return e,
+    };
+    let mut probe = PBuf::new();
+    // SAFETY: q is a C string (the caller's or the host buffer).
+    if probe.set(unsafe { CStr::from_ptr(q) }.to_bytes()).is_err() {
+        return libc::EROFS;
+    }
+    let relative_to_fd = dirfd != libc::AT_FDCWD && probe.as_bytes().first() != Some(&b'/');
+    if relative_to_fd {
+        return libc::EROFS;
+    }
+    match sys::host_stat(&probe, false) {
+        Ok(_) => libc::EEXIST,
+        Err(libc::ENOENT) => {
+            probe.pop_component();
+            match sys::host_stat(&probe, true) {
+                Err(e) if probe.as_bytes().first() == Some(&b'/') => e,
+                _ => libc::EROFS,
+            }
+        }
+        Err(e) => e,
     }
 }
 

@@ -8,9 +8,12 @@ use crate::{real, stack, sys};
 
 /// What an open with these flags does to the file: a write if it may create, truncate or write.
 fn access_of(flags: c_int) -> Access {
-    let writes = libc::O_WRONLY | libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC | libc::O_TMPFILE;
-    if flags & writes != 0 {
+    // O_TMPFILE includes O_DIRECTORY's bit: it must be matched whole.
+    let writes = libc::O_WRONLY | libc::O_RDWR | libc::O_TRUNC;
+    if flags & writes != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE {
         Access::Write
+    } else if flags & libc::O_CREAT != 0 {
+        Access::Create
     } else {
         Access::Read
     }
@@ -31,8 +34,14 @@ fn follows(flags: c_int) -> bool {
 
 /// Routes `path` (from `dirfd`), runs the open, and records the new descriptor's virtual name
 /// when it lies in a view (see [`crate::fds`]).
-unsafe fn opened(dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c_char) -> c_int) -> c_int {
-    let fd = unsafe { super::with_path_at(dirfd, path, follows(flags), access_of(flags), &call) };
+unsafe fn opened(dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c_char, c_int) -> c_int) -> c_int {
+    let mut fd = unsafe { super::with_path_at(dirfd, path, follows(flags), access_of(flags), |p| call(p, flags)) };
+    if fd < 0 && sys::errno() == libc::EEXIST && access_of(flags) == Access::Create && flags & libc::O_EXCL == 0 {
+        // O_CREAT of a name that exists, on a read-only mount: the kernel opens it, read-only
+        // as asked, creating nothing (and without O_CREAT, nothing can be created).
+        let plain = flags & !libc::O_CREAT;
+        fd = unsafe { super::with_path_at(dirfd, path, follows(plain), Access::Read, |p| call(p, plain)) };
+    }
     if fd >= 0 {
         unsafe { note(fd, dirfd, path) };
     }
@@ -65,43 +74,43 @@ unsafe fn fopened(path: CStrP, mode: CStrP, call: impl Fn(*const c_char) -> *mut
 }
 
 pub unsafe fn open(path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::open(p, flags, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::open(p, fl, mode)) }
 }
 
 pub unsafe fn open64(path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::open64(p, flags, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::open64(p, fl, mode)) }
 }
 
 pub unsafe fn __open_2(path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::__open_2(p, flags)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::__open_2(p, fl)) }
 }
 
 pub unsafe fn __open64_2(path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p| real::__open64_2(p, flags)) }
+    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::__open64_2(p, fl)) }
 }
 
 pub unsafe fn openat(dirfd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p| real::openat(dirfd, p, flags, mode)) }
+    unsafe { opened(dirfd, path, flags, |p, fl| real::openat(dirfd, p, fl, mode)) }
 }
 
 pub unsafe fn openat64(dirfd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p| real::openat64(dirfd, p, flags, mode)) }
+    unsafe { opened(dirfd, path, flags, |p, fl| real::openat64(dirfd, p, fl, mode)) }
 }
 
 pub unsafe fn __openat_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p| real::__openat_2(dirfd, p, flags)) }
+    unsafe { opened(dirfd, path, flags, |p, fl| real::__openat_2(dirfd, p, fl)) }
 }
 
 pub unsafe fn __openat64_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p| real::__openat64_2(dirfd, p, flags)) }
+    unsafe { opened(dirfd, path, flags, |p, fl| real::__openat64_2(dirfd, p, fl)) }
 }
 
 pub unsafe fn creat(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p| real::creat(p, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p, _| real::creat(p, mode)) }
 }
 
 pub unsafe fn creat64(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p| real::creat64(p, mode)) }
+    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p, _| real::creat64(p, mode)) }
 }
 
 pub unsafe fn fopen(path: CStrP, mode: CStrP) -> *mut FILE {

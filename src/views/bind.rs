@@ -37,7 +37,7 @@ impl Mount for Bind {
     }
 
     fn check(&self, access: Access) -> Result<(), libc::c_int> {
-        if self.read_only && access == Access::Write {
+        if self.read_only && access.writes() {
             return Err(libc::EROFS);
         }
         Ok(())

@@ -36,7 +36,7 @@ impl Mount for Mark {
         match self.kind {
             Kind::Hide => Err(libc::ENOENT),
             Kind::Deny => Err(libc::EACCES),
-            Kind::ReadOnly if access == Access::Write => Err(libc::EROFS),
+            Kind::ReadOnly if access.writes() => Err(libc::EROFS),
             Kind::ReadOnly => Ok(()),
         }
     }

@@ -20,8 +20,18 @@ pub enum Access {
     Look,
     /// Reads (opens for reading, execs).
     Read,
-    /// Changes the tree or a file: create, write, remove, rename, chmod, chown, times, xattrs.
+    /// Changes the tree or a file: write, remove, rename, chmod, chown, times, xattrs.
     Write,
+    /// Creates a name (mkdir, mknod, symlink, link, `O_CREAT`): a write, after the kernel's
+    /// own answer for a name that exists already (`EEXIST` comes before `EROFS`).
+    Create,
+}
+
+impl Access {
+    /// Whether the call changes anything.
+    pub fn writes(self) -> bool {
+        matches!(self, Access::Write | Access::Create)
+    }
 }
 
 /// One entry of a view's table: a mount or a mark.
