@@ -72,14 +72,25 @@ pub fn exe_name(out: &mut PBuf) -> bool {
 }
 
 /// Believes `KMVIEW_EXE` if it names the file the kernel says this process runs.
+///
+/// A program started through its own loader (a root's) names that loader after `//via:`: the
+/// kernel's `/proc/self/exe` is then the loader.
 fn inherit_exe(rt: &Runtime) {
-    let Some(virt) = sys::getenv(b"KMVIEW_EXE\0") else { return };
+    let Some(value) = sys::getenv(b"KMVIEW_EXE\0") else { return };
+    let (virt, via) = match memchr::memmem::find(value, b"//via:") {
+        Some(i) => (&value[..i], Some(&value[i + 6..])),
+        None => (value, None),
+    };
     let mut host = PBuf::new();
     let Ok(exe) = PBuf::from_bytes(b"/proc/self/exe") else { return };
-    if translate_canonical(rt, virt, Access::Look, &mut host).is_ok()
-        && matches!((sys::host_stat(&host, true), sys::host_stat(&exe, true)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1)
-    {
-        EXE.store(virt);
+    let runs = match via {
+        Some(loader) => PBuf::from_bytes(loader).ok(),
+        None => translate_canonical(rt, virt, Access::Look, &mut host).ok().map(|_| PBuf::from_bytes(host.as_bytes()).unwrap_or_default()),
+    };
+    if let Some(runs) = runs {
+        if matches!((sys::host_stat(&runs, true), sys::host_stat(&exe, true)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1) {
+            EXE.store(virt);
+        }
     }
 }
 
@@ -338,7 +349,8 @@ fn step(view: &View, p: &[u8], access: Access, canonical: bool, out: &mut PBuf) 
         }
         return Ok(Step::Same);
     };
-    let rest = &p[m.at().len()..];
+    // A mount at `/` keeps the whole path (its `/` is not a prefix to strip).
+    let rest = if m.at() == b"/" { p } else { &p[m.at().len()..] };
     if !canonical && m.walks() && path::components(rest).next().is_some() {
         return Ok(Step::Walk);
     }

@@ -134,3 +134,24 @@ pub fn compile_c(dir: &Path, name: &str, source: &str, flags: &[&str]) -> PathBu
     assert!(o.status.success(), "gcc failed for {name}:\n{}", stderr(&o));
     bin
 }
+
+/// A Debian 12 minbase root made by `debootstrap` (once, kept under `target/`), for the
+/// `--root` tests. Panics if it cannot be made: the tests that need it must not pass without it.
+pub fn debian_root() -> &'static Path {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target")).join("kmview-roots/bookworm");
+        if dir.join("etc/os-release").exists() && dir.join(".complete").exists() {
+            return dir;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let o = run(Command::new("debootstrap")
+            .args(["--variant=minbase", "bookworm"])
+            .arg(&dir)
+            .arg("http://deb.debian.org/debian"));
+        assert!(o.status.success(), "debootstrap failed (is it installed? .ci/run installs it):\n{}\n{}", stdout(&o), stderr(&o));
+        std::fs::write(dir.join(".complete"), b"").unwrap();
+        dir
+    })
+}

@@ -142,8 +142,14 @@ impl Envp {
 
     /// Names the program the child will be (its virtual path, for `/proc/self/exe`): call
     /// before [`Envp::build`] when the exec went through a view.
-    pub fn set_exe(&mut self, virt: &[u8]) {
-        if !fill(&mut self.exe, &[EXE_KEY, virt]) {
+    /// `via`: the host path of the loader the program is started through, if it is.
+    pub fn set_exe(&mut self, virt: &[u8], via: Option<&[u8]>) {
+        let ok = match via {
+            // `VIRTUAL\0`-free form: the loader's host path after a NUL-less separator.
+            Some(loader) => fill(&mut self.exe, &[EXE_KEY, virt, b"//via:", loader]),
+            None => fill(&mut self.exe, &[EXE_KEY, virt]),
+        };
+        if !ok {
             self.exe[0] = 0;
         }
     }

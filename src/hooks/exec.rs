@@ -87,13 +87,23 @@ impl Args {
     /// Replaces argv[0] by `items` (the interpreter, its option, the script's path).
     fn splice_front(&mut self, items: &[*const c_char]) {
         let base = self.base();
-        // argv[0] goes; argv[1..] stays where it is.
-        let new_start = self.start + 1 - items.len();
+        // argv[0] goes (unless argv is empty: then the NULL stays); argv[1..] stays where it is.
+        // SAFETY: start is within the array.
+        let empty = unsafe { (*base.add(self.start)).is_null() };
+        let new_start = self.start + usize::from(!empty) - items.len();
         for (i, &it) in items.iter().enumerate() {
             // SAFETY: new_start + i <= start, inside the reserved room.
             unsafe { *base.add(new_start + i) = it };
         }
         self.start = new_start;
+    }
+
+    /// argv[0], if any.
+    fn first(&mut self) -> Option<*const c_char> {
+        let start = self.start;
+        // SAFETY: start is within the array.
+        let a0 = unsafe { *self.base().add(start) };
+        (!a0.is_null()).then_some(a0)
     }
 
     fn argv(&mut self) -> Argv {
@@ -149,12 +159,51 @@ fn parse_shebang(head: &mut [u8; HEAD + 1], n: usize) -> Option<Shebang> {
 /// `#!` chain was followed wherever the view must do it.
 struct Prepared {
     target: PBuf,
+    /// The program's own loader, when the view puts a different one at its `PT_INTERP` than
+    /// the host has (a root): (its host path, its virtual path, the library path).
+    loader: Option<(PBuf, PBuf, PBuf)>,
     /// The program's virtual path as the exec named it (the last interpreter, for a script).
     program: PBuf,
     /// Why the program will run outside the view (static, setuid), if it will.
     outside: Option<&'static [u8]>,
     /// The caller's path may go to the kernel as it is (neither it nor an interpreter is in a view).
     native: bool,
+}
+
+/// The loader the view puts at `interp` (a program's `PT_INTERP`), if the kernel would take
+/// another (the host's): with a root, the root's own.
+fn own_loader(interp: &[u8]) -> Result<Option<(PBuf, PBuf, PBuf)>, c_int> {
+    let mut host = PBuf::new();
+    if !matches!(stack::route(interp, true, Access::Read, &mut host)?, Route::Host | Route::Fast) {
+        return Ok(None);
+    }
+    let mut virt = PBuf::new();
+    if stack::canonicalize(interp, &mut virt, &mut host).is_err() || sys::host_stat(&host, true).is_err() {
+        return Ok(None);
+    }
+    let as_host = PBuf::from_bytes(interp)?;
+    if matches!((sys::host_stat(&host, true), sys::host_stat(&as_host, true)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1) {
+        return Ok(None);
+    }
+    let mut lib_path = PBuf::new();
+    root_library_path(&mut lib_path)?;
+    Ok(Some((host, PBuf::from_bytes(interp)?, lib_path)))
+}
+
+/// Runs the program through its own loader: `LOADER --argv0 ARGV0 --library-path DIRS
+/// PROGRAM ARGS…`, as `ld.so` takes it.
+fn through_loader(p: &Prepared, args: &mut Args) -> Option<*const c_char> {
+    let (host, virt, lib_path) = p.loader.as_ref()?;
+    let argv0 = args.first().unwrap_or(virt.as_cptr());
+    args.splice_front(&[
+        virt.as_cptr(),
+        b"--argv0\0".as_ptr().cast(),
+        argv0,
+        b"--library-path\0".as_ptr().cast(),
+        lib_path.as_cptr(),
+        p.target.as_cptr(),
+    ]);
+    Some(host.as_cptr())
 }
 
 /// Tells the child its virtual name for `/proc/self/exe`, when the exec went through a view
@@ -166,7 +215,8 @@ fn name_exe(env: &mut Envp, p: &Prepared) {
     let mut virt = PBuf::new();
     let mut host = PBuf::new();
     if stack::canonicalize(p.program.as_bytes(), &mut virt, &mut host).is_ok() {
-        env.set_exe(virt.as_bytes());
+        // Started through its own loader, the kernel's /proc/self/exe is that loader.
+        env.set_exe(virt.as_bytes(), p.loader.as_ref().map(|(h, _, _)| h.as_bytes()));
     }
 }
 
@@ -187,17 +237,28 @@ fn leaves_view(target: &PBuf, head: &[u8]) -> Option<&'static [u8]> {
 /// Whether an ELF file's program headers (within `head`) include `PT_INTERP`; `None` if it is
 /// not ELF or its headers lie beyond what was read.
 fn elf_has_interp(head: &[u8]) -> Option<bool> {
+    elf_interp(head).map(|i| i.is_some())
+}
+
+/// An ELF program's `PT_INTERP` (its dynamic loader's path, empty if it lies beyond `head`):
+/// `Some(None)` for a static program, `None` if `head` is not an ELF program's.
+fn elf_interp(head: &[u8]) -> Option<Option<&[u8]>> {
     if head.len() < 64 || &head[..4] != b"\x7fELF" {
         return None;
     }
     let u16_at = |o: usize| u16::from_le_bytes([head[o], head[o + 1]]) as usize;
-    let (phoff, phentsize, phnum) = match head[4] {
-        2 => (u64::from_le_bytes(head[32..40].try_into().ok()?) as usize, u16_at(54), u16_at(56)),
-        1 => (u32::from_le_bytes(head[28..32].try_into().ok()?) as usize, u16_at(42), u16_at(44)),
+    let wide = match head[4] {
+        2 => true,
+        1 => false,
         _ => return None,
     };
+    let (phoff, phentsize, phnum) = if wide {
+        (u64::from_le_bytes(head[32..40].try_into().ok()?) as usize, u16_at(54), u16_at(56))
+    } else {
+        (u32::from_le_bytes(head[28..32].try_into().ok()?) as usize, u16_at(42), u16_at(44))
+    };
     // ET_REL and core files are not programs.
-    if !matches!(u16_at(16), 2 | 3) || phentsize < 4 {
+    if !matches!(u16_at(16), 2 | 3) || phentsize < 32 {
         return None;
     }
     let end = phoff.checked_add(phentsize.checked_mul(phnum)?)?;
@@ -205,10 +266,42 @@ fn elf_has_interp(head: &[u8]) -> Option<bool> {
         return None;
     }
     const PT_INTERP: u32 = 3;
-    Some((0..phnum).any(|i| {
+    for i in 0..phnum {
         let o = phoff + i * phentsize;
-        u32::from_le_bytes([head[o], head[o + 1], head[o + 2], head[o + 3]]) == PT_INTERP
-    }))
+        if u32::from_le_bytes([head[o], head[o + 1], head[o + 2], head[o + 3]]) != PT_INTERP {
+            continue;
+        }
+        let (off, size) = if wide {
+            (u64::from_le_bytes(head[o + 8..o + 16].try_into().ok()?) as usize, u64::from_le_bytes(head[o + 32..o + 40].try_into().ok()?) as usize)
+        } else {
+            (u32::from_le_bytes(head[o + 4..o + 8].try_into().ok()?) as usize, u32::from_le_bytes(head[o + 16..o + 20].try_into().ok()?) as usize)
+        };
+        let path = head.get(off..off.checked_add(size)?).unwrap_or(b"");
+        let path = path.split(|&b| b == 0).next().unwrap_or(b"");
+        return Some(Some(path));
+    }
+    Some(None)
+}
+
+/// The directories a root's own loader searches, as host paths joined with `:` (those the
+/// view has).
+fn root_library_path(out: &mut PBuf) -> Result<(), c_int> {
+    const DIRS: [&[u8]; 6] = [b"/lib/x86_64-linux-gnu", b"/usr/lib/x86_64-linux-gnu", b"/lib64", b"/usr/lib64", b"/lib", b"/usr/lib"];
+    out.clear();
+    let mut virt = PBuf::new();
+    let mut host = PBuf::new();
+    for d in DIRS {
+        if stack::canonicalize(d, &mut virt, &mut host).is_err() || host.as_bytes().contains(&b':') {
+            continue;
+        }
+        if matches!(sys::host_stat(&host, true), Ok((_, _, m)) if m & libc::S_IFMT == libc::S_IFDIR) {
+            if !out.is_empty() {
+                out.push_byte(b':')?;
+            }
+            out.push_bytes(host.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Applies the `--static` policy to a program that would leave the view: `Err(EACCES)` to deny.
@@ -261,7 +354,11 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
         head[..n].copy_from_slice(&elf[..n]);
         let Some(bang) = parse_shebang(&mut head, n) else {
             let outside = leaves_view(&target, &elf[..n_elf]);
-            return Ok(Prepared { native: depth == 0 && !in_view, target, outside, program: PBuf::from_bytes(cur)? });
+            let loader = match elf_interp(&elf[..n_elf]) {
+                Some(Some(interp)) if !interp.is_empty() => own_loader(interp)?,
+                _ => None,
+            };
+            return Ok(Prepared { native: depth == 0 && !in_view && loader.is_none(), target, outside, program: PBuf::from_bytes(cur)?, loader });
         };
         // SAFETY: interp points into `head`, NUL-terminated there.
         let interp = unsafe { std::slice::from_raw_parts(bang.interp.cast::<u8>(), bang.interp_len) };
@@ -269,7 +366,7 @@ unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
         let interp_in_view = matches!(stack::route(interp, true, Access::Read, &mut probe)?, Route::Host | Route::Fast);
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
-            return Ok(Prepared { native: true, target, outside: None, program: PBuf::new() });
+            return Ok(Prepared { native: true, target, outside: None, program: PBuf::new(), loader: None });
         }
         if depth == MAX_INTERP_DEPTH {
             return Err(libc::ELOOP);
@@ -324,6 +421,8 @@ unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
     }
     if p.native {
         unsafe { real::execve(path, argv, envp) }
+    } else if let Some(loader) = through_loader(&p, &mut args) {
+        unsafe { real::execve(loader, args.argv(), envp) }
     } else {
         unsafe { real::execve(p.target.as_cptr(), args.argv(), envp) }
     }
@@ -415,6 +514,8 @@ pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnAct
     }
     if p.native {
         unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) }
+    } else if let Some(loader) = through_loader(&p, &mut args) {
+        unsafe { real::posix_spawn(pid, loader, actions, attr, args.argv(), envp) }
     } else {
         unsafe { real::posix_spawn(pid, p.target.as_cptr(), actions, attr, args.argv(), envp) }
     }

@@ -1,0 +1,139 @@
+//! The mount table's kinds that a kernel cannot express as mounts (hide, deny, a mountpoint
+//! missing underneath), the launcher's option checks, and `--cwd`/`--tmp`. The expected outputs
+//! are written here, each with the reason it is what a user must see.
+
+use kmview_cdylib_tests::*;
+
+fn tree() -> Scratch {
+    let s = Scratch::new("mounts");
+    for d in ["a/secret", "a/open", "src/sub"] {
+        std::fs::create_dir_all(s.join(d)).unwrap();
+    }
+    std::fs::write(s.join("a/secret/key"), "k\n").unwrap();
+    std::fs::write(s.join("a/open/f"), "f\n").unwrap();
+    std::fs::write(s.join("src/sub/g"), "g\n").unwrap();
+    s
+}
+
+#[test]
+fn hide_makes_a_path_absent_everywhere() {
+    let s = tree();
+    let a = s.join("a").display().to_string();
+    let o = ok(run(&mut kmview(["--hide", &format!("{a}/secret"), "--", "sh", "-c",
+        &format!("exec 2>&1; cd {a} && ls; cat secret/key; ls secret; cd secret; stat -c %F secret/..; find . | sort; python3 -c 'import os; print(sorted(os.listdir(\".\")))'")])));
+    // Like a path that was never there: not listed, ENOENT for it and below, even through `..`.
+    assert_eq!(
+        o,
+        "open\n".to_string()
+            + "cat: secret/key: No such file or directory\n"
+            + "ls: cannot access 'secret': No such file or directory\n"
+            + "sh: 1: cd: can't cd to secret\n"
+            + "stat: cannot statx 'secret/..': No such file or directory\n"
+            + ".\n./open\n./open/f\n"
+            + "['open']\n"
+    );
+    assert!(s.join("a/secret/key").exists());
+}
+
+#[test]
+fn deny_refuses_a_path_and_everything_below() {
+    let s = tree();
+    let a = s.join("a").display().to_string();
+    let o = run(&mut kmview(["--deny", &format!("{a}/secret"), "--", "sh", "-c",
+        &format!("cd {a} && ls; cat secret/key; ls secret; touch secret/new; cat open/f")]));
+    // Listed (it is there), but every call on it or below is EACCES, root or not.
+    assert_eq!(stdout(&o), "open\nsecret\nf\n");
+    let err = stderr(&o);
+    for want in ["cat: secret/key: Permission denied", "ls: cannot access 'secret': Permission denied", "touch: cannot touch 'secret/new': Permission denied"] {
+        assert!(err.contains(want), "missing `{want}` in:\n{err}");
+    }
+    assert!(!s.join("a/secret/new").exists());
+}
+
+#[test]
+fn ro_refuses_every_write_before_it_happens() {
+    let s = tree();
+    let a = s.join("a").display().to_string();
+    let o = run(&mut kmview(["--ro", &a, "--", "sh", "-c",
+        &format!("cd {a} && touch open/new; echo x > open/f; rm open/f; mkdir d; mv open o2; chmod 600 open/f; ln -s x l; cat open/f; mkdir open")]));
+    assert_eq!(stdout(&o), "f\n");
+    let err = stderr(&o);
+    assert_eq!(err.matches("Read-only file system").count(), 7, "{err}");
+    // The kernel's order: a name that exists is EEXIST before the mount is read-only.
+    assert!(err.contains("mkdir: cannot create directory ‘open’: File exists"), "{err}");
+    assert_eq!(std::fs::read_to_string(s.join("a/open/f")).unwrap(), "f\n");
+    assert!(!s.join("a/open/new").exists() && !s.join("a/d").exists() && !s.join("a/l").exists());
+}
+
+#[test]
+fn a_mountpoint_missing_underneath_still_appears() {
+    // A kernel needs the mountpoint to exist; kmview does not, and shows it as a mount would.
+    let s = tree();
+    let src = s.join("src").display().to_string();
+    let at = s.join("a/new").display().to_string();
+    let o = ok(run(&mut kmview(["-b", &format!("{src}:{at}"), "--", "sh", "-c",
+        &format!("ls {0}/a; stat -c %F {at}; cat {at}/sub/g; cd {at}/sub/.. && pwd -P; cd .. && pwd -P", s.path().display())])));
+    let f = s.path().display();
+    assert_eq!(o, format!("new\nopen\nsecret\ndirectory\ng\n{f}/a/new\n{f}/a\n"));
+    assert!(!s.join("a/new").exists());
+}
+
+#[test]
+fn bad_options_are_named_and_stop_before_the_command() {
+    let s = tree();
+    let marker = s.join("ran");
+    let touch = format!("touch {}", marker.display());
+    let src = s.join("src").display().to_string();
+    for (args, named) in [
+        (vec!["-b".to_string(), format!("{}/missing:/x", s.path().display())], "--bind"),
+        (vec!["-b".to_string(), format!("{src}:relative/dst")], "--bind"),
+        (vec!["-b".to_string(), "no-colon".to_string()], "--bind"),
+        (vec!["--ro-bind".to_string(), format!("{src}:/x"), "-b".to_string(), format!("{src}:/x")], "--bind"),
+        (vec!["--hide".to_string(), "/x".to_string(), "-b".to_string(), format!("{src}:/x")], "--bind"),
+        (vec!["-r".to_string(), format!("{}/missing", s.path().display())], "--root"),
+        (vec!["--tmp".to_string(), "rel".to_string()], "--tmp"),
+        (vec!["-w".to_string(), format!("{}/missing", s.path().display())], "--cwd"),
+    ] {
+        let o = run(kmview(&args).args(["--", "sh", "-c", &touch]));
+        assert_eq!(o.status.code(), Some(125), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(named), "{args:?} should name {named}: {}", stderr(&o));
+        assert!(!marker.exists(), "{args:?}: the command ran");
+    }
+}
+
+#[test]
+fn an_escaped_colon_belongs_to_the_path() {
+    let s = Scratch::new("colon");
+    std::fs::create_dir_all(s.join("a:b")).unwrap();
+    std::fs::write(s.join("a:b/f"), "colon\n").unwrap();
+    let src = s.join("a:b").display().to_string().replace(':', "\\:");
+    let o = ok(run(&mut kmview(["-b", &format!("{src}:/mnt/c\\:d"), "--", "cat", "/mnt/c:d/f"])));
+    assert_eq!(o, "colon\n");
+}
+
+#[test]
+fn cwd_starts_the_command_inside_the_view() {
+    let s = tree();
+    let src = s.join("src").display().to_string();
+    let o = ok(run(&mut kmview(["-b", &format!("{src}:/mnt/s"), "-w", "/mnt/s/sub", "--", "sh", "-c", "pwd -P; cat g"])));
+    assert_eq!(o, "/mnt/s/sub\ng\n");
+}
+
+#[test]
+fn tmp_is_private_writable_and_gone_afterwards() {
+    let o = ok(run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c",
+        "ls -A /scratch | wc -l; echo hi > /scratch/f && cat /scratch/f; stat -c %a /scratch; kmview stack 2>/dev/null || true"])));
+    assert_eq!(o.lines().take(3).collect::<Vec<_>>(), ["0", "hi", "1777"]);
+    // The private directory is gone once the command ends (and a signal still ends it so).
+    let o = ok(run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c", "readlink -f /proc/self/fd/1 >/dev/null; kill -0 $$; echo ok"])));
+    assert_eq!(o, "ok\n");
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("kmview-tmp-"))
+        .filter(|e| e.metadata().map(|m| m.modified().unwrap().elapsed().unwrap().as_secs() < 60).unwrap_or(false))
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    let o = run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c", "kill -TERM $$"]));
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&o.status), Some(libc::SIGTERM));
+}

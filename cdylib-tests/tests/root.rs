@@ -1,0 +1,84 @@
+//! `--root` with a real distribution root (Debian 12 minbase, made by debootstrap): the root's
+//! own files, its own dynamic loader and libraries, its package manager, and the same script
+//! as under a kernel `chroot` in a user namespace.
+
+use kmview_cdylib_tests::*;
+use std::process::Command;
+
+fn in_root(script: &str) -> std::process::Output {
+    let r = debian_root().display().to_string();
+    run(&mut kmview(["-r", &r, "-b", "/proc:/proc", "--", "sh", "-c", script]))
+}
+
+#[test]
+fn the_root_shows_its_own_files() {
+    let r = debian_root();
+    let o = ok(in_root("cat /etc/os-release; ls /; id -u"));
+    let mut want = std::fs::read_to_string(r.join("etc/os-release")).unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(r).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
+    names.sort();
+    want.push_str(&(names.join("\n") + "\n0\n"));
+    assert_eq!(o, want);
+    assert!(o.contains("bookworm"), "{o}");
+}
+
+#[test]
+fn programs_run_with_the_roots_own_loader_and_libraries() {
+    let r = debian_root().display().to_string();
+    let o = ok(in_root("grep -E 'ld-linux|libc\\.so' /proc/self/maps | awk '{print $6}' | sort -u; readlink /proc/self/exe"));
+    let lines: Vec<&str> = o.lines().collect();
+    assert!(lines.len() >= 3, "{o}");
+    // Every loader and libc mapping is the root's file, not the host's.
+    for l in &lines[..lines.len() - 1] {
+        assert!(l.starts_with(&r), "mapped from outside the root: {l}\n{o}");
+    }
+    // And the program is named in the root's terms.
+    assert_eq!(lines[lines.len() - 1], "/usr/bin/readlink");
+}
+
+#[test]
+fn the_package_manager_lists_the_roots_packages() {
+    let status = std::fs::read_to_string(debian_root().join("var/lib/dpkg/status")).unwrap();
+    let installed = status.matches("Status: install ok installed").count();
+    let o = ok(in_root("dpkg -l | grep -c '^ii'; dpkg -s dash | grep -c 'Status: install ok installed'"));
+    assert_eq!(o, format!("{installed}\n1\n"));
+    assert!(installed > 50, "{installed}");
+}
+
+const ROOT_SCRIPT: &str = r#"
+exec 2>&1
+p() { printf '== %s\n' "$*"; }
+p links; ls -la --time-style=+ /lib64 /bin /etc/alternatives | grep -v '^total' | awk '{$2=""; print}' | head -40
+p readlink-f; readlink -f /lib64/ld-linux-x86-64.so.2 /bin/sh /etc/alternatives/awk /usr/bin/awk /etc/os-release
+p realpath; realpath /usr/lib/../bin/.. /bin/../etc /lib/x86_64-linux-gnu/../../bin
+p cd; cd /usr/lib/../bin && pwd -P; cd / && cd .. && pwd -P; cd /bin && cd .. && pwd -P
+p stat; stat -c '%n %F %s' / /bin /usr/bin/dash /etc/debian_version /lib64/ld-linux-x86-64.so.2
+p cat; cat /etc/debian_version /etc/hostname 2>&1 | head -3
+p find; find /etc -maxdepth 1 | LC_ALL=C sort | head -60
+p dotdot; ls /../../etc/apt | LC_ALL=C sort
+p proc; readlink /proc/self/root; cd /var/lib && readlink /proc/self/cwd
+p exec; /usr/bin/env sh -c 'echo $0'; awk 'BEGIN { print "awk ok" }'
+"#;
+
+#[test]
+fn the_root_behaves_as_a_kernel_chroot() {
+    let r = debian_root().display().to_string();
+    let s = Scratch::new("root-script");
+    let script = s.join("script.sh");
+    std::fs::write(&script, ROOT_SCRIPT).unwrap();
+    // The script reaches both runs through the root's /tmp, under the same name.
+    let inside = format!("/tmp/kmview-root-script-{}.sh", std::process::id());
+    std::fs::copy(&script, debian_root().join(inside.trim_start_matches('/'))).unwrap();
+    let kernel = run(Command::new("unshare").args(["-rm", "sh", "-c"]).arg(format!(
+        "mount --bind /proc {r}/proc && exec chroot {r} /bin/sh {inside}"
+    )));
+    let ours = run(&mut kmview(["-r", &r, "-b", "/proc:/proc", "-w", "/", "--", "/bin/sh", &inside]));
+    let _ = std::fs::remove_file(debian_root().join(inside.trim_start_matches('/')));
+    assert!(kernel.status.success(), "kernel run: {}", stderr(&kernel));
+    let (want, got) = (stdout(&kernel), stdout(&ours));
+    assert!(want.contains("== exec") && want.contains("awk ok"), "{want}");
+    if want != got {
+        let diff: Vec<String> = want.lines().zip(got.lines()).filter(|(a, b)| a != b).map(|(a, b)| format!("  kernel: {a}\n  kmview: {b}")).collect();
+        panic!("kmview -r differs from chroot:\n{}\n\nkernel:\n{want}\nkmview:\n{got}\nstderr: {}", diff.join("\n"), stderr(&ours));
+    }
+}
