@@ -22,7 +22,7 @@ const PRELOAD_KEY: &[u8] = b"LD_PRELOAD=";
 const FDS_KEY: &[u8] = b"KMVIEW_FDS=";
 const EXE_KEY: &[u8] = b"KMVIEW_EXE=";
 /// Room for the inherited descriptors' names; those that do not fit are passed on unnamed.
-const FDS_ROOM: usize = 16384;
+const FDS_ROOM: usize = 8192;
 const ENTRY: usize = CAP + 16;
 
 /// Two buffers that take turns holding `KMVIEW_CWD=<virtual cwd>`; `environ` points at one.
@@ -112,7 +112,7 @@ pub struct Envp {
     inline: [*const c_char; INLINE],
     mapped: *mut *const c_char,
     mapped_len: usize,
-    preload: [u8; 8192],
+    preload: [u8; ENTRY],
     cwd: [u8; ENTRY],
     fds: [u8; FDS_ROOM],
     exe: [u8; ENTRY],
@@ -129,7 +129,7 @@ impl Drop for Envp {
 
 impl Envp {
     pub fn new() -> Envp {
-        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; 8192], cwd: [0; ENTRY], fds: [0; FDS_ROOM], exe: [0; ENTRY] }
+        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; ENTRY], cwd: [0; ENTRY], fds: [0; FDS_ROOM], exe: [0; ENTRY] }
     }
 
     /// `envp` with this view's variables asserted; the result lives as long as `self`.
