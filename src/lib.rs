@@ -18,6 +18,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cwd;
+pub mod fault;
 pub mod hooks;
 pub mod path;
 pub mod fds;
@@ -33,6 +34,10 @@ pub mod views;
 extern "C" fn on_load() {
     real::resolve_all();
     hooks::exec::resolve_vfork();
+    fault::init();
+    // A panic is reported by the hook's guard in one line; the default hook would print more
+    // (and allocate) first. This is the library's own copy of std: the program's is untouched.
+    std::panic::set_hook(Box::new(|_| {}));
     stack::init();
 }
 

@@ -41,11 +41,21 @@ fn resolve(sym: Sym) -> Option<usize> {
     (addr != MISSING).then_some(addr)
 }
 
-/// Resolves every symbol of the table (the library's constructor calls this once).
+/// Resolves every symbol of the table (the library's constructor calls this once): from the
+/// following objects' hash tables where that is plain, else with `dlsym`.
 pub fn resolve_all() {
-    for (i, _) in SYMBOLS.iter().enumerate() {
-        if crate::hooks::table::SLOTS.0[i].load(Ordering::Relaxed) == UNRESOLVED {
-            resolve(Sym::from_index(i));
+    let next = crate::sys::symbols::Next::after(resolve_all as *const libc::c_void);
+    for (i, name) in SYMBOLS.iter().enumerate() {
+        let slot = &crate::hooks::table::SLOTS.0[i];
+        if slot.load(Ordering::Relaxed) != UNRESOLVED {
+            continue;
+        }
+        let bare = &name.as_bytes()[..name.len() - 1];
+        match next.as_ref().and_then(|n| n.lookup(bare)) {
+            Some(addr) if addr > MISSING => slot.store(addr, Ordering::Relaxed),
+            _ => {
+                resolve(Sym::from_index(i));
+            }
         }
     }
 }

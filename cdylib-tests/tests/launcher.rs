@@ -87,3 +87,20 @@ fn help_names_the_options() {
     let o = ok(run(&mut kmview(["--help"])));
     assert!(o.contains("--unreal") && o.contains("125"), "{o}");
 }
+
+#[test]
+fn a_panic_inside_the_library_fails_the_call_with_eio_and_does_not_repeat_it() {
+    let s = Scratch::new("panic");
+    // mkdir panics inside the library: it must fail with EIO, say so in one line, and not have
+    // made the directory (the real call is never made after a panic).
+    let o = run(kmview(["--unreal", "--", "python3", "-c",
+        &format!("import os, errno\ntry:\n    os.mkdir('{}/d')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\nprint(os.path.exists('{}/d'))", s.unreal(), s.path().display())])
+        .env("KMVIEW_FAULT", "panic:mkdir"));
+    assert_eq!(stdout(&o), "EIO\nFalse\n", "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("internal error in mkdir"), "{err}");
+    // Other calls go on working in the same process.
+    let o = run(kmview(["--unreal", "--", "cat", "/unreal/etc/hostname"]).env("KMVIEW_FAULT", "panic:mkdir"));
+    assert_eq!(stdout(&o), std::fs::read_to_string("/etc/hostname").unwrap());
+}

@@ -36,7 +36,10 @@ use std::ffi::CStr;
 /// stderr says which.
 #[inline(always)]
 pub fn guard<R: Failed>(name: &str, f: impl FnOnce() -> R) -> R {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::fault::maybe_panic(name);
+        f()
+    })) {
         Ok(r) => r,
         Err(_) => {
             sys::write_stderr(&[b"kmview: internal error in ", name.as_bytes(), b"(); the call fails with EIO\n"]);

@@ -5,6 +5,7 @@
 //! bind to our own export. Everything goes through [`crate::real`].
 
 mod pbuf;
+pub mod symbols;
 
 pub use pbuf::{PBuf, CAP};
 use crate::real;
@@ -141,6 +142,10 @@ pub fn own_path() -> Vec<u8> {
         let mut info: libc::Dl_info = std::mem::zeroed();
         if libc::dladdr(own_path as *const libc::c_void, &mut info) == 0 || info.dli_fname.is_null() {
             return b"libkmview.so".to_vec();
+        }
+        // The launcher preloads it by an absolute, canonical path; only another name needs work.
+        if *info.dli_fname == b'/' as libc::c_char {
+            return std::ffi::CStr::from_ptr(info.dli_fname).to_bytes().to_vec();
         }
         let mut resolved = [0u8; libc::PATH_MAX as usize + 1];
         if !real::realpath(info.dli_fname, resolved.as_mut_ptr().cast()).is_null() {
