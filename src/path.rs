@@ -4,37 +4,35 @@
 use crate::sys::PBuf;
 use libc::c_int;
 
-/// True if `path` has a `..` component. Looks for `.` eight bytes at a time (most paths on
-/// the hot path have none, or one before an extension), then checks the dots found.
+/// True if `path` has a `..` component. Looks for `.` eight bytes at a time, the last eight
+/// overlapping the word before rather than leaving a tail (most paths on the hot path have no
+/// dot, or one before an extension), then checks the dots found.
 #[inline]
 pub fn has_dotdot(path: &[u8]) -> bool {
     let n = path.len();
-    let mut start = 0;
-    while start + 8 <= n {
-        if has_byte(load8(path, start), b'.') && dotdot_in(path, start, start + 8) {
+    if n < 8 {
+        return n >= 2 && dotdot_in(path, 0, n);
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if has_byte(word_at(path, i), b'.') && dotdot_in(path, i, i + 8) {
             return true;
         }
-        start += 8;
+        i += 8;
     }
-    if start < n {
-        // The last window overlaps the one before it rather than leave a byte-by-byte tail.
-        let from = n.saturating_sub(8);
-        let tail = if n >= 8 { load8(path, from) } else { u64::MAX };
-        if (n < 8 || has_byte(tail, b'.')) && dotdot_in(path, from, n) {
-            return true;
-        }
-    }
-    false
+    has_byte(word_at(path, n - 8), b'.') && dotdot_in(path, n - 8, n)
 }
 
+/// The eight bytes at `i` as one word (the caller has checked there are eight).
 #[inline(always)]
-fn load8(p: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&p[at..at + 8]);
-    u64::from_ne_bytes(w)
+fn word_at(path: &[u8], i: usize) -> u64 {
+    match path.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => u64::from_le_bytes(w),
+        None => 0,
+    }
 }
 
-#[cold]
+#[inline(never)]
 fn dotdot_in(path: &[u8], from: usize, to: usize) -> bool {
     (from..to).any(|i| is_dotdot_at(path, i))
 }
@@ -74,7 +72,7 @@ impl FirstComponent {
             w[i + 1] = b;
             m[i + 1] = 0xff;
         }
-        FirstComponent { bytes: c.to_vec(), word: u64::from_ne_bytes(w), mask: u64::from_ne_bytes(m) }
+        FirstComponent { bytes: c.to_vec(), word: u64::from_le_bytes(w), mask: u64::from_le_bytes(m) }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -88,7 +86,7 @@ impl FirstComponent {
         if path.len() < end {
             return false;
         }
-        if path.len() >= 8 && load8(path, 0) & self.mask != self.word {
+        if path.len() >= 8 && word_at(path, 0) & self.mask != self.word {
             return false;
         }
         &path[1..end] == self.bytes.as_slice() && (path.len() == end || path[end] == b'/')
@@ -100,7 +98,19 @@ pub fn is_under(path: &[u8], mount: &[u8]) -> bool {
     if mount == b"/" {
         return true;
     }
-    path.starts_with(mount) && (path.len() == mount.len() || path[mount.len()] == b'/')
+    let n = mount.len();
+    if path.len() < n || (path.len() > n && path[n] != b'/') {
+        return false;
+    }
+    // Mount paths are short: compare a word at a time rather than call memcmp.
+    let (mut i, head) = (0, &path[..n]);
+    while i + 8 <= n {
+        if word_at(head, i) != word_at(mount, i) {
+            return false;
+        }
+        i += 8;
+    }
+    head[i..] == mount[i..]
 }
 
 /// The components of `path`, skipping empty ones and `.`.
@@ -118,6 +128,57 @@ pub fn trailing(path: &[u8]) -> &[u8] {
     } else {
         b""
     }
+}
+
+/// Whether `path` (absolute) is already as [`normalize_into`] would write it: no empty or `.`
+/// component before its end. Word-wise: a `.` is rare, and `//` shows as two adjacent `/`.
+#[inline]
+pub fn is_normal(path: &[u8]) -> bool {
+    let body = path.strip_suffix(b"/.").or_else(|| path.strip_suffix(b"/")).unwrap_or(path);
+    if path.len() > 1 && path.ends_with(b"//") {
+        return false;
+    }
+    let n = body.len();
+    if n < 8 {
+        return slow_is_normal(body);
+    }
+    // Windows of eight overlapping by one, so that every pair of neighbours is in one window.
+    let mut i = 0;
+    loop {
+        let start = i.min(n - 8);
+        let w = word_at(body, start);
+        if zero_bytes(w ^ (LOW * b'/' as u64)) & (zero_bytes(w ^ (LOW * b'/' as u64)) >> 8) != 0 {
+            return false;
+        }
+        if has_byte(w, b'.') && !slow_is_normal(&body[start.saturating_sub(1)..(start + 9).min(n)]) {
+            return false;
+        }
+        if start + 8 >= n {
+            return true;
+        }
+        i = start + 7;
+    }
+}
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+
+/// 0x80 in exactly the bytes of `x` that are zero.
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    const SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & SEVEN).wrapping_add(SEVEN)) | x | SEVEN)
+}
+
+/// [`is_normal`] byte by byte, for short paths and around a dot.
+fn slow_is_normal(body: &[u8]) -> bool {
+    let mut prev = 0u8;
+    for (i, &b) in body.iter().enumerate() {
+        if prev == b'/' && (b == b'/' || (b == b'.' && matches!(body.get(i + 1), None | Some(b'/')))) {
+            return false;
+        }
+        prev = b;
+    }
+    true
 }
 
 /// Writes `path` (absolute) to `out` with empty and interior `.` components removed, keeping

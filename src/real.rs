@@ -27,9 +27,10 @@ impl<const N: usize> Slots<N> {
 pub fn address(sym: Sym) -> Option<usize> {
     let slot = &crate::hooks::table::SLOTS.0[sym as usize];
     match slot.load(Ordering::Relaxed) {
+        // Resolved (the usual case) is any value above MISSING: one comparison.
+        addr if addr > MISSING => Some(addr),
         UNRESOLVED => resolve(sym),
-        MISSING => None,
-        addr => Some(addr),
+        _ => None,
     }
 }
 

@@ -300,16 +300,26 @@ fn translate(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut 
     if abs.len() >= libc::PATH_MAX as usize {
         return Err(libc::ENAMETOOLONG);
     }
-    let mut cur = PBuf::new();
-    normalize_into(abs, &mut cur)?;
-    let mut mapped = false;
+    // Two buffers in turn: a view reads the path from one and writes its rewrite to the other.
+    // A path already in normal form is read where it is, and with one view nothing is copied.
+    let mut scratch = PBuf::new();
+    let clean = path::is_normal(abs);
+    if !clean {
+        normalize_into(abs, &mut scratch)?;
+    }
+    // Where the current path is: 0 = `abs` itself, 1 = `scratch`, 2 = `host`.
+    let mut at = if clean { 0 } else { 1 };
     let mut guess = false;
     for view in rt.views.iter().rev() {
-        match step(view, cur.as_bytes(), access, false, host)? {
+        let step_result = match at {
+            0 => step(view, abs, access, false, host)?,
+            1 => step(view, scratch.as_bytes(), access, false, host)?,
+            _ => step(view, host.as_bytes(), access, false, &mut scratch)?,
+        };
+        match step_result {
             Step::Same => {}
             Step::Mapped { exact } => {
-                cur.set(host.as_bytes())?;
-                mapped = true;
+                at = if at == 2 { 1 } else { 2 };
                 guess |= !exact;
             }
             Step::Walk => {
@@ -318,11 +328,14 @@ fn translate(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut 
             }
         }
     }
-    Ok(match (mapped, guess) {
-        (false, _) => Route::Native,
-        (true, false) => Route::Host,
-        (true, true) => Route::Fast,
-    })
+    match at {
+        0 => return Ok(Route::Native),
+        // Normalized but never rewritten: the kernel takes the caller's own path.
+        1 if !guess => return Ok(Route::Native),
+        1 => host.set(scratch.as_bytes())?,
+        _ => {}
+    }
+    Ok(if guess { Route::Fast } else { Route::Host })
 }
 
 enum Step {
@@ -340,11 +353,12 @@ enum Step {
 /// `canonical` says `p` holds no symlink, `.` or `..` (the exact walk's own prefixes): it is
 /// then rewritten textually, never sent to the walk.
 fn step(view: &View, p: &[u8], access: Access, canonical: bool, out: &mut PBuf) -> Result<Step, c_int> {
-    let Some((m, source)) = view.mount_of(p) else {
+    let (entry, mount) = view.lookup(p);
+    let Some((m, source)) = mount else {
         if !canonical && has_dotdot(p) && dotdot_meets_entry(view, p)? {
             return Ok(Step::Walk);
         }
-        if let Some(e) = view.entry_of(p) {
+        if let Some(e) = entry {
             e.check(access)?;
         }
         return Ok(Step::Same);
@@ -357,7 +371,7 @@ fn step(view: &View, p: &[u8], access: Access, canonical: bool, out: &mut PBuf) 
     if !canonical && has_dotdot(rest) && !(kernel_walk_is_exact(source) && stays_within(rest) && !view.has_entry_below(m.at())) {
         return Ok(Step::Walk);
     }
-    if let Some(e) = view.entry_of(p) {
+    if let Some(e) = entry {
         e.check(access)?;
     }
     out.set(source)?;
@@ -681,21 +695,24 @@ pub fn note_open(fd: c_int, dirfd: c_int, path: &[u8], routed: bool) {
         return;
     }
     let mut virt = PBuf::new();
-    if has_dotdot(abs.as_bytes()) {
+    let v: &[u8] = if has_dotdot(abs.as_bytes()) {
         let mut host = PBuf::new();
         if walk(rt, abs.as_bytes(), true, Access::Look, &mut host, Some(&mut virt)).is_err() {
             return;
         }
+        virt.as_bytes()
+    } else if path::is_normal(abs.as_bytes()) && trailing(abs.as_bytes()).is_empty() {
+        abs.as_bytes()
     } else if normalize_into(abs.as_bytes(), &mut virt).is_err() {
         return;
     } else {
         let keep = virt.len() - trailing(virt.as_bytes()).len();
         virt.truncate(keep.max(1));
-    }
-    let v = virt.as_bytes();
-    let under = rt.views.iter().any(|view| view.entry_of(v).is_some());
-    if under || rt.routes_relative(v) {
-        crate::fds::record(fd, v, rt.routes_relative(v));
+        virt.as_bytes()
+    };
+    let routes = rt.routes_relative(v);
+    if routes || rt.views.iter().any(|view| view.entry_of(v).is_some()) {
+        crate::fds::record(fd, v, routes);
     }
 }
 

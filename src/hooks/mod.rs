@@ -100,8 +100,9 @@ pub unsafe fn route_kind(dirfd: c_int, p: *const c_char, follow: bool, access: A
     };
     Ok(match route {
         // The kernel takes the path as it is; if it fails for want of a name, a symlink on the
-        // way may have led into a mount it does not know: worth one exact walk.
-        Route::Native => (p, stack::runtime().is_some_and(|rt| rt.has_mounts) && (dirfd == libc::AT_FDCWD || path.first() == Some(&b'/'))),
+        // way may have led into a mount it does not know: worth one exact walk (`retry` checks
+        // that the view has a mount at all, after the failure, off the hot path).
+        Route::Native => (p, dirfd == libc::AT_FDCWD || path.first() == Some(&b'/')),
         Route::Host => (host.as_cptr(), false),
         Route::Fast => (host.as_cptr(), dirfd == libc::AT_FDCWD || path.first() == Some(&b'/')),
     })
@@ -151,20 +152,30 @@ pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, access: Acces
 /// As [`with_path`].
 #[inline(always)]
 pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> R {
+    unsafe { with_path_routed(dirfd, p, follow, access, call) }.0
+}
+
+/// [`with_path_at`], also saying whether the path went to the kernel as the caller gave it.
+///
+/// # Safety
+/// As [`with_path`].
+#[inline(always)]
+pub unsafe fn with_path_routed<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> (R, bool) {
     let mut host = PBuf::new();
     // SAFETY: per the contract.
     match unsafe { route_kind(dirfd, p, follow, access, &mut host) } {
         Ok((q, fast)) => {
             let r = call(q);
-            if fast && r.is_failed() {
+            let r = if fast && r.is_failed() {
                 // SAFETY: per the contract.
                 unsafe { retry(p, follow, access, &mut host, r, call) }
             } else {
                 r
-            }
+            };
+            (r, q == p)
         }
-        Err(libc::EROFS) if access == Access::Create => fail(unsafe { create_refused(dirfd, p) }),
-        Err(e) => fail(e),
+        Err(libc::EROFS) if access == Access::Create => (fail(unsafe { create_refused(dirfd, p) }), false),
+        Err(e) => (fail(e), false),
     }
 }
 
@@ -205,7 +216,7 @@ pub unsafe fn create_refused(dirfd: c_int, p: *const c_char) -> c_int {
 #[cold]
 unsafe fn retry<R: Failed>(p: *const c_char, follow: bool, access: Access, host: &mut PBuf, first: R, call: impl Fn(*const c_char) -> R) -> R {
     let e = sys::errno();
-    if e != libc::ENOENT {
+    if e != libc::ENOENT || !stack::runtime().is_some_and(|rt| rt.has_mounts) {
         return first;
     }
     // SAFETY: per the contract of the caller.

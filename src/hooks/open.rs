@@ -2,8 +2,7 @@
 //! exported `open`, so each needs its own shell.
 
 use super::types::*;
-use super::{bytes, route_at, Access};
-use crate::sys::PBuf;
+use super::{bytes, Access};
 use crate::{real, stack, sys};
 
 /// What an open with these flags does to the file: a write if it may create, truncate or write.
@@ -35,7 +34,7 @@ fn follows(flags: c_int) -> bool {
 /// Routes `path` (from `dirfd`), runs the open, and records the new descriptor's virtual name
 /// when it lies in a view (see [`crate::fds`]).
 unsafe fn opened(dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c_char, c_int) -> c_int) -> c_int {
-    let mut fd = unsafe { super::with_path_at(dirfd, path, follows(flags), access_of(flags), |p| call(p, flags)) };
+    let (mut fd, native) = unsafe { super::with_path_routed(dirfd, path, follows(flags), access_of(flags), |p| call(p, flags)) };
     if fd < 0 && sys::errno() == libc::EEXIST && access_of(flags) == Access::Create && flags & libc::O_EXCL == 0 {
         // O_CREAT of a name that exists, on a read-only mount: the kernel opens it, read-only
         // as asked, creating nothing (and without O_CREAT, nothing can be created).
@@ -43,24 +42,30 @@ unsafe fn opened(dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c
         fd = unsafe { super::with_path_at(dirfd, path, follows(plain), Access::Read, |p| call(p, plain)) };
     }
     if fd >= 0 {
-        unsafe { note(fd, dirfd, path) };
+        unsafe { note(fd, dirfd, path, native) };
     }
     fd
 }
 
 /// Records `fd`, just opened as `path`, in the descriptor table if it lies in a view.
-unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP) {
-    if stack::runtime().is_none() {
+/// `native`: the path went to the kernel as given (the hot path, or a path no view changed).
+unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP, native: bool) {
+    let Some(rt) = stack::runtime() else { return };
+    let Some(p) = (unsafe { bytes(path) }) else { return };
+    // The hot cases record nothing: a path under no mount and above none, or a path relative to
+    // a place that is.
+    let quiet = match p.first() {
+        None => true,
+        Some(b'/') => native && !rt.may_be_above_mount(p) && !crate::path::has_dotdot(p),
+        Some(_) if dirfd == libc::AT_FDCWD => crate::cwd::is_plain() && !crate::path::has_dotdot(p),
+        Some(_) => !crate::fds::is_recorded(dirfd),
+    };
+    if quiet {
         return;
     }
-    if let Some(p) = unsafe { bytes(path) } {
-        let e = sys::errno();
-        let mut probe = PBuf::new();
-        // Routed again only off the hot path: a hot path is recorded only when above a mount.
-        let routed = unsafe { route_at(dirfd, path, true, Access::Look, &mut probe) }.is_ok_and(|q| q != path);
-        stack::note_open(fd, dirfd, p, routed);
-        sys::set_errno(e);
-    }
+    let e = sys::errno();
+    stack::note_open(fd, dirfd, p, true);
+    sys::set_errno(e);
 }
 
 /// [`opened`] for the stdio forms: the descriptor recorded is the stream's.
@@ -68,7 +73,7 @@ unsafe fn fopened(path: CStrP, mode: CStrP, call: impl Fn(*const c_char) -> *mut
     let f = unsafe { super::with_path(path, true, access_of_mode(mode), &call) };
     if !f.is_null() {
         // SAFETY: f is the stream just opened.
-        unsafe { note(libc::fileno(f), libc::AT_FDCWD, path) };
+        unsafe { note(libc::fileno(f), libc::AT_FDCWD, path, false) };
     }
     f
 }

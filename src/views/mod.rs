@@ -106,6 +106,25 @@ impl View {
         self.mounts().find(|m| is_under(path, m.at())).and_then(|m| m.source().map(|s| (m, s)))
     }
 
+    /// In one pass: the entry that decides what may happen at `path` (the longest, mount or
+    /// mark) and the mount it lies under (the longest with a source).
+    #[inline]
+    pub fn lookup(&self, path: &[u8]) -> (Option<&dyn Mount>, Option<(&dyn Mount, &[u8])>) {
+        let mut entry = None;
+        for m in self.entries() {
+            if !is_under(path, m.at()) {
+                continue;
+            }
+            if entry.is_none() {
+                entry = Some(m);
+            }
+            if let Some(src) = m.source() {
+                return (entry, Some((m, src)));
+            }
+        }
+        (entry, None)
+    }
+
     /// The entry, mount or mark, that decides what may happen at `path`: the longest.
     pub fn entry_of(&self, path: &[u8]) -> Option<&dyn Mount> {
         self.entries().find(|m| is_under(path, m.at()))
