@@ -36,6 +36,10 @@ pub fn is_plain() -> bool {
 /// Publishes a new working directory: `virt` in the innermost view's terms, `host` the kernel's.
 pub fn set(virt: &[u8], host: &[u8]) {
     let Some(rt) = stack::runtime() else { return };
+    // A vfork child's chdir is its own; the memory is its parent's.
+    if !sys::owns_memory() {
+        return;
+    }
     // A fresh slot: a reader (even one this writer interrupted) still sees the published one.
     let i = (NEXT.fetch_add(1, Ordering::Relaxed) + 1) % SLOTS;
     TABLE[i].virt.store(virt);

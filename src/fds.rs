@@ -26,6 +26,10 @@ fn slot(fd: c_int) -> Option<usize> {
 /// Remembers that `fd` is `virt` (absolute, normalized) in the innermost view.
 pub fn record(fd: c_int, virt: &[u8], routes_relative: bool) {
     let Some(i) = slot(fd) else { return };
+    // A vfork child's descriptors are its own; the table is its parent's memory.
+    if !crate::sys::owns_memory() {
+        return;
+    }
     if NAMES[i].is_empty() {
         RECORDED.fetch_add(1, Ordering::Relaxed);
     }
@@ -40,7 +44,7 @@ pub fn forget(fd: c_int) {
         return;
     }
     let Some(i) = slot(fd) else { return };
-    if !NAMES[i].is_empty() {
+    if !NAMES[i].is_empty() && crate::sys::owns_memory() {
         NAMES[i].store(b"");
         RECORDED.fetch_sub(1, Ordering::Relaxed);
     }

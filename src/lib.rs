@@ -32,6 +32,7 @@ pub mod views;
 /// stack, so that no hook pays for either later (a hook that runs before this, from another
 /// library's constructor, does the same work on its first call).
 extern "C" fn on_load() {
+    sys::claim_memory();
     real::resolve_all();
     hooks::exec::resolve_vfork();
     fault::init();

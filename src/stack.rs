@@ -54,8 +54,20 @@ pub fn runtime() -> Option<&'static Runtime> {
     RUNTIME.get_or_init(load).as_ref()
 }
 
+/// Whether the start-up (stack, cwd) is done.
+static LOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn is_loaded() -> bool {
+    LOADED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Loads the stack now (the constructor calls this; any hook would on first use).
 pub fn init() {
+    init_once();
+    LOADED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn init_once() {
     if let Some(rt) = runtime() {
         cwd::init();
         inherit_fds(rt);
@@ -442,9 +454,11 @@ pub fn translate_canonical(rt: &Runtime, virt: &[u8], access: Access, host: &mut
 ///
 /// Returns whether any mount was passed through.
 pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut PBuf, virt_out: Option<&mut PBuf>) -> Result<bool, c_int> {
-    // A trailing `/` is kept on the host path and left to the kernel, whose rules for it depend
-    // on the call (`lstat("link/")` follows, `rmdir("link/")` is ENOTDIR).
+    // A trailing `/` makes a look or a read follow the last symlink (`lstat("link/")` is the
+    // target's), in the view; the calls that change a name (`rmdir("link/")` is ENOTDIR) keep
+    // it on the host path for the kernel to judge.
     let trail = trailing(abs);
+    let follow = follow || (!trail.is_empty() && !access.writes());
     let mut virt = PBuf::from_bytes(b"/")?;
     let mut rest = PBuf::from_bytes(abs)?;
     let mut spliced = PBuf::new();

@@ -81,9 +81,14 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
     let mut d = unsafe { real::opendir(routed) };
     if d.is_null() && retry && sys::errno() == libc::ENOENT {
         if let Some(p) = unsafe { bytes(path) } {
-            if let Ok(true) = stack::exact(p, true, Access::Look, &mut host) {
-                routed = host.as_cptr();
-                d = unsafe { real::opendir(routed) };
+            let e = sys::errno();
+            match stack::exact(p, true, Access::Look, &mut host) {
+                Ok(true) => {
+                    routed = host.as_cptr();
+                    d = unsafe { real::opendir(routed) };
+                }
+                Ok(false) => sys::set_errno(e),
+                Err(e2) => sys::set_errno(e2),
             }
         }
     }
@@ -257,7 +262,9 @@ pub unsafe fn readdir_r(dir: *mut DIR, entry: *mut Dirent, result: *mut *mut Dir
             *result = std::ptr::null_mut();
             return err;
         }
-        std::ptr::copy_nonoverlapping(next, entry, 1);
+        // Only the entry's own bytes: glibc's may be shorter than a whole `struct dirent`.
+        let len = ((*next).d_reclen as usize).clamp(std::mem::offset_of!(Dirent, d_name) + 1, std::mem::size_of::<Dirent>());
+        std::ptr::copy_nonoverlapping(next.cast::<u8>(), entry.cast::<u8>(), len);
         *result = entry;
     }
     0

@@ -65,7 +65,11 @@ pub fn publish_cwd(virt: &[u8]) {
                 e = e.add(1);
             }
         }
-        libc::putenv(entry_ptr(new));
+        // Not in environ (the program cleared it): put back only at load; later, the exec hooks
+        // and `repair_environ` add it, and a chdir must not allocate.
+        if !crate::stack::is_loaded() {
+            libc::putenv(entry_ptr(new));
+        }
     }
 }
 
@@ -132,7 +136,8 @@ impl Envp {
         Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; ENTRY], cwd: [0; ENTRY], fds: [0; FDS_ROOM], exe: [0; ENTRY] }
     }
 
-    /// `envp` with this view's variables asserted; the result lives as long as `self`.
+    /// `envp` with this view's variables asserted; the result lives as long as `self`. NULL if it
+    /// cannot be built (then the exec must fail: `ENOMEM`).
     ///
     /// # Safety
     /// `envp` is NULL or a NULL-terminated array of C strings.
@@ -176,7 +181,8 @@ impl Envp {
             // SAFETY: an anonymous private mapping, unmapped in Drop.
             let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
             if p == libc::MAP_FAILED {
-                return envp;
+                // Never hand the child an environment without the view: the exec fails instead.
+                return std::ptr::null();
             }
             self.mapped = p.cast();
             self.mapped_len = len;

@@ -63,7 +63,9 @@ impl Args {
         while !argv.is_null() && unsafe { !(*argv.add(n)).is_null() } {
             n += 1;
         }
-        let room = 2 * MAX_INTERP_DEPTH + 1;
+        // Each `#!` level puts up to three items in front (interpreter, option, script), and a
+        // root's own loader six more.
+        let room = 3 * MAX_INTERP_DEPTH + 6 + 1;
         let total = room + n + 1;
         if total > INLINE_ARGS {
             let len = total * std::mem::size_of::<*const c_char>();
@@ -258,7 +260,7 @@ fn elf_interp(head: &[u8]) -> Option<Option<&[u8]>> {
         (u32::from_le_bytes(head[28..32].try_into().ok()?) as usize, u16_at(42), u16_at(44))
     };
     // ET_REL and core files are not programs.
-    if !matches!(u16_at(16), 2 | 3) || phentsize < 32 {
+    if !matches!(u16_at(16), 2 | 3) || phentsize < if wide { 56 } else { 32 } {
         return None;
     }
     let end = phoff.checked_add(phentsize.checked_mul(phnum)?)?;
@@ -284,13 +286,26 @@ fn elf_interp(head: &[u8]) -> Option<Option<&[u8]>> {
 }
 
 /// The directories a root's own loader searches, as host paths joined with `:` (those the
-/// view has).
+/// view has): the program's `LD_LIBRARY_PATH`, then the usual ones (not the root's
+/// `ld.so.conf`, which only `ldconfig`'s cache, read from the host's `/etc`, would give).
 fn root_library_path(out: &mut PBuf) -> Result<(), c_int> {
-    const DIRS: [&[u8]; 6] = [b"/lib/x86_64-linux-gnu", b"/usr/lib/x86_64-linux-gnu", b"/lib64", b"/usr/lib64", b"/lib", b"/usr/lib"];
+    const DIRS: [&[u8]; 8] = [
+        b"/usr/local/lib/x86_64-linux-gnu",
+        b"/usr/local/lib",
+        b"/lib/x86_64-linux-gnu",
+        b"/usr/lib/x86_64-linux-gnu",
+        b"/lib64",
+        b"/usr/lib64",
+        b"/lib",
+        b"/usr/lib",
+    ];
     out.clear();
     let mut virt = PBuf::new();
     let mut host = PBuf::new();
-    for d in DIRS {
+    // `--library-path` replaces LD_LIBRARY_PATH for the loader: the program's own comes first,
+    // in the view's terms.
+    let user = sys::getenv(b"LD_LIBRARY_PATH\0").unwrap_or(b"");
+    for d in user.split(|&b| b == b':').filter(|d| d.first() == Some(&b'/')).chain(DIRS) {
         if stack::canonicalize(d, &mut virt, &mut host).is_err() || host.as_bytes().contains(&b':') {
             continue;
         }
@@ -416,6 +431,9 @@ unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
     name_exe(&mut env, &p);
     // SAFETY: the caller's envp.
     let envp = unsafe { env.build(envp) };
+    if envp.is_null() {
+        return fail(libc::ENOMEM);
+    }
     if let Err(e) = check_outside(&p, unsafe { bytes(path) }.unwrap_or(b"")) {
         return fail(e);
     }
@@ -509,6 +527,9 @@ pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnAct
     let mut child_cwd = PBuf::new();
     let in_dir = spawn_cwd::get(actions as usize, &mut child_cwd);
     let envp = unsafe { env.build_in(envp, in_dir.then_some(child_cwd.as_bytes())) };
+    if envp.is_null() {
+        return libc::ENOMEM;
+    }
     if let Err(e) = check_outside(&p, unsafe { bytes(path) }.unwrap_or(b"")) {
         return e;
     }
@@ -762,6 +783,9 @@ pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags:
     if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
         let mut env = Envp::new();
         let envp = unsafe { env.build(envp) };
+        if envp.is_null() {
+            return fail(libc::ENOMEM);
+        }
         let mut host = PBuf::new();
         return match unsafe { super::route_at(dirfd, path, false, Access::Read, &mut host) } {
             Ok(q) => unsafe { real::execveat(dirfd, q, argv, envp, flags) },
@@ -785,14 +809,22 @@ pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags:
     unsafe { exec_in_view(name.as_cptr(), argv, envp) }
 }
 
-/// `fork` needs nothing: the view's state is memory, which the child gets a copy of.
+/// `fork`: the view's state is memory, which the child gets a copy of, and owns.
 pub unsafe fn fork() -> pid_t {
-    unsafe { real::fork() }
+    let pid = unsafe { real::fork() };
+    if pid == 0 {
+        sys::claim_memory();
+    }
+    pid
 }
 
 #[allow(non_snake_case)]
 pub unsafe fn _Fork() -> pid_t {
-    unsafe { real::_Fork() }
+    let pid = unsafe { real::_Fork() };
+    if pid == 0 {
+        sys::claim_memory();
+    }
+    pid
 }
 
 /// `clone` passes through: a child sharing memory shares the view's state, one with a copy

@@ -6,7 +6,7 @@ use super::{bytes, Access};
 use crate::{real, stack, sys};
 
 /// What an open with these flags does to the file: a write if it may create, truncate or write.
-fn access_of(flags: c_int) -> Access {
+pub fn access_of(flags: c_int) -> Access {
     // O_TMPFILE includes O_DIRECTORY's bit: it must be matched whole.
     let writes = libc::O_WRONLY | libc::O_RDWR | libc::O_TRUNC;
     if flags & writes != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE {

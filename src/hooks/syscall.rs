@@ -62,14 +62,23 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
             }
             libc::SYS_openat2 => {
                 let how = c as *const libc::open_how;
-                let follow = how.is_null() || (*how).flags & libc::O_NOFOLLOW as u64 == 0;
+                let flags = if how.is_null() { 0 } else { (*how).flags as c_int };
+                let follow = flags & libc::O_NOFOLLOW == 0;
                 let mut host = PBuf::new();
-                match route_at(i(a), p(b), follow, Access::Look, &mut host) {
-                    Ok(q) => real::syscall(n, a, q as c_long, c, d, 0, 0),
+                match route_at(i(a), p(b), follow, open::access_of(flags), &mut host) {
+                    Ok(q) => {
+                        let fd = real::syscall(n, a, q as c_long, c, d, 0, 0);
+                        if fd >= 0 {
+                            if let Some(path) = super::bytes(p(b)) {
+                                crate::stack::note_open(fd as c_int, i(a), path, q != p(b));
+                            }
+                        }
+                        fd
+                    }
                     Err(err) => fail(err),
                 }
             }
-            libc::SYS_fchmodat2 => with_path_at(i(a), p(b), i(d) & libc::AT_SYMLINK_NOFOLLOW == 0, Access::Look, |q| {
+            libc::SYS_fchmodat2 => with_path_at(i(a), p(b), i(d) & libc::AT_SYMLINK_NOFOLLOW == 0, Access::Write, |q| {
                 real::syscall(n, a, q as c_long, c, d, 0, 0)
             }),
             libc::SYS_fchdir => name::fchdir(i(a)) as c_long,

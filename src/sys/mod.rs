@@ -157,10 +157,26 @@ pub fn own_path() -> Vec<u8> {
 
 /// `fstat` of a descriptor: (dev, ino, mode).
 pub fn fd_stat(fd: c_int) -> Result<(u64, u64, u32), c_int> {
-    // SAFETY: zeroed stat is a valid out-parameter; fstat is not hooked.
+    // SAFETY: zeroed stat is a valid out-parameter; libc's own fstat, not the hook.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+    if unsafe { real::fstat(fd, &mut st) } < 0 {
         return Err(errno());
     }
     Ok((st.st_dev, st.st_ino, st.st_mode))
+}
+
+/// The process whose memory this is: set at load and in the child of every `fork`. A `vfork`
+/// child (or a `clone` sharing memory) runs in its parent's memory under another pid: it must not
+/// change the parent's view state (its working directory, its descriptor names).
+static OWNER: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Records this process as the owner of its memory (at load, and in a forked child).
+pub fn claim_memory() {
+    OWNER.store(getpid(), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether this process may change the view state kept in memory: false in a `vfork` child.
+pub fn owns_memory() -> bool {
+    let owner = OWNER.load(std::sync::atomic::Ordering::Relaxed);
+    owner == 0 || owner == getpid()
 }
