@@ -4,23 +4,35 @@
 use crate::sys::PBuf;
 use libc::c_int;
 
-/// True if `path` has a `..` component. Looks for `.` eight bytes at a time, the last eight
-/// overlapping the word before rather than leaving a tail (most paths on the hot path have no
-/// dot, or one before an extension), then checks the dots found.
+/// True if `path` has a `..` component. A `..` needs a `/.` (or a leading `.`), rare on the hot
+/// path: the path is read eight bytes at a time, and only a word with a `.` right after a `/`
+/// is looked at byte by byte.
 #[inline]
 pub fn has_dotdot(path: &[u8]) -> bool {
     let n = path.len();
-    if n < 8 {
-        return n >= 2 && dotdot_in(path, 0, n);
+    if n >= 2 && path[0] == b'.' && path[1] == b'.' && (n == 2 || path[2] == b'/') {
+        return true;
     }
-    let mut i = 0;
-    while i + 8 < n {
-        if has_byte(word_at(path, i), b'.') && dotdot_in(path, i, i + 8) {
-            return true;
+    const DOTS: u64 = LOW * b'.' as u64;
+    const SLASHES: u64 = LOW * b'/' as u64;
+    let mut words = path.chunks_exact(8);
+    let mut at: usize = 0;
+    // 0x80 in byte 0 when the previous word ended with a `/`.
+    let mut carry = 0u64;
+    for w in &mut words {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or([0; 8]));
+        let slashes = zero_bytes(word ^ SLASHES);
+        if has_byte(word, b'.') {
+            let slash_dot = ((slashes << 8) | carry) & zero_bytes(word ^ DOTS);
+            if slash_dot != 0 && dotdot_in(path, at, at + 8) {
+                return true;
+            }
         }
-        i += 8;
+        carry = slashes >> 56;
+        at += 8;
     }
-    has_byte(word_at(path, n - 8), b'.') && dotdot_in(path, n - 8, n)
+    let tail = words.remainder();
+    !tail.is_empty() && tail.contains(&b'.') && dotdot_in(path, at.saturating_sub(1), n)
 }
 
 /// The eight bytes at `i` as one word (the caller has checked there are eight).
@@ -34,7 +46,7 @@ fn word_at(path: &[u8], i: usize) -> u64 {
 
 #[inline(never)]
 fn dotdot_in(path: &[u8], from: usize, to: usize) -> bool {
-    (from..to).any(|i| is_dotdot_at(path, i))
+    (from..to.min(path.len())).any(|i| is_dotdot_at(path, i))
 }
 
 #[inline(always)]
@@ -135,7 +147,11 @@ pub fn trailing(path: &[u8]) -> &[u8] {
 #[inline]
 pub fn is_normal(path: &[u8]) -> bool {
     let body = path.strip_suffix(b"/.").or_else(|| path.strip_suffix(b"/")).unwrap_or(path);
-    if path.len() > 1 && path.ends_with(b"//") {
+    // `/` alone is normal; `/.`, `x//`, `x//.` are not (their normal forms are shorter).
+    if body.is_empty() {
+        return path == b"/";
+    }
+    if body.ends_with(b"/") {
         return false;
     }
     let n = body.len();
@@ -195,3 +211,55 @@ pub fn normalize_into(path: &[u8], out: &mut PBuf) -> Result<(), c_int> {
     Ok(())
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every path over `/`, `.` and one letter, up to `max` bytes (after `first`).
+    fn every_path(first: &[u8], max: usize, mut f: impl FnMut(&[u8])) {
+        let alphabet = [b'/', b'.', b'a'];
+        for len in 0..=max {
+            for code in 0..3usize.pow(len as u32) {
+                let mut c = code;
+                let mut p = first.to_vec();
+                for _ in 0..len {
+                    p.push(alphabet[c % 3]);
+                    c /= 3;
+                }
+                f(&p);
+            }
+        }
+    }
+
+    #[test]
+    fn dotdot_scan_agrees_with_splitting_on_every_short_path() {
+        every_path(b"", 11, |p| assert_eq!(has_dotdot(p), p.split(|&b| b == b'/').any(|c| c == b".."), "{:?}", String::from_utf8_lossy(p)));
+        for pre in 0..20 {
+            let p = [vec![b'x'; pre], b"/../y".to_vec()].concat();
+            assert!(has_dotdot(&p));
+            let q = [vec![b'x'; pre], b"/.x./..y/".to_vec()].concat();
+            assert!(!has_dotdot(&q));
+        }
+    }
+
+    #[test]
+    fn is_normal_never_says_yes_to_a_path_normalizing_would_change() {
+        every_path(b"/", 11, |p| {
+            if is_normal(p) {
+                let mut out = crate::sys::PBuf::new();
+                normalize_into(p, &mut out).unwrap();
+                assert_eq!(out.as_bytes(), p, "is_normal said yes to {:?}", String::from_utf8_lossy(p));
+            }
+        });
+        assert!(is_normal(b"/usr/lib/x86_64-linux-gnu/libc.so.6") && is_normal(b"/a/b/") && is_normal(b"/"));
+    }
+
+    #[test]
+    fn is_under_is_by_whole_components() {
+        assert!(is_under(b"/unreal", b"/unreal") && is_under(b"/unreal/x", b"/unreal") && is_under(b"/x", b"/"));
+        assert!(!is_under(b"/unrealx", b"/unreal") && !is_under(b"/unrea", b"/unreal"));
+        assert!(is_under(b"/a-long-mount-point-name/x", b"/a-long-mount-point-name"));
+        assert!(!is_under(b"/a-long-mount-point-namE/x", b"/a-long-mount-point-name"));
+    }
+}
