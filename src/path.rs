@@ -4,35 +4,52 @@
 use crate::sys::PBuf;
 use libc::c_int;
 
-/// True if `path` has a `..` component. A `..` needs a `/.` (or a leading `.`), rare on the hot
-/// path: the path is read eight bytes at a time, and only a word with a `.` right after a `/`
-/// is looked at byte by byte.
+/// True if `path` has a `..` component. A `..` needs a `/.` or a leading `.`: a plain path (the
+/// common case, [`is_plain_text`], a word at a time) has none; only others are read byte by byte.
 #[inline]
 pub fn has_dotdot(path: &[u8]) -> bool {
-    let n = path.len();
-    if n >= 2 && path[0] == b'.' && path[1] == b'.' && (n == 2 || path[2] == b'/') {
-        return true;
+    !crate::sys::scan::is_plain_text(path) && dotdot_in(path, 0, path.len())
+}
+
+/// Whether `path` is free of everything that needs more than a textual look: no `//`, no `/.`
+/// (so no `.` or `..` component, and no hidden name either: those take the careful way), and,
+/// for a relative path, no leading `.`. The hot path's whole scan, a word at a time.
+#[inline]
+pub fn is_plain_text(path: &[u8]) -> bool {
+    if path.first() == Some(&b'.') {
+        return false;
     }
     const DOTS: u64 = LOW * b'.' as u64;
     const SLASHES: u64 = LOW * b'/' as u64;
     let mut words = path.chunks_exact(8);
-    let mut at: usize = 0;
     // 0x80 in byte 0 when the previous word ended with a `/`.
     let mut carry = 0u64;
     for w in &mut words {
         let word = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or([0; 8]));
         let slashes = zero_bytes(word ^ SLASHES);
-        if has_byte(word, b'.') {
-            let slash_dot = ((slashes << 8) | carry) & zero_bytes(word ^ DOTS);
-            if slash_dot != 0 && dotdot_in(path, at, at + 8) {
-                return true;
-            }
+        let after_slash = (slashes << 8) | carry;
+        if after_slash & (slashes | zero_bytes(word ^ DOTS)) != 0 {
+            return false;
         }
         carry = slashes >> 56;
-        at += 8;
     }
-    let tail = words.remainder();
-    !tail.is_empty() && tail.contains(&b'.') && dotdot_in(path, at.saturating_sub(1), n)
+    let mut prev = if carry != 0 { b'/' } else { 0 };
+    for &b in words.remainder() {
+        if prev == b'/' && (b == b'/' || b == b'.') {
+            return false;
+        }
+        prev = b;
+    }
+    true
+}
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+
+/// 0x80 in exactly the bytes of `x` that are zero.
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    const SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & SEVEN).wrapping_add(SEVEN)) | x | SEVEN)
 }
 
 /// The eight bytes at `i` as one word (the caller has checked there are eight).
@@ -57,53 +74,7 @@ fn is_dotdot_at(path: &[u8], i: usize) -> bool {
         && (i + 2 == path.len() || path[i + 2] == b'/')
 }
 
-/// Whether any byte of `word` is `b` (the classic zero-byte test on `word ^ b…b`).
-#[inline(always)]
-fn has_byte(word: u64, b: u8) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let x = word ^ (LOW * b as u64);
-    x.wrapping_sub(LOW) & !x & HIGH != 0
-}
 
-/// A first path component, laid out for a quick test against the start of an absolute path.
-pub struct FirstComponent {
-    bytes: Vec<u8>,
-    /// `/` and up to the first seven bytes of the component, as a little word; `mask` covers them.
-    word: u64,
-    mask: u64,
-}
-
-impl FirstComponent {
-    pub fn new(c: &[u8]) -> FirstComponent {
-        let mut w = [0u8; 8];
-        let mut m = [0u8; 8];
-        w[0] = b'/';
-        m[0] = 0xff;
-        for (i, &b) in c.iter().take(7).enumerate() {
-            w[i + 1] = b;
-            m[i + 1] = 0xff;
-        }
-        FirstComponent { bytes: c.to_vec(), word: u64::from_le_bytes(w), mask: u64::from_le_bytes(m) }
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Whether `path` (absolute) starts with this component, as a whole component.
-    #[inline(always)]
-    pub fn starts(&self, path: &[u8]) -> bool {
-        let end = 1 + self.bytes.len();
-        if path.len() < end {
-            return false;
-        }
-        if path.len() >= 8 && word_at(path, 0) & self.mask != self.word {
-            return false;
-        }
-        &path[1..end] == self.bytes.as_slice() && (path.len() == end || path[end] == b'/')
-    }
-}
 /// True if `path` (absolute, canonical) is `mount` or below it, by whole components.
 #[inline]
 pub fn is_under(path: &[u8], mount: &[u8]) -> bool {
@@ -142,8 +113,8 @@ pub fn trailing(path: &[u8]) -> &[u8] {
     }
 }
 
-/// Whether `path` (absolute) is already as [`normalize_into`] would write it: no empty or `.`
-/// component before its end. Word-wise: a `.` is rare, and `//` shows as two adjacent `/`.
+/// Whether `path` (absolute) is already as [`normalize_into`] would write it. Conservative: a
+/// path with a hidden name (`/.x`) is normalized all the same, which changes nothing.
 #[inline]
 pub fn is_normal(path: &[u8]) -> bool {
     let body = path.strip_suffix(b"/.").or_else(|| path.strip_suffix(b"/")).unwrap_or(path);
@@ -151,50 +122,7 @@ pub fn is_normal(path: &[u8]) -> bool {
     if body.is_empty() {
         return path == b"/";
     }
-    if body.ends_with(b"/") {
-        return false;
-    }
-    let n = body.len();
-    if n < 8 {
-        return slow_is_normal(body);
-    }
-    // Windows of eight overlapping by one, so that every pair of neighbours is in one window.
-    let mut i = 0;
-    loop {
-        let start = i.min(n - 8);
-        let w = word_at(body, start);
-        if zero_bytes(w ^ (LOW * b'/' as u64)) & (zero_bytes(w ^ (LOW * b'/' as u64)) >> 8) != 0 {
-            return false;
-        }
-        if has_byte(w, b'.') && !slow_is_normal(&body[start.saturating_sub(1)..(start + 9).min(n)]) {
-            return false;
-        }
-        if start + 8 >= n {
-            return true;
-        }
-        i = start + 7;
-    }
-}
-
-const LOW: u64 = 0x0101_0101_0101_0101;
-
-/// 0x80 in exactly the bytes of `x` that are zero.
-#[inline(always)]
-fn zero_bytes(x: u64) -> u64 {
-    const SEVEN: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    !(((x & SEVEN).wrapping_add(SEVEN)) | x | SEVEN)
-}
-
-/// [`is_normal`] byte by byte, for short paths and around a dot.
-fn slow_is_normal(body: &[u8]) -> bool {
-    let mut prev = 0u8;
-    for (i, &b) in body.iter().enumerate() {
-        if prev == b'/' && (b == b'/' || (b == b'.' && matches!(body.get(i + 1), None | Some(b'/')))) {
-            return false;
-        }
-        prev = b;
-    }
-    true
+    !body.ends_with(b"/") && crate::sys::scan::is_plain_text(body)
 }
 
 /// Writes `path` (absolute) to `out` with empty and interior `.` components removed, keeping
@@ -253,6 +181,24 @@ mod tests {
             }
         });
         assert!(is_normal(b"/usr/lib/x86_64-linux-gnu/libc.so.6") && is_normal(b"/a/b/") && is_normal(b"/"));
+    }
+
+    #[test]
+    fn plain_text_means_no_double_slash_no_slash_dot_no_leading_dot() {
+        every_path(b"", 11, |p| {
+            let want = !p.starts_with(b".") && !p.windows(2).any(|w| w == b"//" || w == b"/.");
+            assert_eq!(is_plain_text(p), want, "{:?}", String::from_utf8_lossy(p));
+        });
+    }
+
+    #[test]
+    fn the_vector_scan_agrees_with_the_plain_one() {
+        // Paths of 16 bytes and more take the vector way: every short path behind a prefix.
+        every_path(b"/0123456789abcde", 9, |p| assert_eq!(crate::sys::scan::is_plain_text(p), is_plain_text(p), "{:?}", String::from_utf8_lossy(p)));
+        every_path(b"", 9, |p| {
+            let long = [p, b"/0123456789abcdef0123".as_slice()].concat();
+            assert_eq!(crate::sys::scan::is_plain_text(&long), is_plain_text(&long), "{:?}", String::from_utf8_lossy(&long));
+        });
     }
 
     #[test]

@@ -26,9 +26,8 @@ const MAX_LINKS: u32 = 40;
 pub struct Runtime {
     /// Outermost first.
     views: Vec<View>,
-    /// The first component of every mount of every view: a path whose first component is not
-    /// among them (and that has no `..`) is under no mount.
-    first_components: Vec<path::FirstComponent>,
+    /// The path of every entry of every view (but `/`): a plain path under none of them is hot.
+    entry_paths: Vec<Vec<u8>>,
     /// Some view mounts `/`: then no path is hot.
     has_root_mount: bool,
     /// Some view has a mount (not only marks): a symlink outside every mount may lead into one.
@@ -138,16 +137,14 @@ fn load() -> Option<Runtime> {
         }
     };
     let views: Vec<View> = stack.views.iter().map(View::from_spec).collect();
-    let mut first_components: Vec<path::FirstComponent> = Vec::new();
+    let mut entry_paths: Vec<Vec<u8>> = Vec::new();
     let mut has_root_mount = false;
     for view in &views {
         for m in view.entries() {
-            match path::components(m.at()).next() {
-                Some(first) if !first_components.iter().any(|c| c.as_bytes() == first) => {
-                    first_components.push(path::FirstComponent::new(first))
-                }
-                Some(_) => {}
-                None => has_root_mount = true,
+            if m.at() == b"/" {
+                has_root_mount = true;
+            } else if !entry_paths.iter().any(|a| a.as_slice() == m.at()) {
+                entry_paths.push(m.at().to_vec());
             }
         }
     }
@@ -184,7 +181,7 @@ fn load() -> Option<Runtime> {
     preload_env.extend_from_slice(&lib_path);
     Some(Runtime {
         views,
-        first_components,
+        entry_paths,
         has_root_mount,
         has_mounts,
         above_mounts,
@@ -211,18 +208,11 @@ impl Runtime {
         if self.has_root_mount {
             return false;
         }
-        match p.get(1) {
-            None => return true,
-            // `//x`, `/./x`, `/../x` and (rarely, harmlessly) `/.name`: normalized first.
-            Some(b'/') | Some(b'.') => return false,
-            Some(_) => {}
+        // `//`, `/./`, `/../` (and, harmlessly, a hidden name) take the careful way.
+        if !crate::sys::scan::is_plain_text(p) {
+            return false;
         }
-        for c in &self.first_components {
-            if c.starts(p) {
-                return false;
-            }
-        }
-        !has_dotdot(p)
+        !self.entry_paths.iter().any(|at| path::is_under(p, at))
     }
 
     /// Whether an absolute path the kernel takes as it is may be a directory above a mountpoint
@@ -278,7 +268,7 @@ pub fn route(path: &[u8], follow: bool, access: Access, host: &mut PBuf) -> Resu
         }
         return translate(rt, path, follow, access, host);
     }
-    if cwd::is_plain() && !has_dotdot(path) {
+    if cwd::is_plain() && crate::sys::scan::is_plain_text(path) {
         return Ok(Route::Native);
     }
     let mut abs = PBuf::new();

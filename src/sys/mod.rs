@@ -5,6 +5,7 @@
 //! bind to our own export. Everything goes through [`crate::real`].
 
 mod pbuf;
+pub mod scan;
 pub mod symbols;
 
 pub use pbuf::{PBuf, CAP};
