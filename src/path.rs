@@ -75,6 +75,19 @@ fn is_dotdot_at(path: &[u8], i: usize) -> bool {
 }
 
 
+/// `n` in decimal, into `buf`, without the heap (for `/proc/<pid>`, `/dev/fd/<n>`, `KMVIEW_FDS`).
+pub fn decimal(n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let (mut i, mut v) = (buf.len(), n);
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
 /// True if `path` (absolute, canonical) is `mount` or below it, by whole components.
 #[inline]
 pub fn is_under(path: &[u8], mount: &[u8]) -> bool {

@@ -291,17 +291,7 @@ fn fill_fds(buf: &mut [u8; FDS_ROOM]) -> bool {
             put(b';');
         }
         let mut digits = [0u8; 10];
-        let mut i = digits.len();
-        let mut v = fd as u32;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        digits[i..].iter().for_each(|&d| put(d));
+        crate::path::decimal(fd as u32, &mut digits).iter().for_each(|&d| put(d));
         put(b'=');
         for &b in name {
             if kmview_api::format::is_safe(b) {

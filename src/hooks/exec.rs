@@ -743,19 +743,9 @@ mod variadic {
 /// kernel resolves `/dev/fd/N` itself), so a `#!` interpreter in the view is found, and the
 /// script gets the same name the kernel would give it.
 fn fd_program(fd: c_int, rel: &[u8], out: &mut PBuf) -> Result<(), c_int> {
-    let mut digits = [0u8; 12];
-    let mut i = digits.len();
-    let mut v = fd as u32;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
+    let mut digits = [0u8; 10];
     out.set(b"/dev/fd/")?;
-    out.push_bytes(&digits[i..])?;
+    out.push_bytes(crate::path::decimal(fd as u32, &mut digits))?;
     if !rel.is_empty() {
         out.push_byte(b'/')?;
         out.push_bytes(rel)?;

@@ -19,8 +19,8 @@ fn proc_name(path: &[u8], out: &mut PBuf) -> bool {
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => return false,
     };
-    let mut pid = [0u8; 16];
-    if !(who == b"self" || who == b"thread-self" || who == fmt_pid(sys::getpid(), &mut pid)) {
+    let mut pid = [0u8; 10];
+    if !(who == b"self" || who == b"thread-self" || who == crate::path::decimal(sys::getpid() as u32, &mut pid)) {
         return false;
     }
     if what == b"cwd" {
@@ -42,19 +42,6 @@ fn parse_fd(n: &[u8]) -> Option<c_int> {
         return None;
     }
     Some(n.iter().fold(0, |a, &d| a * 10 + (d - b'0') as c_int))
-}
-
-fn fmt_pid(mut n: i32, buf: &mut [u8; 16]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// Copies a link's value into the caller's buffer the way `readlink` does (truncated, no NUL).
