@@ -472,6 +472,15 @@ pub fn walk(rt: &Runtime, abs: &[u8], follow: bool, access: Access, host: &mut P
             continue;
         }
         if comp == b".." {
+            // The kernel goes up only from a directory: `file/..` is ENOTDIR.
+            if virt.as_bytes() != b"/" {
+                translate_canonical(rt, virt.as_bytes(), Access::Look, host)?;
+                match sys::host_stat(host, true) {
+                    Ok((_, _, mode)) if mode & libc::S_IFMT != libc::S_IFDIR => return Err(libc::ENOTDIR),
+                    Err(e) => return Err(e),
+                    Ok(_) => {}
+                }
+            }
             virt.pop_component();
             continue;
         }

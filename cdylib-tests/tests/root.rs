@@ -82,3 +82,23 @@ fn the_root_behaves_as_a_kernel_chroot() {
         panic!("kmview -r differs from chroot:\n{}\n\nkernel:\n{want}\nkmview:\n{got}\nstderr: {}", diff.join("\n"), stderr(&ours));
     }
 }
+
+const SYSTEM_PROBE: &str = r#"
+#include <stdlib.h>
+int main(void) {
+    /* The shell system() starts must be the root's, mapping the root's libc. */
+    int r = system("grep -m1 'libc.so' /proc/$$/maps | awk '{print $6}'; exit 3");
+    return WEXITSTATUS(r) == 3 ? 0 : 1;
+}
+"#;
+
+#[test]
+fn system_runs_the_roots_own_shell() {
+    let r = debian_root();
+    let s = Scratch::new("root-system");
+    let bin = compile_c(s.path(), "system_probe", SYSTEM_PROBE, &[]);
+    // The probe itself lives outside the root: reach it through a bind.
+    let o = ok(run(&mut kmview(["-r", &r.display().to_string(), "-b", "/proc:/proc", "-b", &format!("{}:/probe", s.path().display()), "--", "/probe/system_probe"])));
+    assert!(o.trim_end().starts_with(&r.display().to_string()), "the shell mapped {o}");
+    let _ = bin;
+}

@@ -140,7 +140,7 @@ fn python_lives_in_the_view() {
 fn errno_through_the_view_matches_native() {
     let s = Scratch::new("errno");
     std::fs::write(s.join("file"), b"").unwrap();
-    let script = "for p in missing file/x file/ .; do stat \"$p\" >/dev/null 2>/tmp/kmview-errno-$$ ; echo \"$p $? $(sed 's/.*: //' /tmp/kmview-errno-$$)\"; done; rm -f /tmp/kmview-errno-$$";
+    let script = "for p in missing file/x file/ . file/../file; do stat \"$p\" >/dev/null 2>/tmp/kmview-errno-$$ ; echo \"$p $? $(sed 's/.*: //' /tmp/kmview-errno-$$)\"; done; rm -f /tmp/kmview-errno-$$";
     let native = ok(native_sh(&format!("cd {} && {script}", s.path().display())));
     let inside = ok(unreal_sh(&format!("cd {} && {script}", s.unreal())));
     assert_eq!(inside, native);

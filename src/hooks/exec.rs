@@ -653,9 +653,74 @@ mod spawn_cwd {
     }
 }
 
+/// `system` in the view: glibc starts `/bin/sh` with its own internal spawn, which would take
+/// the host's shell (under a root, the wrong one), so the shell is started here, through
+/// [`posix_spawn`], with glibc's signal handling: SIGINT and SIGQUIT ignored and SIGCHLD blocked
+/// while waiting, their defaults and the caller's mask in the child.
 pub unsafe fn system(command: CStrP) -> c_int {
-    repair_environ();
-    unsafe { real::system(command) }
+    if stack::runtime().is_none() {
+        return unsafe { real::system(command) };
+    }
+    if command.is_null() {
+        // "Is a shell available?" — the view's.
+        let mut host = PBuf::new();
+        let sh = match stack::route(b"/bin/sh", true, Access::Read, &mut host) {
+            Ok(Route::Native) => PBuf::from_bytes(b"/bin/sh").unwrap_or_default(),
+            Ok(_) => host,
+            Err(_) => return 0,
+        };
+        return (unsafe { real::access(sh.as_cptr(), libc::X_OK) } == 0) as c_int;
+    }
+    // SAFETY: plain signal and spawn calls on locals; argv lives until the spawn returns.
+    unsafe {
+        let mut ignore: libc::sigaction = std::mem::zeroed();
+        ignore.sa_sigaction = libc::SIG_IGN;
+        let (mut old_int, mut old_quit): (libc::sigaction, libc::sigaction) = (std::mem::zeroed(), std::mem::zeroed());
+        libc::sigaction(libc::SIGINT, &ignore, &mut old_int);
+        libc::sigaction(libc::SIGQUIT, &ignore, &mut old_quit);
+        let (mut block, mut old_mask): (libc::sigset_t, libc::sigset_t) = (std::mem::zeroed(), std::mem::zeroed());
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old_mask);
+
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        libc::posix_spawnattr_init(&mut attr);
+        let mut defaults: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut defaults);
+        if old_int.sa_sigaction != libc::SIG_IGN {
+            libc::sigaddset(&mut defaults, libc::SIGINT);
+        }
+        if old_quit.sa_sigaction != libc::SIG_IGN {
+            libc::sigaddset(&mut defaults, libc::SIGQUIT);
+        }
+        libc::posix_spawnattr_setsigdefault(&mut attr, &defaults);
+        libc::posix_spawnattr_setsigmask(&mut attr, &old_mask);
+        libc::posix_spawnattr_setflags(&mut attr, (libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETSIGMASK) as i16);
+        let argv: [CStrP; 4] = [b"sh\0".as_ptr().cast(), b"-c\0".as_ptr().cast(), command, std::ptr::null()];
+        let mut pid: pid_t = 0;
+        let err = posix_spawn(&mut pid, b"/bin/sh\0".as_ptr().cast(), std::ptr::null(), &attr, argv.as_ptr(), process_environ());
+        libc::posix_spawnattr_destroy(&mut attr);
+        let mut status: c_int = 0;
+        let result = if err == 0 {
+            loop {
+                if libc::waitpid(pid, &mut status, 0) >= 0 {
+                    break status;
+                }
+                if sys::errno() != libc::EINTR {
+                    break -1;
+                }
+            }
+        } else {
+            // As glibc: a shell that could not be started reads as one that exited with 127.
+            127 << 8
+        };
+        let e = sys::errno();
+        libc::sigaction(libc::SIGINT, &old_int, std::ptr::null_mut());
+        libc::sigaction(libc::SIGQUIT, &old_quit, std::ptr::null_mut());
+        libc::sigprocmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        sys::set_errno(e);
+        result
+    }
 }
 
 pub unsafe fn popen(command: CStrP, mode: CStrP) -> *mut FILE {
