@@ -3,14 +3,11 @@
 //! through the view already.
 
 use super::types::*;
+use super::follows_at;
 use super::Access;
 use super::{with_path, with_path_at};
 use crate::real;
 use libc::{gid_t, timespec, timeval, uid_t, utimbuf};
-
-fn follows_at(flags: c_int) -> bool {
-    flags & libc::AT_SYMLINK_NOFOLLOW == 0
-}
 
 pub unsafe fn chmod(path: CStrP, mode: mode_t) -> c_int {
     unsafe { with_path(path, true, Access::Write, |p| real::chmod(p, mode)) }

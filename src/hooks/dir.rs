@@ -400,40 +400,48 @@ struct GlobAlt {
     stat: *const libc::c_void,
 }
 
+/// Whether `glob` must expand `pattern` through the view, with `GLOB_ALTDIRFUNC` (not when the
+/// caller brought directory functions of its own: those call this library's anyway).
+unsafe fn glob_through_view(pattern: CStrP, flags: c_int, pglob: *const libc::c_void) -> bool {
+    unsafe { bytes(pattern) }.is_some_and(glob_needs_view) && flags & libc::GLOB_ALTDIRFUNC == 0 && !pglob.is_null()
+}
+
+/// Points a `glob_t`'s (or `glob64_t`'s: the same layout) directory functions at this
+/// library's, the `readdir`/`lstat`/`stat` of the width the caller's glob reads.
+///
+/// # Safety
+/// `g` is the caller's `glob_t` or `glob64_t`.
+unsafe fn use_view_dirfuncs(g: *mut libc::c_void, readdir: *const libc::c_void, lstat: *const libc::c_void, stat: *const libc::c_void) {
+    use super::table::exports as x;
+    // SAFETY: glob_t and glob64_t start with GlobAlt's fields on glibc.
+    let g = unsafe { &mut *(g as *mut GlobAlt) };
+    g.closedir = x::closedir as *const libc::c_void;
+    g.opendir = x::opendir as *const libc::c_void;
+    g.readdir = readdir;
+    g.lstat = lstat;
+    g.stat = stat;
+}
+
 /// `glob` through the view: glibc's own directory calls would not see it, so the pattern is
 /// expanded with `GLOB_ALTDIRFUNC` and this library's `opendir`, `readdir`, `stat`.
 pub unsafe fn glob(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut libc::glob_t) -> c_int {
-    let needs = unsafe { bytes(pattern) }.is_some_and(glob_needs_view);
-    if !needs || flags & libc::GLOB_ALTDIRFUNC != 0 || pglob.is_null() {
+    if !unsafe { glob_through_view(pattern, flags, pglob.cast()) } {
         return unsafe { real::glob(pattern, flags, errfunc, pglob) };
     }
     use super::table::exports as x;
-    // SAFETY: glob_t starts with GlobAlt's fields on glibc.
     unsafe {
-        let g = &mut *(pglob as *mut GlobAlt);
-        g.closedir = x::closedir as *const libc::c_void;
-        g.readdir = x::readdir as *const libc::c_void;
-        g.opendir = x::opendir as *const libc::c_void;
-        g.lstat = x::lstat as *const libc::c_void;
-        g.stat = x::stat as *const libc::c_void;
+        use_view_dirfuncs(pglob.cast(), x::readdir as *const libc::c_void, x::lstat as *const libc::c_void, x::stat as *const libc::c_void);
         real::glob(pattern, flags | libc::GLOB_ALTDIRFUNC, errfunc, pglob)
     }
 }
 
 pub unsafe fn glob64(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut libc::glob64_t) -> c_int {
-    let needs = unsafe { bytes(pattern) }.is_some_and(glob_needs_view);
-    if !needs || flags & libc::GLOB_ALTDIRFUNC != 0 || pglob.is_null() {
+    if !unsafe { glob_through_view(pattern, flags, pglob.cast()) } {
         return unsafe { real::glob64(pattern, flags, errfunc, pglob) };
     }
     use super::table::exports as x;
-    // SAFETY: glob64_t starts with GlobAlt's fields on glibc.
     unsafe {
-        let g = &mut *(pglob as *mut GlobAlt);
-        g.closedir = x::closedir as *const libc::c_void;
-        g.readdir = x::readdir64 as *const libc::c_void;
-        g.opendir = x::opendir as *const libc::c_void;
-        g.lstat = x::lstat64 as *const libc::c_void;
-        g.stat = x::stat64 as *const libc::c_void;
+        use_view_dirfuncs(pglob.cast(), x::readdir64 as *const libc::c_void, x::lstat64 as *const libc::c_void, x::stat64 as *const libc::c_void);
         real::glob64(pattern, flags | libc::GLOB_ALTDIRFUNC, errfunc, pglob)
     }
 }

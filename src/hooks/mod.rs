@@ -126,6 +126,12 @@ pub fn chk_fail() -> ! {
     unsafe { libc::abort() }
 }
 
+/// Whether an `*at` call with these flags follows a symlink in the last component.
+#[inline(always)]
+pub fn follows_at(flags: c_int) -> bool {
+    flags & libc::AT_SYMLINK_NOFOLLOW == 0
+}
+
 /// Fails the call the way C expects: errno set, the failure value returned.
 #[inline]
 pub fn fail<R: Failed>(errno: c_int) -> R {

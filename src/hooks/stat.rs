@@ -2,13 +2,10 @@
 //! and `access`.
 
 use super::types::*;
+use super::follows_at;
 use super::Access;
 use super::{with_path, with_path_at};
 use crate::real;
-
-fn follows_at(flags: c_int) -> bool {
-    flags & libc::AT_SYMLINK_NOFOLLOW == 0
-}
 
 pub unsafe fn stat(path: CStrP, buf: *mut Stat) -> c_int {
     unsafe { with_path(path, true, Access::Look, |p| real::stat(p, buf)) }
