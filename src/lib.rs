@@ -1,47 +1,67 @@
 //! `libkmview.so`: loaded with `LD_PRELOAD`, it gives a process and every process it starts
 //! its own view of the file system.
 //!
-//! The way a call travels (DESIGN.md, Architecture):
+//! The way a call travels (see ARCHITECTURE.md):
 //!
 //! ```text
-//! program ─► hooks/ ─► stack ─► views/ (innermost … outermost) ─► real ─► kernel
+//! program ─► hooks/ ─► resolver/ ─► views/ (innermost … outermost) ─► below (sys/) ─► kernel
 //! ```
 //!
-//! - [`hooks`]: the one table of hooked functions and the thin exported shells it generates,
-//!   one file per libc family. This, [`real`] and [`sys`] are the FFI edge: the only places
-//!   with `unsafe`.
-//! - [`stack`]: the views a process lives in, parsed once from `KMVIEW_STACK`, and the
-//!   resolver that carries a path through them (the hot path, the textual fast path, the exact
-//!   walk).
-//! - [`views`]: one file per mount kind, behind the [`views::Mount`] trait.
-//! - [`cwd`]: the process's virtual working directory.
+//! - [`hooks`]: the exported shells, generated from one annotated table (`hooks/table.in`),
+//!   and the families written by hand. With [`sys`], the FFI edge: the only places with
+//!   `unsafe` (the crate denies it everywhere else).
+//! - [`resolver`]: a call's journey: the hot test, the textual way, the exact walk, names
+//!   taken back into the view, listings, the kernel's checks between mounts and its errno order.
+//! - [`views`]: the layers, one file per mount kind, behind the [`views::Layer`] trait.
+//! - [`runtime`]: the stack, loaded from `KMVIEW_STACK` without the heap.
+//! - [`state`]: the working directory, descriptor names, socket names, lock-free.
+//! - [`exec`]: what `#!` lines and ELF headers say.
+#![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub mod cwd;
+pub mod errno;
+pub mod exec;
 pub mod fault;
 pub mod hooks;
 pub mod path;
-pub mod fds;
-pub mod real;
-pub mod seqpath;
-pub mod stack;
+pub mod resolver;
+pub mod runtime;
+pub mod state;
 pub mod sys;
 pub mod views;
 
-/// Runs when the library is loaded, before `main`: resolves every real symbol and reads the
-/// stack, so that no hook pays for either later (a hook that runs before this, from another
-/// library's constructor, does the same work on its first call).
+/// This library's version, exported so that the launcher can check it preloads kmview's own
+/// library of its own version (`kmview_library_version`).
+#[no_mangle]
+#[allow(unsafe_code)]
+pub static kmview_library_version: [u8; 32] = version_bytes();
+
+const fn version_bytes() -> [u8; 32] {
+    let v = concat!("kmview ", env!("CARGO_PKG_VERSION")).as_bytes();
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < v.len() && i < 31 {
+        out[i] = v[i];
+        i += 1;
+    }
+    out
+}
+
+/// Runs when the library is loaded, before `main`: reads the stack (failing closed on a
+/// malformed one) and nothing else a process that never touches a view would pay for. Symbols
+/// are resolved on first use; the working directory is worked out on first need.
 extern "C" fn on_load() {
-    sys::claim_memory();
-    real::resolve_all();
-    hooks::exec::resolve_vfork();
     fault::init();
     // A panic is reported by the hook's guard in one line; the default hook would print more
-    // (and allocate) first. This is the library's own copy of std: the program's is untouched.
+    // (and allocate) first. A zero-sized closure: boxing it allocates nothing.
     std::panic::set_hook(Box::new(|_| {}));
-    stack::init();
+    runtime::load::ensure();
+    if let Some(rt) = runtime::get() {
+        resolver::start::inherited_fds(&sys::fs::Kernel, rt);
+    }
 }
 
 #[used]
+#[allow(unsafe_code)]
 #[link_section = ".init_array"]
 static ON_LOAD: extern "C" fn() = on_load;

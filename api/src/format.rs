@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! stack  = "kmview1" *( ";" view )        ; outermost view first
-//! view   = entry *( "," entry )
+//! view   = [ entry *( "," entry ) ]        ; an empty view is allowed
 //! entry  = kind [ "=" arg *( ":" arg ) ]
 //! kind   = 1*( %x61-7A / DIGIT / "-" )     ; lower-case word, e.g. "unreal", "bind"
 //! arg    = *( safe / "%" HEXDIG HEXDIG )    ; any byte string, percent-encoded
@@ -14,7 +14,12 @@
 //! `=`, `%`, newlines or non-UTF-8 bytes round-trips exactly. The version tag comes first so a
 //! future format can be told apart; an unknown tag, kind or a malformed escape is an error, and
 //! the library fails closed on it.
+//!
+//! The grammar lives in one place, [`scan`], which allocates nothing: the library runs it while
+//! a program's allocator may hold its own lock. [`Stack::parse`] builds owned values on top of it
+//! for the launcher and for tools that embed kmview.
 
+use crate::sink::Sink;
 use std::fmt;
 
 /// The version tag every `KMVIEW_STACK` value starts with.
@@ -32,29 +37,63 @@ pub struct View {
     pub entries: Vec<Entry>,
 }
 
-/// One entry of a view: a mount (a virtual path and what is behind it) or, later, a facet.
+/// One entry of a view: a mount (a virtual path and what is behind it), a mark, or a setting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
     /// The seed's test view: `PREFIX` and `PREFIX` twice over (`/unreal`, `/unreal/unreal`)
     /// both show the outer view's `/`.
     Unreal { prefix: Vec<u8> },
     /// `at` shows the outer view's `source` (read-only: every write under `at` is `EROFS`).
-    /// `walk`: the source holds symlinks that lead out of it, so paths below `at` are resolved
-    /// component by component rather than handed to the kernel.
-    Bind { at: Vec<u8>, source: Vec<u8>, read_only: bool, walk: bool },
+    /// `walk` says which paths below `at` must be resolved component by component rather than
+    /// handed to the kernel (the launcher looks at the source's symlinks).
+    Bind { at: Vec<u8>, source: Vec<u8>, read_only: bool, walk: Walk },
     /// The outer view's `source` is this view's `/` (`walk` as for `Bind`).
-    Root { source: Vec<u8>, walk: bool },
+    Root { source: Vec<u8>, walk: Walk },
     /// `path` and everything below it are `ENOENT`, and `path` is gone from its parent's listing.
     Hide { path: Vec<u8> },
     /// `path` and everything below it are `EACCES`.
     Deny { path: Vec<u8> },
-    /// Every write under `path` is `EROFS`.
+    /// `path` is a read-only mount of itself: every write under it is `EROFS`.
     ReadOnly { path: Vec<u8> },
     /// A private directory `source` (made by the launcher, removed when the command ends) at `at`.
     Tmp { at: Vec<u8>, source: Vec<u8> },
     /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
     /// `warn` (run it, one line on stderr), `deny` (`EACCES`) or `allow` (run it silently).
     Static { policy: StaticPolicy },
+    /// Every path is resolved component by component in the view (no fast path): symlinks
+    /// outside every mount that lead into one, or into a mark, are seen too.
+    Exact,
+}
+
+/// Which paths below a mount the library resolves component by component.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Walk {
+    /// None: the kernel's own walk of the rest is the view's.
+    #[default]
+    No,
+    /// Those with `..`: a symlink in the source lands shallower than it sits, so a `..` after
+    /// it could climb out of the source on the host (written `dotwalk`).
+    DotDot,
+    /// All: a symlink in the source leads out of it (written `walk`).
+    All,
+}
+
+impl Walk {
+    fn word(self) -> Option<&'static [u8]> {
+        match self {
+            Walk::No => None,
+            Walk::DotDot => Some(b"dotwalk"),
+            Walk::All => Some(b"walk"),
+        }
+    }
+
+    fn of(a: Option<Arg>) -> Walk {
+        match a {
+            Some(a) if a.eq_bytes(b"walk") => Walk::All,
+            Some(a) if a.eq_bytes(b"dotwalk") => Walk::DotDot,
+            _ => Walk::No,
+        }
+    }
 }
 
 /// The `--static` policy.
@@ -84,121 +123,55 @@ impl StaticPolicy {
     }
 }
 
-impl Entry {
-    fn kind(&self) -> &'static str {
+/// The kind of an entry, as written before its `=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Unreal,
+    Bind,
+    RoBind,
+    Root,
+    Tmp,
+    Hide,
+    Deny,
+    Ro,
+    Static,
+    Exact,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
         match self {
-            Entry::Unreal { .. } => "unreal",
-            Entry::Bind { read_only: false, .. } => "bind",
-            Entry::Bind { read_only: true, .. } => "robind",
-            Entry::Root { .. } => "root",
-            Entry::Hide { .. } => "hide",
-            Entry::Deny { .. } => "deny",
-            Entry::ReadOnly { .. } => "ro",
-            Entry::Tmp { .. } => "tmp",
-            Entry::Static { .. } => "static",
+            Kind::Unreal => "unreal",
+            Kind::Bind => "bind",
+            Kind::RoBind => "robind",
+            Kind::Root => "root",
+            Kind::Tmp => "tmp",
+            Kind::Hide => "hide",
+            Kind::Deny => "deny",
+            Kind::Ro => "ro",
+            Kind::Static => "static",
+            Kind::Exact => "exact",
         }
     }
 
-    fn args(&self) -> Vec<&[u8]> {
-        match self {
-            Entry::Unreal { prefix } => vec![prefix.as_slice()],
-            Entry::Bind { at, source, walk: true, .. } => vec![at.as_slice(), source.as_slice(), b"walk"],
-            Entry::Bind { at, source, .. } | Entry::Tmp { at, source } => vec![at.as_slice(), source.as_slice()],
-            Entry::Root { source, walk: true } => vec![source.as_slice(), b"walk"],
-            Entry::Root { source, walk: false } => vec![source.as_slice()],
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => vec![path.as_slice()],
-            Entry::Static { policy } => vec![policy.name().as_bytes()],
-        }
-    }
-
-    fn from_parts(kind: &str, args: Vec<Vec<u8>>) -> Result<Entry, ParseError> {
-        let want = |n: usize| {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(ParseError(format!("entry `{kind}` takes {n} argument(s), found {}", args.len())))
-            }
-        };
-        match kind {
-            "unreal" => {
-                want(1)?;
-                let prefix = args.into_iter().next().unwrap_or_default();
-                check_mount_path(&prefix)?;
-                if prefix == b"/" {
-                    return Err(ParseError("unreal prefix must not be `/`".into()));
-                }
-                Ok(Entry::Unreal { prefix })
-            }
-            "bind" | "robind" | "tmp" => {
-                let walk = kind != "tmp" && args.len() == 3 && args[2] == b"walk";
-                want(if walk { 3 } else { 2 })?;
-                let mut it = args.into_iter();
-                let (at, source) = (it.next().unwrap_or_default(), it.next().unwrap_or_default());
-                check_mount_path(&at)?;
-                check_mount_path(&source)?;
-                Ok(match kind {
-                    "tmp" => Entry::Tmp { at, source },
-                    _ => Entry::Bind { at, source, read_only: kind == "robind", walk },
-                })
-            }
-            "root" => {
-                let walk = args.len() == 2 && args[1] == b"walk";
-                want(if walk { 2 } else { 1 })?;
-                let source = args.into_iter().next().unwrap_or_default();
-                check_mount_path(&source)?;
-                Ok(Entry::Root { source, walk })
-            }
-            "hide" | "deny" | "ro" => {
-                want(1)?;
-                let path = args.into_iter().next().unwrap_or_default();
-                check_mount_path(&path)?;
-                Ok(match kind {
-                    "hide" => Entry::Hide { path },
-                    "deny" => Entry::Deny { path },
-                    _ => Entry::ReadOnly { path },
-                })
-            }
-            "static" => {
-                want(1)?;
-                let arg = args.into_iter().next().unwrap_or_default();
-                StaticPolicy::from_name(&arg)
-                    .map(|policy| Entry::Static { policy })
-                    .ok_or_else(|| ParseError(format!("static policy `{}` is not warn, deny or allow", String::from_utf8_lossy(&arg))))
-            }
-            other => Err(ParseError(format!("unknown entry kind `{other}`"))),
-        }
+    fn from_name(s: &[u8]) -> Option<Kind> {
+        [Kind::Unreal, Kind::Bind, Kind::RoBind, Kind::Root, Kind::Tmp, Kind::Hide, Kind::Deny, Kind::Ro, Kind::Static, Kind::Exact]
+            .into_iter()
+            .find(|k| k.name().as_bytes() == s)
     }
 }
 
-/// A virtual mount path must be absolute, canonical in form (no empty, `.` or `..`
-/// component, no trailing `/`) and free of NUL.
-pub fn check_mount_path(p: &[u8]) -> Result<(), ParseError> {
-    if p.first() != Some(&b'/') {
-        return Err(ParseError(format!("mount path `{}` is not absolute", String::from_utf8_lossy(p))));
-    }
-    if p.contains(&0) {
-        return Err(ParseError("mount path contains a NUL byte".into()));
-    }
-    if p.len() > 1 {
-        for comp in p[1..].split(|&b| b == b'/') {
-            if comp.is_empty() || comp == b"." || comp == b".." {
-                return Err(ParseError(format!(
-                    "mount path `{}` is not canonical (empty, `.` or `..` component, or trailing `/`)",
-                    String::from_utf8_lossy(p)
-                )));
-            }
-        }
-    }
-    Ok(())
+/// Why a value was refused: what is wrong, and the byte offset where it was found. No
+/// allocation, so that the library can report it from anywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub what: &'static str,
+    pub at: usize,
 }
-
-/// Why a `KMVIEW_STACK` value was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseError(pub String);
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{} (at byte {})", self.what, self.at)
     }
 }
 
@@ -209,91 +182,384 @@ pub fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'+' | b'~' | b'@')
 }
 
-fn encode_arg(out: &mut String, arg: &[u8]) {
+/// Writes `arg` %-encoded.
+pub fn encode_arg(out: &mut impl Sink, arg: &[u8]) -> bool {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in arg {
-        if is_safe(b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
+    let mut ok = true;
+    let mut start = 0;
+    for (i, &b) in arg.iter().enumerate() {
+        if !is_safe(b) {
+            ok &= out.put(&arg[start..i]) && out.put(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            start = i + 1;
         }
+    }
+    ok && out.put(&arg[start..])
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
     }
 }
 
-/// Decodes one %-escaped argument.
-pub fn decode_arg(s: &str) -> Result<Vec<u8>, ParseError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| ParseError(format!("bad %-escape in `{s}`")))?;
-            out.push(hex);
-            i += 3;
-        } else if is_safe(b) {
-            out.push(b);
-            i += 1;
-        } else {
-            return Err(ParseError(format!("byte {:?} must be %-escaped in `{s}`", b as char)));
+/// One %-encoded argument as it appears in a value, checked by [`Arg::check`] (or [`scan`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Arg<'a> {
+    raw: &'a [u8],
+    /// Offset of `raw` in the whole value, for error positions.
+    at: usize,
+}
+
+impl<'a> Arg<'a> {
+    /// An argument read from `raw` (offset `at` in its value); checked before use.
+    pub fn new(raw: &'a [u8], at: usize) -> Arg<'a> {
+        Arg { raw, at }
+    }
+
+    /// Every byte is safe or a well-formed escape.
+    pub fn check(&self) -> Result<(), ParseError> {
+        let mut i = 0;
+        while i < self.raw.len() {
+            let b = self.raw[i];
+            if b == b'%' {
+                match (self.raw.get(i + 1).copied().and_then(hex), self.raw.get(i + 2).copied().and_then(hex)) {
+                    (Some(_), Some(_)) => i += 3,
+                    _ => return Err(ParseError { what: "bad %-escape", at: self.at + i }),
+                }
+            } else if is_safe(b) {
+                i += 1;
+            } else {
+                return Err(ParseError { what: "a byte that must be %-escaped", at: self.at + i });
+            }
+        }
+        Ok(())
+    }
+
+    /// The decoded bytes (of a checked argument).
+    pub fn bytes(self) -> impl Iterator<Item = u8> + 'a {
+        let raw = self.raw;
+        let mut i = 0;
+        std::iter::from_fn(move || {
+            let b = *raw.get(i)?;
+            if b == b'%' {
+                let v = hex(*raw.get(i + 1)?)? << 4 | hex(*raw.get(i + 2)?)?;
+                i += 3;
+                Some(v)
+            } else {
+                i += 1;
+                Some(b)
+            }
+        })
+    }
+
+    pub fn decoded_len(self) -> usize {
+        self.raw.len() - 2 * self.raw.iter().filter(|&&b| b == b'%').count()
+    }
+
+    /// Decodes into `out` (which must hold [`Arg::decoded_len`] bytes); returns the length.
+    pub fn decode_into(self, out: &mut [u8]) -> usize {
+        let mut n = 0;
+        for (slot, b) in out.iter_mut().zip(self.bytes()) {
+            *slot = b;
+            n += 1;
+        }
+        n
+    }
+
+    pub fn eq_bytes(self, s: &[u8]) -> bool {
+        self.decoded_len() == s.len() && self.bytes().eq(s.iter().copied())
+    }
+
+    pub fn to_vec(self) -> Vec<u8> {
+        self.bytes().collect()
+    }
+
+    /// Where this argument starts in its value.
+    pub fn offset(self) -> usize {
+        self.at
+    }
+}
+
+/// Decodes one %-escaped argument (a whole string).
+pub fn decode_arg(s: &[u8]) -> Result<Vec<u8>, ParseError> {
+    let a = Arg::new(s, 0);
+    a.check()?;
+    Ok(a.to_vec())
+}
+
+/// A virtual mount path must be absolute, canonical in form (no empty, `.` or `..`
+/// component, no trailing `/`) and free of NUL.
+pub fn check_mount_path(p: &[u8]) -> Result<(), ParseError> {
+    check_path_bytes(p.iter().copied(), 0)
+}
+
+fn check_path_bytes(bytes: impl Iterator<Item = u8>, at: usize) -> Result<(), ParseError> {
+    let mut len = 0;
+    let mut comp_len = 0;
+    // The component so far, while it could still be `.` or `..`.
+    let mut dots = 0;
+    for b in bytes {
+        if len == 0 && b != b'/' {
+            return Err(ParseError { what: "a mount path that is not absolute", at });
+        }
+        len += 1;
+        match b {
+            0 => return Err(ParseError { what: "a mount path with a NUL byte", at }),
+            b'/' if len > 1 => {
+                if comp_len == 0 || dots == comp_len && comp_len <= 2 {
+                    return Err(ParseError { what: "a mount path that is not canonical (empty, `.` or `..` component)", at });
+                }
+                comp_len = 0;
+                dots = 0;
+            }
+            b'/' => {}
+            b'.' => {
+                comp_len += 1;
+                dots += 1;
+            }
+            _ => comp_len += 1,
         }
     }
-    Ok(out)
+    if len == 0 {
+        return Err(ParseError { what: "an empty mount path", at });
+    }
+    if len > 1 && (comp_len == 0 || dots == comp_len && comp_len <= 2) {
+        return Err(ParseError { what: "a mount path that is not canonical (trailing `/`, `.` or `..`)", at });
+    }
+    Ok(())
+}
+
+/// At most this many arguments to an entry.
+pub const MAX_ARGS: usize = 3;
+
+/// The checked arguments of one entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'a> {
+    items: [Option<Arg<'a>>; MAX_ARGS],
+    len: usize,
+}
+
+impl<'a> Args<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, i: usize) -> Option<Arg<'a>> {
+        self.items.get(i).copied().flatten()
+    }
+
+    /// Whether the entry's optional last argument is a walk word (`walk`, `dotwalk`).
+    pub fn walks(&self, at: usize) -> bool {
+        Walk::of(self.get(at)) != Walk::No
+    }
+
+    /// What the optional walk word at `at` says.
+    pub fn walk(&self, at: usize) -> Walk {
+        Walk::of(self.get(at))
+    }
+}
+
+/// What [`scan`] reports, in order.
+#[derive(Clone, Copy, Debug)]
+pub enum Item<'a> {
+    /// A new view begins (outermost first).
+    View,
+    /// An entry of the current view, checked.
+    Entry(Kind, Args<'a>),
+}
+
+/// Reads a `KMVIEW_STACK` value, checking all of it, and reports each view and entry to `f`.
+/// Allocates nothing. Anything [`Stack::encode`] would not write is an error.
+pub fn scan<'a>(value: &'a [u8], mut f: impl FnMut(Item<'a>)) -> Result<(), ParseError> {
+    let tag = VERSION_TAG.as_bytes();
+    if value.is_empty() {
+        return Err(ParseError { what: "an empty value", at: 0 });
+    }
+    let first_end = memchr_byte(b';', value).unwrap_or(value.len());
+    if &value[..first_end] != tag {
+        return Err(ParseError { what: "an unknown version tag (this library reads `kmview1`)", at: 0 });
+    }
+    let mut pos = first_end;
+    while pos < value.len() {
+        // value[pos] is the `;` before a view.
+        pos += 1;
+        let end = memchr_byte(b';', &value[pos..]).map_or(value.len(), |i| pos + i);
+        f(Item::View);
+        let mut e = pos;
+        while e < end {
+            let e_end = memchr_byte(b',', &value[e..end]).map_or(end, |i| e + i);
+            let (kind, args) = entry(&value[e..e_end], e)?;
+            f(Item::Entry(kind, args));
+            e = e_end + 1;
+            if e == end {
+                return Err(ParseError { what: "an empty entry", at: e - 1 });
+            }
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
+fn memchr_byte(b: u8, s: &[u8]) -> Option<usize> {
+    s.iter().position(|&c| c == b)
+}
+
+/// One entry's text (`at` its offset in the value): its kind and checked arguments.
+fn entry(text: &[u8], at: usize) -> Result<(Kind, Args<'_>), ParseError> {
+    let (name, rest) = match memchr_byte(b'=', text) {
+        Some(i) => (&text[..i], Some((&text[i + 1..], at + i + 1))),
+        None => (text, None),
+    };
+    let kind = Kind::from_name(name).ok_or(ParseError { what: "an unknown entry kind", at })?;
+    let mut args = Args { items: [None; MAX_ARGS], len: 0 };
+    if let Some((mut s, mut off)) = rest {
+        loop {
+            let end = memchr_byte(b':', s).unwrap_or(s.len());
+            if args.len == MAX_ARGS {
+                return Err(ParseError { what: "too many arguments", at: off });
+            }
+            let a = Arg::new(&s[..end], off);
+            a.check()?;
+            args.items[args.len] = Some(a);
+            args.len += 1;
+            if end == s.len() {
+                break;
+            }
+            s = &s[end + 1..];
+            off += end + 1;
+        }
+    }
+    check_entry(kind, &args, at)?;
+    Ok((kind, args))
+}
+
+/// The arguments each kind takes.
+fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
+    let arity = |n: usize| if args.len == n { Ok(()) } else { Err(ParseError { what: "the wrong number of arguments", at }) };
+    let path = |i: usize| match args.get(i) {
+        Some(a) => check_path_bytes(a.bytes(), a.offset()),
+        None => Err(ParseError { what: "a missing argument", at }),
+    };
+    match kind {
+        Kind::Unreal => {
+            arity(1)?;
+            path(0)?;
+            if args.get(0).is_some_and(|a| a.eq_bytes(b"/")) {
+                return Err(ParseError { what: "an unreal prefix of `/`", at });
+            }
+            Ok(())
+        }
+        Kind::Bind | Kind::RoBind => {
+            arity(if args.len == 3 && args.walks(2) { 3 } else { 2 })?;
+            path(0)?;
+            path(1)
+        }
+        Kind::Tmp => {
+            arity(2)?;
+            path(0)?;
+            path(1)
+        }
+        Kind::Root => {
+            arity(if args.len == 2 && args.walks(1) { 2 } else { 1 })?;
+            path(0)
+        }
+        Kind::Hide | Kind::Deny | Kind::Ro => {
+            arity(1)?;
+            path(0)
+        }
+        Kind::Static => {
+            arity(1)?;
+            let word = args.get(0).map(|a| a.raw).unwrap_or(b"");
+            StaticPolicy::from_name(word).map(|_| ()).ok_or(ParseError { what: "a static policy that is not warn, deny or allow", at })
+        }
+        Kind::Exact => arity(0),
+    }
+}
+
+impl Entry {
+    fn kind(&self) -> Kind {
+        match self {
+            Entry::Unreal { .. } => Kind::Unreal,
+            Entry::Bind { read_only: false, .. } => Kind::Bind,
+            Entry::Bind { read_only: true, .. } => Kind::RoBind,
+            Entry::Root { .. } => Kind::Root,
+            Entry::Hide { .. } => Kind::Hide,
+            Entry::Deny { .. } => Kind::Deny,
+            Entry::ReadOnly { .. } => Kind::Ro,
+            Entry::Tmp { .. } => Kind::Tmp,
+            Entry::Static { .. } => Kind::Static,
+            Entry::Exact => Kind::Exact,
+        }
+    }
+
+    fn args(&self) -> Vec<&[u8]> {
+        match self {
+            Entry::Unreal { prefix } => vec![prefix.as_slice()],
+            Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).collect(),
+            Entry::Tmp { at, source } => vec![at.as_slice(), source.as_slice()],
+            Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).collect(),
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => vec![path.as_slice()],
+            Entry::Static { policy } => vec![policy.name().as_bytes()],
+            Entry::Exact => vec![],
+        }
+    }
+
+    /// The owned entry for a checked kind and its arguments.
+    fn from_scan(kind: Kind, args: &Args) -> Entry {
+        let arg = |i: usize| args.get(i).map(|a| a.to_vec()).unwrap_or_default();
+        match kind {
+            Kind::Unreal => Entry::Unreal { prefix: arg(0) },
+            Kind::Bind | Kind::RoBind => Entry::Bind { at: arg(0), source: arg(1), read_only: kind == Kind::RoBind, walk: args.walk(2) },
+            Kind::Tmp => Entry::Tmp { at: arg(0), source: arg(1) },
+            Kind::Root => Entry::Root { source: arg(0), walk: args.walk(1) },
+            Kind::Hide => Entry::Hide { path: arg(0) },
+            Kind::Deny => Entry::Deny { path: arg(0) },
+            Kind::Ro => Entry::ReadOnly { path: arg(0) },
+            Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
+            Kind::Exact => Entry::Exact,
+        }
+    }
 }
 
 impl Stack {
     /// Writes the stack in the `KMVIEW_STACK` format.
     pub fn encode(&self) -> String {
-        let mut out = String::from(VERSION_TAG);
+        let mut out: Vec<u8> = VERSION_TAG.as_bytes().to_vec();
         for view in &self.views {
-            out.push(';');
+            out.push(b';');
             for (i, entry) in view.entries.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(entry.kind());
+                out.extend_from_slice(entry.kind().name().as_bytes());
                 for (j, arg) in entry.args().into_iter().enumerate() {
-                    out.push(if j == 0 { '=' } else { ':' });
+                    out.push(if j == 0 { b'=' } else { b':' });
                     encode_arg(&mut out, arg);
                 }
             }
         }
-        out
+        // Every byte written is ASCII.
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Parses a `KMVIEW_STACK` value. Anything not written by [`Stack::encode`] is an error.
     pub fn parse(s: &[u8]) -> Result<Stack, ParseError> {
-        let s = std::str::from_utf8(s).map_err(|_| ParseError("not ASCII".into()))?;
-        let mut parts = s.split(';');
-        match parts.next() {
-            Some(VERSION_TAG) => {}
-            Some(other) => {
-                return Err(ParseError(format!("unknown version tag `{other}` (this library reads `{VERSION_TAG}`)")))
-            }
-            None => return Err(ParseError("empty".into())),
-        }
-        let mut views = Vec::new();
-        for view_text in parts {
-            let mut entries = Vec::new();
-            // An empty view (no entries) is written as nothing between its separators.
-            for entry_text in view_text.split(',').filter(|_| !view_text.is_empty()) {
-                let (kind, args) = match entry_text.split_once('=') {
-                    Some((k, rest)) => (k, rest.split(':').map(decode_arg).collect::<Result<Vec<_>, _>>()?),
-                    None => (entry_text, Vec::new()),
-                };
-                if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-                    return Err(ParseError(format!("bad entry `{entry_text}`")));
+        let mut views: Vec<View> = Vec::new();
+        scan(s, |item| match item {
+            Item::View => views.push(View::default()),
+            Item::Entry(kind, args) => {
+                if let Some(v) = views.last_mut() {
+                    v.entries.push(Entry::from_scan(kind, &args));
                 }
-                entries.push(Entry::from_parts(kind, args)?);
             }
-            views.push(View { entries });
-        }
+        })?;
         Ok(Stack { views })
     }
 
@@ -319,10 +585,10 @@ mod tests {
         let s = Stack {
             views: vec![
                 View { entries: vec![unreal(b"/unreal")] },
-                View { entries: vec![unreal(b"/a:b,c"), Entry::Static { policy: StaticPolicy::Deny }] },
+                View { entries: vec![unreal(b"/a:b,c"), Entry::Static { policy: StaticPolicy::Deny }, Entry::Exact] },
             ],
         };
-        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny");
+        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny,exact");
         assert_eq!(Stack::parse(s.encode().as_bytes()).unwrap(), s);
     }
 
@@ -339,8 +605,12 @@ mod tests {
         for bad in [
             &b""[..],
             b"kmview2;unreal=/unreal",
+            b"kmview1x",
             b"kmview1;unreal=relative",
             b"kmview1;unreal=/a/../b",
+            b"kmview1;unreal=/a/./b",
+            b"kmview1;unreal=/a//b",
+            b"kmview1;unreal=/a/",
             b"kmview1;unreal=/x%2",
             b"kmview1;unreal=/x%zz",
             b"kmview1;unreal=/x y",
@@ -354,11 +624,31 @@ mod tests {
             b"kmview1;bind=/a:rel",
             b"kmview1;root=/a:/b",
             b"kmview1;bind=/a:/b:fast",
+            b"kmview1;bind=/a:/b:walk:x",
             b"kmview1;hide=x",
             b"kmview1;static",
+            b"kmview1;exact=/x",
+            b"kmview1;unreal=/a,",
+            b"kmview1;unreal=/a,,unreal=/b",
             b"\xff",
         ] {
             assert!(Stack::parse(bad).is_err(), "accepted {:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn an_error_says_where() {
+        let e = Stack::parse(b"kmview1;unreal=/ok;bind=/a:/b%zz").unwrap_err();
+        assert_eq!((e.what, e.at), ("bad %-escape", 29));
+    }
+
+    #[test]
+    fn mount_paths_are_checked_as_written() {
+        for good in [&b"/"[..], b"/a", b"/a/b", b"/.x", b"/..x", b"/...", b"/a/.b/c."] {
+            assert!(check_mount_path(good).is_ok(), "{:?}", String::from_utf8_lossy(good));
+        }
+        for bad in [&b""[..], b"a", b"/a/", b"//", b"/.", b"/..", b"/a/./b", b"/a/../b", b"/a\0b"] {
+            assert!(check_mount_path(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
     }
 
@@ -387,7 +677,8 @@ mod tests {
         }
 
         #[test]
-        fn every_kind_round_trips(a in mount_path(), b in mount_path(), ro in any::<bool>(), walk in any::<bool>()) {
+        fn every_kind_round_trips(a in mount_path(), b in mount_path(), ro in any::<bool>(), w in 0..3u8) {
+            let walk = [Walk::No, Walk::DotDot, Walk::All][w as usize];
             let stack = Stack { views: vec![View { entries: vec![
                 Entry::Bind { at: a.clone(), source: b.clone(), read_only: ro, walk },
                 Entry::Root { source: b.clone(), walk },
@@ -395,9 +686,19 @@ mod tests {
                 Entry::Deny { path: b.clone() },
                 Entry::ReadOnly { path: a.clone() },
                 Entry::Tmp { at: a.clone(), source: b.clone() },
+                Entry::Exact,
             ] }] };
             let text = stack.encode();
             prop_assert_eq!(Stack::parse(text.as_bytes()).unwrap(), stack);
+        }
+
+        #[test]
+        fn the_scan_never_panics_and_agrees_with_parse(bytes in proptest::collection::vec(any::<u8>(), 0..60)) {
+            let mut v = b"kmview1;".to_vec();
+            v.extend(bytes);
+            let mut n = 0;
+            let scanned = scan(&v, |_| n += 1);
+            prop_assert_eq!(scanned.is_ok(), Stack::parse(&v).is_ok());
         }
     }
 }

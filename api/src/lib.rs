@@ -3,14 +3,16 @@
 //!
 //! This crate carries no hook exports: a tool that links it keeps its own `open`.
 
+pub mod env;
 pub mod format;
+pub mod sink;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use format::{Entry, ParseError, Stack, StaticPolicy, View};
+pub use format::{Entry, ParseError, Stack, StaticPolicy, View, Walk};
 
 /// The environment variable that carries the stack, outermost view first.
 pub const STACK_VAR: &str = "KMVIEW_STACK";
@@ -47,20 +49,15 @@ pub fn command_in(stack: &Stack, lib: &Path, program: impl AsRef<OsStr>) -> Comm
     if let Ok(cwd) = std::env::current_dir() {
         cmd.env(CWD_VAR, cwd);
     }
+    // The first process of the view names every descriptor it inherits (none is unknown).
+    cmd.env(env::FDS_VAR, OsStr::from_bytes(env::FDS_SCAN));
+    cmd.env_remove(env::EXE_VAR);
     cmd
 }
 
 /// `LD_PRELOAD` with `lib` in it once, first, keeping any other preloads the caller had.
 pub fn preload_value(lib: &Path, existing: Option<OsString>) -> OsString {
-    let lib_bytes = lib.as_os_str().as_bytes();
-    let mut out = lib_bytes.to_vec();
-    if let Some(existing) = existing {
-        for word in existing.as_bytes().split(|&b| b == b' ' || b == b':') {
-            if !word.is_empty() && word != lib_bytes && !word.ends_with(b"/libkmview.so") {
-                out.push(b' ');
-                out.extend_from_slice(word);
-            }
-        }
-    }
+    let mut out = Vec::new();
+    env::encode_preload(&mut out, lib.as_os_str().as_bytes(), existing.as_ref().map(|e| e.as_bytes()));
     OsString::from_vec(out)
 }

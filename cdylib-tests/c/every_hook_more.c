@@ -320,6 +320,32 @@ static void t_chmod(buf_t *b) {
     }
 }
 
+static void size_of(buf_t *b, const char *label, const char *real_path) {
+    struct stat st;
+    add(b, "%s=%ld; ", label, stat(real_path, &st) == 0 ? (long)st.st_size : -1L);
+}
+
+static void t_ftruncate_with(buf_t *b, const char *what, int (*tr)(int, off_t)) {
+    const char *f = wn(what);
+    mkfile(f);
+    int fd = open(pj(f), O_RDWR);
+    rok(b, "open", fd >= 0, errno);
+    errno = 0;
+    RV(b, "ftruncate", tr(fd, 3));
+    size_of(b, "size", rj(f));
+    close(fd);
+    fd = open(pj(f), O_RDONLY);
+    errno = 0;
+    RV(b, "rdonly", tr(fd, 1));
+    close(fd);
+    errno = 0;
+    RV(b, "badf", tr(-1, 0));
+}
+
+static int ftruncate64_off(int fd, off_t n) { return ftruncate64(fd, n); }
+static void t_ftruncate(buf_t *b) { t_ftruncate_with(b, "ftruncate", ftruncate); }
+static void t_ftruncate64(buf_t *b) { t_ftruncate_with(b, "ftruncate64", ftruncate64_off); }
+
 static void t_fchmod(buf_t *b) {
     const char *f = wn("fchmod");
     mkfile(f);
@@ -622,6 +648,20 @@ static void t_futimens(buf_t *b) {
     close(fd);
     errno = 0;
     RV(b, "badf", futimens(-1, ts));
+}
+
+static void t_futimes(buf_t *b) {
+    const char *f = wn("futimes");
+    mkfile(f);
+    struct timeval tv[2] = {{1000000000, 123456}, {1234567890, 987654}};
+    int fd = open(pj(f), O_RDONLY);
+    rok(b, "open", fd >= 0, errno);
+    errno = 0;
+    RV(b, "futimes", futimes(fd, tv));
+    times_of(b, "t", rj(f), 1);
+    close(fd);
+    errno = 0;
+    RV(b, "badf", futimes(-1, tv));
 }
 
 /* ---- attr: extended attributes (user.*; ENOTSUP both ways where unsupported) ---- */
@@ -2331,6 +2371,8 @@ int main(int argc, char **argv) {
 
     check("chmod", t_chmod);
     check("fchmod", t_fchmod);
+    check("ftruncate", t_ftruncate);
+    check("ftruncate64", t_ftruncate64);
     check("fchmodat", t_fchmodat);
     check("lchmod", t_lchmod);
     check("chown", t_chown);
@@ -2343,6 +2385,7 @@ int main(int argc, char **argv) {
     check("futimesat", t_futimesat);
     check("utimensat", t_utimensat);
     check("futimens", t_futimens);
+    check("futimes", t_futimes);
     check("setxattr", t_setxattr);
     check("lsetxattr", t_lsetxattr);
     check("fsetxattr", t_fsetxattr);

@@ -1,6 +1,6 @@
-//! Every function of the hook table (`src/hooks/table.rs`, plus the `execl` family's assembly
-//! shells) is exported by `libkmview.so` alone, and behaves inside a view as the same call does
-//! on the real path.
+//! Every function of the hook table (`src/hooks/table.in`, the assembly shells included) is
+//! exported by `libkmview.so` alone, and behaves inside a view as the same call does on the
+//! real path.
 //!
 //! `every_hook_sees_the_view` runs `c/every_hook.c` under `kmview --unreal`: for each function
 //! it does the same operations once through `/unreal/<scratch>` and once on `<scratch>` itself,
@@ -18,8 +18,8 @@ use std::process::Command;
 const PROGRAMS: [(&str, &str); 2] =
     [("every_hook", include_str!("../c/every_hook.c")), ("every_hook_more", include_str!("../c/every_hook_more.c"))];
 
-/// The execl family: C-variadic, so not in the table but assembly shells in `exec.rs`.
-const EXECL_FAMILY: [&str; 3] = ["execl", "execle", "execlp"];
+#[path = "../../build/hooktable.rs"]
+mod hooktable;
 
 /// Lines the C program prints besides one per hooked function.
 const EXTRA_CHECKS: [&str; 8] = [
@@ -33,34 +33,14 @@ const EXTRA_CHECKS: [&str; 8] = [
     "error_open_enotdir",
 ];
 
-/// The names in the hook table: lines like `    open::open(path: CStrP, ...) -> c_int;`.
-fn table_names() -> Vec<String> {
-    let path = root().join("src/hooks/table.rs");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut names = Vec::new();
-    for line in text.lines() {
-        let l = line.trim_start();
-        if l.starts_with("//") {
-            continue;
-        }
-        let Some((family, rest)) = l.split_once("::") else { continue };
-        if family.is_empty() || !family.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            continue;
-        }
-        let Some((name, _)) = rest.split_once('(') else { continue };
-        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && l.trim_end().ends_with(';') {
-            names.push(name.to_owned());
-        }
-    }
-    assert!(names.len() >= 50, "parsed only {} names from {}: {names:?}", names.len(), path.display());
-    names
-}
-
-/// Every hooked name, the execl family included.
+/// Every hooked name: the rows of the one table (`src/hooks/table.in`), read with the parser
+/// `build.rs` uses, the assembly shells included.
 fn all_hooked_names() -> Vec<String> {
-    let mut v = table_names();
-    v.extend(EXECL_FAMILY.iter().map(|s| s.to_string()));
-    v
+    let path = root().join("src/hooks/table.in");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let rows = hooktable::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(rows.len() >= 200, "only {} rows in {}", rows.len(), path.display());
+    rows.into_iter().map(|r| r.name).collect()
 }
 
 /// `nm -D --defined-only FILE`: name → symbol type letter.

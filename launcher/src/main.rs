@@ -7,6 +7,7 @@
 //! command go through the view: the command is looked up in the view, and a `#!` script's
 //! interpreter too. With `--tmp`, stage one stays behind to remove the directories at the end.
 
+mod libcheck;
 mod run;
 mod view_options;
 
@@ -66,6 +67,12 @@ pub struct Options {
     /// The seed's test view: PREFIX/X and PREFIX/PREFIX/X are /X (PREFIX defaults to /unreal).
     #[arg(long, value_name = "PREFIX", num_args = 0..=1, require_equals = true, default_missing_value = "/unreal")]
     pub unreal: Option<OsString>,
+
+    /// Resolve every path component by component in the view, so that a symlink outside every
+    /// mount whose target leads into a mount, a hidden or a denied path is seen too (the default
+    /// fast way leaves such a link to the kernel, which follows it on the host). Slower.
+    #[arg(long)]
+    pub exact: bool,
 
     /// What to do when the command runs a static or setuid/setgid executable, which leaves
     /// the view: warn (default: one line on stderr), deny (EACCES) or allow.

@@ -6,7 +6,7 @@ use crate::view_options::Built;
 use crate::{fail, Options, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_OWN};
 use kmview_api::{Entry, Stack};
 use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -25,6 +25,9 @@ pub fn launch(built: Built, opts: Options) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(format!("{}: {e}", lib.display())),
     };
+    if let Err(why) = crate::libcheck::check(&lib) {
+        return fail(format!("{} {why} (check KMVIEW_LIB): refusing to run outside the view", escaped(lib.as_os_str().as_bytes())));
+    }
     let mut cmd = kmview_api::command_in(&stack, &lib, "/proc/self/exe");
     cmd.arg0("kmview").arg("--in-view");
     if let Some(dir) = &opts.cwd {
@@ -82,8 +85,34 @@ fn wait_and_clean(mut cmd: std::process::Command, built: Built) -> ExitCode {
     }
 }
 
+/// Whether this process runs with kmview's own library preloaded, of this launcher's version:
+/// `KMVIEW_LIB` naming another library (or one the loader refused) would run the command with
+/// no view at all.
+fn library_is_ours() -> bool {
+    let want = format!("kmview {}", env!("CARGO_PKG_VERSION"));
+    // SAFETY: dlsym with a NUL-terminated name; the symbol, if any, is the library's 32-byte
+    // version string, NUL-padded.
+    unsafe {
+        let p = libc::dlsym(libc::RTLD_DEFAULT, c"kmview_library_version".as_ptr());
+        if p.is_null() {
+            return false;
+        }
+        let got = std::slice::from_raw_parts(p.cast::<u8>(), 32);
+        let len = got.iter().position(|&b| b == 0).unwrap_or(32);
+        &got[..len] == want.as_bytes()
+    }
+}
+
 /// Stage two, inside the view: the starting directory, then the command (or `$SHELL`).
 pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
+    if !library_is_ours() {
+        let lib = std::env::var_os("LD_PRELOAD").unwrap_or_default();
+        return fail(format!(
+            "{} is not kmview's library of version {} (check KMVIEW_LIB): refusing to run outside the view",
+            escaped(lib.as_bytes()),
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
     if let Some(dir) = &cwd {
         if let Err(e) = std::env::set_current_dir(dir) {
             return fail(format!("--cwd: {}: {e}", dir.to_string_lossy()));
@@ -120,6 +149,13 @@ pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
     }
 }
 
+/// Bytes for a one-line message, control characters escaped.
+fn escaped(b: &[u8]) -> String {
+    let mut v = Vec::new();
+    kmview_api::env::escape_for_message(&mut v, b);
+    String::from_utf8_lossy(&v).into_owned()
+}
+
 /// `kmview stack`: the stack this process lives in, outermost view first.
 pub fn print_stack(rest: &[OsString]) -> ExitCode {
     if let Some(extra) = rest.first() {
@@ -146,13 +182,14 @@ fn describe(e: &Entry) -> String {
     match e {
         Entry::Unreal { prefix } => format!("unreal {}", s(prefix)),
         Entry::Bind { at, source, read_only, walk } => {
-            format!("{} {} at {}{}", if *read_only { "ro-bind" } else { "bind" }, s(source), s(at), if *walk { " (walked)" } else { "" })
+            format!("{} {} at {}{}", if *read_only { "ro-bind" } else { "bind" }, s(source), s(at), match walk { kmview_api::Walk::All => " (walked)", kmview_api::Walk::DotDot => " (walked for ..)", kmview_api::Walk::No => "" })
         }
-        Entry::Root { source, walk } => format!("root {}{}", s(source), if *walk { " (walked)" } else { "" }),
+        Entry::Root { source, walk } => format!("root {}{}", s(source), match walk { kmview_api::Walk::All => " (walked)", kmview_api::Walk::DotDot => " (walked for ..)", kmview_api::Walk::No => "" }),
         Entry::Hide { path } => format!("hide {}", s(path)),
         Entry::Deny { path } => format!("deny {}", s(path)),
         Entry::ReadOnly { path } => format!("ro {}", s(path)),
         Entry::Tmp { at, source } => format!("tmp {} at {}", s(source), s(at)),
         Entry::Static { policy } => format!("static={}", policy.name()),
+        Entry::Exact => "exact".to_string(),
     }
 }

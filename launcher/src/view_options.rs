@@ -2,7 +2,7 @@
 //! entry covers an earlier one at the same path), each path checked before anything runs.
 
 use crate::Options;
-use kmview_api::{Entry, StaticPolicy, View};
+use kmview_api::{Entry, StaticPolicy, View, Walk};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
@@ -124,9 +124,9 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
                 let (src, dst) = split_pair(raw).ok_or_else(|| format!("{opt}: `{}` is not SRC:DST", value.to_string_lossy()))?;
                 let source = source_path(opt, &src)?;
                 let at = virtual_path(opt, &dst)?;
-                Entry::Bind { at, source, read_only: id == "ro_bind", walk: false }
+                Entry::Bind { at, source, read_only: id == "ro_bind", walk: Walk::No }
             }
-            "root" => Entry::Root { source: source_path(opt, raw)?, walk: false },
+            "root" => Entry::Root { source: source_path(opt, raw)?, walk: Walk::No },
             "tmp" => {
                 let at = virtual_path(opt, raw)?;
                 let dir = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a private directory: {e}"))?;
@@ -159,6 +159,9 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         built.view.entries.push(entry);
     }
     decide_walks(&mut built.view);
+    if opts.exact {
+        built.view.entries.push(Entry::Exact);
+    }
     if let Some(p) = &opts.static_policy {
         let policy = StaticPolicy::from_name(p.as_bytes()).ok_or_else(|| format!("--static: `{p}` is not warn, deny or allow"))?;
         built.view.entries.push(Entry::Static { policy });
@@ -204,7 +207,7 @@ fn decide_walks(view: &mut View) {
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => Some(path.clone()),
             Entry::Unreal { prefix } => Some(prefix.clone()),
             Entry::Root { .. } => Some(b"/".to_vec()),
-            Entry::Static { .. } => None,
+            Entry::Static { .. } | Entry::Exact => None,
         })
         .collect();
     for e in &mut view.entries {
@@ -221,11 +224,13 @@ fn decide_walks(view: &mut View) {
     }
 }
 
-/// Whether the tree at `source` (shown at `at`) holds a symlink whose target the kernel would
-/// resolve differently from the view: a relative one that climbs above the source or reaches
-/// a place some view mounts or marks, or an absolute one under a root view or naming such a
-/// place.
-fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<u8>]) -> bool {
+/// Which paths below a mount of the tree at `source` (shown at `at`) the kernel would resolve
+/// differently from the view: all of them if a symlink's target leads out (a relative one that
+/// climbs above the source or reaches a place some view mounts or marks, an absolute one under a
+/// root view or naming such a place); those with `..` if a relative one lands shallower than it
+/// sits (a `..` after it climbs further than the path says).
+fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<u8>]) -> Walk {
+    let mut found = Walk::No;
     let mut dirs: Vec<(PathBuf, Vec<u8>)> = vec![(source.to_path_buf(), Vec::new())];
     let mut seen = 0;
     while let Some((dir, rel)) = dirs.pop() {
@@ -233,7 +238,7 @@ fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<
         for entry in entries.flatten() {
             seen += 1;
             if seen > SCAN_LIMIT {
-                return true;
+                return Walk::All;
             }
             let Ok(kind) = entry.file_type() else { continue };
             let mut child = rel.clone();
@@ -252,6 +257,9 @@ fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<
                 has_root || places.iter().any(|p| under_or_above(t, p))
             } else {
                 let depth = rel.iter().filter(|&&b| b == b'/').count() as i64;
+                if lands_higher(t, depth) {
+                    found = Walk::DotDot;
+                }
                 climbs_out(t, depth) || {
                     let mut v = at.to_vec();
                     if v == b"/" {
@@ -263,11 +271,11 @@ fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<
                 }
             };
             if out {
-                return true;
+                return Walk::All;
             }
         }
     }
-    false
+    found
 }
 
 /// `base` (absolute) joined with the relative `target`, `..` taken textually.
@@ -297,6 +305,16 @@ fn climbs_out(target: &[u8], depth: i64) -> bool {
         }
     }
     false
+}
+
+/// Whether a relative link target, read in a directory `depth` levels below the source, leads
+/// to a place less deep than the link itself (`depth + 1`).
+fn lands_higher(target: &[u8], depth: i64) -> bool {
+    let mut d = depth;
+    for comp in target.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
+        d += if comp == b".." { -1 } else { 1 };
+    }
+    d < depth + 1
 }
 
 /// Whether the absolute path `t` is `place`, below it, or above it (then a walk through it can

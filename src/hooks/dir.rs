@@ -1,13 +1,17 @@
 //! Directory reading. A directory that holds a mountpoint lists it, as after a real mount, even
-//! when nothing lies at that name underneath: such streams are remembered at `opendir` and the
-//! missing names are added after the real entries run out.
+//! when nothing lies at that name underneath; a hidden name is never listed. Such streams are
+//! remembered at `opendir` (the changes come from `resolver::listing`) and the names are added
+//! after the real entries run out, or skipped as they come.
 
+use super::table::real;
 use super::types::*;
-use super::Access;
-use super::{bytes, fail, route_ptr};
-use crate::sys::PBuf;
-use crate::stack::Listing;
-use crate::{fds, real, stack, sys};
+use super::{bytes, fail, guard, is_hot, Sym};
+use crate::resolver::listing::{self, Change};
+use crate::resolver::{self, Call};
+use crate::runtime::{self, mode, Runtime};
+use crate::state::fds;
+use crate::sys::fs::Kernel;
+use crate::sys::{self, raw, PBuf};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -72,56 +76,60 @@ fn release(dir: *mut DIR) {
 }
 
 pub unsafe fn opendir(path: CStrP) -> *mut DIR {
-    let mut host = PBuf::new();
     // SAFETY: the caller's path.
-    let (mut routed, retry) = match unsafe { super::route_kind(libc::AT_FDCWD, path, true, Access::Look, &mut host) } {
-        Ok(q) => q,
-        Err(e) => return fail(e),
-    };
-    let mut d = unsafe { real::opendir(routed) };
-    if d.is_null() && retry && sys::errno() == libc::ENOENT {
-        if let Some(p) = unsafe { bytes(path) } {
-            let e = sys::errno();
-            match stack::exact(p, true, Access::Look, &mut host) {
-                Ok(true) => {
-                    routed = host.as_cptr();
-                    d = unsafe { real::opendir(routed) };
-                }
-                Ok(false) => sys::set_errno(e),
-                Err(e2) => sys::set_errno(e2),
-            }
+    if unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) } {
+        let d = unsafe { real::opendir(path) };
+        if d.is_null() {
+            let how = Call::at_cwd(true, Op::Look);
+            // SAFETY: as above.
+            return unsafe { super::after_hot(Sym::opendir, path, how, d, |p| real::opendir(p)) };
         }
-    }
-    if d.is_null() || stack::runtime().is_none() {
         return d;
     }
-    let Some(p) = (unsafe { bytes(path) }) else { return d };
-    let e = sys::errno();
-    // SAFETY: d is the stream just opened.
-    let fd = unsafe { libc::dirfd(d) };
-    stack::note_open(fd, libc::AT_FDCWD, p, routed != path);
-    add_mountpoints(d, p);
-    sys::set_errno(e);
-    d
+    guard(Sym::opendir, || {
+        // SAFETY: as above.
+        let d = unsafe { super::with_path(path, Call::at_cwd(true, Op::Look), |p| real::opendir(p)) };
+        let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) else { return d };
+        if d.is_null() {
+            return d;
+        }
+        let e = sys::errno();
+        // SAFETY: d is the stream just opened.
+        let fd = unsafe { libc::dirfd(d) };
+        let mut virt = PBuf::new();
+        if resolver::names::opened(&Kernel, rt, fd, libc::AT_FDCWD, p, &mut virt).is_ok() {
+            let f = resolver::fd_flags_for(rt, virt.as_bytes());
+            if f != 0 {
+                fds::record(fd, virt.as_bytes(), f | fds::DIR);
+            }
+            add_mountpoints(rt, d, virt.as_bytes());
+        }
+        sys::set_errno(e);
+        d
+    })
 }
 
 pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
     let d = unsafe { real::fdopendir(fd) };
-    if !d.is_null() && fds::routes_relative(fd) {
-        let e = sys::errno();
-        let mut name = PBuf::new();
-        if fds::name(fd, &mut name) {
-            add_mountpoints(d, name.as_bytes());
-        }
-        sys::set_errno(e);
+    if !d.is_null() && fds::flags(fd) & fds::ROUTE != 0 {
+        guard(Sym::fdopendir, || {
+            let e = sys::errno();
+            let mut name = PBuf::new();
+            if let (Some(rt), true) = (runtime::get(), fds::name_of(fd, &mut name)) {
+                add_mountpoints(rt, d, name.as_bytes());
+            }
+            sys::set_errno(e);
+            0
+        });
     }
     d
 }
 
-/// Remembers, for the stream `d` on directory `path`, the names the view adds and drops.
-fn add_mountpoints(d: *mut DIR, path: &[u8]) {
+/// Remembers, for the stream `d` on directory `dir` (canonical), the names the view adds and
+/// drops.
+fn add_mountpoints(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
     let mut extra: Option<&mut Extra> = None;
-    let _ = stack::listing_changes(path, |change| {
+    let _ = listing::changes(rt, dir, |change| {
         let x = match extra.as_deref_mut() {
             Some(x) => x,
             None => match claim(d) {
@@ -130,7 +138,7 @@ fn add_mountpoints(d: *mut DIR, path: &[u8]) {
             },
         };
         match change {
-            Listing::Add(name, host) => {
+            Change::Add(name, host) => {
                 let dup = (0..x.count).any(|i| &x.names[i][..x.lens[i]] == name);
                 if dup || x.count == NAMES || name.len() > 255 {
                     return true;
@@ -138,10 +146,10 @@ fn add_mountpoints(d: *mut DIR, path: &[u8]) {
                 let i = x.count;
                 x.names[i][..name.len()].copy_from_slice(name);
                 x.lens[i] = name.len();
-                x.inos[i] = sys::host_stat(host, true).map_or(1, |s| s.1);
+                x.inos[i] = raw::fstatat(libc::AT_FDCWD, host, 0).map_or(1, |s| s.st_ino);
                 x.count += 1;
             }
-            Listing::Drop(name) => {
+            Change::Drop(name) => {
                 if x.dropped < NAMES && name.len() <= 255 {
                     let i = x.dropped;
                     x.drops[i][..name.len()].copy_from_slice(name);
@@ -283,10 +291,6 @@ pub unsafe fn seekdir(dir: *mut DIR, pos: libc::c_long) {
     unsafe { real::seekdir(dir, pos) }
 }
 
-pub unsafe fn telldir(dir: *mut DIR) -> libc::c_long {
-    unsafe { real::telldir(dir) }
-}
-
 
 /// `scandir` through the view: this library's `opendir` and `readdir` (so a mountpoint is
 /// listed and a hidden name is not), then the caller's filter and sort, into a `malloc`'d
@@ -347,7 +351,7 @@ unsafe fn scan(d: *mut DIR, list: *mut *mut *mut Dirent, filter: ScanFilter, com
 }
 
 pub unsafe fn scandir(dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    if stack::runtime().is_none() {
+    if runtime::mode() == mode::PASS {
         return unsafe { real::scandir(dir, list, filter, compar) };
     }
     unsafe { scan(opendir(dir), list, filter, compar) }
@@ -359,7 +363,7 @@ pub unsafe fn scandir64(dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanF
 }
 
 pub unsafe fn scandirat(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    if stack::runtime().is_none() {
+    if runtime::mode() == mode::PASS {
         return unsafe { real::scandirat(dirfd, dir, list, filter, compar) };
     }
     let fd = unsafe { super::open::openat(dirfd, dir, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) };
@@ -383,7 +387,7 @@ pub unsafe fn scandirat64(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent6
 /// Whether a glob pattern must be expanded through the view: inside one, always (a wildcard
 /// can match a mountpoint's name, which glibc's own directory reading would not list).
 fn glob_needs_view(_pattern: &[u8]) -> bool {
-    stack::runtime().is_some()
+    runtime::mode() != mode::PASS
 }
 
 /// The glob_t fields of `GLOB_ALTDIRFUNC`, in glibc's order.
@@ -449,18 +453,21 @@ pub unsafe fn glob64(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut
 /// The root of a tree walk (fts, ftw, nftw), whose callbacks see paths built from the root as it
 /// was given: a relative root that the kernel, from its own cwd, resolves to the same
 /// directory as the view does is passed as it is, so that those paths stay relative.
-unsafe fn walk_root(p: CStrP, follow: bool, host: &mut PBuf) -> Result<*const c_char, c_int> {
-    let q = unsafe { route_ptr(p, follow, Access::Look, host) }?;
+unsafe fn walk_root(rt: &Runtime, p: CStrP, follow: bool, host: &mut PBuf) -> Result<*const c_char, crate::errno::Errno> {
+    // SAFETY: the caller's path.
+    let q = unsafe { super::route(rt, p, &Call::at_cwd(follow, Op::Look), host) }?.ptr;
     if q == p {
         return Ok(p);
     }
+    // SAFETY: as above.
     let Some(given) = (unsafe { bytes(p) }) else { return Ok(q) };
     if given.first() == Some(&b'/') {
         return Ok(q);
     }
     let as_given = PBuf::from_bytes(given)?;
-    match (sys::host_stat(host, follow), sys::host_stat(&as_given, follow)) {
-        (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1 => Ok(p),
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    match (raw::fstatat(libc::AT_FDCWD, host, flags), raw::fstatat(libc::AT_FDCWD, &as_given, flags)) {
+        (Ok(a), Ok(b)) if a.st_dev == b.st_dev && a.st_ino == b.st_ino => Ok(p),
         _ => Ok(q),
     }
 }
@@ -469,76 +476,89 @@ unsafe fn walk_root(p: CStrP, follow: bool, host: &mut PBuf) -> Result<*const c_
 const FTS_LOGICAL: c_int = 0x0002;
 const FTW_PHYS: c_int = 1;
 
-/// The roots of an fts walk are routed (the first eight of them; more roots than that are
-/// rare and pass as given); the walk itself is glibc's, so the names it reports are the kernel's.
+/// Room for the routed roots of one `fts_open`: an anonymous mapping (fts_open allocates
+/// anyway; the roots are copied by it before this returns).
+struct Roots {
+    base: *mut u8,
+    len: usize,
+}
+
+impl Drop for Roots {
+    fn drop(&mut self) {
+        // SAFETY: mapped by `Roots::map` with this length.
+        unsafe { libc::munmap(self.base.cast(), self.len) };
+    }
+}
+
+impl Roots {
+    fn map(n: usize) -> Option<Roots> {
+        let len = (n * std::mem::size_of::<PBuf>() + (n + 1) * std::mem::size_of::<*mut c_char>()).div_ceil(4096) * 4096;
+        // SAFETY: an anonymous private mapping, unmapped in Drop.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+        (p != libc::MAP_FAILED).then_some(Roots { base: p.cast(), len })
+    }
+}
+
+/// The roots of an fts walk are routed; the walk itself is glibc's, so the names it reports
+/// are the kernel's.
 pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const libc::c_void) -> *mut libc::c_void {
-    const MAX: usize = 64;
-    let mut hosts: [PBuf; 8] = std::array::from_fn(|_| PBuf::new());
-    let mut ptrs: [*mut c_char; MAX + 1] = [std::ptr::null_mut(); MAX + 1];
-    let mut n = 0;
-    // SAFETY: paths is a NULL-terminated array of C strings.
-    unsafe {
-        while !paths.is_null() && !(*paths.add(n)).is_null() {
-            if n == MAX {
-                return real::fts_open(paths, options, compar);
-            }
-            let p = *paths.add(n);
-            ptrs[n] = p;
-            if n < hosts.len() {
-                match walk_root(p, options & FTS_LOGICAL != 0, &mut hosts[n]) {
-                    Ok(q) => ptrs[n] = q as *mut c_char,
+    if runtime::mode() == mode::PASS || paths.is_null() {
+        return unsafe { real::fts_open(paths, options, compar) };
+    }
+    guard(Sym::fts_open, || {
+        let Some(rt) = runtime::get() else { return unsafe { real::fts_open(paths, options, compar) } };
+        let mut n = 0;
+        // SAFETY: paths is a NULL-terminated array of C strings.
+        while unsafe { !(*paths.add(n)).is_null() } {
+            n += 1;
+        }
+        let Some(roots) = Roots::map(n) else { return fail(crate::errno::Errno::ENOMEM) };
+        // SAFETY: the mapping holds n path buffers, then n + 1 pointers, all owned here.
+        unsafe {
+            let bufs = roots.base.cast::<PBuf>();
+            let ptrs = roots.base.add(n * std::mem::size_of::<PBuf>()).cast::<*mut c_char>();
+            for i in 0..n {
+                bufs.add(i).write(PBuf::new());
+                match walk_root(rt, *paths.add(i), options & FTS_LOGICAL != 0, &mut *bufs.add(i)) {
+                    Ok(q) => *ptrs.add(i) = q as *mut c_char,
                     Err(e) => return fail(e),
                 }
             }
-            n += 1;
+            *ptrs.add(n) = std::ptr::null_mut();
+            real::fts_open(ptrs, options, compar)
         }
-        real::fts_open(ptrs.as_ptr(), options, compar)
+    })
+}
+
+#[inline(always)]
+unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, call: impl Fn(*const c_char) -> c_int) -> c_int {
+    if runtime::mode() == mode::PASS {
+        return call(dir);
     }
+    guard(sym, || {
+        let Some(rt) = runtime::get() else { return call(dir) };
+        let mut host = PBuf::new();
+        // SAFETY: the caller's path.
+        match unsafe { walk_root(rt, dir, follow, &mut host) } {
+            Ok(p) => call(p),
+            Err(e) => fail(e),
+        }
+    })
 }
-
-// The rest of fts works on the walk's own state.
-pub unsafe fn fts_read(fts: *mut libc::c_void) -> *mut libc::c_void {
-    unsafe { real::fts_read(fts) }
-}
-
-pub unsafe fn fts_children(fts: *mut libc::c_void, options: c_int) -> *mut libc::c_void {
-    unsafe { real::fts_children(fts, options) }
-}
-
-pub unsafe fn fts_close(fts: *mut libc::c_void) -> c_int {
-    unsafe { real::fts_close(fts) }
-}
-
 
 // ftw and nftw: the root is routed (see `walk_root`); the walk is glibc's.
 pub unsafe fn ftw(dir: CStrP, f: FtwFn, nopenfd: c_int) -> c_int {
-    let mut host = PBuf::new();
-    match unsafe { walk_root(dir, true, &mut host) } {
-        Ok(p) => unsafe { real::ftw(p, f, nopenfd) },
-        Err(e) => fail(e),
-    }
+    unsafe { tree_walk(Sym::ftw, dir, true, |p| real::ftw(p, f, nopenfd)) }
 }
 
 pub unsafe fn ftw64(dir: CStrP, f: Ftw64Fn, nopenfd: c_int) -> c_int {
-    let mut host = PBuf::new();
-    match unsafe { walk_root(dir, true, &mut host) } {
-        Ok(p) => unsafe { real::ftw64(p, f, nopenfd) },
-        Err(e) => fail(e),
-    }
+    unsafe { tree_walk(Sym::ftw64, dir, true, |p| real::ftw64(p, f, nopenfd)) }
 }
 
 pub unsafe fn nftw(dir: CStrP, f: NftwFn, nopenfd: c_int, flags: c_int) -> c_int {
-    let mut host = PBuf::new();
-    match unsafe { walk_root(dir, flags & FTW_PHYS == 0, &mut host) } {
-        Ok(p) => unsafe { real::nftw(p, f, nopenfd, flags) },
-        Err(e) => fail(e),
-    }
+    unsafe { tree_walk(Sym::nftw, dir, flags & FTW_PHYS == 0, |p| real::nftw(p, f, nopenfd, flags)) }
 }
 
 pub unsafe fn nftw64(dir: CStrP, f: Nftw64Fn, nopenfd: c_int, flags: c_int) -> c_int {
-    let mut host = PBuf::new();
-    match unsafe { walk_root(dir, flags & FTW_PHYS == 0, &mut host) } {
-        Ok(p) => unsafe { real::nftw64(p, f, nopenfd, flags) },
-        Err(e) => fail(e),
-    }
+    unsafe { tree_walk(Sym::nftw64, dir, flags & FTW_PHYS == 0, |p| real::nftw64(p, f, nopenfd, flags)) }
 }

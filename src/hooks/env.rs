@@ -1,125 +1,79 @@
 //! The environment a child needs to stay in the view: `LD_PRELOAD` naming this library,
-//! `KMVIEW_STACK` and `KMVIEW_CWD`. Exec hooks re-assert them in any envp (a cleared or
-//! rewritten one included); `environ`'s own `KMVIEW_CWD` is kept current at every `chdir`, so
-//! that the children glibc starts by itself (`system`, `popen`) get it right too.
+//! `KMVIEW_STACK`, `KMVIEW_CWD`, `KMVIEW_FDS`, `KMVIEW_EXE` (written by `api/`'s encoders). Exec
+//! hooks re-assert them in any envp (a cleared or rewritten one included); before glibc starts a
+//! child by itself (`popen`), `environ` is repaired.
 //!
 //! No heap: the new envp is built on the caller's stack (a `vfork` child's too), with an
 //! anonymous mapping only for environments of more than [`INLINE`] entries.
 
 use super::types::*;
-use crate::sys::{PBuf, CAP};
-use crate::{cwd, stack, sys};
+use crate::runtime::{self, Runtime};
+use crate::state::{cwd, fds};
+use crate::sys::{self, raw, PBuf, CAP};
+use kmview_api::env as vars;
+use kmview_api::sink::{Fixed, Sink};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-extern "C" {
-    static mut environ: *mut *mut c_char;
-}
 
 const CWD_KEY: &[u8] = b"KMVIEW_CWD=";
 const STACK_KEY: &[u8] = b"KMVIEW_STACK=";
 const PRELOAD_KEY: &[u8] = b"LD_PRELOAD=";
 const FDS_KEY: &[u8] = b"KMVIEW_FDS=";
 const EXE_KEY: &[u8] = b"KMVIEW_EXE=";
-/// Room for the inherited descriptors' names; those that do not fit are passed on unnamed.
-const FDS_ROOM: usize = 8192;
-const ENTRY: usize = CAP + 16;
 
-/// Two buffers that take turns holding `KMVIEW_CWD=<virtual cwd>`; `environ` points at one.
-struct CwdEntries(UnsafeCell<[[u8; ENTRY]; 2]>);
-// SAFETY: written only by `publish_cwd`, into the buffer `environ` does not point at.
-unsafe impl Sync for CwdEntries {}
-static CWD_ENTRIES: CwdEntries = CwdEntries(UnsafeCell::new([[0; ENTRY]; 2]));
-static CWD_TURN: AtomicUsize = AtomicUsize::new(0);
-
-fn entry_ptr(i: usize) -> *mut c_char {
-    // SAFETY: in bounds of the static array.
-    unsafe { (CWD_ENTRIES.0.get() as *mut [u8; ENTRY]).add(i).cast() }
-}
-
-/// Points `environ`'s `KMVIEW_CWD` at `virt` (called by [`cwd::set`]).
-pub fn publish_cwd(virt: &[u8]) {
-    if virt.len() + CWD_KEY.len() + 1 > ENTRY {
-        return;
-    }
-    let old = CWD_TURN.load(Ordering::Relaxed);
-    let new = 1 - old;
-    // SAFETY: buffer `new` is not the one environ points at; it is ours to fill.
-    unsafe {
-        let dst = entry_ptr(new).cast::<u8>();
-        std::ptr::copy_nonoverlapping(CWD_KEY.as_ptr(), dst, CWD_KEY.len());
-        std::ptr::copy_nonoverlapping(virt.as_ptr(), dst.add(CWD_KEY.len()), virt.len());
-        *dst.add(CWD_KEY.len() + virt.len()) = 0;
-    }
-    CWD_TURN.store(new, Ordering::Relaxed);
-    // SAFETY: environ is NULL or a NULL-terminated array of C strings; swapping one pointer
-    // for another valid string is what putenv does.
-    unsafe {
-        let mut e = environ;
-        if !e.is_null() {
-            while !(*e).is_null() {
-                if *e == entry_ptr(old) || starts_with(*e, CWD_KEY) {
-                    *e = entry_ptr(new);
-                    return;
-                }
-                e = e.add(1);
-            }
-        }
-        // Not in environ (the program cleared it): put back only at load; later, the exec hooks
-        // and `repair_environ` add it, and a chdir must not allocate.
-        if !crate::stack::is_loaded() {
-            libc::putenv(entry_ptr(new));
-        }
-    }
-}
-
-/// Puts this view's variables back into `environ` if the program removed or changed them,
-/// before glibc starts a child from it (`system`, `popen`).
-pub fn repair_environ() {
-    let Some(rt) = stack::runtime() else { return };
-    let stack_ok = sys::getenv(b"KMVIEW_STACK\0").is_some_and(|v| extends(v, rt.stack_value()));
-    let preload_ok = sys::getenv(b"LD_PRELOAD\0").is_some_and(|v| names_lib(v, &rt.lib_path));
-    // SAFETY: the strings are owned by the runtime, which lives as long as the process.
-    unsafe {
-        if !stack_ok {
-            libc::putenv(rt.stack_env.as_ptr() as *mut c_char);
-        }
-        if !preload_ok {
-            libc::putenv(rt.preload_env.as_ptr() as *mut c_char);
-        }
-    }
-    let mut v = PBuf::new();
-    if sys::getenv(b"KMVIEW_CWD\0").is_none() && cwd::get(&mut v, None).is_ok() {
-        publish_cwd(v.as_bytes());
-    }
-}
-
-unsafe fn starts_with(s: *const c_char, prefix: &[u8]) -> bool {
-    // SAFETY: s is NUL-terminated; strncmp stops at its end.
-    unsafe { libc::strncmp(s, prefix.as_ptr().cast(), prefix.len()) == 0 }
-}
-
-/// A child's `KMVIEW_STACK` may be ours or ours with views pushed inside (a nested `kmview`).
+/// A child's `KMVIEW_STACK` may be ours, or ours with views pushed inside (a nested `kmview`).
 fn extends(value: &[u8], ours: &[u8]) -> bool {
     value == ours || (value.starts_with(ours) && value.get(ours.len()) == Some(&b';'))
 }
 
-fn names_lib(value: &[u8], lib: &[u8]) -> bool {
-    value.split(|&b| b == b' ' || b == b':').any(|w| w == lib)
+/// Two buffers that take turns holding `KMVIEW_CWD=<virtual cwd>` for `environ`.
+struct CwdEntries(UnsafeCell<[[u8; CAP + 16]; 2]>);
+// SAFETY: written only by `repair_environ`, into the buffer `environ` does not point at.
+unsafe impl Sync for CwdEntries {}
+static CWD_ENTRIES: CwdEntries = CwdEntries(UnsafeCell::new([[0; CAP + 16]; 2]));
+static CWD_TURN: AtomicUsize = AtomicUsize::new(0);
+
+/// Puts this view's variables back into `environ` if the program removed or changed them,
+/// before glibc starts a child from it (`popen`).
+pub fn repair_environ() {
+    let Some(rt) = runtime::get() else { return };
+    if !sys::getenv(b"KMVIEW_STACK\0").is_some_and(|v| extends(v, rt.stack_value())) {
+        sys::putenv_static(rt.stack_env);
+    }
+    if !sys::getenv(b"LD_PRELOAD\0").is_some_and(|v| vars::preload_names(v, rt.lib_path)) {
+        sys::putenv_static(rt.preload_env);
+    }
+    let mut v = PBuf::new();
+    if crate::resolver::cwd::current(&crate::sys::fs::Kernel, rt, &mut v).is_ok() && v.len() + CWD_KEY.len() + 1 < CAP + 16 {
+        let turn = 1 - CWD_TURN.load(Ordering::Relaxed);
+        // SAFETY: buffer `turn` is not the one environ points at (if any); ours to fill. It is
+        // 'static, and the next repair writes the other one.
+        let entry: &'static std::ffi::CStr = unsafe {
+            let dst = (CWD_ENTRIES.0.get() as *mut [u8; CAP + 16]).add(turn).cast::<u8>();
+            std::ptr::copy_nonoverlapping(CWD_KEY.as_ptr(), dst, CWD_KEY.len());
+            std::ptr::copy_nonoverlapping(v.as_bytes().as_ptr(), dst.add(CWD_KEY.len()), v.len());
+            *dst.add(CWD_KEY.len() + v.len()) = 0;
+            std::ffi::CStr::from_ptr(dst.cast())
+        };
+        CWD_TURN.store(turn, Ordering::Relaxed);
+        sys::putenv_static(entry);
+    }
 }
 
 /// Entries kept inline before the envp array moves to an anonymous mapping.
-pub const INLINE: usize = 1024;
+pub const INLINE: usize = 256;
+/// Room for the entries this library adds (the inherited descriptors' names that do not fit
+/// are passed on unnamed).
+const ROOM: usize = 12 * 1024;
 
 /// A child's envp under construction, on the caller's stack.
 pub struct Envp {
     inline: [*const c_char; INLINE],
     mapped: *mut *const c_char,
     mapped_len: usize,
-    preload: [u8; ENTRY],
-    cwd: [u8; ENTRY],
-    fds: [u8; FDS_ROOM],
-    exe: [u8; ENTRY],
+    room: [u8; ROOM],
+    used: usize,
+    exe: Option<(usize, usize)>,
 }
 
 impl Drop for Envp {
@@ -133,39 +87,40 @@ impl Drop for Envp {
 
 impl Envp {
     pub fn new() -> Envp {
-        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, preload: [0; ENTRY], cwd: [0; ENTRY], fds: [0; FDS_ROOM], exe: [0; ENTRY] }
+        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, room: [0; ROOM], used: 0, exe: None }
+    }
+
+    /// Writes one `KEY=value` entry into the room with `f`, NUL-terminated; its start, or
+    /// `None` if it does not fit (then nothing is kept).
+    fn entry(&mut self, key: &[u8], f: impl FnOnce(&mut Fixed) -> bool) -> Option<usize> {
+        let start = self.used;
+        let mut sink = Fixed::new(&mut self.room[start..]);
+        if !(sink.put(key) && f(&mut sink) && sink.put(b"\0")) {
+            return None;
+        }
+        self.used += sink.len;
+        Some(start)
+    }
+
+    fn ptr(&self, at: usize) -> *const c_char {
+        self.room[at..].as_ptr().cast()
+    }
+
+    /// Names the program the child will be (its virtual path, for `/proc/self/exe`); `via`: the
+    /// host path of the loader it is started through, if it is.
+    pub fn set_exe(&mut self, virt: &[u8], via: Option<&[u8]>) {
+        let start = self.entry(EXE_KEY, |s| vars::encode_exe(s, virt, via));
+        self.exe = start.map(|s| (s, 0));
     }
 
     /// `envp` with this view's variables asserted; the result lives as long as `self`. NULL if it
-    /// cannot be built (then the exec must fail: `ENOMEM`).
+    /// cannot be built (then the exec must fail: `ENOMEM`). `child_cwd`: the virtual directory
+    /// the child starts in, if not this process's (`posix_spawn` with a chdir action).
     ///
     /// # Safety
     /// `envp` is NULL or a NULL-terminated array of C strings.
-    pub unsafe fn build(&mut self, envp: Argv) -> Argv {
-        unsafe { self.build_in(envp, None) }
-    }
-
-    /// Names the program the child will be (its virtual path, for `/proc/self/exe`): call
-    /// before [`Envp::build`] when the exec went through a view.
-    /// `via`: the host path of the loader the program is started through, if it is.
-    pub fn set_exe(&mut self, virt: &[u8], via: Option<&[u8]>) {
-        let ok = match via {
-            // `VIRTUAL\0`-free form: the loader's host path after a NUL-less separator.
-            Some(loader) => fill(&mut self.exe, &[EXE_KEY, virt, b"//via:", loader]),
-            None => fill(&mut self.exe, &[EXE_KEY, virt]),
-        };
-        if !ok {
-            self.exe[0] = 0;
-        }
-    }
-
-    /// [`Envp::build`] for a child that starts in `child_cwd` (a virtual path) rather than in
-    /// this process's cwd (`posix_spawn` with a chdir action).
-    ///
-    /// # Safety
-    /// As [`Envp::build`].
-    pub unsafe fn build_in(&mut self, envp: Argv, child_cwd: Option<&[u8]>) -> Argv {
-        let Some(rt) = stack::runtime() else { return envp };
+    pub unsafe fn build(&mut self, envp: Argv, child_cwd: Option<&[u8]>) -> Argv {
+        let Some(rt) = runtime::get() else { return envp };
         let mut n = 0;
         if !envp.is_null() {
             // SAFETY: NULL-terminated array.
@@ -202,7 +157,7 @@ impl Envp {
                 }
                 stack_ok = true;
             } else if let Some(v) = bytes.strip_prefix(PRELOAD_KEY) {
-                if !names_lib(v, &rt.lib_path) {
+                if !vars::preload_names(v, rt.lib_path) {
                     theirs = v;
                     continue;
                 }
@@ -214,105 +169,83 @@ impl Envp {
             unsafe { *out.add(k) = e };
             k += 1;
         }
-        let mut push = |p: *const c_char| {
-            // SAFETY: at most three pushes beyond the n copied, within need.
-            unsafe { *out.add(k) = p };
-            k += 1;
-        };
+        let mut extra: [*const c_char; 5] = [std::ptr::null(); 5];
+        let mut x = 0;
         if !stack_ok {
-            push(rt.stack_env.as_ptr());
+            extra[x] = rt.stack_env.as_ptr();
+            x += 1;
         }
         if !preload_ok {
-            let parts: [&[u8]; 4] = [PRELOAD_KEY, &rt.lib_path, if theirs.is_empty() { b"" } else { b" " }, theirs];
-            if fill(&mut self.preload, &parts) {
-                push(self.preload.as_ptr().cast());
-            } else {
-                push(rt.preload_env.as_ptr());
-            }
+            extra[x] = match self.entry(PRELOAD_KEY, |s| vars::encode_preload(s, rt.lib_path, Some(theirs))) {
+                Some(at) => self.ptr(at),
+                None => rt.preload_env.as_ptr(),
+            };
+            x += 1;
         }
+        if let Some(at) = self.cwd_entry(rt, child_cwd) {
+            extra[x] = self.ptr(at);
+            x += 1;
+        }
+        if let Some(at) = self.fds_entry() {
+            extra[x] = self.ptr(at);
+            x += 1;
+        }
+        if let Some((at, _)) = self.exe {
+            extra[x] = self.ptr(at);
+            x += 1;
+        }
+        for p in &extra[..x] {
+            // SAFETY: at most five beyond the n copied, within need.
+            unsafe { *out.add(k) = *p };
+            k += 1;
+        }
+        // SAFETY: k < need.
+        unsafe { *out.add(k) = std::ptr::null() };
+        out as Argv
+    }
+
+    fn cwd_entry(&mut self, rt: &Runtime, child_cwd: Option<&[u8]>) -> Option<usize> {
         let mut v = PBuf::new();
         let known = match child_cwd {
             Some(c) => v.set(c).is_ok(),
-            None => cwd::get(&mut v, None).is_ok(),
+            None => crate::resolver::cwd::current(&crate::sys::fs::Kernel, rt, &mut v).is_ok() || cwd::get(&mut v, None).is_ok(),
         };
-        if known && fill(&mut self.cwd, &[CWD_KEY, v.as_bytes()]) {
-            push(self.cwd.as_ptr().cast());
+        if !known {
+            return None;
         }
-        if fill_fds(&mut self.fds) {
-            push(self.fds.as_ptr().cast());
-        }
-        if self.exe[0] != 0 {
-            push(self.exe.as_ptr().cast());
-        }
-        push(std::ptr::null());
-        out as Argv
+        self.entry(CWD_KEY, |s| s.put(v.as_bytes()))
     }
-}
 
-/// Concatenates `parts` into `buf` with a final NUL; false if it does not fit.
-fn fill(buf: &mut [u8], parts: &[&[u8]]) -> bool {
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    if total + 1 > buf.len() {
-        return false;
-    }
-    let mut at = 0;
-    for p in parts {
-        buf[at..at + p.len()].copy_from_slice(p);
-        at += p.len();
-    }
-    buf[at] = 0;
-    true
-}
-
-/// `KMVIEW_FDS=N=PATH;…` for the recorded descriptors that survive exec (no `FD_CLOEXEC`),
-/// paths %-escaped like `KMVIEW_STACK`'s. False if there are none.
-fn fill_fds(buf: &mut [u8; FDS_ROOM]) -> bool {
-    let mut at = FDS_KEY.len();
-    buf[..at].copy_from_slice(FDS_KEY);
-    let start = at;
-    crate::fds::each(|fd, name| {
-        // SAFETY: F_GETFD takes no argument; fcntl goes to libc's own.
-        let flags = unsafe { crate::real::fcntl(fd, libc::F_GETFD, 0) };
-        if flags < 0 || flags & libc::FD_CLOEXEC != 0 {
-            return;
+    /// `KMVIEW_FDS=N=PATH;…` for the recorded descriptors that survive exec (no `FD_CLOEXEC`).
+    fn fds_entry(&mut self) -> Option<usize> {
+        let start = self.used;
+        let mut sink = Fixed::new(&mut self.room[start..]);
+        if !sink.put(FDS_KEY) {
+            return None;
         }
-        // Written in place; an entry that does not fit is taken back whole.
-        let mut len = at;
-        let mut fits = true;
-        let mut put = |b: u8| {
-            if len + 1 < buf.len() {
-                buf[len] = b;
-                len += 1;
-            } else {
-                fits = false;
+        let mut any = false;
+        fds::each(|fd, name, flags| {
+            if raw::fcntl(fd, libc::F_GETFD).map_or(true, |f| f & libc::FD_CLOEXEC != 0) {
+                return;
             }
-        };
-        if at > start {
-            put(b';');
-        }
-        let mut digits = [0u8; 10];
-        crate::path::decimal(fd as u32, &mut digits).iter().for_each(|&d| put(d));
-        put(b'=');
-        for &b in name {
-            if kmview_api::format::is_safe(b) {
-                put(b);
+            // An item that does not fit is taken back whole.
+            let before = sink.len;
+            if vars::encode_fd(&mut sink, !any, fd, name, flags & fds::OUTSIDE != 0) {
+                any = true;
             } else {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                put(b'%');
-                put(HEX[(b >> 4) as usize]);
-                put(HEX[(b & 15) as usize]);
+                sink.len = before;
             }
+        });
+        if !any || !sink.put(b"\0") {
+            return None;
         }
-        if fits {
-            at = len;
-        }
-    });
-    buf[at] = 0;
-    at > start
+        self.used += sink.len;
+        Some(start)
+    }
 }
 
-/// The process's own environment, as the `exec*` calls without an envp use it.
-pub fn process_environ() -> Argv {
-    // SAFETY: reading the pointer value of libc's `environ`.
-    unsafe { environ as Argv }
+impl Default for Envp {
+    fn default() -> Self {
+        Self::new()
+    }
 }

@@ -4,24 +4,27 @@
 //! An exec translates the executable's path, re-asserts the view's variables in the child's
 //! environment ([`super::env`]), and reads a `#!` line itself whenever the script or its
 //! interpreter lies in a view: the kernel would look the interpreter up on the host and hand it
-//! the host path of the script, where the view must give it the virtual one.
+//! the host path of the script, where the view must give it the virtual one. What a `#!` line
+//! and ELF headers say is read by `crate::exec`.
 
-use super::env::{process_environ, repair_environ, Envp};
+use super::env::Envp;
+use super::table::real;
 use super::types::*;
-use super::Access;
 use super::{bytes, fail};
-use crate::sys::PBuf;
-use crate::stack::{self, Route};
-use crate::{real, sys};
+use crate::errno::{Errno, Res};
+use crate::exec::{self as pure, Elf, HEAD};
+use crate::resolver::{self, walk, Call, Route};
+use crate::runtime::{self, Runtime};
+use crate::state::spawn;
+use crate::sys::fs::Kernel;
+use crate::sys::{self, raw, PBuf};
 
 /// Interpreters in a chain of `#!` scripts, as the kernel's limit.
 const MAX_INTERP_DEPTH: usize = 4;
-/// The kernel reads this much of a file for its `#!` line.
-const HEAD: usize = 256;
 /// How much of an executable is read to find its ELF program headers.
 const ELF_HEAD: usize = 1024;
 /// Argument vectors up to this size are built on the stack.
-const INLINE_ARGS: usize = 512;
+const INLINE_ARGS: usize = 256;
 
 /// An argument vector under construction, with room in front for interpreters.
 struct Args {
@@ -30,7 +33,7 @@ struct Args {
     mapped_len: usize,
     /// Index of argv[0] in the array; items are prepended by moving it down.
     start: usize,
-    /// One `#!` line per interpreter level; the strings argv points into.
+    /// One `#!` line per interpreter level, NUL-terminated where argv points into it.
     heads: [[u8; HEAD + 1]; MAX_INTERP_DEPTH],
 }
 
@@ -56,8 +59,8 @@ impl Args {
         }
     }
 
-    /// Copies `argv` in, leaving room for `2 * MAX_INTERP_DEPTH` items in front.
-    unsafe fn load(&mut self, argv: Argv) -> Result<(), c_int> {
+    /// Copies `argv` in, leaving room for the interpreters and a loader in front.
+    unsafe fn load(&mut self, argv: Argv) -> Res<()> {
         let mut n = 0;
         // SAFETY: argv is a NULL-terminated array (NULL argv counts as empty).
         while !argv.is_null() && unsafe { !(*argv.add(n)).is_null() } {
@@ -72,7 +75,7 @@ impl Args {
             // SAFETY: anonymous private mapping, unmapped in Drop.
             let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
             if p == libc::MAP_FAILED {
-                return Err(libc::E2BIG);
+                return Err(Errno::E2BIG);
             }
             self.mapped = p.cast();
             self.mapped_len = len;
@@ -100,7 +103,6 @@ impl Args {
         self.start = new_start;
     }
 
-    /// argv[0], if any.
     fn first(&mut self) -> Option<*const c_char> {
         let start = self.start;
         // SAFETY: start is within the array.
@@ -115,54 +117,12 @@ impl Args {
     }
 }
 
-/// A `#!` line: the interpreter and its one optional argument, NUL-terminated in place.
-struct Shebang {
-    interp: *const c_char,
-    interp_len: usize,
-    arg: Option<*const c_char>,
-}
-
-/// Parses the `#!` line in `head[..n]` as the kernel does, writing NULs into `head`.
-fn parse_shebang(head: &mut [u8; HEAD + 1], n: usize) -> Option<Shebang> {
-    if n < 2 || &head[..2] != b"#!" {
-        return None;
-    }
-    let line_end = memchr::memchr(b'\n', &head[..n]).unwrap_or(n);
-    let is_blank = |b: u8| b == b' ' || b == b'\t';
-    let mut i = 2;
-    while i < line_end && is_blank(head[i]) {
-        i += 1;
-    }
-    let start = i;
-    while i < line_end && !is_blank(head[i]) {
-        i += 1;
-    }
-    if i == start {
-        return None;
-    }
-    let interp_end = i;
-    while i < line_end && is_blank(head[i]) {
-        i += 1;
-    }
-    let mut arg_end = line_end;
-    while arg_end > i && (is_blank(head[arg_end - 1]) || head[arg_end - 1] == b'\r') {
-        arg_end -= 1;
-    }
-    let arg_start = i;
-    head[interp_end] = 0;
-    let arg = (arg_end > arg_start).then(|| {
-        head[arg_end] = 0;
-        head[arg_start..].as_ptr().cast()
-    });
-    Some(Shebang { interp: head[start..].as_ptr().cast(), interp_len: interp_end - start, arg })
-}
-
 /// Where an exec really goes: the host path of the program to start and its argv, after the
 /// `#!` chain was followed wherever the view must do it.
 struct Prepared {
     target: PBuf,
     /// The program's own loader, when the view puts a different one at its `PT_INTERP` than
-    /// the host has (a root): (its host path, its virtual path, the library path).
+    /// the host has (a root): its host path, its virtual path and the library path.
     loader: Option<(PBuf, PBuf, PBuf)>,
     /// The program's virtual path as the exec named it (the last interpreter, for a script).
     program: PBuf,
@@ -172,23 +132,48 @@ struct Prepared {
     native: bool,
 }
 
+/// `path` for an exec: the host path into `host`, and whether it lies in a view.
+fn route_exec(rt: &Runtime, path: &[u8], host: &mut PBuf) -> Res<bool> {
+    let routed = resolver::route(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)?;
+    if routed.route == Route::Host {
+        if rt.has_mounts && routed.retry && matches!(raw::fstatat(libc::AT_FDCWD, host, 0), Err(Errno::ENOENT)) {
+            resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)?;
+        }
+        return Ok(true);
+    }
+    // A symlink on the way may lead into a mount the kernel does not know; an exec can afford
+    // to look.
+    let probe = PBuf::from_bytes(path)?;
+    if rt.has_mounts && matches!(raw::fstatat(libc::AT_FDCWD, &probe, 0), Err(Errno::ENOENT)) && resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)? {
+        return Ok(true);
+    }
+    host.set(path)?;
+    Ok(false)
+}
+
+/// Reads up to `out.len()` bytes from the start of the file at the host path.
+fn read_head(path: &PBuf, out: &mut [u8]) -> usize {
+    let Ok(fd) = raw::openat(libc::AT_FDCWD, path, libc::O_RDONLY | libc::O_CLOEXEC) else { return 0 };
+    let n = raw::read(fd, out).unwrap_or(0);
+    raw::close(fd);
+    n
+}
+
 /// The loader the view puts at `interp` (a program's `PT_INTERP`), if the kernel would take
 /// another (the host's): with a root, the root's own.
-fn own_loader(interp: &[u8]) -> Result<Option<(PBuf, PBuf, PBuf)>, c_int> {
+fn own_loader(rt: &Runtime, interp: &[u8]) -> Res<Option<(PBuf, PBuf, PBuf)>> {
     let mut host = PBuf::new();
-    if !matches!(stack::route(interp, true, Access::Read, &mut host)?, Route::Host | Route::Fast) {
-        return Ok(None);
-    }
-    let mut virt = PBuf::new();
-    if stack::canonicalize(interp, &mut virt, &mut host).is_err() || sys::host_stat(&host, true).is_err() {
+    if !route_exec(rt, interp, &mut host)? {
         return Ok(None);
     }
     let as_host = PBuf::from_bytes(interp)?;
-    if matches!((sys::host_stat(&host, true), sys::host_stat(&as_host, true)), (Ok(a), Ok(b)) if a.0 == b.0 && a.1 == b.1) {
-        return Ok(None);
+    match (raw::fstatat(libc::AT_FDCWD, &host, 0), raw::fstatat(libc::AT_FDCWD, &as_host, 0)) {
+        (Err(_), _) => return Ok(None),
+        (Ok(a), Ok(b)) if a.st_dev == b.st_dev && a.st_ino == b.st_ino => return Ok(None),
+        _ => {}
     }
     let mut lib_path = PBuf::new();
-    root_library_path(&mut lib_path)?;
+    root_library_path(rt, &mut lib_path)?;
     Ok(Some((host, PBuf::from_bytes(interp)?, lib_path)))
 }
 
@@ -210,13 +195,13 @@ fn through_loader(p: &Prepared, args: &mut Args) -> Option<*const c_char> {
 
 /// Tells the child its virtual name for `/proc/self/exe`, when the exec went through a view
 /// (a native exec's `/proc/self/exe` is right as the kernel has it).
-fn name_exe(env: &mut Envp, p: &Prepared) {
+fn name_exe(rt: &Runtime, env: &mut Envp, p: &Prepared) {
     if p.native || p.program.is_empty() {
         return;
     }
     let mut virt = PBuf::new();
     let mut host = PBuf::new();
-    if stack::canonicalize(p.program.as_bytes(), &mut virt, &mut host).is_ok() {
+    if walk::canonicalize(&Kernel, rt, p.program.as_bytes(), libc::AT_FDCWD, &mut virt, &mut host).is_ok() {
         // Started through its own loader, the kernel's /proc/self/exe is that loader.
         env.set_exe(virt.as_bytes(), p.loader.as_ref().map(|(h, _, _)| h.as_bytes()));
     }
@@ -225,70 +210,21 @@ fn name_exe(env: &mut Envp, p: &Prepared) {
 /// Why an executable would run outside the view: the kernel drops `LD_PRELOAD` for setuid and
 /// setgid programs, and a static program (no `PT_INTERP`) has no loader to preload with.
 fn leaves_view(target: &PBuf, head: &[u8]) -> Option<&'static [u8]> {
-    if let Ok((_, _, mode)) = sys::host_stat(target, true) {
-        if mode & (libc::S_ISUID | libc::S_ISGID) != 0 && mode & 0o111 != 0 {
+    if let Ok(st) = raw::fstatat(libc::AT_FDCWD, target, 0) {
+        if st.st_mode & (libc::S_ISUID | libc::S_ISGID) != 0 && st.st_mode & 0o111 != 0 {
             return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
         }
     }
-    match elf_has_interp(head) {
-        Some(false) => Some(b"is statically linked (no dynamic loader to preload into)"),
+    match pure::elf(head) {
+        Elf::Static => Some(b"is statically linked (no dynamic loader to preload into)"),
         _ => None,
     }
-}
-
-/// Whether an ELF file's program headers (within `head`) include `PT_INTERP`; `None` if it is
-/// not ELF or its headers lie beyond what was read.
-fn elf_has_interp(head: &[u8]) -> Option<bool> {
-    elf_interp(head).map(|i| i.is_some())
-}
-
-/// An ELF program's `PT_INTERP` (its dynamic loader's path, empty if it lies beyond `head`):
-/// `Some(None)` for a static program, `None` if `head` is not an ELF program's.
-fn elf_interp(head: &[u8]) -> Option<Option<&[u8]>> {
-    if head.len() < 64 || &head[..4] != b"\x7fELF" {
-        return None;
-    }
-    let u16_at = |o: usize| u16::from_le_bytes([head[o], head[o + 1]]) as usize;
-    let wide = match head[4] {
-        2 => true,
-        1 => false,
-        _ => return None,
-    };
-    let (phoff, phentsize, phnum) = if wide {
-        (u64::from_le_bytes(head[32..40].try_into().ok()?) as usize, u16_at(54), u16_at(56))
-    } else {
-        (u32::from_le_bytes(head[28..32].try_into().ok()?) as usize, u16_at(42), u16_at(44))
-    };
-    // ET_REL and core files are not programs.
-    if !matches!(u16_at(16), 2 | 3) || phentsize < if wide { 56 } else { 32 } {
-        return None;
-    }
-    let end = phoff.checked_add(phentsize.checked_mul(phnum)?)?;
-    if end > head.len() {
-        return None;
-    }
-    const PT_INTERP: u32 = 3;
-    for i in 0..phnum {
-        let o = phoff + i * phentsize;
-        if u32::from_le_bytes([head[o], head[o + 1], head[o + 2], head[o + 3]]) != PT_INTERP {
-            continue;
-        }
-        let (off, size) = if wide {
-            (u64::from_le_bytes(head[o + 8..o + 16].try_into().ok()?) as usize, u64::from_le_bytes(head[o + 32..o + 40].try_into().ok()?) as usize)
-        } else {
-            (u32::from_le_bytes(head[o + 4..o + 8].try_into().ok()?) as usize, u32::from_le_bytes(head[o + 16..o + 20].try_into().ok()?) as usize)
-        };
-        let path = head.get(off..off.checked_add(size)?).unwrap_or(b"");
-        let path = path.split(|&b| b == 0).next().unwrap_or(b"");
-        return Some(Some(path));
-    }
-    Some(None)
 }
 
 /// The directories a root's own loader searches, as host paths joined with `:` (those the
 /// view has): the program's `LD_LIBRARY_PATH`, then the usual ones (not the root's
 /// `ld.so.conf`, which only `ldconfig`'s cache, read from the host's `/etc`, would give).
-fn root_library_path(out: &mut PBuf) -> Result<(), c_int> {
+fn root_library_path(rt: &Runtime, out: &mut PBuf) -> Res<()> {
     const DIRS: [&[u8]; 8] = [
         b"/usr/local/lib/x86_64-linux-gnu",
         b"/usr/local/lib",
@@ -306,10 +242,10 @@ fn root_library_path(out: &mut PBuf) -> Result<(), c_int> {
     // in the view's terms.
     let user = sys::getenv(b"LD_LIBRARY_PATH\0").unwrap_or(b"");
     for d in user.split(|&b| b == b':').filter(|d| d.first() == Some(&b'/')).chain(DIRS) {
-        if stack::canonicalize(d, &mut virt, &mut host).is_err() || host.as_bytes().contains(&b':') {
+        if walk::canonicalize(&Kernel, rt, d, libc::AT_FDCWD, &mut virt, &mut host).is_err() || host.as_bytes().contains(&b':') {
             continue;
         }
-        if matches!(sys::host_stat(&host, true), Ok((_, _, m)) if m & libc::S_IFMT == libc::S_IFDIR) {
+        if raw::fstatat(libc::AT_FDCWD, &host, 0).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR) {
             if !out.is_empty() {
                 out.push_byte(b':')?;
             }
@@ -320,9 +256,8 @@ fn root_library_path(out: &mut PBuf) -> Result<(), c_int> {
 }
 
 /// Applies the `--static` policy to a program that would leave the view: `Err(EACCES)` to deny.
-fn check_outside(p: &Prepared, shown: &[u8]) -> Result<(), c_int> {
+fn check_outside(rt: &Runtime, p: &Prepared, shown: &[u8]) -> Res<()> {
     let Some(why) = p.outside else { return Ok(()) };
-    let Some(rt) = stack::runtime() else { return Ok(()) };
     match rt.static_policy {
         kmview_api::StaticPolicy::Allow => Ok(()),
         kmview_api::StaticPolicy::Warn => {
@@ -331,7 +266,7 @@ fn check_outside(p: &Prepared, shown: &[u8]) -> Result<(), c_int> {
         }
         kmview_api::StaticPolicy::Deny => {
             sys::write_stderr(&[b"kmview: ", shown, b" ", why, b": refused (--static=deny)\n"]);
-            Err(libc::EACCES)
+            Err(Errno::EACCES)
         }
     }
 }
@@ -340,101 +275,83 @@ fn check_outside(p: &Prepared, shown: &[u8]) -> Result<(), c_int> {
 ///
 /// # Safety
 /// `path` is a C string; `args` was loaded with the caller's argv.
-unsafe fn prepare(path: CStrP, args: &mut Args) -> Result<Prepared, c_int> {
+unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepared> {
     // SAFETY: per the contract.
-    let Some(first) = (unsafe { bytes(path) }) else { return Err(libc::EFAULT) };
+    let Some(first) = (unsafe { bytes(path) }) else { return Err(Errno::EFAULT) };
     let mut cur_path = path;
     let mut cur = first;
     let mut depth = 0;
     loop {
-        let mut host = PBuf::new();
-        let mut route = stack::route(cur, true, Access::Read, &mut host)?;
-        if !matches!(route, Route::Host) && stack::runtime().is_some_and(|rt| rt.has_mounts) {
-            // A symlink on the way may lead into a mount the kernel does not know; an exec can
-            // afford to look (the fast path's host path, or the caller's, must exist).
-            let probe = if matches!(route, Route::Fast) { PBuf::from_bytes(host.as_bytes())? } else { PBuf::from_bytes(cur)? };
-            if sys::host_stat(&probe, true) == Err(libc::ENOENT) && stack::exact(cur, true, Access::Read, &mut host).unwrap_or(false) {
-                route = Route::Host;
-            }
-        }
-        let target = match route {
-            Route::Host | Route::Fast => host,
-            Route::Native => PBuf::from_bytes(cur)?,
-        };
-        let in_view = matches!(route, Route::Host | Route::Fast);
+        let mut target = PBuf::new();
+        let in_view = route_exec(rt, cur, &mut target)?;
         let mut elf = [0u8; ELF_HEAD];
-        let n_elf = sys::host_read_head(&target, &mut elf).unwrap_or(0);
-        let mut head = [0u8; HEAD + 1];
-        let n = n_elf.min(HEAD);
-        head[..n].copy_from_slice(&elf[..n]);
-        let Some(bang) = parse_shebang(&mut head, n) else {
+        let n_elf = read_head(&target, &mut elf);
+        let Some(bang) = pure::shebang(&elf[..n_elf.min(HEAD)]) else {
             let outside = leaves_view(&target, &elf[..n_elf]);
-            let loader = match elf_interp(&elf[..n_elf]) {
-                Some(Some(interp)) if !interp.is_empty() => own_loader(interp)?,
+            let loader = match pure::elf(&elf[..n_elf]) {
+                Elf::Interp(r) if !r.is_empty() => own_loader(rt, &elf[r])?,
                 _ => None,
             };
             return Ok(Prepared { native: depth == 0 && !in_view && loader.is_none(), target, outside, program: PBuf::from_bytes(cur)?, loader });
         };
-        // SAFETY: interp points into `head`, NUL-terminated there.
-        let interp = unsafe { std::slice::from_raw_parts(bang.interp.cast::<u8>(), bang.interp_len) };
+        let interp = &elf[bang.interp.clone()];
         let mut probe = PBuf::new();
-        let interp_in_view = matches!(stack::route(interp, true, Access::Read, &mut probe)?, Route::Host | Route::Fast);
+        let interp_in_view = resolver::route(&Kernel, rt, interp, &Call::at_cwd(true, Op::Read), &mut probe)?.route == Route::Host;
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
             return Ok(Prepared { native: true, target, outside: None, program: PBuf::new(), loader: None });
         }
         if depth == MAX_INTERP_DEPTH {
-            return Err(libc::ELOOP);
+            return Err(Errno::ELOOP);
         }
         // The kernel's checks on the script, which it no longer sees: execute permission on a
         // regular file.
-        // SAFETY: target is NUL-terminated.
-        if unsafe { real::access(target.as_cptr(), libc::X_OK) } != 0 {
-            return Err(sys::errno());
-        }
-        match sys::host_stat(&target, true) {
-            Ok((_, _, mode)) if mode & libc::S_IFMT == libc::S_IFREG => {}
-            Ok(_) => return Err(libc::EACCES),
+        raw::faccessat(libc::AT_FDCWD, &target, libc::X_OK)?;
+        match raw::fstatat(libc::AT_FDCWD, &target, 0) {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => {}
+            Ok(_) => return Err(Errno::EACCES),
             Err(e) => return Err(e),
         }
-        args.heads[depth] = head;
+        // Keep the line where argv can point into it, NUL-terminated.
         let saved = &mut args.heads[depth];
-        // Re-point the parsed strings at the copy that lives as long as `args`.
-        let off_i = bang.interp as usize - head.as_ptr() as usize;
-        let interp_ptr: *const c_char = saved[off_i..].as_ptr().cast();
-        let arg_ptr = bang.arg.map(|a| saved[a as usize - head.as_ptr() as usize..].as_ptr().cast::<c_char>());
+        let line = n_elf.min(HEAD);
+        saved[..line].copy_from_slice(&elf[..line]);
+        saved[bang.interp.end] = 0;
+        let interp_ptr: *const c_char = saved[bang.interp.start..].as_ptr().cast();
+        let arg_ptr = bang.arg.clone().map(|a| {
+            saved[a.end] = 0;
+            saved[a.start..].as_ptr().cast::<c_char>()
+        });
         match arg_ptr {
             Some(a) => args.splice_front(&[interp_ptr, a, cur_path]),
             None => args.splice_front(&[interp_ptr, cur_path]),
         }
         cur_path = interp_ptr;
         // SAFETY: interp_ptr is NUL-terminated in args.heads, which outlives this loop.
-        cur = unsafe { std::slice::from_raw_parts(interp_ptr.cast::<u8>(), bang.interp_len) };
+        cur = unsafe { std::slice::from_raw_parts(interp_ptr.cast::<u8>(), bang.interp.len()) };
         depth += 1;
     }
 }
 
-/// `execve` in the view, with `envp` already built when `built` says so.
+/// `execve` in the view.
 unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
-    if stack::runtime().is_none() {
-        return unsafe { real::execve(path, argv, envp) };
-    }
+    let Some(rt) = runtime::get() else { return unsafe { real::execve(path, argv, envp) } };
     let mut args = Args::new();
     if let Err(e) = unsafe { args.load(argv) } {
         return fail(e);
     }
-    let p = match unsafe { prepare(path, &mut args) } {
+    let p = match unsafe { prepare(rt, path, &mut args) } {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
     let mut env = Envp::new();
-    name_exe(&mut env, &p);
+    name_exe(rt, &mut env, &p);
     // SAFETY: the caller's envp.
-    let envp = unsafe { env.build(envp) };
+    let envp = unsafe { env.build(envp, None) };
     if envp.is_null() {
-        return fail(libc::ENOMEM);
+        return fail(Errno::ENOMEM);
     }
-    if let Err(e) = check_outside(&p, unsafe { bytes(path) }.unwrap_or(b"")) {
+    if let Err(e) = check_outside(rt, &p, unsafe { bytes(path) }.unwrap_or(b"")) {
         return fail(e);
     }
     if p.native {
@@ -451,20 +368,20 @@ pub unsafe fn execve(path: CStrP, argv: Argv, envp: Argv) -> c_int {
 }
 
 pub unsafe fn execv(path: CStrP, argv: Argv) -> c_int {
-    unsafe { exec_in_view(path, argv, process_environ()) }
+    unsafe { exec_in_view(path, argv, sys::environ_ptr()) }
 }
 
 pub unsafe fn execvp(file: CStrP, argv: Argv) -> c_int {
-    unsafe { execvpe(file, argv, process_environ()) }
+    unsafe { execvpe(file, argv, sys::environ_ptr()) }
 }
 
 /// `execvpe` as glibc does it, with each candidate going through the view: `$PATH` (default
 /// `/bin:/usr/bin`) searched in order, `EACCES` remembered, a file the kernel cannot run
 /// (`ENOEXEC`) handed to `/bin/sh`.
 pub unsafe fn execvpe(file: CStrP, argv: Argv, envp: Argv) -> c_int {
-    let Some(name) = (unsafe { bytes(file) }) else { return fail(libc::EFAULT) };
+    let Some(name) = (unsafe { bytes(file) }) else { return fail(Errno::EFAULT) };
     if name.is_empty() {
-        return fail(libc::ENOENT);
+        return fail(Errno::ENOENT);
     }
     if name.contains(&b'/') {
         unsafe { exec_in_view(file, argv, envp) };
@@ -473,7 +390,7 @@ pub unsafe fn execvpe(file: CStrP, argv: Argv, envp: Argv) -> c_int {
     let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
     let mut got_eacces = false;
     let mut cand = PBuf::new();
-    for dir in path_var.split(|&b| b == b':') {
+    for (dir, name) in pure::path_candidates(path_var, name) {
         cand.clear();
         if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
             continue;
@@ -511,27 +428,25 @@ unsafe fn sh_fallback(file: CStrP, argv: Argv, envp: Argv) -> c_int {
 }
 
 pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
-    if stack::runtime().is_none() {
-        return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) };
-    }
+    let Some(rt) = runtime::get() else { return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) } };
     let mut args = Args::new();
     if let Err(e) = unsafe { args.load(argv) } {
-        return e;
+        return e.0;
     }
-    let p = match unsafe { prepare(path, &mut args) } {
+    let p = match unsafe { prepare(rt, path, &mut args) } {
         Ok(p) => p,
-        Err(e) => return e,
+        Err(e) => return e.0,
     };
     let mut env = Envp::new();
-    name_exe(&mut env, &p);
+    name_exe(rt, &mut env, &p);
     let mut child_cwd = PBuf::new();
-    let in_dir = spawn_cwd::get(actions as usize, &mut child_cwd);
-    let envp = unsafe { env.build_in(envp, in_dir.then_some(child_cwd.as_bytes())) };
+    let in_dir = spawn::get(actions as usize, &mut child_cwd);
+    let envp = unsafe { env.build(envp, in_dir.then_some(child_cwd.as_bytes())) };
     if envp.is_null() {
         return libc::ENOMEM;
     }
-    if let Err(e) = check_outside(&p, unsafe { bytes(path) }.unwrap_or(b"")) {
-        return e;
+    if let Err(e) = check_outside(rt, &p, unsafe { bytes(path) }.unwrap_or(b"")) {
+        return e.0;
     }
     if p.native {
         unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) }
@@ -546,9 +461,7 @@ pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnAct
 /// an executable regular file wins), and the spawn goes through [`posix_spawn`].
 pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
     let Some(name) = (unsafe { bytes(file) }) else { return libc::EFAULT };
-    if stack::runtime().is_none() {
-        return unsafe { real::posix_spawnp(pid, file, actions, attr, argv, envp) };
-    }
+    let Some(rt) = runtime::get() else { return unsafe { real::posix_spawnp(pid, file, actions, attr, argv, envp) } };
     if name.contains(&b'/') {
         return unsafe { posix_spawn(pid, file, actions, attr, argv, envp) };
     }
@@ -558,7 +471,7 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
     let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
     let mut result = libc::ENOENT;
     let mut cand = PBuf::new();
-    for dir in path_var.split(|&b| b == b':') {
+    for (dir, name) in pure::path_candidates(path_var, name) {
         cand.clear();
         if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
             continue;
@@ -567,15 +480,12 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
             continue;
         }
         let mut host = PBuf::new();
-        let Ok(route) = stack::route(cand.as_bytes(), true, Access::Read, &mut host) else { continue };
-        let probe = match route {
-            Route::Host | Route::Fast => host,
-            Route::Native => PBuf::from_bytes(cand.as_bytes()).unwrap_or_default(),
-        };
-        match sys::host_stat(&probe, true) {
-            Ok((_, _, mode)) if mode & libc::S_IFMT == libc::S_IFREG => {
-                // SAFETY: probe is NUL-terminated.
-                if unsafe { real::access(probe.as_cptr(), libc::X_OK) } == 0 {
+        if route_exec(rt, cand.as_bytes(), &mut host).is_err() {
+            continue;
+        }
+        match raw::fstatat(libc::AT_FDCWD, &host, 0) {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => {
+                if raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK).is_ok() {
                     return unsafe { posix_spawn(pid, cand.as_cptr(), actions, attr, argv, envp) };
                 }
                 result = libc::EACCES;
@@ -590,10 +500,12 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
 /// The child opens this path itself (inside glibc), so it is translated now, in the view of the
 /// process that sets the action up.
 pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
+    let Some(rt) = runtime::get() else { return unsafe { real::posix_spawn_file_actions_addopen(actions, fd, path, flags, mode) } };
     let mut host = PBuf::new();
-    match unsafe { super::route_ptr(path, flags & libc::O_NOFOLLOW == 0, Access::Read, &mut host) } {
-        Ok(p) => unsafe { real::posix_spawn_file_actions_addopen(actions, fd, p, flags, mode) },
-        Err(e) => e,
+    let how = Call::at_cwd(flags & libc::O_NOFOLLOW == 0, Op::Open(flags));
+    match unsafe { super::route(rt, path, &how, &mut host) } {
+        Ok(r) => unsafe { real::posix_spawn_file_actions_addopen(actions, fd, r.ptr, if r.allowed { flags & !libc::O_CREAT } else { flags }, mode) },
+        Err(e) => e.0,
     }
 }
 
@@ -601,56 +513,23 @@ pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c
 /// `KMVIEW_CWD` (the child's cwd is then not this process's).
 pub unsafe fn posix_spawn_file_actions_addchdir_np(actions: *mut SpawnActions, path: CStrP) -> c_int {
     let Some(p) = (unsafe { bytes(path) }) else { return libc::EINVAL };
-    if stack::runtime().is_none() {
-        return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
-    }
+    let Some(rt) = runtime::get() else { return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) } };
     let mut virt = PBuf::new();
     let mut host = PBuf::new();
-    if stack::canonicalize(p, &mut virt, &mut host).is_err() {
+    if walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host).is_err() {
         // Let the child meet the error where the kernel would.
         return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
     }
     let r = unsafe { real::posix_spawn_file_actions_addchdir_np(actions, host.as_cptr()) };
     if r == 0 {
-        spawn_cwd::set(actions as usize, virt.as_bytes());
+        spawn::set(actions as usize, virt.as_bytes());
     }
     r
 }
 
 pub unsafe fn posix_spawn_file_actions_destroy(actions: *mut SpawnActions) -> c_int {
-    spawn_cwd::forget(actions as usize);
+    spawn::forget(actions as usize);
     unsafe { real::posix_spawn_file_actions_destroy(actions) }
-}
-
-/// The virtual directory of the last chdir action of each live file-actions object.
-mod spawn_cwd {
-    use crate::seqpath::SeqPath;
-    use crate::sys::PBuf;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    const N: usize = 16;
-    static OWNER: [AtomicUsize; N] = [const { AtomicUsize::new(0) }; N];
-    static DIR: [SeqPath; N] = [const { SeqPath::new() }; N];
-
-    pub fn set(actions: usize, virt: &[u8]) {
-        let i = OWNER.iter().position(|o| o.load(Ordering::Acquire) == actions).or_else(|| {
-            OWNER.iter().position(|o| o.compare_exchange(0, actions, Ordering::AcqRel, Ordering::Relaxed).is_ok())
-        });
-        if let Some(i) = i {
-            DIR[i].store(virt);
-        }
-    }
-
-    pub fn get(actions: usize, out: &mut PBuf) -> bool {
-        actions != 0
-            && OWNER.iter().position(|o| o.load(Ordering::Acquire) == actions).is_some_and(|i| DIR[i].load(out).unwrap_or(false))
-    }
-
-    pub fn forget(actions: usize) {
-        if let Some(o) = OWNER.iter().find(|o| o.load(Ordering::Acquire) == actions) {
-            o.store(0, Ordering::Release);
-        }
-    }
 }
 
 /// `system` in the view: glibc starts `/bin/sh` with its own internal spawn, which would take
@@ -658,18 +537,14 @@ mod spawn_cwd {
 /// [`posix_spawn`], with glibc's signal handling: SIGINT and SIGQUIT ignored and SIGCHLD blocked
 /// while waiting, their defaults and the caller's mask in the child.
 pub unsafe fn system(command: CStrP) -> c_int {
-    if stack::runtime().is_none() {
-        return unsafe { real::system(command) };
-    }
+    let Some(rt) = runtime::get() else { return unsafe { real::system(command) } };
     if command.is_null() {
         // "Is a shell available?" — the view's.
         let mut host = PBuf::new();
-        let sh = match stack::route(b"/bin/sh", true, Access::Read, &mut host) {
-            Ok(Route::Native) => PBuf::from_bytes(b"/bin/sh").unwrap_or_default(),
-            Ok(_) => host,
-            Err(_) => return 0,
+        return match route_exec(rt, b"/bin/sh", &mut host) {
+            Ok(_) => raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK).is_ok() as c_int,
+            Err(_) => 0,
         };
-        return (unsafe { real::access(sh.as_cptr(), libc::X_OK) } == 0) as c_int;
     }
     // SAFETY: plain signal and spawn calls on locals; argv lives until the spawn returns.
     unsafe {
@@ -698,7 +573,7 @@ pub unsafe fn system(command: CStrP) -> c_int {
         libc::posix_spawnattr_setflags(&mut attr, (libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETSIGMASK) as i16);
         let argv: [CStrP; 4] = [b"sh\0".as_ptr().cast(), b"-c\0".as_ptr().cast(), command, std::ptr::null()];
         let mut pid: pid_t = 0;
-        let err = posix_spawn(&mut pid, b"/bin/sh\0".as_ptr().cast(), std::ptr::null(), &attr, argv.as_ptr(), process_environ());
+        let err = posix_spawn(&mut pid, b"/bin/sh\0".as_ptr().cast(), std::ptr::null(), &attr, argv.as_ptr(), sys::environ_ptr());
         libc::posix_spawnattr_destroy(&mut attr);
         let mut status: c_int = 0;
         let result = if err == 0 {
@@ -724,7 +599,7 @@ pub unsafe fn system(command: CStrP) -> c_int {
 }
 
 pub unsafe fn popen(command: CStrP, mode: CStrP) -> *mut FILE {
-    repair_environ();
+    super::env::repair_environ();
     unsafe { real::popen(command, mode) }
 }
 
@@ -738,7 +613,7 @@ const KIND_EXECLP: c_int = 2;
 /// Collects a NULL-terminated variadic list: the first five items arrived in registers
 /// (`regs`), the rest on the caller's stack (`stack`). For `execle` the envp follows the NULL.
 unsafe extern "C" fn execl_common(path: CStrP, regs: *const CStrP, stack: *const CStrP, kind: c_int) -> c_int {
-    crate::hooks::guard("execl", || {
+    super::guard(super::Sym::execve, || {
         let item = |i: usize| -> CStrP {
             // SAFETY: the caller passed at least i + 1 variadic items (the list is NULL-terminated
             // and we stop at the NULL, or one past it for execle's envp).
@@ -748,17 +623,17 @@ unsafe extern "C" fn execl_common(path: CStrP, regs: *const CStrP, stack: *const
         while !item(n).is_null() {
             n += 1;
         }
-        let envp = if kind == KIND_EXECLE { item(n + 1) as Argv } else { process_environ() };
+        let envp = if kind == KIND_EXECLE { item(n + 1) as Argv } else { sys::environ_ptr() };
         let mut args = Args::new();
         let mut flat: [CStrP; INLINE_ARGS] = [std::ptr::null(); INLINE_ARGS];
         if n + 1 > INLINE_ARGS {
-            return fail(libc::E2BIG);
+            return fail(Errno::E2BIG);
         }
         for (i, slot) in flat.iter_mut().enumerate().take(n) {
             *slot = item(i);
         }
         if unsafe { args.load(flat.as_ptr()) }.is_err() {
-            return fail(libc::E2BIG);
+            return fail(Errno::E2BIG);
         }
         if kind == KIND_EXECLP {
             unsafe { execvpe(path, args.argv(), envp) }
@@ -805,9 +680,9 @@ mod variadic {
 
 /// The name the kernel gives a program run from a descriptor: `/dev/fd/N`, or `/dev/fd/N/NAME`
 /// from a directory descriptor. Exec'ing that name goes through the view like any path (the
-/// kernel resolves `/dev/fd/N` itself), so a `#!` interpreter in the view is found, and the
-/// script gets the same name the kernel would give it.
-fn fd_program(fd: c_int, rel: &[u8], out: &mut PBuf) -> Result<(), c_int> {
+/// resolver takes the descriptor's name back into the view), so a `#!` interpreter in the view
+/// is found, and the script gets the same name the kernel would give it.
+fn fd_program(fd: c_int, rel: &[u8], out: &mut PBuf) -> Res<()> {
     let mut digits = [0u8; 10];
     out.set(b"/dev/fd/")?;
     out.push_bytes(crate::path::decimal(fd as u32, &mut digits))?;
@@ -821,7 +696,7 @@ fn fd_program(fd: c_int, rel: &[u8], out: &mut PBuf) -> Result<(), c_int> {
 /// `fexecve`: the program is a descriptor (opened through the view already).
 pub unsafe fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
     if fd < 0 {
-        return fail(libc::EBADF);
+        return fail(Errno::EBADF);
     }
     let mut name = PBuf::new();
     if let Err(e) = fd_program(fd, b"", &mut name) {
@@ -831,19 +706,20 @@ pub unsafe fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
 }
 
 /// `execveat`: an absolute path, or one from the working directory, is an `execve` in the view;
-/// a path from a directory descriptor is that descriptor's `/dev/fd/N/PATH`, or the view's
-/// path for a descriptor the table names; `AT_SYMLINK_NOFOLLOW` leaves it to the kernel.
+/// a path from a directory descriptor is that descriptor's `/dev/fd/N/PATH`;
+/// `AT_SYMLINK_NOFOLLOW` leaves the last component to the kernel.
 pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags: c_int) -> c_int {
-    let Some(p) = (unsafe { bytes(path) }) else { return fail(libc::EFAULT) };
+    let Some(p) = (unsafe { bytes(path) }) else { return fail(Errno::EFAULT) };
     if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
         let mut env = Envp::new();
-        let envp = unsafe { env.build(envp) };
+        let envp = unsafe { env.build(envp, None) };
         if envp.is_null() {
-            return fail(libc::ENOMEM);
+            return fail(Errno::ENOMEM);
         }
+        let Some(rt) = runtime::get() else { return unsafe { real::execveat(dirfd, path, argv, envp, flags) } };
         let mut host = PBuf::new();
-        return match unsafe { super::route_at(dirfd, path, false, Access::Read, &mut host) } {
-            Ok(q) => unsafe { real::execveat(dirfd, q, argv, envp, flags) },
+        return match unsafe { super::route(rt, path, &Call { dirfd, follow: false, op: Op::Read, empty: flags & libc::AT_EMPTY_PATH != 0 }, &mut host) } {
+            Ok(r) => unsafe { real::execveat(dirfd, r.ptr, argv, envp, flags) },
             Err(e) => fail(e),
         };
     }
@@ -851,24 +727,21 @@ pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags:
         return unsafe { exec_in_view(path, argv, envp) };
     }
     if p.is_empty() && flags & libc::AT_EMPTY_PATH == 0 {
-        return fail(libc::ENOENT);
+        return fail(Errno::ENOENT);
     }
     let mut name = PBuf::new();
-    let mut abs = PBuf::new();
-    if !p.is_empty() && stack::at_path(dirfd, p, &mut abs).is_some() {
-        return unsafe { exec_in_view(abs.as_cptr(), argv, envp) };
-    }
     if let Err(e) = fd_program(dirfd, p, &mut name) {
         return fail(e);
     }
     unsafe { exec_in_view(name.as_cptr(), argv, envp) }
 }
 
-/// `fork`: the view's state is memory, which the child gets a copy of, and owns.
+/// `fork`: the view's state is memory, which the child gets a copy of; a path some other thread
+/// was writing at that moment is dropped in the child.
 pub unsafe fn fork() -> pid_t {
     let pid = unsafe { real::fork() };
     if pid == 0 {
-        sys::claim_memory();
+        crate::state::after_fork();
     }
     pid
 }
@@ -877,54 +750,46 @@ pub unsafe fn fork() -> pid_t {
 pub unsafe fn _Fork() -> pid_t {
     let pid = unsafe { real::_Fork() };
     if pid == 0 {
-        sys::claim_memory();
+        crate::state::after_fork();
     }
     pid
 }
 
-/// `clone` passes through: a child sharing memory shares the view's state, one with a copy
-/// has a copy. Declared with every argument glibc's may read.
-pub unsafe fn clone(
-    f: *const libc::c_void,
-    stack: *mut libc::c_void,
-    flags: c_int,
-    arg: *mut libc::c_void,
-    ptid: *mut pid_t,
-    tls: *mut libc::c_void,
-    ctid: *mut pid_t,
-) -> c_int {
-    unsafe { real::clone(f, stack, flags, arg, ptid, tls, ctid) }
-}
-
-/// libc's `vfork`, resolved by the constructor.
-pub static REAL_VFORK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-pub fn resolve_vfork() {
-    if let Some(a) = sys::dlsym_next("vfork\0") {
-        REAL_VFORK.store(a, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Without libc's vfork (never seen), a fork does: vfork's contract is the weaker one.
-extern "C" fn vfork_fallback() -> pid_t {
-    // SAFETY: fork has no preconditions.
-    unsafe { real::fork() }
-}
-
 /// `vfork` cannot be wrapped by a function with a frame (the child would return through it and
-/// wreck the parent's stack), so its shell is a bare jump to libc's.
+/// wreck the parent's stack), so its shell makes the system call itself, as glibc's does (the
+/// return address kept in a register the kernel restores for each), and marks the child
+/// ([`sys::IN_VFORK_CHILD`]: it must not change its parent's view state) until the parent
+/// resumes.
 #[cfg(target_arch = "x86_64")]
 #[unsafe(naked)]
 #[no_mangle]
 pub unsafe extern "C" fn vfork() -> pid_t {
     core::arch::naked_asm!(
-        "mov rax, qword ptr [rip + {real}]",
-        "test rax, rax",
-        "jz 2f",
-        "jmp rax",
+        "pop rdi",
+        "mov eax, {nr}",
+        "syscall",
+        "push rdi",
+        "cmp rax, -4095",
+        "jae 3f",
+        "test eax, eax",
+        "jnz 2f",
+        "mov byte ptr [rip + {flag}], 1",
+        "ret",
         "2:",
-        "jmp {fallback}",
-        real = sym REAL_VFORK,
-        fallback = sym vfork_fallback,
+        "mov byte ptr [rip + {flag}], 0",
+        "ret",
+        "3:",
+        "neg eax",
+        "mov edi, eax",
+        "jmp {failed}",
+        nr = const libc::SYS_vfork,
+        flag = sym sys::IN_VFORK_CHILD,
+        failed = sym vfork_failed,
     )
+}
+
+/// `vfork` failed: errno, and -1.
+extern "C" fn vfork_failed(e: c_int) -> pid_t {
+    sys::set_errno(e);
+    -1
 }

@@ -1,13 +1,15 @@
-//! Descriptor bookkeeping: the table of virtual names ([`crate::fds`]) follows every
-//! duplicate and forgets every close. The calls themselves pass to libc unchanged.
+//! Descriptor bookkeeping: the table of virtual names (`state::fds`) follows every duplicate
+//! and forgets every close. The calls themselves pass to libc unchanged.
 
+use super::table::real;
 use super::types::*;
-use crate::{fds, real, sys};
+use crate::state::{fds, sockets};
+use crate::sys;
 
 pub unsafe fn close(fd: c_int) -> c_int {
     // Forget first: once closed, another thread may get the same number for something else.
     fds::forget(fd);
-    super::misc::sockets::forget(fd);
+    sockets::forget(fd);
     unsafe { real::close(fd) }
 }
 
@@ -16,8 +18,8 @@ pub unsafe fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int {
     // CLOSE_RANGE_CLOEXEC only marks them; they stay open and keep their names until exec.
     if r == 0 && flags & libc::CLOSE_RANGE_CLOEXEC as c_int == 0 {
         fds::forget_range(first, last);
-        for fd in first..=last.min(1023) {
-            super::misc::sockets::forget(fd as c_int);
+        for fd in first..=last.min(sockets::N as c_uint - 1) {
+            sockets::forget(fd as c_int);
         }
     }
     r
@@ -27,7 +29,7 @@ fn copied(from: c_int, to: c_int) -> c_int {
     if to >= 0 {
         let e = sys::errno();
         fds::copy(from, to);
-        super::misc::sockets::copy(from, to);
+        sockets::copy(from, to);
         sys::set_errno(e);
     }
     to

@@ -1,50 +1,45 @@
 //! Reading links. A link's contents are never translated: `readlink` returns what is stored.
-//! The names the view itself answers are this process's `/proc/…/cwd`, `/proc/…/exe` and
-//! `/proc/…/fd/N`.
+//! The links the view itself answers are this process's `/proc/…/cwd`, `/proc/…/exe` and
+//! `/proc/…/fd/N` (and `/dev/fd/N`): their kernel text is a host path, named here in the view.
 
+use super::table::real;
 use super::types::*;
-use super::Access;
-use super::{fail, with_path, with_path_at};
-use crate::sys::PBuf;
-use crate::{cwd, real, sys};
+use super::{bytes, fail, guard, is_hot, Sym};
+use crate::errno::Res;
+use crate::path::normalize;
+use crate::resolver::{magic, names, Call};
+use crate::runtime::{self, Runtime};
+use crate::sys::fs::Kernel;
+use crate::sys::{raw, PBuf};
 
-/// If `path` is one of this process's `/proc` links that name something in the view (`cwd`,
-/// `fd/N` of a descriptor opened through a view), its virtual target.
-fn proc_name(path: &[u8], out: &mut PBuf) -> bool {
-    if crate::stack::runtime().is_none() {
-        return false;
+/// If `path` is one of this process's own links that name something in the view, its text in
+/// the view into `out`.
+fn own_link(rt: &Runtime, path: &[u8], out: &mut PBuf) -> Res<bool> {
+    if !rt.proc_is_host || path.first() != Some(&b'/') {
+        return Ok(false);
     }
-    let Some(rest) = path.strip_prefix(b"/proc/") else { return false };
-    let (who, what) = match memchr::memchr(b'/', rest) {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => return false,
-    };
-    let mut pid = [0u8; 10];
-    if !(who == b"self" || who == b"thread-self" || who == crate::path::decimal(sys::getpid() as u32, &mut pid)) {
-        return false;
+    let mut p = PBuf::from_bytes(path)?;
+    normalize(&mut p);
+    if p.as_bytes() == b"/proc/self/exe" || p.as_bytes().strip_prefix(b"/proc/").is_some_and(|r| r.ends_with(b"/exe") && is_own(&r[..r.len() - 4])) {
+        return Ok(names::exe(&Kernel, rt, out));
     }
-    if what == b"cwd" {
-        return cwd::get(out, None).is_ok();
+    match magic::own_link(p.as_bytes(), raw::getpid()) {
+        Some((true, fd)) => names::fd_link(&Kernel, rt, fd, out),
+        Some((false, _)) => {
+            // The kernel's working directory, named in the view.
+            crate::resolver::cwd::checked(&Kernel, rt, out)?;
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    if what == b"exe" {
-        return crate::stack::exe_name(out);
-    }
-    if let Some(n) = what.strip_prefix(b"fd/") {
-        let Some(fd) = parse_fd(n) else { return false };
-        let mut host = PBuf::new();
-        return crate::stack::fd_virtual_name(fd, out, &mut host);
-    }
-    false
 }
 
-fn parse_fd(n: &[u8]) -> Option<c_int> {
-    if n.is_empty() || n.len() > 9 || !n.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(n.iter().fold(0, |a, &d| a * 10 + (d - b'0') as c_int))
+fn is_own(who: &[u8]) -> bool {
+    let mut digits = [0u8; 10];
+    who == b"self" || who == b"thread-self" || who == crate::path::decimal(raw::getpid() as u32, &mut digits)
 }
 
-/// Copies a link's value into the caller's buffer the way `readlink` does (truncated, no NUL).
+/// Copies a link's text into the caller's buffer the way `readlink` does (truncated, no NUL).
 unsafe fn answer(value: &[u8], buf: *mut c_char, size: size_t) -> ssize_t {
     let n = value.len().min(size);
     // SAFETY: the caller's buffer holds `size` bytes.
@@ -52,31 +47,42 @@ unsafe fn answer(value: &[u8], buf: *mut c_char, size: size_t) -> ssize_t {
     n as ssize_t
 }
 
-pub unsafe fn readlink(path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {
-    if let Some(p) = unsafe { super::bytes(path) } {
-        if p.starts_with(b"/proc/") {
-            let mut v = PBuf::new();
-            if proc_name(p, &mut v) {
-                return unsafe { answer(v.as_bytes(), buf, size) };
+#[inline(always)]
+unsafe fn read_link(sym: Sym, dirfd: c_int, path: CStrP, buf: *mut c_char, size: size_t, call: impl Fn(*const c_char) -> ssize_t) -> ssize_t {
+    let how = Call { dirfd, follow: false, op: Op::Look, empty: false };
+    // SAFETY: the caller's path.
+    if unsafe { is_hot(dirfd, path, Op::Look) } {
+        let r = call(path);
+        if r < 0 {
+            // SAFETY: as above.
+            return unsafe { super::after_hot(sym, path, how, r, &call) };
+        }
+        return r;
+    }
+    guard(sym, || {
+        if let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) {
+            let answered = crate::sys::pool::with_buf(|v| match own_link(rt, p, v) {
+                Ok(true) if size == 0 => Some(fail(crate::errno::Errno::EINVAL)),
+                // SAFETY: the caller's buffer.
+                Ok(true) => Some(unsafe { answer(v.as_bytes(), buf, size) }),
+                Ok(false) => None,
+                Err(e) => Some(fail(e)),
+            });
+            if let Some(r) = answered {
+                return r;
             }
         }
-    }
-    unsafe { with_path(path, false, Access::Look, |p| real::readlink(p, buf, size)) }
+        // SAFETY: as above.
+        unsafe { super::with_path(path, how, &call) }
+    })
+}
+
+pub unsafe fn readlink(path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {
+    unsafe { read_link(Sym::readlink, libc::AT_FDCWD, path, buf, size, |p| real::readlink(p, buf, size)) }
 }
 
 pub unsafe fn readlinkat(dirfd: c_int, path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {
-    if let Some(p) = unsafe { super::bytes(path) } {
-        if p.starts_with(b"/proc/") {
-            let mut v = PBuf::new();
-            if proc_name(p, &mut v) {
-                return unsafe { answer(v.as_bytes(), buf, size) };
-            }
-        }
-    }
-    if size == 0 {
-        return fail(libc::EINVAL);
-    }
-    unsafe { with_path_at(dirfd, path, false, Access::Look, |p| real::readlinkat(dirfd, p, buf, size)) }
+    unsafe { read_link(Sym::readlinkat, dirfd, path, buf, size, |p| real::readlinkat(dirfd, p, buf, size)) }
 }
 
 /// The fortified forms: glibc's check (`size` must not exceed the buffer), then the hook.

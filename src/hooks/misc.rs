@@ -1,29 +1,32 @@
-//! The rest of the surface that names paths: `dlopen`, AF_UNIX socket addresses, inotify and
-//! fanotify, file handles, mount calls, POSIX shared memory.
+//! The rest of the surface that names paths: `dlopen`, AF_UNIX socket addresses, `mount`,
+//! POSIX shared memory. (inotify, fanotify, file handles and umount are plain rows of the table.)
 
+use super::table::real;
 use super::types::*;
-use super::Access;
-use super::{bytes, fail, route_ptr, with_path, with_path_at};
-use crate::stack::{self, Route};
-use crate::sys::PBuf;
-use crate::{real, sys};
+use super::{bytes, fail, guard, Sym};
+use crate::errno::Errno;
+use crate::resolver::{self, Call, Route};
+use crate::runtime::{self, mode};
+use crate::state::sockets;
+use crate::sys::fs::Kernel;
+use crate::sys::{self, PBuf};
 use libc::{sockaddr, sockaddr_un, socklen_t};
 
 /// `dlopen` of a path (a name without `/` is a library search, which the loader does alone).
 pub unsafe fn dlopen(path: CStrP, flags: c_int) -> *mut libc::c_void {
     let has_slash = unsafe { bytes(path) }.is_some_and(|p| p.contains(&b'/'));
-    if !has_slash {
+    if !has_slash || runtime::mode() == mode::PASS {
         return unsafe { real::dlopen(path, flags) };
     }
-    unsafe { with_path(path, true, Access::Look, |p| real::dlopen(p, flags)) }
+    unsafe { super::plain(Sym::dlopen, path, Call::at_cwd(true, Op::Read), |p| real::dlopen(p, flags)) }
 }
 
 pub unsafe fn dlmopen(lmid: libc::Lmid_t, path: CStrP, flags: c_int) -> *mut libc::c_void {
     let has_slash = unsafe { bytes(path) }.is_some_and(|p| p.contains(&b'/'));
-    if !has_slash {
+    if !has_slash || runtime::mode() == mode::PASS {
         return unsafe { real::dlmopen(lmid, path, flags) };
     }
-    unsafe { with_path(path, true, Access::Look, |p| real::dlmopen(lmid, p, flags)) }
+    unsafe { super::plain(Sym::dlmopen, path, Call::at_cwd(true, Op::Read), |p| real::dlmopen(lmid, p, flags)) }
 }
 
 const SUN_PATH: usize = 108;
@@ -46,15 +49,22 @@ unsafe fn unix_path<'a>(addr: *const sockaddr, len: socklen_t) -> Option<&'a [u8
 }
 
 /// Routes the path of an AF_UNIX address; `Some(len)` with `out` filled if it changed.
-unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &mut sockaddr_un) -> Result<Option<socklen_t>, c_int> {
+unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &mut sockaddr_un) -> Result<Option<socklen_t>, Errno> {
     let Some(p) = (unsafe { unix_path(addr, len) }) else { return Ok(None) };
+    let Some(rt) = runtime::get() else { return Ok(None) };
     let mut host = PBuf::new();
-    match stack::route(p, follow, Access::Look, &mut host)? {
+    // Binding makes a name; connecting only looks one up.
+    let op = if follow { Op::Look } else { Op::Create };
+    let routed = resolver::route(&Kernel, rt, p, &Call::at_cwd(follow, op), &mut host)?;
+    if routed.read_only {
+        return Err(Errno::EROFS);
+    }
+    match routed.route {
         Route::Native => Ok(None),
-        Route::Host | Route::Fast => {
+        Route::Host => {
             let h = host.as_bytes();
             if h.len() >= SUN_PATH {
-                return Err(libc::ENAMETOOLONG);
+                return Err(Errno::ENAMETOOLONG);
             }
             out.sun_family = libc::AF_UNIX as libc::sa_family_t;
             for (d, &s) in out.sun_path.iter_mut().zip(h) {
@@ -136,24 +146,21 @@ unsafe fn named_unix<'a>(addr: *const sockaddr, len: *const socklen_t, cap: sock
 /// The view's name for an AF_UNIX path the kernel reported (a host path), `hint` being a name
 /// this process used for the same socket.
 fn view_name(kernel: &[u8], hint: &[u8], out: &mut PBuf) -> bool {
-    if kernel.first() != Some(&b'/') || stack::runtime().is_none() {
+    let Some(rt) = runtime::get() else { return false };
+    if kernel.first() != Some(&b'/') {
         return false;
     }
     // A socket this process bound is named as it was bound.
     let mut bound = PBuf::new();
     let mut host = PBuf::new();
     if sockets::LOCAL.find(|name| {
-        matches!(stack::route(name, false, crate::views::Access::Look, &mut host), Ok(stack::Route::Host | stack::Route::Fast)) && host.as_bytes() == kernel
+        matches!(resolver::route(&Kernel, rt, name, &Call::at_cwd(false, Op::Look), &mut host), Ok(r) if r.route == Route::Host) && host.as_bytes() == kernel
     }, &mut bound) {
         return out.set(bound.as_bytes()).is_ok();
     }
     let mut abs_hint = PBuf::new();
-    let hint_ok = if hint.first() == Some(&b'/') {
-        abs_hint.set(hint).is_ok()
-    } else {
-        !hint.is_empty() && crate::cwd::absolute(hint, &mut abs_hint).is_ok()
-    };
-    stack::reverse(kernel, if hint_ok { abs_hint.as_bytes() } else { b"" }, out).is_ok() && out.as_bytes() != kernel
+    let hint_ok = !hint.is_empty() && resolver::virtual_path(&Kernel, rt, hint, libc::AT_FDCWD, &mut abs_hint).is_ok();
+    resolver::reverse::name(rt, kernel, if hint_ok { abs_hint.as_bytes() } else { b"" }, out).is_ok() && out.as_bytes() != kernel
 }
 
 /// A bound socket's name is what it was bound as (the kernel reports the host path it got).
@@ -222,134 +229,40 @@ pub unsafe fn accept4(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t, flags
     unsafe { accepted(fd, c, addr, len, cap) }
 }
 
-/// The AF_UNIX names this process gave its sockets: as bound (what `getsockname` answers), and
-/// as connected to (the hint for naming the peer). Kept per descriptor, forgotten at close.
-pub mod sockets {
-    use crate::seqpath::SeqPath;
-    use crate::sys::PBuf;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    const N: usize = 1024;
-
-    pub struct Names {
-        used: AtomicUsize,
-        names: [SeqPath; N],
-    }
-
-    pub static LOCAL: Names = Names::new();
-    pub static PEER: Names = Names::new();
-
-    impl Names {
-        const fn new() -> Names {
-            Names { used: AtomicUsize::new(0), names: [const { SeqPath::new() }; N] }
-        }
-
-        fn slot(&self, fd: libc::c_int) -> Option<&SeqPath> {
-            (0..N as libc::c_int).contains(&fd).then(|| &self.names[fd as usize])
-        }
-
-        pub fn set(&self, fd: libc::c_int, name: &[u8]) {
-            if let Some(s) = self.slot(fd) {
-                if s.is_empty() {
-                    self.used.fetch_add(1, Ordering::Relaxed);
-                }
-                s.store(name);
-            }
-        }
-
-        pub fn clear(&self, fd: libc::c_int) {
-            if self.used.load(Ordering::Relaxed) == 0 {
-                return;
-            }
-            if let Some(s) = self.slot(fd).filter(|s| !s.is_empty()) {
-                s.store(b"");
-                self.used.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-
-        /// The first name for which `matches` holds, into `out`.
-        pub fn find(&self, mut matches: impl FnMut(&[u8]) -> bool, out: &mut PBuf) -> bool {
-            if self.used.load(Ordering::Relaxed) == 0 {
-                return false;
-            }
-            self.names.iter().any(|s| !s.is_empty() && s.load(out).unwrap_or(false) && matches(out.as_bytes()))
-        }
-
-        pub fn get(&self, fd: libc::c_int, out: &mut PBuf) -> bool {
-            self.used.load(Ordering::Relaxed) != 0 && self.slot(fd).is_some_and(|s| s.load(out).unwrap_or(false))
-        }
-    }
-
-    /// `fd` is closed.
-    #[inline(always)]
-    pub fn forget(fd: libc::c_int) {
-        LOCAL.clear(fd);
-        PEER.clear(fd);
-    }
-
-    /// `to` is now a duplicate of `from`.
-    pub fn copy(from: libc::c_int, to: libc::c_int) {
-        if from == to {
-            return;
-        }
-        let mut name = PBuf::new();
-        for table in [&LOCAL, &PEER] {
-            if table.get(from, &mut name) {
-                table.set(to, name.as_bytes());
-            } else {
-                table.clear(to);
-            }
-        }
-    }
-}
-
-pub unsafe fn inotify_add_watch(fd: c_int, path: CStrP, mask: u32) -> c_int {
-    let follow = mask & libc::IN_DONT_FOLLOW == 0;
-    unsafe { with_path(path, follow, Access::Look, |p| real::inotify_add_watch(fd, p, mask)) }
-}
-
-pub unsafe fn fanotify_mark(fd: c_int, flags: c_uint, mask: u64, dirfd: c_int, path: CStrP) -> c_int {
-    let follow = flags & libc::FAN_MARK_DONT_FOLLOW == 0;
-    unsafe { with_path_at(dirfd, path, follow, Access::Look, |p| real::fanotify_mark(fd, flags, mask, dirfd, p)) }
-}
-
-pub unsafe fn name_to_handle_at(dirfd: c_int, path: CStrP, handle: *mut libc::c_void, mount_id: *mut c_int, flags: c_int) -> c_int {
-    let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
-    unsafe { with_path_at(dirfd, path, follow, Access::Look, |p| real::name_to_handle_at(dirfd, p, handle, mount_id, flags)) }
-}
-
 pub unsafe fn mount(src: CStrP, target: CStrP, fstype: CStrP, flags: libc::c_ulong, data: *const libc::c_void) -> c_int {
-    let mut h = PBuf::new();
-    // A bind mount's source is a path too.
-    let s = if flags & libc::MS_BIND != 0 {
-        match unsafe { route_ptr(src, true, Access::Look, &mut h) } {
-            Ok(q) => q,
-            Err(e) => return fail(e),
-        }
-    } else {
-        src
-    };
-    unsafe { with_path(target, true, Access::Look, |t| real::mount(s, t, fstype, flags, data)) }
-}
-
-pub unsafe fn umount(target: CStrP) -> c_int {
-    unsafe { with_path(target, true, Access::Look, |t| real::umount(t)) }
-}
-
-pub unsafe fn umount2(target: CStrP, flags: c_int) -> c_int {
-    let follow = flags & libc::UMOUNT_NOFOLLOW == 0;
-    unsafe { with_path(target, follow, Access::Look, |t| real::umount2(t, flags)) }
+    if runtime::mode() == mode::PASS {
+        return unsafe { real::mount(src, target, fstype, flags, data) };
+    }
+    guard(Sym::mount, || {
+        let Some(rt) = runtime::get() else { return unsafe { real::mount(src, target, fstype, flags, data) } };
+        let mut h = PBuf::new();
+        // A bind mount's source is a path too.
+        let s = if flags & libc::MS_BIND != 0 {
+            match unsafe { super::route(rt, src, &Call::at_cwd(true, Op::Look), &mut h) } {
+                Ok(r) => r.ptr,
+                Err(e) => return fail(e),
+            }
+        } else {
+            src
+        };
+        unsafe { super::with_path(target, Call::at_cwd(true, Op::Look), |t| real::mount(s, t, fstype, flags, data)) }
+    })
 }
 
 /// The file behind a POSIX shared-memory name, `/dev/shm/NAME`, in the view.
-fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, c_int> {
+fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
+    let Some(rt) = runtime::get() else { return Ok(false) };
     let name = name.strip_prefix(b"/").unwrap_or(name);
     if name.is_empty() || name.contains(&b'/') {
-        return Err(libc::EINVAL);
+        return Err(Errno::EINVAL);
     }
     let mut virt = PBuf::from_bytes(b"/dev/shm/")?;
     virt.push_bytes(name)?;
-    Ok(matches!(stack::route(virt.as_bytes(), false, Access::Write, out)?, Route::Host | Route::Fast))
+    let routed = resolver::route(&Kernel, rt, virt.as_bytes(), &Call::at_cwd(false, Op::Open(libc::O_RDWR | libc::O_CREAT)), out)?;
+    if routed.read_only {
+        return Err(Errno::EROFS);
+    }
+    Ok(routed.route == Route::Host)
 }
 
 pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
@@ -357,7 +270,8 @@ pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
     let mut host = PBuf::new();
     match shm_path(n, &mut host) {
         Ok(true) => unsafe { real::open(host.as_cptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC, mode) },
-        _ => unsafe { real::shm_open(name, flags, mode) },
+        Err(e) => fail(e),
+        Ok(false) => unsafe { real::shm_open(name, flags, mode) },
     }
 }
 
@@ -366,6 +280,7 @@ pub unsafe fn shm_unlink(name: CStrP) -> c_int {
     let mut host = PBuf::new();
     match shm_path(n, &mut host) {
         Ok(true) => unsafe { real::unlink(host.as_cptr()) },
-        _ => unsafe { real::shm_unlink(name) },
+        Err(e) => fail(e),
+        Ok(false) => unsafe { real::shm_unlink(name) },
     }
 }

@@ -1,55 +1,62 @@
-//! The exported shells, one file per libc family, all generated from the one table in
-//! [`table`]. A shell marshals C arguments into bytes, asks the stack where the path goes and
-//! calls the real function; nothing here decides what a view means.
+//! The C-in edge: the exported shells, generated from the one table `table.in` (see `build.rs`),
+//! and, one file per libc family, the shells written by hand. A shell marshals its arguments,
+//! asks the resolver where the path goes and calls libc's definition; it decides nothing about
+//! views. Errors arrive here as a typed `Errno` and leave as `-1`/errno.
 //!
-//! This directory is the FFI edge: `unsafe` is confined to it, to [`crate::real`] and to
-//! [`crate::sys`].
+//! Every plain path hook has the same shape: the hot test, inlined (then the caller's pointer
+//! goes to libc), else [`plain`], out of line, under [`guard`].
+#![allow(unsafe_code)]
 
 pub mod attr;
-pub mod clock;
+pub mod attrs;
 pub mod dir;
 pub mod env;
 pub mod exec;
 pub mod fd;
-pub mod identity;
 pub mod link;
 pub mod misc;
 pub mod modify;
 pub mod name;
 pub mod open;
-pub mod stat;
 pub mod syscall;
 pub mod table;
 pub mod temp;
 pub mod types;
 
-use crate::sys::PBuf;
-use crate::real::Failed;
-use crate::stack::{self, Route};
-pub use crate::views::Access;
-use crate::sys;
+use crate::errno::Errno;
+use crate::resolver::refusal::{self, Verdict};
+use crate::resolver::{self, Call, Route, Routed};
+use crate::runtime::{self, Runtime};
+use crate::sys::cpath::CPath;
+use crate::sys::fs::Kernel;
+use crate::sys::real::Failed;
+use crate::sys::pool::with_buf;
+use crate::sys::{self, PBuf};
+use crate::views::Op;
 use libc::{c_char, c_int};
 use std::ffi::CStr;
+pub use table::Sym;
 
-/// Runs one hook: a panic inside the library never unwinds into C and never falls back to
-/// the real call (which could repeat a side effect); the call fails with `EIO` and one line on
-/// stderr says which.
+/// Runs the slow part of one hook: a panic inside the library never unwinds into C and never
+/// falls back to the real call (which could repeat a side effect); the call fails with `EIO`
+/// and one line on stderr says which.
 #[inline(always)]
-pub fn guard<R: Failed>(name: &str, f: impl FnOnce() -> R) -> R {
+pub fn guard<R: Failed>(sym: Sym, f: impl FnOnce() -> R) -> R {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::fault::maybe_panic(name);
+        crate::fault::maybe_panic(sym);
         f()
     })) {
         Ok(r) => r,
         Err(_) => {
-            sys::write_stderr(&[b"kmview: internal error in ", name.as_bytes(), b"(); the call fails with EIO\n"]);
+            let name = table::SYMBOLS[sym as usize];
+            sys::write_stderr(&[b"kmview: internal error in ", &name.as_bytes()[..name.len() - 1], b"(); the call fails with EIO\n"]);
             sys::set_errno(libc::EIO);
             R::failed()
         }
     }
 }
 
-/// The bytes of a C path argument; `None` for NULL (the real call reports `EFAULT` itself).
+/// The bytes of a C string argument; `None` for NULL (the real call reports `EFAULT` itself).
 ///
 /// # Safety
 /// `p` is NULL or a NUL-terminated string valid for the call.
@@ -63,60 +70,37 @@ pub unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
     }
 }
 
-/// The path to hand the kernel for `p` (the caller's own pointer on the hot path), or the
-/// errno the view gives. `host` must outlive the returned pointer.
+/// The hot test on a C path argument (see `resolver::hot`).
 ///
 /// # Safety
-/// `p` is NULL or a NUL-terminated string valid for the call.
+/// `path` is NULL or a NUL-terminated string valid for the call.
 #[inline(always)]
-pub unsafe fn route_ptr(p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<*const c_char, c_int> {
+pub unsafe fn is_hot(dirfd: c_int, path: *const c_char, op: Op) -> bool {
     // SAFETY: per the contract.
-    unsafe { route_kind(libc::AT_FDCWD, p, follow, access, host) }.map(|(q, _)| q)
+    resolver::hot::is_hot(dirfd, unsafe { CPath::new(path) }, op)
 }
 
-/// [`route_at`], also saying whether the host path came from the fast path through a mount
-/// whose source is not `/` (see [`Route::Fast`]).
+/// The hot test for the calls that make a descriptor (see `resolver::hot::is_hot_open`).
 ///
 /// # Safety
-/// As [`route_ptr`].
+/// As [`is_hot`].
 #[inline(always)]
-pub unsafe fn route_kind(dirfd: c_int, p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<(*const c_char, bool), c_int> {
+pub unsafe fn is_hot_open(dirfd: c_int, path: *const c_char, op: Op) -> bool {
     // SAFETY: per the contract.
-    let Some(path) = (unsafe { bytes(p) }) else { return Ok((p, false)) };
-    if path.is_empty() {
-        return Ok((p, false));
-    }
-    let route = if dirfd != libc::AT_FDCWD && path.first().is_some_and(|&b| b != b'/') {
-        if !crate::fds::is_recorded(dirfd) {
-            return Ok((p, false));
-        }
-        let mut abs = PBuf::new();
-        if stack::at_path(dirfd, path, &mut abs).is_none() {
-            return Ok((p, false));
-        }
-        stack::route(abs.as_bytes(), follow, access, host)?
-    } else {
-        stack::route(path, follow, access, host)?
-    };
-    Ok(match route {
-        // The kernel takes the path as it is; if it fails for want of a name, a symlink on the
-        // way may have led into a mount it does not know: worth one exact walk (`retry` checks
-        // that the view has a mount at all, after the failure, off the hot path).
-        Route::Native => (p, dirfd == libc::AT_FDCWD || path.first() == Some(&b'/')),
-        Route::Host => (host.as_cptr(), false),
-        Route::Fast => (host.as_cptr(), dirfd == libc::AT_FDCWD || path.first() == Some(&b'/')),
-    })
+    resolver::hot::is_hot_open(dirfd, unsafe { CPath::new(path) }, op)
 }
 
-/// Like [`route_ptr`] for the `*at` calls: a relative path from a directory descriptor goes to
-/// the kernel with that descriptor unless the descriptor table says the view must resolve it.
-///
-/// # Safety
-/// As [`route_ptr`].
+/// Whether a descriptor-based change on `fd` is the kernel's business alone.
 #[inline(always)]
-pub unsafe fn route_at(dirfd: c_int, p: *const c_char, follow: bool, access: Access, host: &mut PBuf) -> Result<*const c_char, c_int> {
-    // SAFETY: per the contract.
-    unsafe { route_kind(dirfd, p, follow, access, host) }.map(|(q, _)| q)
+pub fn fd_is_plain(fd: c_int) -> bool {
+    resolver::hot::fd_is_plain(fd)
+}
+
+/// Fails the call the way C expects: errno set, the failure value returned.
+#[inline]
+pub fn fail<R: Failed>(e: Errno) -> R {
+    sys::set_errno(e.0);
+    R::failed()
 }
 
 /// What glibc's fortified functions do on a buffer overflow: abort the program.
@@ -126,108 +110,109 @@ pub fn chk_fail() -> ! {
     unsafe { libc::abort() }
 }
 
-/// Whether an `*at` call with these flags follows a symlink in the last component.
-#[inline(always)]
-pub fn follows_at(flags: c_int) -> bool {
-    flags & libc::AT_SYMLINK_NOFOLLOW == 0
-}
-
-/// Fails the call the way C expects: errno set, the failure value returned.
-#[inline]
-pub fn fail<R: Failed>(errno: c_int) -> R {
-    sys::set_errno(errno);
-    R::failed()
-}
-
-/// Routes one path argument and runs `call` with the pointer to hand the kernel, or fails with
-/// the view's errno. The shape of nearly every path hook.
-///
-/// A call made through the fast path that fails with `ENOENT` is made once more
-/// through the exact walk, if that leads elsewhere (a symlink below a mount led out of it).
+/// The slow way of a plain path hook (generated from the table): the path routed through the
+/// views, the call made with the host path, a refusal answered as the kernel would.
 ///
 /// # Safety
-/// `p` is NULL or a NUL-terminated string valid for the call.
-#[inline(always)]
-pub unsafe fn with_path<R: Failed>(p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> R {
-    unsafe { with_path_at(libc::AT_FDCWD, p, follow, access, call) }
-}
-
-/// [`with_path`] for the `*at` calls.
-///
-/// # Safety
-/// As [`with_path`].
-#[inline(always)]
-pub unsafe fn with_path_at<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> R {
-    unsafe { with_path_routed(dirfd, p, follow, access, call) }.0
-}
-
-/// [`with_path_at`], also saying whether the path went to the kernel as the caller gave it.
-///
-/// # Safety
-/// As [`with_path`].
-#[inline(always)]
-pub unsafe fn with_path_routed<R: Failed>(dirfd: c_int, p: *const c_char, follow: bool, access: Access, call: impl Fn(*const c_char) -> R) -> (R, bool) {
-    let mut host = PBuf::new();
+/// `path` is NULL or a NUL-terminated string valid for the call.
+#[inline(never)]
+pub unsafe fn plain<R: Failed>(sym: Sym, path: *const c_char, how: Call, call: impl Fn(*const c_char) -> R) -> R {
     // SAFETY: per the contract.
-    match unsafe { route_kind(dirfd, p, follow, access, &mut host) } {
-        Ok((q, fast)) => {
-            let r = call(q);
-            let r = if fast && r.is_failed() {
-                // SAFETY: per the contract.
-                unsafe { retry(p, follow, access, &mut host, r, call) }
-            } else {
-                r
-            };
-            (r, q == p)
-        }
-        Err(libc::EROFS) if access == Access::Create => (fail(unsafe { create_refused(dirfd, p) }), false),
-        Err(e) => (fail(e), false),
-    }
+    guard(sym, || unsafe { with_path(path, how, call) })
 }
 
-/// The errno a kernel gives for creating `p` on a read-only mount: `EEXIST` if the name exists,
-/// the lookup's error if its directory does not, `EROFS` only then.
+/// A path routed for a call: the pointer to hand libc (the caller's, or the host buffer's).
+pub struct Routing {
+    pub ptr: *const c_char,
+    pub routed: Routed,
+    /// A read-only mount refused the write but the kernel would let it through (a device opened
+    /// for writing, `O_CREAT` of a file that exists): the call goes ahead creating nothing.
+    pub allowed: bool,
+}
+
+/// Routes `path` for `how` into `host`; a refusal by a read-only mount becomes the kernel's
+/// errno for it.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string valid for the call.
+pub unsafe fn route(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PBuf) -> Result<Routing, Errno> {
+    // SAFETY: per the contract.
+    let Some(p) = (unsafe { bytes(path) }) else { return Ok(Routing { ptr: path, routed: Routed::NATIVE, allowed: false }) };
+    let routed = resolver::route(&Kernel, rt, p, how, host)?;
+    let ptr = match routed.route {
+        Route::Native => path,
+        Route::Host => host.as_cptr(),
+    };
+    let mut allowed = false;
+    if routed.read_only {
+        let (dirfd, probe) = match routed.route {
+            Route::Native => (how.dirfd, p),
+            Route::Host => (libc::AT_FDCWD, host.as_bytes()),
+        };
+        // An empty path (AT_EMPTY_PATH) is the descriptor itself.
+        let verdict = refusal::judge(&Kernel, dirfd, probe, how.op, how.follow);
+        match verdict {
+            Verdict::Allow => allowed = true,
+            Verdict::Fail(e) => return Err(e),
+        }
+    }
+    Ok(Routing { ptr, routed, allowed })
+}
+
+/// Routes `path`, runs `call` with the pointer to hand libc, or fails with the view's errno. A
+/// call made through the fast way that fails with `ENOENT` is made once more through the exact
+/// walk, if that leads elsewhere (a symlink below a mount led out of it).
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string valid for the call.
+pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn(*const c_char) -> R) -> R {
+    let Some(rt) = runtime::get() else { return call(path) };
+    with_buf(|host| {
+        // SAFETY: per the contract.
+        let r = match unsafe { route(rt, path, &how, host) } {
+            Ok(routing) => {
+                let r = call(routing.ptr);
+                if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
+                    return r;
+                }
+                r
+            }
+            Err(e) => return fail(e),
+        };
+        // SAFETY: per the contract.
+        unsafe { retry(rt, path, &how, host, r, call) }
+    })
+}
+
+/// After a hot call failed: a symlink outside every mount may have led into one the kernel does
+/// not know (`ENOENT` on the host): worth one exact walk.
 ///
 /// # Safety
 /// As [`with_path`].
-pub unsafe fn create_refused(dirfd: c_int, p: *const c_char) -> c_int {
-    let mut host = PBuf::new();
-    let q = match unsafe { route_at(dirfd, p, false, Access::Look, &mut host) } {
-        Ok(q) => q,
-        Err(e) => return e,
-    };
-    let mut probe = PBuf::new();
-    // SAFETY: q is a C string (the caller's or the host buffer).
-    if probe.set(unsafe { CStr::from_ptr(q) }.to_bytes()).is_err() {
-        return libc::EROFS;
+#[cold]
+#[inline(never)]
+pub unsafe fn after_hot<R: Failed>(sym: Sym, path: *const c_char, how: Call, first: R, call: impl Fn(*const c_char) -> R) -> R {
+    if sys::errno() != libc::ENOENT {
+        return first;
     }
-    let relative_to_fd = dirfd != libc::AT_FDCWD && probe.as_bytes().first() != Some(&b'/');
-    if relative_to_fd {
-        return libc::EROFS;
-    }
-    match sys::host_stat(&probe, false) {
-        Ok(_) => libc::EEXIST,
-        Err(libc::ENOENT) => {
-            probe.pop_component();
-            match sys::host_stat(&probe, true) {
-                Err(e) if probe.as_bytes().first() == Some(&b'/') => e,
-                _ => libc::EROFS,
-            }
-        }
-        Err(e) => e,
-    }
+    let Some(rt) = runtime::get().filter(|rt| rt.has_mounts) else { return first };
+    // SAFETY: per the contract.
+    guard(sym, || with_buf(|host| unsafe { retry(rt, path, &how, host, first, call) }))
 }
 
-/// The retry of [`with_path`]: the first result stands unless the exact walk differs.
+/// The retry: the first result stands unless the exact walk leads elsewhere.
+///
+/// # Safety
+/// As [`with_path`].
 #[cold]
-unsafe fn retry<R: Failed>(p: *const c_char, follow: bool, access: Access, host: &mut PBuf, first: R, call: impl Fn(*const c_char) -> R) -> R {
+pub unsafe fn retry<R: Failed>(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PBuf, first: R, call: impl Fn(*const c_char) -> R) -> R {
     let e = sys::errno();
-    if e != libc::ENOENT || !stack::runtime().is_some_and(|rt| rt.has_mounts) {
+    if e != libc::ENOENT || !rt.has_mounts {
         return first;
     }
     // SAFETY: per the contract of the caller.
-    let Some(path) = (unsafe { bytes(p) }) else { return first };
-    match stack::exact(path, follow, access, host) {
+    let Some(p) = (unsafe { bytes(path) }) else { return first };
+    match resolver::retry(&Kernel, rt, p, how, host) {
         Ok(true) => call(host.as_cptr()),
         Ok(false) => {
             sys::set_errno(e);
@@ -235,4 +220,15 @@ unsafe fn retry<R: Failed>(p: *const c_char, follow: bool, access: Access, host:
         }
         Err(e2) => fail(e2),
     }
+}
+
+/// A descriptor-based change on a descriptor under a read-only mount: `EROFS`, as the kernel
+/// (an `O_PATH` descriptor is the kernel's `EBADF` first).
+pub fn fd_write<R: Failed>(sym: Sym, fd: c_int, call: impl Fn() -> R) -> R {
+    guard(sym, || {
+        if fd_is_plain(fd) || crate::sys::raw::fcntl(fd, libc::F_GETFL).map_or(true, |fl| fl & libc::O_PATH != 0) {
+            return call();
+        }
+        fail(Errno::EROFS)
+    })
 }

@@ -1,43 +1,45 @@
-//! Calls that change the tree: create, remove, rename. Each path goes through the view; the
-//! last component is never followed (a symlink is removed or renamed, not its target).
+//! Calls that remove or rename a name, link one, or truncate through a descriptor: each path
+//! goes through the view (the last component never followed: a symlink is removed or renamed,
+//! not its target), after the kernel's checks between mounts (`resolver::tree`). The plain
+//! ones (mkdir, mknod, symlink, truncate…) are generated from the table.
 
+use super::table::real;
 use super::types::*;
-use super::Access;
-use super::{bytes, fail, route_at, with_path, with_path_at};
-use crate::stack;
-use crate::real;
-use crate::sys::PBuf;
+use super::{bytes, fail, guard, is_hot, Sym};
+use crate::errno::Errno;
+use crate::resolver::tree::{self, Pair};
+use crate::resolver::Call;
+use crate::runtime;
+use crate::sys::fs::Kernel;
+use crate::sys::raw;
 
-pub unsafe fn mkdir(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { with_path(path, false, Access::Create, |p| real::mkdir(p, mode)) }
-}
-
-pub unsafe fn mkdirat(dirfd: c_int, path: CStrP, mode: mode_t) -> c_int {
-    unsafe { with_path_at(dirfd, path, false, Access::Create, |p| real::mkdirat(dirfd, p, mode)) }
-}
-
-/// A mountpoint cannot be removed: `EBUSY`, as the kernel says.
-/// (A last component `.` or `..` is the kernel's to refuse, with `EINVAL` or `ENOTEMPTY`.)
-unsafe fn not_mountpoint(dirfd: c_int, path: CStrP) -> Result<(), c_int> {
-    match unsafe { bytes(path) } {
-        Some(_) if unsafe { ends_in_dots(path) } => Ok(()),
-        Some(p) => stack::check_not_mountpoint(dirfd, p),
-        None => Ok(()),
+/// unlink, unlinkat, rmdir, remove: a mountpoint cannot be removed (`EBUSY`).
+#[inline(always)]
+unsafe fn removed(sym: Sym, dirfd: c_int, path: CStrP, op: Op, call: impl Fn(*const c_char) -> c_int) -> c_int {
+    let how = Call { dirfd, follow: false, op, empty: false };
+    // SAFETY: the caller's path.
+    if unsafe { is_hot(dirfd, path, op) } {
+        let r = call(path);
+        if r < 0 {
+            // SAFETY: as above.
+            return unsafe { super::after_hot(sym, path, how, r, &call) };
+        }
+        return r;
     }
+    guard(sym, || {
+        // A last component `.` or `..` is the kernel's to refuse first (EINVAL, ENOTEMPTY).
+        if let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }.filter(|p| !ends_in_dots(p))) {
+            if let Err(e) = tree::not_mountpoint(&Kernel, rt, dirfd, p, op == Op::RemoveDir) {
+                return fail(e);
+            }
+        }
+        // SAFETY: as above.
+        unsafe { super::with_path(path, how, &call) }
+    })
 }
 
-pub unsafe fn rmdir(path: CStrP) -> c_int {
-    if let Err(e) = unsafe { not_mountpoint(libc::AT_FDCWD, path) } {
-        return fail(e);
-    }
-    // `rmdir("x/.")` and `rmdir("x/..")` are refused by the kernel before it asks to write.
-    let access = if unsafe { ends_in_dots(path) } { Access::Look } else { Access::Write };
-    unsafe { with_path(path, false, access, |p| real::rmdir(p)) }
-}
-
-/// Whether the last component of `path` is `.` or `..`.
-unsafe fn ends_in_dots(path: CStrP) -> bool {
-    let Some(p) = (unsafe { bytes(path) }) else { return false };
+/// Whether the last component of `p` is `.` or `..`.
+fn ends_in_dots(p: &[u8]) -> bool {
     let mut end = p.len();
     while end > 1 && p[end - 1] == b'/' {
         end -= 1;
@@ -46,108 +48,108 @@ unsafe fn ends_in_dots(path: CStrP) -> bool {
     last == b"." || last == b".."
 }
 
+pub unsafe fn rmdir(path: CStrP) -> c_int {
+    unsafe { removed(Sym::rmdir, libc::AT_FDCWD, path, Op::RemoveDir, |p| real::rmdir(p)) }
+}
+
 pub unsafe fn unlink(path: CStrP) -> c_int {
-    if let Err(e) = unsafe { not_mountpoint(libc::AT_FDCWD, path) } {
-        return fail(e);
-    }
-    unsafe { with_path(path, false, Access::Write, |p| real::unlink(p)) }
+    unsafe { removed(Sym::unlink, libc::AT_FDCWD, path, Op::Remove, |p| real::unlink(p)) }
 }
 
 pub unsafe fn unlinkat(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    if let Err(e) = unsafe { not_mountpoint(dirfd, path) } {
-        return fail(e);
-    }
-    unsafe { with_path_at(dirfd, path, false, Access::Write, |p| real::unlinkat(dirfd, p, flags)) }
+    let op = if flags & libc::AT_REMOVEDIR != 0 { Op::RemoveDir } else { Op::Remove };
+    unsafe { removed(Sym::unlinkat, dirfd, path, op, |p| real::unlinkat(dirfd, p, flags)) }
 }
 
+/// `remove` as glibc does it: unlink, and rmdir if that says `EISDIR`; both through the view.
 pub unsafe fn remove(path: CStrP) -> c_int {
-    if let Err(e) = unsafe { not_mountpoint(libc::AT_FDCWD, path) } {
-        return fail(e);
+    let r = unsafe { unlinkat(libc::AT_FDCWD, path, 0) };
+    if r == 0 || crate::sys::errno() != libc::EISDIR {
+        return r;
     }
-    unsafe { with_path(path, false, Access::Write, |p| real::remove(p)) }
+    unsafe { unlinkat(libc::AT_FDCWD, path, libc::AT_REMOVEDIR) }
 }
 
-/// Routes the two paths of a rename or link; `call` gets both. Paths under two different
-/// mounts give `EXDEV`, a mountpoint `EBUSY`, before anything happens.
-unsafe fn two_paths(d1: c_int, p1: CStrP, d2: c_int, p2: CStrP, follow1: bool, new_access: Access, call: impl FnOnce(*const c_char, *const c_char) -> c_int) -> c_int {
-    if let (Some(a), Some(b)) = unsafe { (bytes(p1), bytes(p2)) } {
-        if let Err(e) = stack::check_same_mount(d1, a, d2, b) {
-            return fail(e);
-        }
-    }
-    let mut h1 = PBuf::new();
-    let mut h2 = PBuf::new();
+/// Routes the two paths of a rename or link; `call` gets both. What the views add to the
+/// kernel's answer (`EXDEV`, `EROFS`, `EBUSY`) comes first, in the kernel's order
+/// (`resolver::tree::pair`).
+#[allow(clippy::too_many_arguments)]
+unsafe fn two_paths(sym: Sym, d1: c_int, p1: CStrP, d2: c_int, p2: CStrP, pair: Pair, flags: c_int, call: impl Fn(*const c_char, *const c_char) -> c_int) -> c_int {
+    let (follow1, op1, op2) = match pair {
+        Pair::Rename => (false, Op::Rename, Op::Rename),
+        Pair::Link { follow } => (follow, Op::Look, Op::Create),
+    };
+    // `linkat(fd, "", …, AT_EMPTY_PATH)` links the descriptor's own file: where it lies matters.
     // SAFETY: the caller's paths.
-    let q1 = match unsafe { route_at(d1, p1, follow1, Access::Write, &mut h1) } {
-        Ok(q) => q,
-        Err(e) => return fail(e),
-    };
-    let q2 = match unsafe { route_at(d2, p2, false, new_access, &mut h2) } {
-        Ok(q) => q,
-        Err(e) => return fail(e),
-    };
-    call(q1, q2)
+    let names_fd = unsafe { bytes(p1) }.is_some_and(|b| b.is_empty()) && crate::state::fds::flags(d1) != 0;
+    // SAFETY: as above.
+    if !names_fd && unsafe { is_hot(d1, p1, op1) && is_hot(d2, p2, op2) } {
+        return call(p1, p2);
+    }
+    guard(sym, || {
+        let Some(rt) = runtime::get() else { return call(p1, p2) };
+        // SAFETY: as above.
+        if let (Some(a), Some(b)) = unsafe { (bytes(p1), bytes(p2)) } {
+            if let Err(e) = tree::pair(&Kernel, rt, (d1, a), (d2, b), pair, flags) {
+                return fail(e);
+            }
+        }
+        // What is left for the view to refuse is what it hides or denies (the calls' own ops
+        // keep a last `.` or `..` as the kernel must see it).
+        crate::sys::pool::with_bufs(|h1, h2| {
+            // SAFETY: as above.
+            let q1 = match unsafe { super::route(rt, p1, &Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd }, h1) } {
+                Ok(r) => r.ptr,
+                Err(e) => return fail(e),
+            };
+            // SAFETY: as above.
+            let q2 = match unsafe { super::route(rt, p2, &Call { dirfd: d2, follow: false, op: op2, empty: false }, h2) } {
+                Ok(r) => r.ptr,
+                Err(e) => return fail(e),
+            };
+            call(q1, q2)
+        })
+    })
 }
 
 pub unsafe fn rename(old: CStrP, new: CStrP) -> c_int {
-    unsafe { two_paths(libc::AT_FDCWD, old, libc::AT_FDCWD, new, false, Access::Write, |a, b| real::rename(a, b)) }
+    unsafe { two_paths(Sym::rename, libc::AT_FDCWD, old, libc::AT_FDCWD, new, Pair::Rename, 0, |a, b| real::rename(a, b)) }
 }
 
 pub unsafe fn renameat(od: c_int, old: CStrP, nd: c_int, new: CStrP) -> c_int {
-    unsafe { two_paths(od, old, nd, new, false, Access::Write, |a, b| real::renameat(od, a, nd, b)) }
+    unsafe { two_paths(Sym::renameat, od, old, nd, new, Pair::Rename, 0, |a, b| real::renameat(od, a, nd, b)) }
 }
 
 pub unsafe fn renameat2(od: c_int, old: CStrP, nd: c_int, new: CStrP, flags: c_uint) -> c_int {
-    unsafe { two_paths(od, old, nd, new, false, Access::Write, |a, b| real::renameat2(od, a, nd, b, flags)) }
+    unsafe { two_paths(Sym::renameat2, od, old, nd, new, Pair::Rename, flags as c_int, |a, b| real::renameat2(od, a, nd, b, flags)) }
 }
 
 pub unsafe fn link(old: CStrP, new: CStrP) -> c_int {
-    unsafe { two_paths(libc::AT_FDCWD, old, libc::AT_FDCWD, new, false, Access::Create, |a, b| real::link(a, b)) }
+    unsafe { two_paths(Sym::link, libc::AT_FDCWD, old, libc::AT_FDCWD, new, Pair::Link { follow: false }, 0, |a, b| real::link(a, b)) }
 }
 
 pub unsafe fn linkat(od: c_int, old: CStrP, nd: c_int, new: CStrP, flags: c_int) -> c_int {
     let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
-    unsafe { two_paths(od, old, nd, new, follow, Access::Create, |a, b| real::linkat(od, a, nd, b, flags)) }
+    unsafe { two_paths(Sym::linkat, od, old, nd, new, Pair::Link { follow }, 0, |a, b| real::linkat(od, a, nd, b, flags)) }
 }
 
-/// `symlink` stores `target` exactly as given: only the link's own path is routed.
-pub unsafe fn symlink(target: CStrP, path: CStrP) -> c_int {
-    unsafe { with_path(path, false, Access::Create, |p| real::symlink(target, p)) }
+/// `ftruncate` under a read-only mount: the kernel's order is `EINVAL` for a descriptor not
+/// open for writing (libc's call says so), `EROFS` for one that is.
+unsafe fn truncated(sym: Sym, fd: c_int, call: impl Fn() -> c_int) -> c_int {
+    if super::fd_is_plain(fd) {
+        return call();
+    }
+    guard(sym, || match raw::fcntl(fd, libc::F_GETFL) {
+        Ok(fl) if fl & libc::O_ACCMODE == libc::O_RDONLY || fl & libc::O_PATH != 0 => call(),
+        Ok(_) => fail(Errno::EROFS),
+        Err(e) => fail(e),
+    })
 }
 
-pub unsafe fn symlinkat(target: CStrP, dirfd: c_int, path: CStrP) -> c_int {
-    unsafe { with_path_at(dirfd, path, false, Access::Create, |p| real::symlinkat(target, dirfd, p)) }
+pub unsafe fn ftruncate(fd: c_int, len: libc::off_t) -> c_int {
+    unsafe { truncated(Sym::ftruncate, fd, || real::ftruncate(fd, len)) }
 }
 
-pub unsafe fn truncate(path: CStrP, len: libc::off_t) -> c_int {
-    unsafe { with_path(path, true, Access::Write, |p| real::truncate(p, len)) }
+pub unsafe fn ftruncate64(fd: c_int, len: libc::off64_t) -> c_int {
+    unsafe { truncated(Sym::ftruncate64, fd, || real::ftruncate64(fd, len)) }
 }
-
-pub unsafe fn truncate64(path: CStrP, len: libc::off64_t) -> c_int {
-    unsafe { with_path(path, true, Access::Write, |p| real::truncate64(p, len)) }
-}
-
-pub unsafe fn mknod(path: CStrP, mode: mode_t, dev: libc::dev_t) -> c_int {
-    unsafe { with_path(path, false, Access::Create, |p| real::mknod(p, mode, dev)) }
-}
-
-pub unsafe fn mknodat(dirfd: c_int, path: CStrP, mode: mode_t, dev: libc::dev_t) -> c_int {
-    unsafe { with_path_at(dirfd, path, false, Access::Create, |p| real::mknodat(dirfd, p, mode, dev)) }
-}
-
-pub unsafe fn __xmknod(ver: c_int, path: CStrP, mode: mode_t, dev: *mut libc::dev_t) -> c_int {
-    unsafe { with_path(path, false, Access::Create, |p| real::__xmknod(ver, p, mode, dev)) }
-}
-
-pub unsafe fn __xmknodat(ver: c_int, dirfd: c_int, path: CStrP, mode: mode_t, dev: *mut libc::dev_t) -> c_int {
-    unsafe { with_path_at(dirfd, path, false, Access::Create, |p| real::__xmknodat(ver, dirfd, p, mode, dev)) }
-}
-
-pub unsafe fn mkfifo(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { with_path(path, false, Access::Create, |p| real::mkfifo(p, mode)) }
-}
-
-pub unsafe fn mkfifoat(dirfd: c_int, path: CStrP, mode: mode_t) -> c_int {
-    unsafe { with_path_at(dirfd, path, false, Access::Create, |p| real::mkfifoat(dirfd, p, mode)) }
-}
-

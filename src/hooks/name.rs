@@ -1,26 +1,29 @@
 //! Names the process sees: `getcwd`, `chdir`, `realpath`. glibc's `realpath` and
 //! `get_current_dir_name` walk with internal calls that no hook sees, so they are answered here.
 
+use super::table::real;
 use super::types::*;
-use super::Access;
-use super::{bytes, fail};
-use crate::sys::PBuf;
-use crate::stack::{self, Route};
-use crate::{cwd, real, sys};
+use super::{bytes, fail, guard, is_hot, Sym};
+use crate::errno::{Errno, Res};
+use crate::resolver::{self, names, walk, Call, Route};
+use crate::runtime::{self, mode, Runtime};
+use crate::state::cwd;
+use crate::sys::fs::Kernel;
+use crate::sys::{self, raw, PBuf};
 
 /// Hands `value` to a C caller the way getcwd/realpath do: into `buf` of `size` bytes, or into
 /// a fresh `malloc` block when `buf` is NULL (the caller frees it).
-unsafe fn answer(value: &[u8], buf: *mut c_char, size: usize, range_err: c_int) -> *mut c_char {
+unsafe fn answer(value: &[u8], buf: *mut c_char, size: usize, range_err: Errno) -> *mut c_char {
     let need = value.len() + 1;
     let out = if buf.is_null() {
         let cap = if size > 0 { size } else { need };
         if cap < need {
             return fail(range_err);
         }
-        // SAFETY: plain allocation; the caller owns the block.
+        // SAFETY: plain allocation, as glibc's own getcwd(NULL) makes; the caller owns it.
         let p = unsafe { libc::malloc(cap) }.cast::<c_char>();
         if p.is_null() {
-            return fail(libc::ENOMEM);
+            return fail(Errno::ENOMEM);
         }
         p
     } else {
@@ -37,130 +40,159 @@ unsafe fn answer(value: &[u8], buf: *mut c_char, size: usize, range_err: c_int) 
     out
 }
 
+fn current(rt: &Runtime, out: &mut PBuf) -> Res<()> {
+    resolver::cwd::checked(&Kernel, rt, out)
+}
+
 pub unsafe fn getcwd(buf: *mut c_char, size: size_t) -> *mut c_char {
-    if stack::runtime().is_none() || (!buf.is_null() && size == 0) {
+    if runtime::mode() == mode::PASS || (!buf.is_null() && size == 0) {
         return unsafe { real::getcwd(buf, size) };
     }
-    let mut now = PBuf::new();
-    if let Err(e) = sys::host_getcwd(&mut now) {
-        return fail(e);
-    }
-    let mut virt = PBuf::new();
-    let mut host = PBuf::new();
-    let known = cwd::get(&mut virt, Some(&mut host)).is_ok();
-    if !known || host.as_bytes() != now.as_bytes() {
-        // The directory was renamed, or the cwd moved without us (a raw syscall, glibc's own
-        // fchdir in nftw): name the kernel's path in the view, the old name as the hint.
-        let mut renamed = PBuf::new();
-        let hint = if known { virt.as_bytes() } else { b"" };
-        if stack::reverse(now.as_bytes(), hint, &mut renamed).is_err() {
-            renamed.set(now.as_bytes()).ok();
+    guard(Sym::getcwd, || {
+        let Some(rt) = runtime::get() else { return unsafe { real::getcwd(buf, size) } };
+        let mut virt = PBuf::new();
+        match current(rt, &mut virt) {
+            // SAFETY: the caller's buffer.
+            Ok(()) => unsafe { answer(virt.as_bytes(), buf, size, Errno::ERANGE) },
+            Err(e) => fail(e),
         }
-        cwd::set(renamed.as_bytes(), now.as_bytes());
-        virt.set(renamed.as_bytes()).ok();
-    }
-    unsafe { answer(virt.as_bytes(), buf, size, libc::ERANGE) }
+    })
 }
 
 pub unsafe fn get_current_dir_name() -> *mut c_char {
-    if stack::runtime().is_none() {
+    if runtime::mode() == mode::PASS {
         return unsafe { real::get_current_dir_name() };
     }
-    // As glibc: $PWD if it names the cwd, else getcwd; both in the view's terms.
-    if let Some(pwd) = sys::getenv(b"PWD\0") {
-        let mut a = PBuf::new();
-        let mut b = PBuf::new();
-        let same = match stack::route(pwd, true, Access::Look, &mut a) {
-            Ok(Route::Native) => PBuf::from_bytes(pwd).ok().and_then(|p| sys::host_stat(&p, true).ok()),
-            Ok(Route::Host | Route::Fast) => sys::host_stat(&a, true).ok(),
-            Err(_) => None,
-        };
-        b.set(b".").ok();
-        if same.is_some() && same.map(|s| (s.0, s.1)) == sys::host_stat(&b, true).ok().map(|s| (s.0, s.1)) {
-            return unsafe { answer(pwd, std::ptr::null_mut(), 0, libc::ERANGE) };
+    guard(Sym::get_current_dir_name, || {
+        let Some(rt) = runtime::get() else { return unsafe { real::get_current_dir_name() } };
+        let mut virt = PBuf::new();
+        if let Err(e) = current(rt, &mut virt) {
+            return fail(e);
         }
-    }
-    unsafe { getcwd(std::ptr::null_mut(), 0) }
+        // As glibc: $PWD if it names the cwd (in the view's terms), else getcwd.
+        if let Some(pwd) = sys::getenv(b"PWD\0") {
+            let mut host = PBuf::new();
+            let named = resolver::route(&Kernel, rt, pwd, &Call::at_cwd(true, Op::Look), &mut host);
+            let probe = match named {
+                Ok(r) if r.route == Route::Host => Some(host),
+                Ok(_) => PBuf::from_bytes(pwd).ok(),
+                Err(_) => None,
+            };
+            let here = PBuf::from_bytes(b".").ok().and_then(|d| raw::fstatat(libc::AT_FDCWD, &d, 0).ok());
+            if let (Some(p), Some(h)) = (probe, here) {
+                if raw::fstatat(libc::AT_FDCWD, &p, 0).is_ok_and(|s| s.st_dev == h.st_dev && s.st_ino == h.st_ino) {
+                    // SAFETY: a fresh block.
+                    return unsafe { answer(pwd, std::ptr::null_mut(), 0, Errno::ERANGE) };
+                }
+            }
+        }
+        // SAFETY: a fresh block.
+        unsafe { answer(virt.as_bytes(), std::ptr::null_mut(), 0, Errno::ERANGE) }
+    })
 }
 
 pub unsafe fn chdir(path: CStrP) -> c_int {
-    let Some(p) = (unsafe { bytes(path) }) else { return unsafe { real::chdir(path) } };
-    if stack::runtime().is_none() {
+    // SAFETY: the caller's path.
+    if runtime::mode() == mode::PASS || path.is_null() {
         return unsafe { real::chdir(path) };
     }
-    let mut probe = PBuf::new();
-    let mut now = PBuf::new();
-    match stack::route(p, true, Access::Look, &mut probe) {
-        Ok(Route::Native) => {
+    guard(Sym::chdir, || {
+        let Some(rt) = runtime::get() else { return unsafe { real::chdir(path) } };
+        // SAFETY: not NULL.
+        let p = unsafe { bytes(path) }.unwrap_or(b"");
+        // SAFETY: as above.
+        let hot = unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) };
+        if hot || matches!(resolver::route(&Kernel, rt, p, &Call::at_cwd(true, Op::Look), &mut PBuf::new()), Ok(r) if r.route == Route::Native) {
             let r = unsafe { real::chdir(path) };
-            if r == 0 && sys::host_getcwd(&mut now).is_ok() {
-                cwd::set(now.as_bytes(), now.as_bytes());
+            if r == 0 {
+                moved(rt, None);
+                return r;
             }
             // A symlink on the way may lead into a mount the kernel does not know.
-            if !(r != 0 && sys::errno() == libc::ENOENT && stack::runtime().is_some_and(|rt| rt.has_mounts)) {
+            if !(sys::errno() == libc::ENOENT && rt.has_mounts) {
                 return r;
             }
         }
-        Ok(Route::Host | Route::Fast) => {}
-        Err(e) => return fail(e),
-    }
-    let mut virt = PBuf::new();
-    let mut host = PBuf::new();
-    if let Err(e) = stack::canonicalize(p, &mut virt, &mut host) {
-        return fail(e);
-    }
-    let r = unsafe { real::chdir(host.as_cptr()) };
-    if r == 0 {
-        let e = sys::errno();
-        if sys::host_getcwd(&mut now).is_ok() {
-            cwd::set(virt.as_bytes(), now.as_bytes());
+        let mut virt = PBuf::new();
+        let mut host = PBuf::new();
+        if let Err(e) = walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host) {
+            return fail(e);
         }
-        sys::set_errno(e);
+        let r = unsafe { real::chdir(host.as_cptr()) };
+        if r == 0 {
+            moved(rt, Some(virt.as_bytes()));
+        }
+        r
+    })
+}
+
+/// After a successful chdir: the kernel's new directory, named `virt` in the view (or named
+/// from the kernel's path).
+fn moved(rt: &Runtime, virt: Option<&[u8]>) {
+    let e = sys::errno();
+    let mut now = PBuf::new();
+    if raw::getcwd(&mut now).is_ok() {
+        match virt {
+            Some(v) => resolver::cwd::publish(rt, v, now.as_bytes()),
+            None => {
+                let mut v = PBuf::new();
+                if resolver::reverse::name(rt, now.as_bytes(), b"", &mut v).is_ok() {
+                    resolver::cwd::publish(rt, v.as_bytes(), now.as_bytes());
+                } else {
+                    cwd::forget();
+                }
+            }
+        }
+    } else {
+        cwd::forget();
     }
-    r
+    sys::set_errno(e);
 }
 
 pub unsafe fn fchdir(fd: c_int) -> c_int {
     let r = unsafe { real::fchdir(fd) };
-    if r == 0 && stack::runtime().is_some() {
-        let e = sys::errno();
-        let mut now = PBuf::new();
-        let mut virt = PBuf::new();
-        let mut host = PBuf::new();
-        if sys::host_getcwd(&mut now).is_ok() {
-            if stack::fd_virtual_name(fd, &mut virt, &mut host) {
-                cwd::set(virt.as_bytes(), now.as_bytes());
-            } else {
-                cwd::set(now.as_bytes(), now.as_bytes());
+    if r == 0 && runtime::mode() != mode::PASS {
+        guard(Sym::fchdir, || {
+            let Some(rt) = runtime::get() else { return 0 };
+            let e = sys::errno();
+            let mut virt = PBuf::new();
+            let mut now = PBuf::new();
+            match (names::fd_link(&Kernel, rt, fd, &mut virt), raw::getcwd(&mut now)) {
+                (Ok(true), Ok(())) => resolver::cwd::publish(rt, virt.as_bytes(), now.as_bytes()),
+                _ => cwd::forget(),
             }
-        }
-        sys::set_errno(e);
+            sys::set_errno(e);
+            0
+        });
     }
     r
 }
 
 pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
-    let Some(p) = (unsafe { bytes(path) }) else { return unsafe { real::realpath(path, resolved) } };
-    let mut probe = PBuf::new();
-    match stack::route(p, true, Access::Look, &mut probe) {
-        Ok(Route::Native) => return unsafe { real::realpath(path, resolved) },
-        Ok(Route::Host | Route::Fast) => {}
-        Err(e) => return fail(e),
+    // SAFETY: the caller's path.
+    if path.is_null() || unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) } {
+        return unsafe { real::realpath(path, resolved) };
     }
-    let mut virt = PBuf::new();
-    let mut host = PBuf::new();
-    if let Err(e) = stack::canonicalize(p, &mut virt, &mut host) {
-        return fail(e);
-    }
-    // realpath names only what exists.
-    if let Err(e) = sys::host_stat(&host, true) {
-        return fail(e);
-    }
-    if virt.len() >= libc::PATH_MAX as usize {
-        return fail(libc::ENAMETOOLONG);
-    }
-    let size = if resolved.is_null() { 0 } else { libc::PATH_MAX as usize };
-    unsafe { answer(virt.as_bytes(), resolved, size, libc::ENAMETOOLONG) }
+    guard(Sym::realpath, || {
+        let Some(rt) = runtime::get() else { return unsafe { real::realpath(path, resolved) } };
+        // SAFETY: not NULL.
+        let p = unsafe { bytes(path) }.unwrap_or(b"");
+        let mut virt = PBuf::new();
+        let mut host = PBuf::new();
+        if let Err(e) = walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host) {
+            return fail(e);
+        }
+        // realpath names only what exists.
+        if let Err(e) = raw::fstatat(libc::AT_FDCWD, &host, 0) {
+            return fail(e);
+        }
+        if virt.len() >= libc::PATH_MAX as usize {
+            return fail(Errno::ENAMETOOLONG);
+        }
+        let size = if resolved.is_null() { 0 } else { libc::PATH_MAX as usize };
+        // SAFETY: the caller's buffer, PATH_MAX bytes by realpath's contract.
+        unsafe { answer(virt.as_bytes(), resolved, size, Errno::ENAMETOOLONG) }
+    })
 }
 
 pub unsafe fn canonicalize_file_name(path: CStrP) -> *mut c_char {
@@ -184,13 +216,7 @@ pub unsafe fn __getcwd_chk(buf: *mut c_char, size: size_t, buflen: size_t) -> *m
 /// `getwd` assumes a buffer of `PATH_MAX` bytes.
 pub unsafe fn getwd(buf: *mut c_char) -> *mut c_char {
     if buf.is_null() {
-        return fail(libc::EINVAL);
+        return fail(Errno::EINVAL);
     }
     unsafe { getcwd(buf, libc::PATH_MAX as usize) }
-}
-
-/// `chroot` needs privilege the view does not grant; the path is routed so that the kernel's
-/// answer (`EPERM`, or `ENOENT` for a missing directory) is about the right directory.
-pub unsafe fn chroot(path: CStrP) -> c_int {
-    unsafe { super::with_path(path, true, Access::Look, |p| real::chroot(p)) }
 }

@@ -1,143 +1,186 @@
 //! The open family. glibc's `fopen` and `freopen` open their file without going through the
-//! exported `open`, so each needs its own shell.
+//! exported `open`, so each needs its own shell. A descriptor opened through the view is
+//! recorded with its virtual name and what the view says about it (`state::fds`).
 
 use super::types::*;
-use super::{bytes, Access};
-use crate::{real, stack, sys};
-
-/// What an open with these flags does to the file: a write if it may create, truncate or write.
-pub fn access_of(flags: c_int) -> Access {
-    // O_TMPFILE includes O_DIRECTORY's bit: it must be matched whole.
-    let writes = libc::O_WRONLY | libc::O_RDWR | libc::O_TRUNC;
-    if flags & writes != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE {
-        Access::Write
-    } else if flags & libc::O_CREAT != 0 {
-        Access::Create
-    } else {
-        Access::Read
-    }
-}
-
-/// What an `fopen` mode does: anything but plain `r` writes.
-unsafe fn access_of_mode(mode: CStrP) -> Access {
-    match unsafe { bytes(mode) } {
-        Some(m) if m.first() == Some(&b'r') && !m.contains(&b'+') => Access::Read,
-        _ => Access::Write,
-    }
-}
+use super::{bytes, fail, guard, is_hot, Sym};
+use crate::resolver::{self, Call};
+use crate::runtime;
+use crate::state::fds;
+use crate::sys::fs::Kernel;
+use crate::sys::pool::with_buf;
+use crate::sys;
+use crate::views::open_writes;
 
 /// Whether the last component is followed: `O_NOFOLLOW` and `O_CREAT|O_EXCL` do not.
 fn follows(flags: c_int) -> bool {
     flags & libc::O_NOFOLLOW == 0 && flags & (libc::O_CREAT | libc::O_EXCL) != (libc::O_CREAT | libc::O_EXCL)
 }
 
-/// Routes `path` (from `dirfd`), runs the open, and records the new descriptor's virtual name
-/// when it lies in a view (see [`crate::fds`]).
-unsafe fn opened(dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c_char, c_int) -> c_int) -> c_int {
-    let (mut fd, native) = unsafe { super::with_path_routed(dirfd, path, follows(flags), access_of(flags), |p| call(p, flags)) };
-    if fd < 0 && sys::errno() == libc::EEXIST && access_of(flags) == Access::Create && flags & libc::O_EXCL == 0 {
-        // O_CREAT of a name that exists, on a read-only mount: the kernel opens it, read-only
-        // as asked, creating nothing (and without O_CREAT, nothing can be created).
-        let plain = flags & !libc::O_CREAT;
-        fd = unsafe { super::with_path_at(dirfd, path, follows(plain), Access::Read, |p| call(p, plain)) };
+/// The shape of every open: hot, or routed (and recorded) under the guard.
+#[inline(always)]
+unsafe fn opened(sym: Sym, dirfd: c_int, path: CStrP, flags: c_int, call: impl Fn(*const c_char, c_int) -> c_int) -> c_int {
+    let op = Op::Open(flags);
+    // SAFETY: the caller's path.
+    if unsafe { super::is_hot_open(dirfd, path, op) } {
+        let fd = call(path, flags);
+        if fd < 0 {
+            let how = Call { dirfd, follow: follows(flags), op, empty: false };
+            // SAFETY: as above.
+            return unsafe { super::after_hot(sym, path, how, fd, |p| call(p, flags)) };
+        }
+        return fd;
     }
+    // SAFETY: as above.
+    guard(sym, || unsafe { opened_slow(dirfd, path, flags, &call) })
+}
+
+#[inline(never)]
+unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*const c_char, c_int) -> c_int) -> c_int {
+    let how = Call { dirfd, follow: follows(flags), op: Op::Open(flags), empty: false };
+    let Some(rt) = runtime::get() else { return call(path, flags) };
+    let fd = with_buf(|host| {
+        // SAFETY: the caller's path.
+        match unsafe { super::route(rt, path, &how, host) } {
+            // A read-only mount let an O_CREAT through because the file exists: nothing may be
+            // made if it vanished meanwhile.
+            Ok(r) if r.allowed => call(r.ptr, flags & !libc::O_CREAT),
+            Ok(r) => {
+                let fd = call(r.ptr, flags);
+                if fd < 0 && (r.routed.retry || r.routed.route == resolver::Route::Native) {
+                    // SAFETY: as above.
+                    unsafe { super::retry(rt, path, &how, host, fd, |p| call(p, flags)) }
+                } else {
+                    fd
+                }
+            }
+            Err(e) => fail(e),
+        }
+    });
     if fd >= 0 {
-        unsafe { note(fd, dirfd, path, native) };
+        // SAFETY: as above.
+        unsafe { note(fd, dirfd, path) };
     }
     fd
 }
 
-/// Records `fd`, just opened as `path`, in the descriptor table if it lies in a view.
-/// `native`: the path went to the kernel as given (the hot path, or a path no view changed).
-unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP, native: bool) {
-    let Some(rt) = stack::runtime() else { return };
+/// Records `fd`, just opened as `path` (from `dirfd`), if the view has something to say of it.
+pub unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP) {
+    let Some(rt) = runtime::get() else { return };
+    // SAFETY: the caller's path.
     let Some(p) = (unsafe { bytes(path) }) else { return };
-    // The hot cases record nothing: a path under no mount and above none, or a path relative to
-    // a place that is.
-    let quiet = match p.first() {
-        None => true,
-        Some(b'/') => native && !rt.may_be_above_mount(p) && !crate::path::has_dotdot(p),
-        Some(_) if dirfd == libc::AT_FDCWD => crate::cwd::is_plain() && !crate::path::has_dotdot(p),
-        Some(_) => !crate::fds::is_recorded(dirfd),
-    };
-    if quiet {
-        return;
-    }
     let e = sys::errno();
-    stack::note_open(fd, dirfd, p, true);
+    with_buf(|virt| {
+    if resolver::names::opened(&Kernel, rt, fd, dirfd, p, virt).is_ok() {
+        let mut f = resolver::fd_flags_for(rt, virt.as_bytes());
+        // Opened from a descriptor that predates the view: on the mount it was opened on.
+        if dirfd != libc::AT_FDCWD && p.first() != Some(&b'/') && fds::flags(dirfd) & fds::OUTSIDE != 0 {
+            f = (f & !fds::READ_ONLY) | fds::OUTSIDE;
+        }
+        if f != 0 {
+            resolver::names::record(&Kernel, rt, fd, virt.as_bytes(), f);
+        }
+    }
+    });
     sys::set_errno(e);
 }
 
-/// [`opened`] for the stdio forms: the descriptor recorded is the stream's.
-unsafe fn fopened(path: CStrP, mode: CStrP, call: impl Fn(*const c_char) -> *mut FILE) -> *mut FILE {
-    let f = unsafe { super::with_path(path, true, access_of_mode(mode), &call) };
-    if !f.is_null() {
-        // SAFETY: f is the stream just opened.
-        unsafe { note(libc::fileno(f), libc::AT_FDCWD, path, false) };
+/// What an `fopen` mode does to the file, as `open` flags.
+unsafe fn flags_of_mode(mode: CStrP) -> c_int {
+    match unsafe { bytes(mode) } {
+        Some(m) if m.first() == Some(&b'r') && !m.contains(&b'+') => libc::O_RDONLY,
+        Some(m) if m.first() == Some(&b'r') => libc::O_RDWR,
+        Some(m) if m.first() == Some(&b'a') => libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND,
+        _ => libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
     }
-    f
+}
+
+/// [`opened`] for the stdio forms: the descriptor recorded is the stream's.
+unsafe fn fopened(sym: Sym, path: CStrP, mode: CStrP, call: impl Fn(*const c_char) -> *mut FILE) -> *mut FILE {
+    // SAFETY: the caller's mode string.
+    let flags = unsafe { flags_of_mode(mode) };
+    let op = Op::Open(flags);
+    // SAFETY: the caller's path.
+    if unsafe { is_hot(libc::AT_FDCWD, path, op) } {
+        let f = call(path);
+        if f.is_null() {
+            // SAFETY: as above.
+            return unsafe { super::after_hot(sym, path, Call::at_cwd(true, op), f, &call) };
+        }
+        return f;
+    }
+    guard(sym, || {
+        // SAFETY: as above.
+        let f = unsafe { super::with_path(path, Call::at_cwd(follows(flags), op), &call) };
+        if !f.is_null() {
+            // SAFETY: f is the stream just opened.
+            unsafe { note(libc::fileno(f), libc::AT_FDCWD, path) };
+        }
+        f
+    })
 }
 
 pub unsafe fn open(path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::open(p, fl, mode)) }
+    unsafe { opened(Sym::open, libc::AT_FDCWD, path, flags, |p, fl| super::table::real::open(p, fl, mode)) }
 }
 
 pub unsafe fn open64(path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::open64(p, fl, mode)) }
+    unsafe { opened(Sym::open64, libc::AT_FDCWD, path, flags, |p, fl| super::table::real::open64(p, fl, mode)) }
 }
 
 pub unsafe fn __open_2(path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::__open_2(p, fl)) }
+    unsafe { opened(Sym::__open_2, libc::AT_FDCWD, path, flags, |p, fl| super::table::real::__open_2(p, fl)) }
 }
 
 pub unsafe fn __open64_2(path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, flags, |p, fl| real::__open64_2(p, fl)) }
+    unsafe { opened(Sym::__open64_2, libc::AT_FDCWD, path, flags, |p, fl| super::table::real::__open64_2(p, fl)) }
 }
 
 pub unsafe fn openat(dirfd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p, fl| real::openat(dirfd, p, fl, mode)) }
+    unsafe { opened(Sym::openat, dirfd, path, flags, |p, fl| super::table::real::openat(dirfd, p, fl, mode)) }
 }
 
 pub unsafe fn openat64(dirfd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p, fl| real::openat64(dirfd, p, fl, mode)) }
+    unsafe { opened(Sym::openat64, dirfd, path, flags, |p, fl| super::table::real::openat64(dirfd, p, fl, mode)) }
 }
 
 pub unsafe fn __openat_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p, fl| real::__openat_2(dirfd, p, fl)) }
+    unsafe { opened(Sym::__openat_2, dirfd, path, flags, |p, fl| super::table::real::__openat_2(dirfd, p, fl)) }
 }
 
 pub unsafe fn __openat64_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
-    unsafe { opened(dirfd, path, flags, |p, fl| real::__openat64_2(dirfd, p, fl)) }
+    unsafe { opened(Sym::__openat64_2, dirfd, path, flags, |p, fl| super::table::real::__openat64_2(dirfd, p, fl)) }
 }
 
+const CREAT: c_int = libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC;
+
 pub unsafe fn creat(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p, _| real::creat(p, mode)) }
+    unsafe { opened(Sym::creat, libc::AT_FDCWD, path, CREAT, |p, fl| if fl == CREAT { super::table::real::creat(p, mode) } else { super::table::real::open(p, fl, mode) }) }
 }
 
 pub unsafe fn creat64(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(libc::AT_FDCWD, path, libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, |p, _| real::creat64(p, mode)) }
+    unsafe { opened(Sym::creat64, libc::AT_FDCWD, path, CREAT, |p, fl| if fl == CREAT { super::table::real::creat64(p, mode) } else { super::table::real::open64(p, fl, mode) }) }
 }
 
 pub unsafe fn fopen(path: CStrP, mode: CStrP) -> *mut FILE {
-    unsafe { fopened(path, mode, |p| real::fopen(p, mode)) }
+    unsafe { fopened(Sym::fopen, path, mode, |p| super::table::real::fopen(p, mode)) }
 }
 
 pub unsafe fn fopen64(path: CStrP, mode: CStrP) -> *mut FILE {
-    unsafe { fopened(path, mode, |p| real::fopen64(p, mode)) }
+    unsafe { fopened(Sym::fopen64, path, mode, |p| super::table::real::fopen64(p, mode)) }
 }
-
 
 /// The descriptor under a stream that libc is about to close without calling `close`.
 unsafe fn forget_stream(stream: *mut FILE) {
     if !stream.is_null() {
         // SAFETY: the caller's stream.
-        crate::fds::forget(unsafe { libc::fileno(stream) });
+        fds::forget(unsafe { libc::fileno(stream) });
     }
 }
 
 pub unsafe fn fclose(stream: *mut FILE) -> c_int {
     unsafe { forget_stream(stream) };
-    unsafe { real::fclose(stream) }
+    unsafe { super::table::real::fclose(stream) }
 }
 
 pub unsafe fn freopen(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE {
@@ -145,12 +188,17 @@ pub unsafe fn freopen(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE 
     if !path.is_null() {
         unsafe { forget_stream(stream) };
     }
-    unsafe { fopened(path, mode, |p| real::freopen(p, mode, stream)) }
+    unsafe { fopened(Sym::freopen, path, mode, |p| super::table::real::freopen(p, mode, stream)) }
 }
 
 pub unsafe fn freopen64(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FILE {
     if !path.is_null() {
         unsafe { forget_stream(stream) };
     }
-    unsafe { fopened(path, mode, |p| real::freopen64(p, mode, stream)) }
+    unsafe { fopened(Sym::freopen64, path, mode, |p| super::table::real::freopen64(p, mode, stream)) }
+}
+
+/// Whether an open with these flags may change the file system (for callers elsewhere).
+pub fn writes(flags: c_int) -> bool {
+    open_writes(flags)
 }

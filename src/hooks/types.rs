@@ -1,5 +1,6 @@
 //! Short names for the C types in the hook table.
 
+pub use crate::views::Op;
 pub use libc::{c_char, c_int, c_long, c_uint, mode_t, pid_t, size_t, ssize_t, DIR, FILE};
 
 pub type CStrP = *const libc::c_char;

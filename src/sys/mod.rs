@@ -1,16 +1,24 @@
-//! Small safe wrappers over the real calls the library makes for itself (reading a link,
-//! the real working directory, errno, a line on stderr). Part of the FFI edge.
+//! The FFI edge below the resolver: the path buffer handed to the kernel, the hot path's vector
+//! scan, the real symbols and how they are found, the arena the stack is loaded into, and small
+//! safe wrappers over the calls the library makes for itself ([`fs`]).
 //!
 //! The library never calls a hooked libc function by name: inside this object, `open` would
-//! bind to our own export. Everything goes through [`crate::real`].
+//! bind to its own export. It goes through [`real`] (the table's `real::NAME`) or a raw syscall.
+#![allow(unsafe_code)]
 
-mod pbuf;
+pub mod arena;
+pub mod cpath;
+pub mod fs;
+pub mod pbuf;
+pub mod pool;
+pub mod raw;
+pub mod real;
 pub mod scan;
 pub mod symbols;
 
 pub use pbuf::{PBuf, CAP};
-use crate::real;
 use libc::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The calling thread's errno.
 #[inline]
@@ -25,9 +33,9 @@ pub fn set_errno(e: c_int) {
     unsafe { *libc::__errno_location() = e }
 }
 
-/// `dlsym(RTLD_NEXT, name)`; `name` ends with NUL.
-pub fn dlsym_next(name: &str) -> Option<usize> {
-    debug_assert!(name.ends_with('\0'));
+/// `dlsym(RTLD_NEXT, name)`; `name` ends with NUL. Not on the call path (see `real::resolve`).
+pub fn dlsym_next(name: &[u8]) -> Option<usize> {
+    debug_assert!(name.ends_with(b"\0"));
     // SAFETY: name is NUL-terminated; dlsym only reads it.
     let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr().cast()) };
     (!p.is_null()).then_some(p as usize)
@@ -38,8 +46,7 @@ pub fn write_stderr(parts: &[&[u8]]) {
     for part in parts {
         let mut rest = *part;
         while !rest.is_empty() {
-            // SAFETY: rest is a valid slice.
-            let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+            let n = raw::write(2, rest);
             if n <= 0 {
                 return;
             }
@@ -48,136 +55,51 @@ pub fn write_stderr(parts: &[&[u8]]) {
     }
 }
 
-/// The symlink target stored at `path` (a host path), into `out`; `Err(errno)` if `path` is
-/// not a link (`EINVAL`) or cannot be read.
-pub fn readlink(path: &PBuf, out: &mut PBuf) -> Result<(), c_int> {
-    let cap = out.capacity();
-    // SAFETY: path is NUL-terminated; out has room for cap bytes.
-    let n = unsafe { real::readlink(path.as_cptr(), out.as_mut_ptr().cast(), cap) };
-    if n < 0 {
-        return Err(errno());
-    }
-    if n as usize >= cap {
-        return Err(libc::ENAMETOOLONG);
-    }
-    out.set_len(n as usize);
-    Ok(())
-}
-
-/// The kernel's (host) working directory, into `out`.
-pub fn host_getcwd(out: &mut PBuf) -> Result<(), c_int> {
-    let cap = out.capacity();
-    // SAFETY: out has room for cap bytes; getcwd NUL-terminates on success.
-    let p = unsafe { real::getcwd(out.as_mut_ptr().cast(), cap) };
-    if p.is_null() {
-        return Err(errno());
-    }
-    // SAFETY: getcwd succeeded, so out holds a NUL-terminated string.
-    let len = unsafe { libc::strlen(out.as_mut_ptr().cast()) };
-    out.set_len(len);
-    Ok(())
-}
-
-/// `lstat` (or `stat` with `follow`) on a host path: (dev, ino, mode).
-pub fn host_stat(path: &PBuf, follow: bool) -> Result<(u64, u64, u32), c_int> {
-    // SAFETY: zeroed stat is a valid out-parameter; path is NUL-terminated.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let r = unsafe {
-        if follow {
-            real::stat(path.as_cptr(), &mut st)
-        } else {
-            real::lstat(path.as_cptr(), &mut st)
-        }
-    };
-    if r < 0 {
-        return Err(errno());
-    }
-    Ok((st.st_dev, st.st_ino, st.st_mode))
-}
-
-/// Opens a host path read-only and reads up to `out.len()` bytes from its start (exec reads
-/// the `#!` line this way). Returns the count read.
-pub fn host_read_head(path: &PBuf, out: &mut [u8]) -> Result<usize, c_int> {
-    // SAFETY: path is NUL-terminated; out is a valid buffer.
-    let fd = unsafe { real::open(path.as_cptr(), libc::O_RDONLY | libc::O_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(errno());
-    }
-    let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), out.len()) };
-    let e = errno();
-    unsafe { real::close(fd) };
-    if n < 0 {
-        return Err(e);
-    }
-    Ok(n as usize)
-}
-
-/// The process id, without libc's cache games.
-pub fn getpid() -> i32 {
-    // SAFETY: getpid has no preconditions.
-    unsafe { libc::getpid() }
-}
-
 /// Ends the process at once with `code` (the fail-closed exit).
 pub fn exit_now(code: c_int) -> ! {
     // SAFETY: _exit has no preconditions.
     unsafe { libc::_exit(code) }
 }
 
-/// `getenv`, for the library's own start-up (the value is copied before anything can change it).
+/// The process id (a system call: glibc keeps no cache).
+pub fn getpid() -> i32 {
+    raw::getpid()
+}
+
+/// `getenv` for the library's start-up: glibc's reads `environ` without a lock or the heap.
 pub fn getenv(name_nul: &[u8]) -> Option<&'static [u8]> {
     debug_assert!(name_nul.ends_with(b"\0"));
-    // SAFETY: name is NUL-terminated; getenv returns NULL or a NUL-terminated string that lives
-    // in the environment, which the library reads at load before the program can change it.
+    // SAFETY: name is NUL-terminated; getenv returns NULL or a NUL-terminated string in the
+    // environment, which the library copies or reads before the program can change it.
     unsafe {
         let p = libc::getenv(name_nul.as_ptr().cast());
         (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_bytes())
     }
 }
 
-/// This library's own absolute path (what `LD_PRELOAD` must name in every child).
-pub fn own_path() -> Vec<u8> {
-    // SAFETY: dladdr fills info for an address inside this object; dli_fname then points to
-    // the loader's NUL-terminated copy of the object's path.
-    unsafe {
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(own_path as *const libc::c_void, &mut info) == 0 || info.dli_fname.is_null() {
-            return b"libkmview.so".to_vec();
-        }
-        // The launcher preloads it by an absolute, canonical path; only another name needs work.
-        if *info.dli_fname == b'/' as libc::c_char {
-            return std::ffi::CStr::from_ptr(info.dli_fname).to_bytes().to_vec();
-        }
-        let mut resolved = [0u8; libc::PATH_MAX as usize + 1];
-        if !real::realpath(info.dli_fname, resolved.as_mut_ptr().cast()).is_null() {
-            return std::ffi::CStr::from_ptr(resolved.as_ptr().cast()).to_bytes().to_vec();
-        }
-        std::ffi::CStr::from_ptr(info.dli_fname).to_bytes().to_vec()
-    }
-}
-
-/// `fstat` of a descriptor: (dev, ino, mode).
-pub fn fd_stat(fd: c_int) -> Result<(u64, u64, u32), c_int> {
-    // SAFETY: zeroed stat is a valid out-parameter; libc's own fstat, not the hook.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { real::fstat(fd, &mut st) } < 0 {
-        return Err(errno());
-    }
-    Ok((st.st_dev, st.st_ino, st.st_mode))
-}
-
-/// The process whose memory this is: set at load and in the child of every `fork`. A `vfork`
-/// child (or a `clone` sharing memory) runs in its parent's memory under another pid: it must not
-/// change the parent's view state (its working directory, its descriptor names).
-static OWNER: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
-
-/// Records this process as the owner of its memory (at load, and in a forked child).
-pub fn claim_memory() {
-    OWNER.store(getpid(), std::sync::atomic::Ordering::Relaxed);
-}
+/// Set by the `vfork` shell in the child, cleared in the parent when it resumes: a `vfork`
+/// child runs in its parent's memory, and must not change the parent's view state (its working
+/// directory, its descriptor names).
+pub static IN_VFORK_CHILD: AtomicBool = AtomicBool::new(false);
 
 /// Whether this process may change the view state kept in memory: false in a `vfork` child.
+#[inline(always)]
 pub fn owns_memory() -> bool {
-    let owner = OWNER.load(std::sync::atomic::Ordering::Relaxed);
-    owner == 0 || owner == getpid()
+    !IN_VFORK_CHILD.load(Ordering::Relaxed)
+}
+
+extern "C" {
+    static mut environ: *mut *mut libc::c_char;
+}
+
+/// The process's environment array, as the `exec*` calls without an envp use it.
+pub fn environ_ptr() -> *const *const libc::c_char {
+    // SAFETY: reading the pointer value of libc's `environ`.
+    unsafe { environ as *const *const libc::c_char }
+}
+
+/// Puts `entry` (`NAME=value`, living as long as the process) into the environment.
+pub fn putenv_static(entry: &'static std::ffi::CStr) {
+    // SAFETY: putenv keeps the pointer; the string is 'static and never written.
+    unsafe { libc::putenv(entry.as_ptr() as *mut libc::c_char) };
 }

@@ -1,10 +1,12 @@
-//! The path buffer handed to the kernel: a NUL-terminated C string on the stack.
+//! The path buffer: a NUL-terminated C string on the stack, handed to the kernel as it is.
 //!
 //! It lives at the FFI edge because it is one: its bytes go to libc as `const char *`. It is
 //! left uninitialized past its contents, since zeroing 4 KiB on every translated call would
-//! cost more than the rest of the resolver together.
+//! cost more than the rest of the resolver together. Everything else about it is safe.
+#![allow(unsafe_code)]
 
-use libc::{c_char, c_int};
+use crate::errno::{Errno, Res};
+use libc::c_char;
 use std::mem::MaybeUninit;
 
 /// Room for a virtual path of `PATH_MAX` bytes plus a mount source in front of it.
@@ -23,6 +25,11 @@ impl Default for PBuf {
 }
 
 impl PBuf {
+    /// An empty buffer, for a static (the pool's slots): all its bytes initialized.
+    pub const fn empty() -> PBuf {
+        PBuf { len: 0, bytes: MaybeUninit::new([0; CAP]) }
+    }
+
     #[inline(always)]
     pub fn new() -> PBuf {
         let mut p = MaybeUninit::<PBuf>::uninit();
@@ -37,7 +44,7 @@ impl PBuf {
         }
     }
 
-    pub fn from_bytes(b: &[u8]) -> Result<PBuf, c_int> {
+    pub fn from_bytes(b: &[u8]) -> Res<PBuf> {
         let mut p = PBuf::new();
         p.push_bytes(b)?;
         Ok(p)
@@ -74,7 +81,48 @@ impl PBuf {
         self.bytes.as_mut_ptr().cast()
     }
 
-    /// Sets the length after a C call wrote `len` bytes (and possibly a NUL) into the buffer.
+    /// Lets `f` rewrite the contents in place and shorten them: it returns the new length
+    /// (at most the old one).
+    pub fn rewrite(&mut self, f: impl FnOnce(&mut [u8]) -> usize) {
+        let len = self.len;
+        // SAFETY: bytes[..len] is initialized (the invariant) and borrowed mutably once.
+        let new_len = f(unsafe { std::slice::from_raw_parts_mut(self.as_mut_ptr(), len) });
+        self.set_len(new_len.min(len));
+    }
+
+    /// Lets `f` write the contents from the start into the whole buffer (zeroed first: for slow
+    /// paths only) and return their length.
+    pub fn fill_with(&mut self, f: impl FnOnce(&mut [u8]) -> Res<usize>) -> Res<()> {
+        // SAFETY: zeroing makes all CAP bytes initialized; the slice is the buffer, borrowed once.
+        let buf = unsafe {
+            std::ptr::write_bytes(self.as_mut_ptr(), 0, CAP);
+            std::slice::from_raw_parts_mut(self.as_mut_ptr(), CAP - 1)
+        };
+        match f(buf) {
+            Ok(n) => {
+                self.set_len(n.min(CAP - 1));
+                Ok(())
+            }
+            Err(e) => {
+                self.set_len(0);
+                Err(e)
+            }
+        }
+    }
+
+    /// The whole buffer as bytes to write freely (what lies past the contents is zeroed first);
+    /// the contents' length is then the caller's to set.
+    pub fn all_mut(&mut self) -> &mut [u8] {
+        let len = self.len;
+        // SAFETY: zeroing the tail makes all CAP bytes initialized; the slice is the buffer,
+        // borrowed mutably once.
+        unsafe {
+            std::ptr::write_bytes(self.as_mut_ptr().add(len), 0, CAP - len);
+            std::slice::from_raw_parts_mut(self.as_mut_ptr(), CAP)
+        }
+    }
+
+    /// Sets the length after the buffer's first `len` bytes were written.
     #[inline(always)]
     pub fn set_len(&mut self, len: usize) {
         assert!(len < CAP);
@@ -94,28 +142,47 @@ impl PBuf {
     }
 
     #[inline(always)]
-    pub fn push_bytes(&mut self, b: &[u8]) -> Result<(), c_int> {
+    pub fn push_bytes(&mut self, b: &[u8]) -> Res<()> {
         let end = self.len + b.len();
         if end >= CAP {
-            return Err(libc::ENAMETOOLONG);
+            return Err(Errno::ENAMETOOLONG);
         }
-        // SAFETY: end < CAP, so the copy stays inside the buffer; `b` cannot overlap it mutably.
+        // SAFETY: end < CAP, so the copy stays inside the buffer; `b` may overlap it (a slice of
+        // this very buffer is never passed while it is borrowed mutably, but copy allows it).
         unsafe { std::ptr::copy(b.as_ptr(), self.as_mut_ptr().add(self.len), b.len()) };
         self.set_len(end);
         Ok(())
     }
 
-    pub fn push_byte(&mut self, b: u8) -> Result<(), c_int> {
+    pub fn push_byte(&mut self, b: u8) -> Res<()> {
         self.push_bytes(&[b])
     }
 
-    pub fn set(&mut self, b: &[u8]) -> Result<(), c_int> {
+    pub fn set(&mut self, b: &[u8]) -> Res<()> {
         self.clear();
         self.push_bytes(b)
     }
 
+    /// Replaces `self[..prefix_len]` by `with` (a mount's path by its source), in place.
+    pub fn replace_prefix(&mut self, prefix_len: usize, with: &[u8]) -> Res<()> {
+        let len = self.len;
+        let prefix_len = prefix_len.min(len);
+        let new_len = len - prefix_len + with.len();
+        if new_len >= CAP {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        // SAFETY: both ranges lie inside the buffer; `copy` handles the overlap.
+        unsafe {
+            let p = self.as_mut_ptr();
+            std::ptr::copy(p.add(prefix_len), p.add(with.len()), len - prefix_len);
+            std::ptr::copy_nonoverlapping(with.as_ptr(), p, with.len());
+        }
+        self.set_len(new_len);
+        Ok(())
+    }
+
     /// Appends `/name` to a canonical absolute path (no doubled slash after `/`).
-    pub fn push_component(&mut self, name: &[u8]) -> Result<(), c_int> {
+    pub fn push_component(&mut self, name: &[u8]) -> Res<()> {
         if self.as_bytes() != b"/" {
             self.push_byte(b'/')?;
         }

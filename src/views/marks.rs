@@ -1,47 +1,52 @@
-//! Marks: `hide`, `deny` and `ro` refuse calls at and under a path without moving it anywhere.
+//! Marks: `hide` (`ENOENT`, and gone from the parent's listing), `deny` (`EACCES`) and `ro`
+//! (writes fail with `EROFS`, as on a read-only bind mount of the path on itself). A mark leads
+//! nowhere: paths under it go on to the kernel unchanged, once allowed.
 
-use super::{Access, Mount};
+use super::{Layer, Listed, Op};
+use crate::errno::{Errno, Res};
 
-enum Kind {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
     Hide,
     Deny,
     ReadOnly,
 }
 
+#[derive(Clone, Copy, Debug)]
 pub struct Mark {
-    at: Vec<u8>,
-    kind: Kind,
+    pub at: &'static [u8],
+    pub kind: MarkKind,
 }
 
-impl Mark {
-    pub fn hide(at: &[u8]) -> Mark {
-        Mark { at: at.to_vec(), kind: Kind::Hide }
-    }
-
-    pub fn deny(at: &[u8]) -> Mark {
-        Mark { at: at.to_vec(), kind: Kind::Deny }
-    }
-
-    pub fn read_only(at: &[u8]) -> Mark {
-        Mark { at: at.to_vec(), kind: Kind::ReadOnly }
-    }
-}
-
-impl Mount for Mark {
+impl Layer for Mark {
+    #[inline]
     fn at(&self) -> &[u8] {
-        &self.at
+        self.at
     }
 
-    fn check(&self, access: Access) -> Result<(), libc::c_int> {
+    fn check(&self, op: Op) -> Res<()> {
         match self.kind {
-            Kind::Hide => Err(libc::ENOENT),
-            Kind::Deny => Err(libc::EACCES),
-            Kind::ReadOnly if access.writes() => Err(libc::EROFS),
-            Kind::ReadOnly => Ok(()),
+            MarkKind::Hide => Err(Errno::ENOENT),
+            MarkKind::Deny => Err(Errno::EACCES),
+            MarkKind::ReadOnly if op.writes() => Err(Errno::EROFS),
+            MarkKind::ReadOnly => Ok(()),
         }
     }
 
-    fn hides_name(&self) -> bool {
-        matches!(self.kind, Kind::Hide)
+    /// A read-only mark is the kernel's read-only bind mount of the path on itself.
+    fn is_boundary(&self) -> bool {
+        self.kind == MarkKind::ReadOnly
+    }
+
+    fn listed(&self) -> Listed {
+        if self.kind == MarkKind::Hide {
+            Listed::Dropped
+        } else {
+            Listed::AsIs
+        }
+    }
+
+    fn read_only(&self) -> bool {
+        self.kind == MarkKind::ReadOnly
     }
 }

@@ -1,137 +1,278 @@
-//! The views: one file per mount kind (and, later, per facet), each behind the [`Mount`] trait,
-//! whose defaults are pass-through.
+//! The layers: one file per mount kind (and, as they come, per facet), each behind the
+//! [`Layer`] trait, whose methods all default to passing the call through unchanged.
 //!
-//! A view's mount table maps its virtual paths to paths of the view outside it (the onion
-//! rule): a path leaves a view as a path of the next view out, and the outermost view's output
-//! is what the kernel sees. Marks (`hide`, `deny`, `ro`) sit in the same table but lead nowhere:
-//! they only refuse some calls under their path.
+//! A view's table maps its virtual paths to paths of the view outside it (the onion rule): a
+//! path leaves a view as a path of the next view out, and the outermost view's output is what
+//! the kernel sees. Marks (`hide`, `deny`, `ro`) sit in the same table but lead nowhere: they
+//! only refuse some calls under their path. The resolver (`crate::resolver`) decides the order
+//! in which layers see a call; each layer decides only what it means.
 
 pub mod bind;
 pub mod marks;
 pub mod unreal;
 
-use crate::path::is_under;
-use kmview_api::{Entry, View as ViewSpec};
+use crate::errno::Res;
+use crate::sys::PBuf;
+pub use bind::Bind;
+use libc::c_int;
+pub use marks::Mark;
 
-/// What a call is about to do under a mount, for the kinds that refuse some of it.
+/// What a call is about to do with its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Looks at a name: stat, access, readlink, opendir, chdir.
+pub enum Op {
+    /// Looks at a name: stat, readlink, access without `W_OK`, opendir, chdir.
     Look,
-    /// Reads (opens for reading, execs).
+    /// Reads: exec, dlopen.
     Read,
-    /// Changes the tree or a file: write, remove, rename, chmod, chown, times, xattrs.
-    Write,
-    /// Creates a name (mkdir, mknod, symlink, link, `O_CREAT`): a write, after the kernel's
-    /// own answer for a name that exists already (`EEXIST` comes before `EROFS`).
+    /// Opens with these flags: a write if they may create, truncate or write.
+    Open(c_int),
+    /// Changes an existing file: owner, times, extended attributes.
+    Modify,
+    /// Changes a file's mode (glibc refuses a symlink's own mode with `EOPNOTSUPP` first).
+    Chmod,
+    /// `truncate` of a path.
+    Truncate,
+    /// Makes a name: mknod, mkfifo, symlink, the new name of a link.
     Create,
+    /// Makes a directory (a trailing `/` is allowed).
+    CreateDir,
+    /// Removes a name: unlink.
+    Remove,
+    /// Removes a directory: rmdir.
+    RemoveDir,
+    /// Either name of a rename.
+    Rename,
+    /// `access(W_OK)`: the kernel answers `EROFS` for a file on a read-only mount.
+    AccessW,
 }
 
-impl Access {
-    /// Whether the call changes anything.
+impl Op {
+    /// Whether the call makes, removes or renames a name: what it writes is the name's
+    /// directory (a read-only mount's own root lives in its parent's directory).
+    pub fn names_entry(self) -> bool {
+        matches!(self, Op::Create | Op::CreateDir | Op::Remove | Op::RemoveDir | Op::Rename)
+    }
+
+    /// Whether the call may change anything.
+    #[inline(always)]
     pub fn writes(self) -> bool {
-        matches!(self, Access::Write | Access::Create)
+        match self {
+            Op::Look | Op::Read => false,
+            Op::Open(flags) => open_writes(flags),
+            _ => true,
+        }
     }
 }
 
-/// One entry of a view's table: a mount or a mark.
-pub trait Mount: Send + Sync {
-    /// Where it sits in its view: absolute and canonical.
+/// Whether an open with `flags` may change the file system.
+#[inline(always)]
+pub fn open_writes(flags: c_int) -> bool {
+    // O_TMPFILE includes O_DIRECTORY's bit: it must be matched whole.
+    flags & (libc::O_WRONLY | libc::O_RDWR | libc::O_TRUNC | libc::O_CREAT) != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE
+}
+
+/// How an entry's own name shows in its parent directory's listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// As the directory underneath has it.
+    AsIs,
+    /// Listed even when nothing lies at that name underneath (a mountpoint).
+    Added,
+    /// Never listed (hidden).
+    Dropped,
+}
+
+/// One layer of a view. The defaults pass everything through; each kind overrides what it
+/// decides.
+pub trait Layer {
+    /// Where it sits in its view: absolute and canonical (`/` for a root).
     fn at(&self) -> &[u8];
-    /// The path of the outer view that a mount's root shows (absolute, canonical); `None` for a
-    /// mark, which changes what calls may do but not where paths lead.
+    /// The outer view's path that a mount's root shows; `None` for a mark, which changes what
+    /// calls may do but not where paths lead.
     fn source(&self) -> Option<&[u8]> {
         None
     }
-    /// Whether `access` may proceed at or under this entry; pass-through by default.
-    fn check(&self, _access: Access) -> Result<(), libc::c_int> {
+    /// Maps `path` (canonical, at or under [`Layer::at`]) to the outer view's terms, in place.
+    fn map_out(&self, _path: &mut PBuf) -> Res<()> {
         Ok(())
     }
-    /// Whether paths below this mount must be resolved component by component (its source
-    /// holds symlinks that lead out of it, which the kernel would follow on the host).
+    /// Maps back: if this layer shows the outer view's `outer`, writes its name here into `out`.
+    fn map_back(&self, _outer: &[u8], _out: &mut PBuf) -> Res<bool> {
+        Ok(false)
+    }
+    /// Whether `op` may proceed at or under this layer's path.
+    fn check(&self, _op: Op) -> Res<()> {
+        Ok(())
+    }
+    /// Whether paths below must be resolved component by component (a bind whose source holds
+    /// symlinks leading out of it, which the kernel would follow on the host).
     fn walks(&self) -> bool {
         false
     }
-    /// Whether some access is refused here (so calls relative to a directory under it must go
-    /// through the view to be checked).
-    fn refuses_some(&self) -> bool {
-        [Access::Look, Access::Read, Access::Write].iter().any(|a| self.check(*a).is_err())
+    /// Whether a path with `..` below must be walked (a symlink below lands shallower than it
+    /// sits, so the kernel's `..` after it could leave the source).
+    fn walks_dotdot(&self) -> bool {
+        self.walks()
     }
-    /// Whether the entry's own name is gone from its parent's listing (`hide`).
-    fn hides_name(&self) -> bool {
+    /// Whether it is a mount boundary, as the kernel sees one: `rename` and `link` across it are
+    /// `EXDEV`, its own path is `EBUSY` to remove. Mounts are, and so is a read-only mark (the
+    /// kernel's equivalent is a read-only bind mount of the path on itself).
+    fn is_boundary(&self) -> bool {
+        self.source().is_some()
+    }
+    /// How its own name shows in its parent's listing.
+    fn listed(&self) -> Listed {
+        Listed::AsIs
+    }
+    /// Whether writes at or under it are refused with `EROFS` (descriptors opened here remember it).
+    fn read_only(&self) -> bool {
         false
+    }
+    /// Whether calls relative to a directory under it must come back through the view even
+    /// without a `..` (it refuses some of them, or resolves below itself).
+    fn routes_below(&self) -> bool {
+        self.walks() || self.check(Op::Look).is_err()
     }
 }
 
-/// One view at run time: its table, longest path first so the first match is the longest.
+/// One entry of a view's table. A closed set of kinds: a plain enum, no dynamic dispatch.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry {
+    Bind(Bind),
+    Mark(Mark),
+}
+
+impl Layer for Entry {
+    #[inline]
+    fn at(&self) -> &[u8] {
+        match self {
+            Entry::Bind(b) => b.at(),
+            Entry::Mark(m) => m.at(),
+        }
+    }
+    fn source(&self) -> Option<&[u8]> {
+        match self {
+            Entry::Bind(b) => b.source(),
+            Entry::Mark(m) => m.source(),
+        }
+    }
+    fn map_out(&self, path: &mut PBuf) -> Res<()> {
+        match self {
+            Entry::Bind(b) => b.map_out(path),
+            Entry::Mark(m) => m.map_out(path),
+        }
+    }
+    fn map_back(&self, outer: &[u8], out: &mut PBuf) -> Res<bool> {
+        match self {
+            Entry::Bind(b) => b.map_back(outer, out),
+            Entry::Mark(m) => m.map_back(outer, out),
+        }
+    }
+    fn check(&self, op: Op) -> Res<()> {
+        match self {
+            Entry::Bind(b) => b.check(op),
+            Entry::Mark(m) => m.check(op),
+        }
+    }
+    fn walks(&self) -> bool {
+        match self {
+            Entry::Bind(b) => b.walks(),
+            Entry::Mark(m) => m.walks(),
+        }
+    }
+    fn walks_dotdot(&self) -> bool {
+        match self {
+            Entry::Bind(b) => b.walks_dotdot(),
+            Entry::Mark(m) => m.walks_dotdot(),
+        }
+    }
+    fn is_boundary(&self) -> bool {
+        match self {
+            Entry::Bind(b) => b.is_boundary(),
+            Entry::Mark(m) => m.is_boundary(),
+        }
+    }
+    fn listed(&self) -> Listed {
+        match self {
+            Entry::Bind(b) => b.listed(),
+            Entry::Mark(m) => m.listed(),
+        }
+    }
+    fn read_only(&self) -> bool {
+        match self {
+            Entry::Bind(b) => b.read_only(),
+            Entry::Mark(m) => m.read_only(),
+        }
+    }
+}
+
+impl Entry {
+    /// Whether it leads somewhere (a mount), rather than only refusing calls (a mark).
+    pub fn is_mount(&self) -> bool {
+        matches!(self, Entry::Bind(_))
+    }
+}
+
+/// One view at run time: its table, longest path first (among equals, the later entry first,
+/// as a later mount covers an earlier one).
+#[derive(Clone, Copy, Debug)]
 pub struct View {
-    entries: Vec<Box<dyn Mount>>,
+    pub entries: &'static [Entry],
+}
+
+/// What a view decides for one canonical path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Decision {
+    /// The mount the path lies under, if any: it maps the path outward.
+    pub mount: Option<&'static Entry>,
+    /// Writes are refused (`EROFS`) here.
+    pub read_only: bool,
+    /// Some entry decided something (a mark or a mount applies).
+    pub touched: bool,
 }
 
 impl View {
-    pub fn from_spec(spec: &ViewSpec) -> View {
-        let mut entries: Vec<Box<dyn Mount>> = Vec::new();
-        for entry in &spec.entries {
-            match entry {
-                Entry::Unreal { prefix } => entries.extend(unreal::mounts(prefix)),
-                Entry::Bind { at, source, read_only, walk } => entries.push(Box::new(bind::Bind::new(at, source, *read_only).walking(*walk))),
-                Entry::Root { source, walk } => entries.push(Box::new(bind::Bind::new(b"/", source, false).walking(*walk))),
-                Entry::Tmp { at, source } => entries.push(Box::new(bind::Bind::new(at, source, false))),
-                Entry::Hide { path } => entries.push(Box::new(marks::Mark::hide(path))),
-                Entry::Deny { path } => entries.push(Box::new(marks::Mark::deny(path))),
-                Entry::ReadOnly { path } => entries.push(Box::new(marks::Mark::read_only(path))),
-                // A policy of the exec hooks, read by the stack, not a mount.
-                Entry::Static { .. } => {}
-            }
-        }
-        // Longest first; among equals the later entry wins, as a later mount covers an earlier.
-        entries.reverse();
-        entries.sort_by_key(|m| std::cmp::Reverse(m.at().len()));
-        View { entries }
-    }
-
-    /// Every entry, marks included.
-    pub fn entries(&self) -> impl Iterator<Item = &dyn Mount> {
-        self.entries.iter().map(|m| m.as_ref())
-    }
-
-    /// The mounts (entries that lead somewhere).
-    pub fn mounts(&self) -> impl Iterator<Item = &dyn Mount> {
-        self.entries().filter(|m| m.source().is_some())
-    }
-
-    /// The mount that `path` (absolute, without `.` or empty components) lies under, longest
-    /// match by whole components, with its source.
-    pub fn mount_of(&self, path: &[u8]) -> Option<(&dyn Mount, &[u8])> {
-        self.mounts().find(|m| is_under(path, m.at())).and_then(|m| m.source().map(|s| (m, s)))
-    }
-
-    /// In one pass: the entry that decides what may happen at `path` (the longest, mount or
-    /// mark) and the mount it lies under (the longest with a source).
+    /// The entries that apply at `path` (canonical), longest first: marks until the first
+    /// mount (which shadows whatever lies above it). `op` is checked against each; `Err` is the
+    /// view's refusal other than read-only (hide's `ENOENT`, deny's `EACCES`).
     #[inline]
-    pub fn lookup(&self, path: &[u8]) -> (Option<&dyn Mount>, Option<(&dyn Mount, &[u8])>) {
-        let mut entry = None;
-        for m in self.entries() {
-            if !is_under(path, m.at()) {
+    pub fn decide(&self, path: &[u8], op: Op) -> Res<Decision> {
+        let mut d = Decision::default();
+        for e in self.entries {
+            if !crate::path::is_under(path, e.at()) {
                 continue;
             }
-            if entry.is_none() {
-                entry = Some(m);
+            d.touched = true;
+            // Read-only is reported, not failed: the kernel's order for the errno depends on the
+            // call and on what lies at the path (see `resolver::refusal`).
+            if e.read_only() {
+                // A name at the mount's own root lives in the parent's directory.
+                if !(op.names_entry() && e.at() == path) {
+                    d.read_only = true;
+                }
+            } else {
+                e.check(op)?;
             }
-            if let Some(src) = m.source() {
-                return (entry, Some((m, src)));
+            if e.is_mount() {
+                d.mount = Some(e);
+                break;
             }
         }
-        (entry, None)
+        Ok(d)
     }
 
-    /// The entry, mount or mark, that decides what may happen at `path`: the longest.
-    pub fn entry_of(&self, path: &[u8]) -> Option<&dyn Mount> {
-        self.entries().find(|m| is_under(path, m.at()))
-    }
-
-    /// Whether some entry sits strictly below `path` (so `..` or a listing there can meet it).
+    /// Whether some entry sits strictly below `path`.
     pub fn has_entry_below(&self, path: &[u8]) -> bool {
-        self.entries().any(|m| m.at() != path && is_under(m.at(), path))
+        self.entries.iter().any(|e| crate::path::is_above(path, e.at()))
+    }
+
+    /// The mount `path` lies under (longest), if any.
+    pub fn mount_of(&self, path: &[u8]) -> Option<&'static Entry> {
+        self.entries.iter().find(|e| e.is_mount() && crate::path::is_under(path, e.at()))
+    }
+
+    /// The boundary (mount or read-only mark) `path` lies under (longest), if any.
+    pub fn boundary_of(&self, path: &[u8]) -> Option<&'static Entry> {
+        self.entries.iter().find(|e| e.is_boundary() && crate::path::is_under(path, e.at()))
     }
 }

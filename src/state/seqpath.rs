@@ -2,11 +2,15 @@
 //! lock: the bytes sit in atomic words guarded by a sequence number (odd while a writer is
 //! mid-way), and a reader retries if the number moved under it.
 
+use crate::errno::{Errno, Res};
 use crate::sys::{PBuf, CAP};
-use libc::c_int;
 use std::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 
 const WORDS: usize = CAP.div_ceil(8);
+
+/// Writes under way in this process (any `SeqPath`): a child forked in the middle of one repairs
+/// what it inherited (see [`SeqPath::repair`]).
+pub static WRITING: AtomicUsize = AtomicUsize::new(0);
 
 pub struct SeqPath {
     seq: AtomicU64,
@@ -16,6 +20,7 @@ pub struct SeqPath {
 }
 
 impl SeqPath {
+    #[allow(clippy::new_without_default)]
     pub const fn new() -> SeqPath {
         SeqPath { seq: AtomicU64::new(0), len: AtomicUsize::new(0), words: [const { AtomicU64::new(0) }; WORDS] }
     }
@@ -29,6 +34,7 @@ impl SeqPath {
     /// other; readers may come at any time.
     pub fn store(&self, bytes: &[u8]) {
         let bytes = &bytes[..bytes.len().min(CAP - 1)];
+        WRITING.fetch_add(1, Ordering::Relaxed);
         self.seq.fetch_add(1, Ordering::Acquire);
         for (i, chunk) in bytes.chunks(8).enumerate() {
             let mut w = [0u8; 8];
@@ -37,10 +43,11 @@ impl SeqPath {
         }
         self.len.store(bytes.len(), Ordering::Relaxed);
         self.seq.fetch_add(1, Ordering::Release);
+        WRITING.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Copies the path into `out`; `Ok(false)` if empty, `Err(EAGAIN)` if writers kept moving it.
-    pub fn load(&self, out: &mut PBuf) -> Result<bool, c_int> {
+    pub fn load(&self, out: &mut PBuf) -> Res<bool> {
         for _ in 0..64 {
             let s1 = self.seq.load(Ordering::Acquire);
             if s1 % 2 == 1 {
@@ -61,12 +68,15 @@ impl SeqPath {
                 return Ok(len > 0);
             }
         }
-        Err(libc::EAGAIN)
+        Err(Errno::EAGAIN)
     }
-}
 
-impl Default for SeqPath {
-    fn default() -> Self {
-        Self::new()
+    /// In a child forked while some thread was writing this path: the write will never finish
+    /// here, so the half-written path is dropped.
+    pub fn repair(&self) {
+        if self.seq.load(Ordering::Relaxed) % 2 == 1 {
+            self.len.store(0, Ordering::Relaxed);
+            self.seq.fetch_add(1, Ordering::Release);
+        }
     }
 }

@@ -1,0 +1,33 @@
+//! The textual way: a normalized absolute path with no `..`, view by view from the innermost,
+//! each view's deciding entries checked and its mount's prefix replaced by the source; the
+//! kernel walks the rest. Exact wherever the kernel's walk of the rest is the view's (the
+//! mount's source has no symlink leading out of it: the launcher looked), else the walk.
+
+use super::{put_trail, Call, Route, Routed};
+use crate::errno::Res;
+use crate::path::Shape;
+use crate::runtime::Runtime;
+use crate::sys::PBuf;
+use crate::views::Layer;
+
+/// `None`: a mount on the way must be walked (the caller starts over with the walk).
+pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Option<Routed>> {
+    let mut routed = Routed::NATIVE;
+    for view in rt.views.iter().rev() {
+        let d = view.decide(out.as_bytes(), call.op)?;
+        routed.read_only |= d.read_only && call.op.writes();
+        let Some(m) = d.mount else { continue };
+        if m.walks() {
+            return Ok(None);
+        }
+        m.map_out(out)?;
+        routed.route = Route::Host;
+        // A symlink below may lead where the kernel, on the host, finds nothing: an ENOENT
+            // is worth one exact walk.
+            routed.retry = true;
+    }
+    if routed.route == Route::Host {
+        put_trail(out, shape)?;
+    }
+    Ok(Some(routed))
+}

@@ -1,0 +1,60 @@
+//! Naming back: a path the kernel gave (getcwd, the target of `/proc/self/fd/N`) named in the
+//! innermost view. View by view from the outermost, each view's mounts asked (`Layer::map_back`)
+//! whether they show it, and the best one taken: where several show the same path (`unreal`
+//! shows `/` twice), `hint` (a name this process used for it) says which; a path no mount of a
+//! view takes over keeps its own name there.
+
+use crate::errno::{Errno, Res};
+use crate::path::is_under;
+use crate::runtime::Runtime;
+use crate::sys::PBuf;
+use crate::views::{Entry, Layer};
+
+pub fn name(rt: &Runtime, host: &[u8], hint: &[u8], out: &mut PBuf) -> Res<()> {
+    out.set(host)?;
+    let mut next = PBuf::new();
+    let mut level_hint = PBuf::new();
+    for (level, view) in rt.views.iter().enumerate() {
+        // The hint in this view's terms: the innermost view's name, mapped out through the
+        // views inside this one.
+        let hinted = !hint.is_empty() && super::to_host_in(&rt.views[level + 1..], hint, crate::views::Op::Look, &mut level_hint).is_ok();
+        let h = level_hint.as_bytes();
+        let prefers = |m: &Entry| hinted && is_under(h, m.at());
+        let cur = out.as_bytes();
+        // The mounts whose source holds the path: the hinted one, else the longest source.
+        let mut best: Option<&Entry> = None;
+        for m in view.entries.iter().filter(|e| e.is_mount()) {
+            let Some(src) = m.source() else { continue };
+            if !is_under(cur, src) {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    let bsrc = b.source().unwrap_or(b"");
+                    (prefers(m) && !prefers(b)) || (src.len() > bsrc.len() && !prefers(b))
+                }
+            };
+            if better {
+                best = Some(m);
+            }
+        }
+        let Some(m) = best else {
+            // Under a root, a path outside it has no name here (as the kernel's "unreachable").
+            if view.mount_of(cur).is_some_and(|m| m.at() == b"/") {
+                return Err(Errno::ENOENT);
+            }
+            continue;
+        };
+        // A path no mount of this view takes over is visible under its own name, unless the
+        // hint says this process knew it by the mount's.
+        let shadowed = view.mount_of(cur).is_some();
+        if !shadowed && !prefers(m) {
+            continue;
+        }
+        if m.map_back(cur, &mut next)? {
+            out.set(next.as_bytes())?;
+        }
+    }
+    Ok(())
+}

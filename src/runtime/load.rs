@@ -1,0 +1,294 @@
+//! Loading the stack: `KMVIEW_STACK` read twice with the one heap-free parser of `api/` (once
+//! to size an arena, once to fill it), each view's table sorted, the index built. A value that
+//! does not parse stops the program with one line on stderr and status 125.
+
+use super::{mode, Index, Runtime, MODE, RUNTIME, STATE};
+use crate::sys::arena::Arena;
+use crate::views::{unreal, Bind, Entry, Layer, Mark, View};
+use crate::views::marks::MarkKind;
+use kmview_api::format::{scan, Item, Kind};
+use kmview_api::StaticPolicy;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// The thread that is loading (to tell a re-entry from a signal handler from another thread).
+static LOADER: AtomicI32 = AtomicI32::new(0);
+
+/// Loads the stack unless it is loaded; waits for another thread that is loading it.
+pub fn ensure() {
+    match STATE.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            LOADER.store(crate::sys::raw::gettid(), Ordering::Relaxed);
+            load();
+            STATE.store(2, Ordering::Release);
+        }
+        Err(2) => {}
+        Err(_) => {
+            if LOADER.load(Ordering::Relaxed) == crate::sys::raw::gettid() {
+                // A signal handler called a hook while this very thread was loading: the view is
+                // not ready, and passing the call through would leave it. The guard turns this
+                // into EIO.
+                panic!("the stack is still loading");
+            }
+            while STATE.load(Ordering::Acquire) != 2 {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+/// What the first pass counts.
+#[derive(Default)]
+struct Sizes {
+    views: usize,
+    entries: usize,
+    bytes: usize,
+}
+
+/// Reads the stack (the constructor calls this; a hook that runs first does, through `ensure`).
+pub fn load() {
+    let Some(value) = crate::sys::getenv(b"KMVIEW_STACK\0") else {
+        MODE.store(mode::PASS, Ordering::Relaxed);
+        return;
+    };
+    let mut sizes = Sizes::default();
+    let checked = scan(value, |item| match item {
+        Item::View => sizes.views += 1,
+        Item::Entry(kind, args) => {
+            // unreal: two binds, and the prefix twice over.
+            sizes.entries += if kind == Kind::Unreal { 2 } else { 1 };
+            for i in 0..args.len() {
+                sizes.bytes += args.get(i).map_or(0, |a| a.decoded_len()) * if kind == Kind::Unreal { 3 } else { 1 };
+            }
+        }
+    });
+    if let Err(e) = checked {
+        refuse(value, e);
+    }
+    let lib = crate::sys::symbols::own_path().unwrap_or(b"libkmview.so");
+    let start_cwd = crate::sys::getenv(b"KMVIEW_CWD\0");
+    let start_exe = crate::sys::getenv(b"KMVIEW_EXE\0");
+    let need = sizes.views * std::mem::size_of::<View>()
+        + sizes.entries * std::mem::size_of::<Entry>()
+        + sizes.bytes
+        + 2 * value.len()
+        + 3 * lib.len()
+        + start_cwd.map_or(0, |c| c.len())
+        + start_exe.map_or(0, |c| c.len())
+        + 256
+        + 64 * 8;
+    let Some(mut arena) = Arena::map(need) else { out_of_memory() };
+    let Some(mut rt) = fill(&mut arena, value, &sizes, lib) else { out_of_memory() };
+    rt.start_cwd = start_cwd.and_then(|c| arena.bytes(c));
+    rt.start_exe = start_exe.and_then(|c| arena.bytes(c));
+    let slow = rt.exact || rt.has_root || rt.index.is_empty() && rt.has_entries();
+    let m = if !rt.has_entries() {
+        mode::PASS
+    } else if slow {
+        mode::SLOW
+    } else {
+        mode::TEST
+    };
+    let _ = RUNTIME.set(rt);
+    if crate::fault::armed() {
+        MODE.store(mode::SLOW, Ordering::Relaxed);
+    } else {
+        MODE.store(m, Ordering::Relaxed);
+    }
+}
+
+fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> Option<Runtime> {
+    let views = arena.slice(sizes.views, View { entries: &[] })?;
+    let entries = arena.slice(sizes.entries, Entry::Mark(Mark { at: b"/", kind: MarkKind::Hide }))?;
+    // Entries are placed in order; each view's run is recorded, then sorted.
+    let mut runs = [(0usize, 0usize); 64];
+    let (mut nv, mut ne) = (0usize, 0usize);
+    let mut policy = StaticPolicy::Warn;
+    let mut exact = false;
+    let mut failed = false;
+    let mut store = |e: Entry, ne: &mut usize| {
+        if *ne < entries.len() {
+            entries[*ne] = e;
+            *ne += 1;
+        }
+    };
+    scan(value, |item| {
+        if failed {
+            return;
+        }
+        match item {
+            Item::View => {
+                if nv > 0 && nv <= runs.len() {
+                    runs[nv - 1].1 = ne;
+                }
+                if nv < runs.len() {
+                    runs[nv] = (ne, ne);
+                }
+                nv += 1;
+            }
+            Item::Entry(kind, args) => {
+                let mut path = |i: usize| -> Option<&'static [u8]> {
+                    let a = args.get(i)?;
+                    arena.bytes_with(a.decoded_len(), |out| {
+                        a.decode_into(out);
+                    })
+                };
+                let e = match kind {
+                    Kind::Unreal => {
+                        let Some(prefix) = path(0) else {
+                            failed = true;
+                            return;
+                        };
+                        let Some(twice) = arena.bytes_with(2 * prefix.len(), |out| {
+                            out[..prefix.len()].copy_from_slice(prefix);
+                            out[prefix.len()..].copy_from_slice(prefix);
+                        }) else {
+                            failed = true;
+                            return;
+                        };
+                        let [a, b] = unreal::binds(prefix, twice);
+                        store(Entry::Bind(a), &mut ne);
+                        Entry::Bind(b)
+                    }
+                    Kind::Bind | Kind::RoBind => match (path(0), path(1)) {
+                        (Some(at), Some(source)) => Entry::Bind(Bind { at, source, read_only: kind == Kind::RoBind, walk: args.walk(2) }),
+                        _ => {
+                            failed = true;
+                            return;
+                        }
+                    },
+                    Kind::Tmp => match (path(0), path(1)) {
+                        (Some(at), Some(source)) => Entry::Bind(Bind { at, source, read_only: false, walk: kmview_api::Walk::No }),
+                        _ => {
+                            failed = true;
+                            return;
+                        }
+                    },
+                    Kind::Root => match path(0) {
+                        Some(source) => Entry::Bind(Bind { at: b"/", source, read_only: false, walk: if source != b"/" { kmview_api::Walk::All } else { args.walk(1) } }),
+                        None => {
+                            failed = true;
+                            return;
+                        }
+                    },
+                    Kind::Hide | Kind::Deny | Kind::Ro => match path(0) {
+                        Some(at) => Entry::Mark(Mark {
+                            at,
+                            kind: match kind {
+                                Kind::Hide => MarkKind::Hide,
+                                Kind::Deny => MarkKind::Deny,
+                                _ => MarkKind::ReadOnly,
+                            },
+                        }),
+                        None => {
+                            failed = true;
+                            return;
+                        }
+                    },
+                    Kind::Static => {
+                        let mut word = [0u8; 8];
+                        let n = args.get(0).map_or(0, |a| if a.decoded_len() <= 8 { a.decode_into(&mut word) } else { 0 });
+                        policy = StaticPolicy::from_name(&word[..n]).unwrap_or(StaticPolicy::Warn);
+                        return;
+                    }
+                    Kind::Exact => {
+                        exact = true;
+                        return;
+                    }
+                };
+                store(e, &mut ne);
+            }
+        }
+    })
+    .ok()?;
+    if failed || nv > runs.len() {
+        return None;
+    }
+    if nv > 0 {
+        runs[nv - 1].1 = ne;
+    }
+    // The views' runs are consecutive: cut the arena's entries into them in order.
+    let mut remaining: &'static mut [Entry] = entries;
+    for (i, view) in views.iter_mut().enumerate() {
+        let (start, end) = runs[i];
+        let (table, rest) = std::mem::take(&mut remaining).split_at_mut(end - start);
+        remaining = rest;
+        sort_longest_first(table);
+        *view = View { entries: reborrow(table) };
+    }
+    let mut index = Index::empty();
+    let mut has_mounts = false;
+    let mut has_root = false;
+    for v in views.iter() {
+        for e in v.entries {
+            index.add_path(e.at());
+            has_mounts |= e.is_mount();
+            has_root |= e.at() == b"/";
+        }
+    }
+    let any = views.iter().any(|v| !v.entries.is_empty());
+    if any {
+        // The names the kernel gives descriptors and working directories lead into the view.
+        index.add(b"proc");
+        index.add(b"dev");
+    }
+    let stack_env = cstr_in(arena, &[b"KMVIEW_STACK=", value])?;
+    let preload_env = cstr_in(arena, &[b"LD_PRELOAD=", lib])?;
+    let lib_path = arena.bytes(lib)?;
+    let views: &'static [View] = views;
+    let proc_is_host = views.iter().all(|v| v.mount_of(b"/proc").is_none_or(|m| m.source() == Some(b"/proc") || (m.source() == Some(b"/") && m.at() == b"/")));
+    Some(Runtime { views, index, stack_env, preload_env, lib_path, static_policy: policy, exact, has_mounts, has_root, proc_is_host, start_cwd: None, start_exe: None })
+}
+
+/// A `&'static mut` slice of the arena as a shared one.
+fn reborrow(s: &'static mut [Entry]) -> &'static [Entry] {
+    s
+}
+
+/// Longest path first; among equals the later entry first (a later mount covers an earlier one).
+fn sort_longest_first(t: &mut [Entry]) {
+    // Insertion sort: tables are short, and this allocates nothing.
+    for i in 1..t.len() {
+        let mut j = i;
+        while j > 0 && t[j].at().len() >= t[j - 1].at().len() {
+            t.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
+fn cstr_in(arena: &mut Arena, parts: &[&[u8]]) -> Option<&'static std::ffi::CStr> {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    if parts.iter().any(|p| p.contains(&0)) {
+        return None;
+    }
+    let bytes = arena.bytes_with(n + 1, |out| {
+        let mut at = 0;
+        for p in parts {
+            out[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+    })?;
+    std::ffi::CStr::from_bytes_with_nul(bytes).ok()
+}
+
+/// Stops the program: its view could not be read. One line, the value escaped.
+fn refuse(value: &[u8], e: kmview_api::ParseError) -> ! {
+    let mut buf = [0u8; 768];
+    let mut out = kmview_api::sink::Fixed::new(&mut buf);
+    let mut digits = [0u8; 12];
+    let shown = &value[..value.len().min(300)];
+    let _ = kmview_api::sink::Sink::put(&mut out, b"kmview: malformed KMVIEW_STACK (")
+        && kmview_api::sink::Sink::put(&mut out, e.what.as_bytes())
+        && kmview_api::sink::Sink::put(&mut out, b" at byte ")
+        && kmview_api::sink::Sink::put(&mut out, kmview_api::env::decimal(e.at as u64, &mut digits))
+        && kmview_api::sink::Sink::put(&mut out, b"): \"")
+        && kmview_api::env::escape_for_message(&mut out, shown)
+        && kmview_api::sink::Sink::put(&mut out, if shown.len() < value.len() { b"...\"" } else { b"\"" });
+    crate::sys::write_stderr(&[out.written(), b": refusing to run outside the view\n"]);
+    crate::sys::exit_now(125);
+}
+
+fn out_of_memory() -> ! {
+    crate::sys::write_stderr(&[b"kmview: cannot map memory for the stack: refusing to run outside the view\n"]);
+    crate::sys::exit_now(125);
+}

@@ -1,0 +1,111 @@
+//! The process's stack at run time: loaded once from `KMVIEW_STACK` (before `main`, or on a
+//! hook's first use, whichever comes first) into an arena of its own, then only read. Loading
+//! allocates nothing on the heap and takes no lock, so it can happen inside a program's
+//! allocator; a value that does not parse stops the program (fail closed).
+
+mod index;
+pub mod load;
+
+pub use index::Index;
+pub use load::load;
+
+use crate::views::{Layer, View};
+use kmview_api::StaticPolicy;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+/// The views a process lives in, and what is derived from them once.
+pub struct Runtime {
+    /// Outermost first.
+    pub views: &'static [View],
+    /// The first components of every entry of every view (and `proc`, `dev` for the names the
+    /// kernel gives descriptors and directories: `/proc/self/fd/N/…`, `/dev/fd/N/…`).
+    pub index: Index,
+    /// `KMVIEW_STACK=value`, NUL-terminated, for children.
+    pub stack_env: &'static std::ffi::CStr,
+    /// `LD_PRELOAD=<this library>`, NUL-terminated.
+    pub preload_env: &'static std::ffi::CStr,
+    /// This library's absolute path.
+    pub lib_path: &'static [u8],
+    /// What exec does with a program that would leave the view: the innermost view's word.
+    pub static_policy: StaticPolicy,
+    /// Every path is walked component by component (`--exact`).
+    pub exact: bool,
+    /// Some view has a mount (not only marks).
+    pub has_mounts: bool,
+    /// Some view mounts `/`.
+    pub has_root: bool,
+    /// The view's `/proc` is the kernel's (so `/proc/self/…` names this process's state).
+    pub proc_is_host: bool,
+    /// `KMVIEW_CWD` and `KMVIEW_EXE` as this process received them (read at load: a program
+    /// may clear its environment before the library first needs them).
+    pub start_cwd: Option<&'static [u8]>,
+    pub start_exe: Option<&'static [u8]>,
+}
+
+impl Runtime {
+    /// The `KMVIEW_STACK` value (after the `=`).
+    pub fn stack_value(&self) -> &'static [u8] {
+        &self.stack_env.to_bytes()[b"KMVIEW_STACK=".len()..]
+    }
+
+    /// Whether any view has an entry at all.
+    pub fn has_entries(&self) -> bool {
+        self.views.iter().any(|v| !v.entries.is_empty())
+    }
+
+    /// Whether `virt` (canonical, innermost terms) lies under some entry of some view, or some
+    /// entry lies below it: then paths relative to it can meet the view.
+    pub fn touches(&self, virt: &[u8]) -> bool {
+        self.views.iter().any(|v| v.entries.iter().any(|e| crate::path::is_under(virt, e.at()) || crate::path::is_above(virt, e.at())))
+    }
+}
+
+/// How the hot test treats a path: every hook reads this one byte first.
+pub mod mode {
+    /// Paths go through the hot test (the usual case).
+    pub const TEST: u8 = 0;
+    /// No view changes any path (no stack, or no entries): every path call passes.
+    pub const PASS: u8 = 1;
+    /// Every path takes the slow way: not loaded yet, a root, `--exact`, fault injection.
+    pub const SLOW: u8 = 2;
+}
+
+pub static MODE: AtomicU8 = AtomicU8::new(mode::SLOW);
+
+/// Set once, by the one thread that loads (see `load::ensure`): reading it is an atomic load.
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// Loading: 0 not started, 1 under way, 2 done.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+#[inline(always)]
+pub fn mode() -> u8 {
+    MODE.load(Ordering::Relaxed)
+}
+
+/// The stack, or `None` when the process has none (then every call passes). Loads it on first
+/// use.
+#[inline(always)]
+pub fn get() -> Option<&'static Runtime> {
+    if STATE.load(Ordering::Acquire) != 2 {
+        load::ensure();
+    }
+    RUNTIME.get()
+}
+
+/// The index, once loaded (in `mode::TEST` it always is).
+#[inline(always)]
+pub fn index() -> Option<&'static Index> {
+    RUNTIME.get().map(|r| &r.index)
+}
+
+/// Forces every path through the slow way (fault injection wants every call guarded).
+pub fn force_slow() {
+    MODE.store(mode::SLOW, Ordering::Relaxed);
+}
+
+/// Whether any view's table holds an entry of this description.
+pub fn any_entry(rt: &Runtime, f: impl Fn(&crate::views::Entry) -> bool) -> bool {
+    rt.views.iter().any(|v| v.entries.iter().any(&f))
+}
