@@ -139,7 +139,7 @@ fn generate(rows: &[Row]) -> String {
                 o.push_str(&head);
                 writeln!(
                     o,
-                    "        let op: Op = {op};\n        let how = Call {{ dirfd: {dirfd}, follow: {follow}, op, empty: {empty} }};\n        let call = |__p: *const c_char| unsafe {{ super::real::{name}({with_p}) }};\n        if unsafe {{ crate::hooks::is_hot({dirfd}, {path}, op) }} {{\n            let r = call({path});\n            if crate::sys::real::Failed::is_failed(&r) {{\n                return unsafe {{ crate::hooks::after_hot(Sym::{name}, {path}, how, r, call) }};\n            }}\n            return r;\n        }}\n        unsafe {{ crate::hooks::plain(Sym::{name}, {path}, how, call) }}\n    }}",
+                    "        let op: Op = {op};\n        let how = || Call {{ dirfd: {dirfd}, follow: {follow}, op, empty: {empty} }};\n        let call = |__p: *const c_char| unsafe {{ super::real::{name}({with_p}) }};\n        if unsafe {{ crate::hooks::is_hot({dirfd}, {path}, op) }} {{\n            let r = call({path});\n            if crate::sys::real::Failed::is_failed(&r) {{\n                return unsafe {{ crate::hooks::after_hot(Sym::{name}, {path}, how(), r, call) }};\n            }}\n            return r;\n        }}\n        unsafe {{ crate::hooks::plain(Sym::{name}, {path}, how(), call) }}\n    }}",
                     op = op_expr(r),
                     follow = follow_expr(r),
                     name = r.name,

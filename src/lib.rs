@@ -51,6 +51,7 @@ const fn version_bytes() -> [u8; 32] {
 /// malformed one) and nothing else a process that never touches a view would pay for. Symbols
 /// are resolved on first use; the working directory is worked out on first need.
 extern "C" fn on_load() {
+    sys::scan::detect();
     fault::init();
     // A panic is reported by the hook's guard in one line; the default hook would print more
     // (and allocate) first. A zero-sized closure: boxing it allocates nothing.

@@ -22,9 +22,13 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     }
     let c = path.first();
     if c == b'/' {
+        // `/`, `//x`, `/./x` (and a hidden name at the root) take the slow way.
+        let c1 = path.at(1);
+        if matches!(c1, 0 | b'/' | b'.') {
+            return false;
+        }
         // Under no entry whatever follows if no entry starts with this first component.
-        let Some(first) = path.first_component() else { return false };
-        if runtime::index().is_none_or(|i| i.may_hold(first)) {
+        if runtime::BLOOM.load(std::sync::atomic::Ordering::Relaxed) & runtime::index_bit(c1, path.at(2)) != 0 && indexed(path) {
             return false;
         }
         return !path.has_dotdot();
@@ -44,6 +48,15 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
         }
     }
     !path.has_dotdot()
+}
+
+/// Whether some entry starts with the first component of the absolute `path` (the bloom word
+/// said it may).
+#[cold]
+#[inline(never)]
+fn indexed(path: CPath) -> bool {
+    let first = path.first_component().unwrap_or(b"");
+    runtime::index().is_none_or(|i| i.may_hold(first))
 }
 
 /// [`is_hot`] for a call that makes a descriptor (the open family): relative to a descriptor

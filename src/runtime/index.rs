@@ -17,10 +17,16 @@ pub struct Index {
     overflow: bool,
 }
 
+/// The bloom bit of a component, from its first two bytes (a second byte that ends the
+/// component counts as 0): what the hot test can read off a path without measuring anything.
 #[inline(always)]
-fn bit(comp: &[u8]) -> u64 {
-    let first = comp.first().copied().unwrap_or(0) as u32;
-    1u64 << ((first ^ ((comp.len() as u32) << 3)) & 63)
+pub fn bit(c1: u8, c2: u8) -> u64 {
+    let c2 = if c2 == b'/' { 0 } else { c2 };
+    1u64 << ((c1 as u32 ^ ((c2 as u32) << 3) ^ ((c2 as u32) >> 3)) & 63)
+}
+
+fn comp_bit(comp: &[u8]) -> u64 {
+    bit(comp.first().copied().unwrap_or(0), comp.get(1).copied().unwrap_or(0))
 }
 
 impl Index {
@@ -45,13 +51,13 @@ impl Index {
         }
         self.firsts[self.count] = comp;
         self.count += 1;
-        self.bloom |= bit(comp);
+        self.bloom |= comp_bit(comp);
     }
 
     /// Whether some entry's path may start with the component `comp`.
     #[inline(always)]
     pub fn may_hold(&self, comp: &[u8]) -> bool {
-        if self.bloom & bit(comp) == 0 && !self.overflow {
+        if self.bloom & comp_bit(comp) == 0 && !self.overflow {
             return false;
         }
         self.overflow || self.firsts[..self.count].contains(&comp)
@@ -59,6 +65,15 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.count == 0 && !self.overflow
+    }
+
+    /// The bloom word the hot test reads (all ones when too many to index).
+    pub fn bloom(&self) -> u64 {
+        if self.overflow {
+            u64::MAX
+        } else {
+            self.bloom
+        }
     }
 }
 

@@ -73,6 +73,9 @@ pub mod mode {
 
 pub static MODE: AtomicU8 = AtomicU8::new(mode::SLOW);
 
+/// The index's bloom word, where the hot test reads it without touching the runtime.
+pub static BLOOM: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+
 /// Set once, by the one thread that loads (see `load::ensure`): reading it is an atomic load.
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -92,6 +95,12 @@ pub fn get() -> Option<&'static Runtime> {
         load::ensure();
     }
     RUNTIME.get()
+}
+
+/// The bloom bit of a first component from its first two bytes (see [`Index`]).
+#[inline(always)]
+pub fn index_bit(c1: u8, c2: u8) -> u64 {
+    index::bit(c1, c2)
 }
 
 /// The index, once loaded (in `mode::TEST` it always is).

@@ -34,26 +34,26 @@ impl CPath {
         unsafe { super::scan::has_dotdot(self.0) }
     }
 
+    /// The byte at `i` (every byte before it is not the NUL).
+    #[inline(always)]
+    pub fn at(self, i: usize) -> u8 {
+        // SAFETY: the bytes before `i` are not the NUL, so `i` is within the string.
+        unsafe { *self.0.add(i) }
+    }
+
     /// For an absolute path whose first component is a plain name (`/usr/...`): that name.
     /// `None` for `/`, `//x`, `/./x` and the like (they take the slow way).
-    #[inline(always)]
     pub fn first_component(self) -> Option<&'static [u8]> {
-        // SAFETY: bytes are read up to the first `/` or the NUL, within the string.
-        unsafe {
-            let c = *self.0.add(1);
-            if c == 0 || c == b'/' || c == b'.' {
-                return None;
-            }
-            let mut n = 2;
-            loop {
-                let c = *self.0.add(n);
-                if c == 0 || c == b'/' {
-                    break;
-                }
-                n += 1;
-            }
-            Some(std::slice::from_raw_parts(self.0.add(1), n - 1))
+        let c = self.at(1);
+        if c == 0 || c == b'/' || c == b'.' {
+            return None;
         }
+        let mut n = 2;
+        while !matches!(self.at(n), 0 | b'/') {
+            n += 1;
+        }
+        // SAFETY: bytes 1..n are before the NUL.
+        Some(unsafe { std::slice::from_raw_parts(self.0.add(1), n - 1) })
     }
 
     /// All of it.

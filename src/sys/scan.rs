@@ -1,6 +1,7 @@
-//! The hot path's one pass over a C string path, sixteen bytes at a time with SSE2 (part of
-//! every x86-64 CPU): does it have a `..` component? A `..` needs a `.` right after a `/` (or at
-//! the start), so only such bytes are looked at closely; names like `.git` stay hot.
+//! The hot path's one pass over a C string path, thirty-two bytes at a time with AVX2 (sixteen
+//! with SSE2, part of every x86-64 CPU, where AVX2 is missing): does it have a `..` component? A `..` is two dots in a row with a `/` (or the start) before and a `/` (or
+//! the end) after: only pairs of dots, rare in real paths, are looked at closely, so names like
+//! `.git` cost nothing more.
 //!
 //! The loads are aligned to 16 bytes, so none crosses a page boundary: like `strlen`, the scan
 //! may read up to 15 bytes past the terminating NUL, within the same page. `path::has_dotdot`
@@ -8,58 +9,145 @@
 //! alignment).
 #![allow(unsafe_code)]
 
-/// Whether the NUL-terminated string at `p` has a `..` component.
+/// Whether the NUL-terminated string at `p` has a `..` component: one indirect call to the
+/// best scan this CPU has (chosen once, at load).
 ///
 /// # Safety
 /// `p` points to a NUL-terminated string.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub unsafe fn has_dotdot(p: *const u8) -> bool {
-    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8, _mm_setzero_si128};
+    let f = SCAN.load(std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: SCAN holds one of the two scans below, whose signature this is; the CPU has
+    // what the chosen one needs (see `detect`).
+    unsafe { std::mem::transmute::<*mut (), unsafe fn(*const u8) -> bool>(f)(p) }
+}
+
+/// The scan in use: [`scan_sse2`] until `detect` finds AVX2.
+static SCAN: std::sync::atomic::AtomicPtr<()> = std::sync::atomic::AtomicPtr::new(scan_sse2 as *mut ());
+
+/// Picks the scan for this CPU (the constructor calls this).
+pub fn detect() {
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("bmi1") {
+        SCAN.store(scan_avx2 as *mut (), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Sixteen bytes at a time, aligned.
+unsafe fn scan_sse2(p: *const u8) -> bool {
     let off = p as usize & 15;
-    // SAFETY: aligned 16-byte loads from the string's first byte's block up to the block that
-    // holds its NUL: each stays within one page of memory the string occupies.
+    // SAFETY: the caller's contract: the first block holds the string's first byte.
+    unsafe { rest_sse2(p, p.sub(off), 0, 0xffffu32 << off) }
+}
+
+/// Thirty-two bytes at a time: the first 32 read where the string starts (unless that would
+/// cross a page), the rest aligned.
+#[target_feature(enable = "avx2,bmi1")]
+unsafe fn scan_avx2(p: *const u8) -> bool {
+    use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256};
+    if p as usize & 4095 > 4096 - 32 {
+        // SAFETY: the caller's contract.
+        return unsafe { scan_sse2(p) };
+    }
+    // SAFETY: 32 bytes from `p`, within its page (checked above): the string's or, past its
+    // NUL, the same page's.
     unsafe {
-        let mut chunk = p.sub(off);
+        let v = _mm256_loadu_si256(p as *const __m256i);
+        let z = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())) as u32;
+        let d = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'.' as i8))) as u32;
+        let pairs = d & (d << 1);
+        if z != 0 {
+            // Pairs before the NUL only.
+            let upto = core::arch::x86_64::_blsmsk_u32(z) >> 1;
+            return pairs & upto != 0 && has_dotdot_pair(p, p, pairs & upto);
+        }
+        if pairs != 0 && has_dotdot_pair(p, p, pairs) {
+            return true;
+        }
+        // On from the next aligned block, the bytes already seen read again (harmlessly).
+        let next = ((p as usize + 32) & !31) as *const u8;
+        let carry = (d >> (next.offset_from(p) as u32 - 1)) & 1;
+        rest_avx2(p, next, carry)
+    }
+}
+
+/// Whether one of the pairs of dots ending at the bits of `pairs` (in the block at `chunk`) is
+/// a `..` component: a `/` (or the start) before the pair, a `/` (or the end) after.
+///
+/// # Safety
+/// Every pair lies before the string's NUL.
+#[inline(always)]
+unsafe fn has_dotdot_pair(p: *const u8, chunk: *const u8, mut pairs: u32) -> bool {
+    // SAFETY: the pair's bytes are before the NUL, so the byte after it is readable, and the
+    // byte before it too unless the pair starts the string.
+    unsafe {
+        while pairs != 0 {
+            let j = chunk.add(pairs.trailing_zeros() as usize);
+            let first_dot = j.sub(1);
+            if (first_dot == p || *first_dot.sub(1) == b'/') && matches!(*j.add(1), b'/' | 0) {
+                return true;
+            }
+            pairs &= pairs - 1;
+        }
+    }
+    false
+}
+
+/// The blocks from the aligned `chunk` on (`valid`: the bits of the first block that are the
+/// string's; `carry`: 1 if the byte before it is a dot).
+unsafe fn rest_sse2(p: *const u8, mut chunk: *const u8, mut carry: u32, mut valid: u32) -> bool {
+    use core::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_load_si128, _mm_movemask_epi8, _mm_set1_epi8, _mm_setzero_si128};
+    // SAFETY: aligned 16-byte loads up to the block that holds the NUL (one page each).
+    unsafe {
         let zero = _mm_setzero_si128();
-        let slash = _mm_set1_epi8(b'/' as i8);
         let dot = _mm_set1_epi8(b'.' as i8);
-        // Bits below `off` in the first block are before the string; the string's first byte
-        // counts as following a slash (a leading `..` is a component).
-        let mut valid = 0xffffu32 << off;
-        let mut carry = 1u32 << off;
         loop {
             let v = _mm_load_si128(chunk as *const __m128i);
             let z = _mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)) as u32 & valid;
-            let s = _mm_movemask_epi8(_mm_cmpeq_epi8(v, slash)) as u32 & valid;
-            let d = _mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) as u32;
-            let mut cand = ((s << 1) | carry) & d & valid;
-            if z != 0 {
-                // Only what comes before the NUL.
-                cand &= (1u32 << z.trailing_zeros()) - 1;
-            }
-            while cand != 0 {
-                let q = chunk.add(cand.trailing_zeros() as usize);
-                // q[0] is a `.` before the NUL, so q[1] is readable; q[2] only if q[1] is not NUL.
-                if *q.add(1) == b'.' && matches!(*q.add(2), b'/' | 0) {
+            let d = _mm_movemask_epi8(_mm_cmpeq_epi8(v, dot)) as u32 & valid;
+            let pairs = d & ((d << 1) | carry);
+            if pairs != 0 {
+                let before_nul = if z != 0 { (1u32 << z.trailing_zeros()) - 1 } else { 0xffff };
+                if has_dotdot_pair(p, chunk, pairs & before_nul) {
                     return true;
                 }
-                cand &= cand - 1;
             }
             if z != 0 {
                 return false;
             }
-            carry = (s >> 15) & 1;
+            carry = d >> 15;
             valid = 0xffff;
             chunk = chunk.add(16);
         }
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-pub unsafe fn has_dotdot(p: *const u8) -> bool {
-    // SAFETY: per the contract.
-    crate::path::has_dotdot(unsafe { std::ffi::CStr::from_ptr(p.cast()) }.to_bytes())
+/// [`rest_sse2`] thirty-two bytes at a time, from an aligned `chunk`.
+#[target_feature(enable = "avx2")]
+unsafe fn rest_avx2(p: *const u8, mut chunk: *const u8, mut carry: u32) -> bool {
+    use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_load_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256};
+    // SAFETY: aligned 32-byte loads up to the block that holds the NUL (one page each).
+    unsafe {
+        let zero = _mm256_setzero_si256();
+        let dot = _mm256_set1_epi8(b'.' as i8);
+        loop {
+            let v = _mm256_load_si256(chunk as *const __m256i);
+            let z = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) as u32;
+            let d = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)) as u32;
+            let pairs = d & ((d << 1) | carry);
+            if pairs != 0 {
+                let before_nul = if z != 0 { (1u32 << z.trailing_zeros()).wrapping_sub(1) } else { u32::MAX };
+                if has_dotdot_pair(p, chunk, pairs & before_nul) {
+                    return true;
+                }
+            }
+            if z != 0 {
+                return false;
+            }
+            carry = d >> 31;
+            chunk = chunk.add(32);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -86,11 +174,11 @@ mod tests {
     fn the_vector_scan_agrees_with_the_plain_definition_at_every_alignment() {
         // A buffer aligned to 16, the path placed at each offset, NUL-terminated, garbage after.
         #[repr(align(16))]
-        struct Buf([u8; 96]);
+        struct Buf([u8; 128]);
         every_path(9, |p| {
             for off in 0..16 {
-                for prefix in [0usize, 13, 17, 31] {
-                    let mut b = Buf([b'.'; 96]);
+                for prefix in [0usize, 13, 17, 31, 47, 63] {
+                    let mut b = Buf([b'.'; 128]);
                     let mut full = vec![b'x'; prefix];
                     full.extend_from_slice(p);
                     if prefix > 0 {
@@ -99,9 +187,14 @@ mod tests {
                     b.0[off..off + full.len()].copy_from_slice(&full);
                     b.0[off + full.len()] = 0;
                     let want = crate::path::has_dotdot(&full);
-                    // SAFETY: NUL-terminated inside the buffer.
-                    let got = unsafe { super::has_dotdot(b.0.as_ptr().add(off)) };
-                    assert_eq!(got, want, "{:?} at {off}", String::from_utf8_lossy(&full));
+                    // SAFETY: NUL-terminated inside the buffer; AVX2 only where the CPU has it.
+                    unsafe {
+                        let q = b.0.as_ptr().add(off);
+                        assert_eq!(super::scan_sse2(q), want, "sse2 {:?} at {off}", String::from_utf8_lossy(&full));
+                        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("bmi1") {
+                            assert_eq!(super::scan_avx2(q), want, "avx2 {:?} at {off}", String::from_utf8_lossy(&full));
+                        }
+                    }
                 }
             }
         });
