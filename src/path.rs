@@ -80,6 +80,24 @@ pub struct Shape {
 /// Rewrites the absolute path in `p` without empty or `.` components (keeping `..`), and without
 /// its trailing `/` or `/.`, which is returned in the shape.
 pub fn normalize(p: &mut PBuf) -> Shape {
+    // Most paths are normal already: a short one is checked in one vector pass, and only a
+    // `//`, a `.` component or a trailing `/` makes it rewritten below.
+    if let Some((s, d)) = p.slash_dot_masks() {
+        let end = 1u64 << p.len();
+        let t = s | end;
+        let double = s & (s >> 1);
+        let dot = s & (d >> 1) & (t >> 2);
+        let trailing = s & (end >> 1) & !1;
+        if double | dot | trailing == 0 {
+            let dotdot = s & (d >> 1) & (d >> 2) & (t >> 3);
+            return Shape { dotdot: dotdot != 0, trail: Trail::None };
+        }
+    }
+    rewrite(p)
+}
+
+/// [`normalize`] byte by byte, rewriting in place.
+fn rewrite(p: &mut PBuf) -> Shape {
     let mut shape = Shape { dotdot: false, trail: Trail::None };
     p.rewrite(|b| {
         let n = b.len();
@@ -180,6 +198,37 @@ mod tests {
             assert_eq!(norm(root), ("/".into(), Shape { dotdot: false, trail: Trail::None }), "{root:?}");
         }
         assert_eq!(norm(b"/.git/objects").0, "/.git/objects");
+    }
+
+    /// The one-pass check agrees with the rewrite on every path over `/`, `.` and a letter up
+    /// to 9 bytes, short or padded past the check's window, over stale bytes of a longer path.
+    #[test]
+    fn the_quick_check_agrees_with_the_rewrite() {
+        let alphabet = [b'/', b'.', b'a'];
+        for len in 0..=9u32 {
+            for code in 0..3usize.pow(len) {
+                let mut c = code;
+                let mut p = vec![b'/'];
+                for _ in 0..len {
+                    p.push(alphabet[c % 3]);
+                    c /= 3;
+                }
+                for pad in [0usize, 40, 52, 53, 54, 55, 60, 70] {
+                    let mut full = p.clone();
+                    if pad > 0 {
+                        let mut padded = vec![b'/'];
+                        padded.extend(std::iter::repeat_n(b'x', pad));
+                        padded.extend_from_slice(&p);
+                        full = padded;
+                    }
+                    let mut quick = PBuf::from_bytes(&[b'.'; 80]).unwrap();
+                    quick.set(&full).unwrap();
+                    let mut slow = PBuf::from_bytes(&full).unwrap();
+                    let (qs, ss) = (normalize(&mut quick), rewrite(&mut slow));
+                    assert_eq!((quick.as_bytes(), qs), (slow.as_bytes(), ss), "{:?}", String::from_utf8_lossy(&full));
+                }
+            }
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
         let e = sys::errno();
         // SAFETY: d is the stream just opened.
         let fd = unsafe { libc::dirfd(d) };
-        let mut virt = PBuf::new();
+        let mut virt = buf!();
         if resolver::names::opened(&Kernel, rt, fd, libc::AT_FDCWD, p, &mut virt).is_ok() {
             let f = resolver::fd_flags_for(rt, virt.as_bytes());
             if f != 0 {
@@ -114,7 +114,7 @@ pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
     if !d.is_null() && fds::flags(fd) & fds::ROUTE != 0 {
         guard(Sym::fdopendir, || {
             let e = sys::errno();
-            let mut name = PBuf::new();
+            let mut name = buf!();
             if let (Some(rt), true) = (runtime::get(), fds::name_of(fd, &mut name)) {
                 add_mountpoints(rt, d, name.as_bytes());
             }
@@ -464,7 +464,7 @@ unsafe fn walk_root(rt: &Runtime, p: CStrP, follow: bool, host: &mut PBuf) -> Re
     if given.first() == Some(&b'/') {
         return Ok(q);
     }
-    let as_given = PBuf::from_bytes(given)?;
+    let as_given = crate::sys::pool::copy_of(given)?;
     let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
     match (raw::fstatat(libc::AT_FDCWD, host, flags), raw::fstatat(libc::AT_FDCWD, &as_given, flags)) {
         (Ok(a), Ok(b)) if a.st_dev == b.st_dev && a.st_ino == b.st_ino => Ok(p),
@@ -518,7 +518,8 @@ pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const
             let bufs = roots.base.cast::<PBuf>();
             let ptrs = roots.base.add(n * std::mem::size_of::<PBuf>()).cast::<*mut c_char>();
             for i in 0..n {
-                bufs.add(i).write(PBuf::new());
+                // All zeros is an empty buffer.
+                std::ptr::write_bytes(bufs.add(i), 0, 1);
                 match walk_root(rt, *paths.add(i), options & FTS_LOGICAL != 0, &mut *bufs.add(i)) {
                     Ok(q) => *ptrs.add(i) = q as *mut c_char,
                     Err(e) => return fail(e),
@@ -537,7 +538,7 @@ unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, call: impl Fn(*const c_c
     }
     guard(sym, || {
         let Some(rt) = runtime::get() else { return call(dir) };
-        let mut host = PBuf::new();
+        let mut host = buf!();
         // SAFETY: the caller's path.
         match unsafe { walk_root(rt, dir, follow, &mut host) } {
             Ok(p) => call(p),

@@ -9,7 +9,9 @@
 use super::types::*;
 use crate::runtime::{self, Runtime};
 use crate::state::{cwd, fds};
-use crate::sys::{self, raw, PBuf, CAP};
+use crate::errno::{Errno, Res};
+use crate::sys::pool::{Pool, Slot, Taken};
+use crate::sys::{self, raw, CAP};
 use kmview_api::env as vars;
 use kmview_api::sink::{Fixed, Sink};
 use std::cell::UnsafeCell;
@@ -43,7 +45,7 @@ pub fn repair_environ() {
     if !sys::getenv(b"LD_PRELOAD\0").is_some_and(|v| vars::preload_names(v, rt.lib_path)) {
         sys::putenv_static(rt.preload_env);
     }
-    let mut v = PBuf::new();
+    let mut v = buf!();
     if crate::resolver::cwd::current(&crate::sys::fs::Kernel, rt, &mut v).is_ok() && v.len() + CWD_KEY.len() + 1 < CAP + 16 {
         let turn = 1 - CWD_TURN.load(Ordering::Relaxed);
         // SAFETY: buffer `turn` is not the one environ points at (if any); ours to fill. It is
@@ -66,7 +68,7 @@ pub const INLINE: usize = 256;
 /// are passed on unnamed).
 const ROOM: usize = 12 * 1024;
 
-/// A child's envp under construction, on the caller's stack.
+/// A child's envp under construction (a slot of [`ENVS`]).
 pub struct Envp {
     inline: [*const c_char; INLINE],
     mapped: *mut *const c_char,
@@ -76,18 +78,29 @@ pub struct Envp {
     exe: Option<(usize, usize)>,
 }
 
-impl Drop for Envp {
-    fn drop(&mut self) {
+impl Slot for Envp {
+    fn reset(&mut self) {
         if !self.mapped.is_null() {
-            // SAFETY: the mapping was made by `build` with this length.
+            // SAFETY: the mapping was made by `build` with this length (by an earlier taker,
+            // perhaps a `vfork` child that exec'd).
             unsafe { libc::munmap(self.mapped.cast(), self.mapped_len) };
         }
+        self.mapped = std::ptr::null_mut();
+        self.mapped_len = 0;
+        self.used = 0;
+        self.exe = None;
     }
 }
 
+/// The environments of the execs in flight, off the stack (see `sys::pool`).
+pub static ENVS: Pool<Envp, 64, 1> = Pool::new([const { Envp::EMPTY }; 64]);
+
 impl Envp {
-    pub fn new() -> Envp {
-        Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, room: [0; ROOM], used: 0, exe: None }
+    const EMPTY: Envp = Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, room: [0; ROOM], used: 0, exe: None };
+
+    /// An empty environment from the pool (`ENOMEM` when sixty-four execs are in flight).
+    pub fn take() -> Res<Taken<Envp>> {
+        ENVS.take().ok_or(Errno::ENOMEM)
     }
 
     /// Writes one `KEY=value` entry into the room with `f`, NUL-terminated; its start, or
@@ -205,7 +218,7 @@ impl Envp {
     }
 
     fn cwd_entry(&mut self, rt: &Runtime, child_cwd: Option<&[u8]>) -> Option<usize> {
-        let mut v = PBuf::new();
+        let mut v = crate::sys::pool::take().ok()?;
         let known = match child_cwd {
             Some(c) => v.set(c).is_ok(),
             None => crate::resolver::cwd::current(&crate::sys::fs::Kernel, rt, &mut v).is_ok() || cwd::get(&mut v, None).is_ok(),
@@ -241,11 +254,5 @@ impl Envp {
         }
         self.used += sink.len;
         Some(start)
-    }
-}
-
-impl Default for Envp {
-    fn default() -> Self {
-        Self::new()
     }
 }

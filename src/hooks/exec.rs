@@ -17,6 +17,7 @@ use crate::resolver::{self, walk, Call, Route};
 use crate::runtime::{self, Runtime};
 use crate::state::spawn;
 use crate::sys::fs::Kernel;
+use crate::sys::pool::{Buf, Pool, Slot, Taken};
 use crate::sys::{self, raw, PBuf};
 
 /// Interpreters in a chain of `#!` scripts, as the kernel's limit.
@@ -37,18 +38,40 @@ struct Args {
     heads: [[u8; HEAD + 1]; MAX_INTERP_DEPTH],
 }
 
-impl Drop for Args {
-    fn drop(&mut self) {
+impl Slot for Args {
+    fn reset(&mut self) {
         if !self.mapped.is_null() {
-            // SAFETY: mapped by `Args::load` with this length.
+            // SAFETY: mapped by `Args::load` with this length (by an earlier taker, perhaps a
+            // `vfork` child that exec'd).
             unsafe { libc::munmap(self.mapped.cast(), self.mapped_len) };
         }
+        self.mapped = std::ptr::null_mut();
+        self.mapped_len = 0;
+        self.start = 0;
+    }
+}
+
+/// The argument vectors of the execs in flight, off the stack (see `sys::pool`).
+static ARGS: Pool<Args, 64, 1> = Pool::new([const { Args::EMPTY }; 64]);
+
+/// The exec family's pools after a `fork` (the child's copy: every slot free) or a `vfork`
+/// (the parent resumed: the child's slots free).
+pub fn pools_after(fork: bool) {
+    if fork {
+        ARGS.after_fork();
+        super::env::ENVS.after_fork();
+    } else {
+        ARGS.release_vfork_child();
+        super::env::ENVS.release_vfork_child();
     }
 }
 
 impl Args {
-    fn new() -> Args {
-        Args { inline: [std::ptr::null(); INLINE_ARGS], mapped: std::ptr::null_mut(), mapped_len: 0, start: 0, heads: [[0; HEAD + 1]; MAX_INTERP_DEPTH] }
+    const EMPTY: Args = Args { inline: [std::ptr::null(); INLINE_ARGS], mapped: std::ptr::null_mut(), mapped_len: 0, start: 0, heads: [[0; HEAD + 1]; MAX_INTERP_DEPTH] };
+
+    /// An empty vector from the pool (`ENOMEM` when sixty-four execs are in flight).
+    fn take() -> Res<Taken<Args>> {
+        ARGS.take().ok_or(Errno::ENOMEM)
     }
 
     fn base(&mut self) -> *mut *const c_char {
@@ -66,13 +89,19 @@ impl Args {
         while !argv.is_null() && unsafe { !(*argv.add(n)).is_null() } {
             n += 1;
         }
+        // SAFETY: i < n, within argv.
+        self.load_items(n, |i| unsafe { *argv.add(i) })
+    }
+
+    /// Copies the `n` arguments `item(0..n)` in (and a NULL after them).
+    fn load_items(&mut self, n: usize, item: impl Fn(usize) -> CStrP) -> Res<()> {
         // Each `#!` level puts up to three items in front (interpreter, option, script), and a
         // root's own loader six more.
         let room = 3 * MAX_INTERP_DEPTH + 6 + 1;
         let total = room + n + 1;
         if total > INLINE_ARGS {
             let len = total * std::mem::size_of::<*const c_char>();
-            // SAFETY: anonymous private mapping, unmapped in Drop.
+            // SAFETY: anonymous private mapping, unmapped when the slot is next reset.
             let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
             if p == libc::MAP_FAILED {
                 return Err(Errno::E2BIG);
@@ -83,8 +112,8 @@ impl Args {
         let base = self.base();
         self.start = room;
         for i in 0..=n {
-            // SAFETY: i <= n within argv (argv[n] is the NULL); room + i < total.
-            unsafe { *base.add(room + i) = if argv.is_null() { std::ptr::null() } else { *argv.add(i) } };
+            // SAFETY: room + i < total, inside the array.
+            unsafe { *base.add(room + i) = if i == n { std::ptr::null() } else { item(i) } };
         }
         Ok(())
     }
@@ -120,12 +149,12 @@ impl Args {
 /// Where an exec really goes: the host path of the program to start and its argv, after the
 /// `#!` chain was followed wherever the view must do it.
 struct Prepared {
-    target: PBuf,
+    target: Buf,
     /// The program's own loader, when the view puts a different one at its `PT_INTERP` than
     /// the host has (a root): its host path, its virtual path and the library path.
-    loader: Option<(PBuf, PBuf, PBuf)>,
+    loader: Option<(Buf, Buf, Buf)>,
     /// The program's virtual path as the exec named it (the last interpreter, for a script).
-    program: PBuf,
+    program: Buf,
     /// Why the program will run outside the view (static, setuid), if it will.
     outside: Option<&'static [u8]>,
     /// The caller's path may go to the kernel as it is (neither it nor an interpreter is in a view).
@@ -143,7 +172,7 @@ fn route_exec(rt: &Runtime, path: &[u8], host: &mut PBuf) -> Res<bool> {
     }
     // A symlink on the way may lead into a mount the kernel does not know; an exec can afford
     // to look.
-    let probe = PBuf::from_bytes(path)?;
+    let probe = crate::sys::pool::copy_of(path)?;
     if rt.has_mounts && matches!(raw::fstatat(libc::AT_FDCWD, &probe, 0), Err(Errno::ENOENT)) && resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)? {
         return Ok(true);
     }
@@ -161,20 +190,20 @@ fn read_head(path: &PBuf, out: &mut [u8]) -> usize {
 
 /// The loader the view puts at `interp` (a program's `PT_INTERP`), if the kernel would take
 /// another (the host's): with a root, the root's own.
-fn own_loader(rt: &Runtime, interp: &[u8]) -> Res<Option<(PBuf, PBuf, PBuf)>> {
-    let mut host = PBuf::new();
+fn own_loader(rt: &Runtime, interp: &[u8]) -> Res<Option<(Buf, Buf, Buf)>> {
+    let mut host = crate::sys::pool::take()?;
     if !route_exec(rt, interp, &mut host)? {
         return Ok(None);
     }
-    let as_host = PBuf::from_bytes(interp)?;
+    let as_host = crate::sys::pool::copy_of(interp)?;
     match (raw::fstatat(libc::AT_FDCWD, &host, 0), raw::fstatat(libc::AT_FDCWD, &as_host, 0)) {
         (Err(_), _) => return Ok(None),
         (Ok(a), Ok(b)) if a.st_dev == b.st_dev && a.st_ino == b.st_ino => return Ok(None),
         _ => {}
     }
-    let mut lib_path = PBuf::new();
+    let mut lib_path = crate::sys::pool::take()?;
     root_library_path(rt, &mut lib_path)?;
-    Ok(Some((host, PBuf::from_bytes(interp)?, lib_path)))
+    Ok(Some((host, crate::sys::pool::copy_of(interp)?, lib_path)))
 }
 
 /// Runs the program through its own loader: `LOADER --argv0 ARGV0 --library-path DIRS
@@ -199,8 +228,8 @@ fn name_exe(rt: &Runtime, env: &mut Envp, p: &Prepared) {
     if p.native || p.program.is_empty() {
         return;
     }
-    let mut virt = PBuf::new();
-    let mut host = PBuf::new();
+    let mut virt = buf!();
+    let mut host = buf!();
     if walk::canonicalize(&Kernel, rt, p.program.as_bytes(), libc::AT_FDCWD, &mut virt, &mut host).is_ok() {
         // Started through its own loader, the kernel's /proc/self/exe is that loader.
         env.set_exe(virt.as_bytes(), p.loader.as_ref().map(|(h, _, _)| h.as_bytes()));
@@ -236,8 +265,8 @@ fn root_library_path(rt: &Runtime, out: &mut PBuf) -> Res<()> {
         b"/usr/lib",
     ];
     out.clear();
-    let mut virt = PBuf::new();
-    let mut host = PBuf::new();
+    let mut virt = crate::sys::pool::take()?;
+    let mut host = crate::sys::pool::take()?;
     // `--library-path` replaces LD_LIBRARY_PATH for the loader: the program's own comes first,
     // in the view's terms.
     let user = sys::getenv(b"LD_LIBRARY_PATH\0").unwrap_or(b"");
@@ -282,7 +311,7 @@ unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepared> {
     let mut cur = first;
     let mut depth = 0;
     loop {
-        let mut target = PBuf::new();
+        let mut target = crate::sys::pool::take()?;
         let in_view = route_exec(rt, cur, &mut target)?;
         let mut elf = [0u8; ELF_HEAD];
         let n_elf = read_head(&target, &mut elf);
@@ -292,14 +321,14 @@ unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepared> {
                 Elf::Interp(r) if !r.is_empty() => own_loader(rt, &elf[r])?,
                 _ => None,
             };
-            return Ok(Prepared { native: depth == 0 && !in_view && loader.is_none(), target, outside, program: PBuf::from_bytes(cur)?, loader });
+            return Ok(Prepared { native: depth == 0 && !in_view && loader.is_none(), target, outside, program: crate::sys::pool::copy_of(cur)?, loader });
         };
         let interp = &elf[bang.interp.clone()];
-        let mut probe = PBuf::new();
+        let mut probe = crate::sys::pool::take()?;
         let interp_in_view = resolver::route(&Kernel, rt, interp, &Call::at_cwd(true, Op::Read), &mut probe)?.route == Route::Host;
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
-            return Ok(Prepared { native: true, target, outside: None, program: PBuf::new(), loader: None });
+            return Ok(Prepared { native: true, target, outside: None, program: crate::sys::pool::take()?, loader: None });
         }
         if depth == MAX_INTERP_DEPTH {
             return Err(Errno::ELOOP);
@@ -336,7 +365,10 @@ unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepared> {
 /// `execve` in the view.
 unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
     let Some(rt) = runtime::get() else { return unsafe { real::execve(path, argv, envp) } };
-    let mut args = Args::new();
+    let mut args = match Args::take() {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
     if let Err(e) = unsafe { args.load(argv) } {
         return fail(e);
     }
@@ -344,7 +376,10 @@ unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let mut env = Envp::new();
+    let mut env = match Envp::take() {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
     name_exe(rt, &mut env, &p);
     // SAFETY: the caller's envp.
     let envp = unsafe { env.build(envp, None) };
@@ -389,7 +424,7 @@ pub unsafe fn execvpe(file: CStrP, argv: Argv, envp: Argv) -> c_int {
     }
     let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
     let mut got_eacces = false;
-    let mut cand = PBuf::new();
+    let mut cand = buf!();
     for (dir, name) in pure::path_candidates(path_var, name) {
         cand.clear();
         if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
@@ -417,7 +452,7 @@ unsafe fn sh_fallback(file: CStrP, argv: Argv, envp: Argv) -> c_int {
     if sys::errno() != libc::ENOEXEC {
         return -1;
     }
-    let mut args = Args::new();
+    let Ok(mut args) = Args::take() else { return -1 };
     if unsafe { args.load(argv) }.is_err() {
         return -1;
     }
@@ -429,7 +464,10 @@ unsafe fn sh_fallback(file: CStrP, argv: Argv, envp: Argv) -> c_int {
 
 pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
     let Some(rt) = runtime::get() else { return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) } };
-    let mut args = Args::new();
+    let mut args = match Args::take() {
+        Ok(a) => a,
+        Err(e) => return e.0,
+    };
     if let Err(e) = unsafe { args.load(argv) } {
         return e.0;
     }
@@ -437,9 +475,15 @@ pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnAct
         Ok(p) => p,
         Err(e) => return e.0,
     };
-    let mut env = Envp::new();
+    let mut env = match Envp::take() {
+        Ok(e) => e,
+        Err(e) => return e.0,
+    };
     name_exe(rt, &mut env, &p);
-    let mut child_cwd = PBuf::new();
+    let mut child_cwd = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
     let in_dir = spawn::get(actions as usize, &mut child_cwd);
     let envp = unsafe { env.build(envp, in_dir.then_some(child_cwd.as_bytes())) };
     if envp.is_null() {
@@ -470,7 +514,10 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
     }
     let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
     let mut result = libc::ENOENT;
-    let mut cand = PBuf::new();
+    let mut cand = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
     for (dir, name) in pure::path_candidates(path_var, name) {
         cand.clear();
         if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
@@ -479,7 +526,10 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
         if cand.push_bytes(name).is_err() {
             continue;
         }
-        let mut host = PBuf::new();
+        let mut host = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
         if route_exec(rt, cand.as_bytes(), &mut host).is_err() {
             continue;
         }
@@ -501,7 +551,10 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
 /// process that sets the action up.
 pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
     let Some(rt) = runtime::get() else { return unsafe { real::posix_spawn_file_actions_addopen(actions, fd, path, flags, mode) } };
-    let mut host = PBuf::new();
+    let mut host = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
     let how = Call::at_cwd(flags & libc::O_NOFOLLOW == 0, Op::Open(flags));
     match unsafe { super::route(rt, path, &how, &mut host) } {
         Ok(r) => unsafe { real::posix_spawn_file_actions_addopen(actions, fd, r.ptr, if r.allowed { flags & !libc::O_CREAT } else { flags }, mode) },
@@ -514,8 +567,14 @@ pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c
 pub unsafe fn posix_spawn_file_actions_addchdir_np(actions: *mut SpawnActions, path: CStrP) -> c_int {
     let Some(p) = (unsafe { bytes(path) }) else { return libc::EINVAL };
     let Some(rt) = runtime::get() else { return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) } };
-    let mut virt = PBuf::new();
-    let mut host = PBuf::new();
+    let mut virt = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
+    let mut host = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
     if walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host).is_err() {
         // Let the child meet the error where the kernel would.
         return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
@@ -540,7 +599,7 @@ pub unsafe fn system(command: CStrP) -> c_int {
     let Some(rt) = runtime::get() else { return unsafe { real::system(command) } };
     if command.is_null() {
         // "Is a shell available?" — the view's.
-        let mut host = PBuf::new();
+        let mut host = buf!();
         return match route_exec(rt, b"/bin/sh", &mut host) {
             Ok(_) => raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK).is_ok() as c_int,
             Err(_) => 0,
@@ -624,16 +683,12 @@ unsafe extern "C" fn execl_common(path: CStrP, regs: *const CStrP, stack: *const
             n += 1;
         }
         let envp = if kind == KIND_EXECLE { item(n + 1) as Argv } else { sys::environ_ptr() };
-        let mut args = Args::new();
-        let mut flat: [CStrP; INLINE_ARGS] = [std::ptr::null(); INLINE_ARGS];
-        if n + 1 > INLINE_ARGS {
-            return fail(Errno::E2BIG);
-        }
-        for (i, slot) in flat.iter_mut().enumerate().take(n) {
-            *slot = item(i);
-        }
-        if unsafe { args.load(flat.as_ptr()) }.is_err() {
-            return fail(Errno::E2BIG);
+        let mut args = match Args::take() {
+            Ok(a) => a,
+            Err(e) => return fail(e),
+        };
+        if let Err(e) = args.load_items(n, item) {
+            return fail(e);
         }
         if kind == KIND_EXECLP {
             unsafe { execvpe(path, args.argv(), envp) }
@@ -698,7 +753,7 @@ pub unsafe fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
     if fd < 0 {
         return fail(Errno::EBADF);
     }
-    let mut name = PBuf::new();
+    let mut name = buf!();
     if let Err(e) = fd_program(fd, b"", &mut name) {
         return fail(e);
     }
@@ -711,13 +766,16 @@ pub unsafe fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
 pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags: c_int) -> c_int {
     let Some(p) = (unsafe { bytes(path) }) else { return fail(Errno::EFAULT) };
     if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
-        let mut env = Envp::new();
+        let mut env = match Envp::take() {
+            Ok(e) => e,
+            Err(e) => return fail(e),
+        };
         let envp = unsafe { env.build(envp, None) };
         if envp.is_null() {
             return fail(Errno::ENOMEM);
         }
         let Some(rt) = runtime::get() else { return unsafe { real::execveat(dirfd, path, argv, envp, flags) } };
-        let mut host = PBuf::new();
+        let mut host = buf!();
         return match unsafe { super::route(rt, path, &Call { dirfd, follow: false, op: Op::Read, empty: flags & libc::AT_EMPTY_PATH != 0 }, &mut host) } {
             Ok(r) => unsafe { real::execveat(dirfd, r.ptr, argv, envp, flags) },
             Err(e) => fail(e),
@@ -729,7 +787,7 @@ pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags:
     if p.is_empty() && flags & libc::AT_EMPTY_PATH == 0 {
         return fail(Errno::ENOENT);
     }
-    let mut name = PBuf::new();
+    let mut name = buf!();
     if let Err(e) = fd_program(dirfd, p, &mut name) {
         return fail(e);
     }
@@ -742,6 +800,7 @@ pub unsafe fn fork() -> pid_t {
     let pid = unsafe { real::fork() };
     if pid == 0 {
         crate::state::after_fork();
+        pools_after(true);
     }
     pid
 }
@@ -751,15 +810,16 @@ pub unsafe fn _Fork() -> pid_t {
     let pid = unsafe { real::_Fork() };
     if pid == 0 {
         crate::state::after_fork();
+        pools_after(true);
     }
     pid
 }
 
 /// `vfork` cannot be wrapped by a function with a frame (the child would return through it and
 /// wreck the parent's stack), so its shell makes the system call itself, as glibc's does (the
-/// return address kept in a register the kernel restores for each), and marks the child
-/// ([`sys::IN_VFORK_CHILD`]: it must not change its parent's view state) until the parent
-/// resumes.
+/// return address kept in a register the kernel restores for each). The child marks itself
+/// with its process id ([`sys::VFORK_CHILD`]: it must not change its parent's view state);
+/// the parent, when it resumes, clears the mark and takes back the path buffers the child held.
 #[cfg(target_arch = "x86_64")]
 #[unsafe(naked)]
 #[no_mangle]
@@ -773,19 +833,33 @@ pub unsafe extern "C" fn vfork() -> pid_t {
         "jae 3f",
         "test eax, eax",
         "jnz 2f",
-        "mov byte ptr [rip + {flag}], 1",
+        "mov eax, {getpid}",
+        "syscall",
+        "mov dword ptr [rip + {child}], eax",
+        "xor eax, eax",
         "ret",
         "2:",
-        "mov byte ptr [rip + {flag}], 0",
-        "ret",
+        "mov edi, eax",
+        "jmp {resumed}",
         "3:",
         "neg eax",
         "mov edi, eax",
         "jmp {failed}",
         nr = const libc::SYS_vfork,
-        flag = sym sys::IN_VFORK_CHILD,
+        getpid = const libc::SYS_getpid,
+        child = sym sys::VFORK_CHILD,
+        resumed = sym vfork_resumed,
         failed = sym vfork_failed,
     )
+}
+
+/// The `vfork` parent resumed (the child exec'd or exited): the child's mark cleared, its
+/// buffers given back; returns the child's pid.
+extern "C" fn vfork_resumed(pid: pid_t) -> pid_t {
+    crate::sys::pool::release_vfork_child();
+    pools_after(false);
+    sys::VFORK_CHILD.store(0, std::sync::atomic::Ordering::Relaxed);
+    pid
 }
 
 /// `vfork` failed: errno, and -1.

@@ -18,7 +18,7 @@ fn own_link(rt: &Runtime, path: &[u8], out: &mut PBuf) -> Res<bool> {
     if !rt.proc_is_host || path.first() != Some(&b'/') {
         return Ok(false);
     }
-    let mut p = PBuf::from_bytes(path)?;
+    let mut p = crate::sys::pool::copy_of(path)?;
     normalize(&mut p);
     if p.as_bytes() == b"/proc/self/exe" || p.as_bytes().strip_prefix(b"/proc/").is_some_and(|r| r.ends_with(b"/exe") && is_own(&r[..r.len() - 4])) {
         return Ok(names::exe(&Kernel, rt, out));
@@ -61,13 +61,17 @@ unsafe fn read_link(sym: Sym, dirfd: c_int, path: CStrP, buf: *mut c_char, size:
     }
     guard(sym, || {
         if let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) {
-            let answered = crate::sys::pool::with_buf(|v| match own_link(rt, p, v) {
+            let mut v = match crate::sys::pool::take() {
+                Ok(v) => v,
+                Err(e) => return fail(e),
+            };
+            let answered = match own_link(rt, p, &mut v) {
                 Ok(true) if size == 0 => Some(fail(crate::errno::Errno::EINVAL)),
                 // SAFETY: the caller's buffer.
                 Ok(true) => Some(unsafe { answer(v.as_bytes(), buf, size) }),
                 Ok(false) => None,
                 Err(e) => Some(fail(e)),
-            });
+            };
             if let Some(r) = answered {
                 return r;
             }

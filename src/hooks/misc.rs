@@ -52,7 +52,7 @@ unsafe fn unix_path<'a>(addr: *const sockaddr, len: socklen_t) -> Option<&'a [u8
 unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &mut sockaddr_un) -> Result<Option<socklen_t>, Errno> {
     let Some(p) = (unsafe { unix_path(addr, len) }) else { return Ok(None) };
     let Some(rt) = runtime::get() else { return Ok(None) };
-    let mut host = PBuf::new();
+    let mut host = crate::sys::pool::take()?;
     // Binding makes a name; connecting only looks one up.
     let op = if follow { Op::Look } else { Op::Create };
     let routed = resolver::route(&Kernel, rt, p, &Call::at_cwd(follow, op), &mut host)?;
@@ -151,14 +151,14 @@ fn view_name(kernel: &[u8], hint: &[u8], out: &mut PBuf) -> bool {
         return false;
     }
     // A socket this process bound is named as it was bound.
-    let mut bound = PBuf::new();
-    let mut host = PBuf::new();
+    let Ok(mut bound) = crate::sys::pool::take() else { return false };
+    let Ok(mut host) = crate::sys::pool::take() else { return false };
     if sockets::LOCAL.find(|name| {
         matches!(resolver::route(&Kernel, rt, name, &Call::at_cwd(false, Op::Look), &mut host), Ok(r) if r.route == Route::Host) && host.as_bytes() == kernel
     }, &mut bound) {
         return out.set(bound.as_bytes()).is_ok();
     }
-    let mut abs_hint = PBuf::new();
+    let Ok(mut abs_hint) = crate::sys::pool::take() else { return false };
     let hint_ok = !hint.is_empty() && resolver::virtual_path(&Kernel, rt, hint, libc::AT_FDCWD, &mut abs_hint).is_ok();
     resolver::reverse::name(rt, kernel, if hint_ok { abs_hint.as_bytes() } else { b"" }, out).is_ok() && out.as_bytes() != kernel
 }
@@ -168,7 +168,7 @@ pub unsafe fn getsockname(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -
     let cap = unsafe { capacity(len) };
     let r = unsafe { real::getsockname(fd, addr, len) };
     if r == 0 && unsafe { named_unix(addr, len, cap) }.is_some() {
-        let mut name = PBuf::new();
+        let mut name = buf!();
         if sockets::LOCAL.get(fd, &mut name) {
             unsafe { answer_unix(name.as_bytes(), addr, len, cap) };
         }
@@ -183,9 +183,9 @@ pub unsafe fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -
     let r = unsafe { real::getpeername(fd, addr, len) };
     if r == 0 {
         if let Some(kernel) = unsafe { named_unix(addr, len, cap) } {
-            let mut hint = PBuf::new();
+            let mut hint = buf!();
             sockets::PEER.get(fd, &mut hint);
-            let mut virt = PBuf::new();
+            let mut virt = buf!();
             if view_name(kernel, hint.as_bytes(), &mut virt) {
                 unsafe { answer_unix(virt.as_bytes(), addr, len, cap) };
             }
@@ -199,7 +199,7 @@ pub unsafe fn getpeername(fd: c_int, addr: *mut sockaddr, len: *mut socklen_t) -
 unsafe fn accepted(fd: c_int, c: c_int, addr: *mut sockaddr, len: *mut socklen_t, cap: socklen_t) -> c_int {
     if c >= 0 {
         let e = sys::errno();
-        let mut name = PBuf::new();
+        let mut name = buf!();
         if sockets::LOCAL.get(fd, &mut name) {
             sockets::LOCAL.set(c, name.as_bytes());
         } else {
@@ -207,7 +207,7 @@ unsafe fn accepted(fd: c_int, c: c_int, addr: *mut sockaddr, len: *mut socklen_t
         }
         sockets::PEER.clear(c);
         if let Some(kernel) = unsafe { named_unix(addr, len, cap) } {
-            let mut virt = PBuf::new();
+            let mut virt = buf!();
             if view_name(kernel, b"", &mut virt) {
                 unsafe { answer_unix(virt.as_bytes(), addr, len, cap) };
             }
@@ -235,7 +235,7 @@ pub unsafe fn mount(src: CStrP, target: CStrP, fstype: CStrP, flags: libc::c_ulo
     }
     guard(Sym::mount, || {
         let Some(rt) = runtime::get() else { return unsafe { real::mount(src, target, fstype, flags, data) } };
-        let mut h = PBuf::new();
+        let mut h = buf!();
         // A bind mount's source is a path too.
         let s = if flags & libc::MS_BIND != 0 {
             match unsafe { super::route(rt, src, &Call::at_cwd(true, Op::Look), &mut h) } {
@@ -256,7 +256,7 @@ fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
     if name.is_empty() || name.contains(&b'/') {
         return Err(Errno::EINVAL);
     }
-    let mut virt = PBuf::from_bytes(b"/dev/shm/")?;
+    let mut virt = crate::sys::pool::copy_of(b"/dev/shm/")?;
     virt.push_bytes(name)?;
     let routed = resolver::route(&Kernel, rt, virt.as_bytes(), &Call::at_cwd(false, Op::Open(libc::O_RDWR | libc::O_CREAT)), out)?;
     if routed.read_only {
@@ -267,7 +267,7 @@ fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
 
 pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
     let Some(n) = (unsafe { bytes(name) }) else { return unsafe { real::shm_open(name, flags, mode) } };
-    let mut host = PBuf::new();
+    let mut host = buf!();
     match shm_path(n, &mut host) {
         Ok(true) => unsafe { real::open(host.as_cptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC, mode) },
         Err(e) => fail(e),
@@ -277,7 +277,7 @@ pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
 
 pub unsafe fn shm_unlink(name: CStrP) -> c_int {
     let Some(n) = (unsafe { bytes(name) }) else { return unsafe { real::shm_unlink(name) } };
-    let mut host = PBuf::new();
+    let mut host = buf!();
     match shm_path(n, &mut host) {
         Ok(true) => unsafe { real::unlink(host.as_cptr()) },
         Err(e) => fail(e),

@@ -7,6 +7,16 @@
 //! goes to libc), else [`plain`], out of line, under [`guard`].
 #![allow(unsafe_code)]
 
+/// A path buffer of the pool for a hook (see `sys::pool`), or the hook fails with `ENOMEM`.
+macro_rules! buf {
+    () => {
+        match $crate::sys::pool::take() {
+            Ok(b) => b,
+            Err(e) => return $crate::hooks::fail(e),
+        }
+    };
+}
+
 pub mod attr;
 pub mod attrs;
 pub mod dir;
@@ -30,7 +40,7 @@ use crate::runtime::{self, Runtime};
 use crate::sys::cpath::CPath;
 use crate::sys::fs::Kernel;
 use crate::sys::real::Failed;
-use crate::sys::pool::with_buf;
+use crate::sys::pool::take;
 use crate::sys::{self, PBuf};
 use crate::views::Op;
 use libc::{c_char, c_int};
@@ -53,6 +63,24 @@ pub fn guard<R: Failed>(sym: Sym, f: impl FnOnce() -> R) -> R {
             sys::set_errno(libc::EIO);
             R::failed()
         }
+    }
+}
+
+/// Runs `f` with a path buffer of the pool; the call fails (`ENOMEM`) if none can be had.
+#[inline]
+pub fn with_buf<R: Failed>(f: impl FnOnce(&mut PBuf) -> R) -> R {
+    match take() {
+        Ok(mut b) => f(&mut b),
+        Err(e) => fail(e),
+    }
+}
+
+/// [`with_buf`] with two buffers.
+#[inline]
+pub fn with_bufs<R: Failed>(f: impl FnOnce(&mut PBuf, &mut PBuf) -> R) -> R {
+    match (take(), take()) {
+        (Ok(mut a), Ok(mut b)) => f(&mut a, &mut b),
+        (Err(e), _) | (_, Err(e)) => fail(e),
     }
 }
 
@@ -167,21 +195,23 @@ pub unsafe fn route(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PB
 /// `path` is NULL or a NUL-terminated string valid for the call.
 pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn(*const c_char) -> R) -> R {
     let Some(rt) = runtime::get() else { return call(path) };
-    with_buf(|host| {
-        // SAFETY: per the contract.
-        let r = match unsafe { route(rt, path, &how, host) } {
-            Ok(routing) => {
-                let r = call(routing.ptr);
-                if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
-                    return r;
-                }
-                r
+    let mut host = match take() {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    // SAFETY: per the contract.
+    let r = match unsafe { route(rt, path, &how, &mut host) } {
+        Ok(routing) => {
+            let r = call(routing.ptr);
+            if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
+                return r;
             }
-            Err(e) => return fail(e),
-        };
-        // SAFETY: per the contract.
-        unsafe { retry(rt, path, &how, host, r, call) }
-    })
+            r
+        }
+        Err(e) => return fail(e),
+    };
+    // SAFETY: per the contract.
+    unsafe { retry(rt, path, &how, &mut host, r, call) }
 }
 
 /// After a hot call failed: a symlink outside every mount may have led into one the kernel does
@@ -197,7 +227,10 @@ pub unsafe fn after_hot<R: Failed>(sym: Sym, path: *const c_char, how: Call, fir
     }
     let Some(rt) = runtime::get().filter(|rt| rt.has_mounts) else { return first };
     // SAFETY: per the contract.
-    guard(sym, || with_buf(|host| unsafe { retry(rt, path, &how, host, first, call) }))
+    guard(sym, || match take() {
+        Ok(mut host) => unsafe { retry(rt, path, &how, &mut host, first, call) },
+        Err(_) => first,
+    })
 }
 
 /// The retry: the first result stands unless the exact walk leads elsewhere.

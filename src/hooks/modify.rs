@@ -96,7 +96,7 @@ unsafe fn two_paths(sym: Sym, d1: c_int, p1: CStrP, d2: c_int, p2: CStrP, pair: 
         }
         // What is left for the view to refuse is what it hides or denies (the calls' own ops
         // keep a last `.` or `..` as the kernel must see it).
-        crate::sys::pool::with_bufs(|h1, h2| {
+        super::with_bufs(|h1, h2| {
             // SAFETY: as above.
             let q1 = match unsafe { super::route(rt, p1, &Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd }, h1) } {
                 Ok(r) => r.ptr,

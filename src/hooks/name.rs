@@ -50,7 +50,7 @@ pub unsafe fn getcwd(buf: *mut c_char, size: size_t) -> *mut c_char {
     }
     guard(Sym::getcwd, || {
         let Some(rt) = runtime::get() else { return unsafe { real::getcwd(buf, size) } };
-        let mut virt = PBuf::new();
+        let mut virt = buf!();
         match current(rt, &mut virt) {
             // SAFETY: the caller's buffer.
             Ok(()) => unsafe { answer(virt.as_bytes(), buf, size, Errno::ERANGE) },
@@ -65,20 +65,20 @@ pub unsafe fn get_current_dir_name() -> *mut c_char {
     }
     guard(Sym::get_current_dir_name, || {
         let Some(rt) = runtime::get() else { return unsafe { real::get_current_dir_name() } };
-        let mut virt = PBuf::new();
+        let mut virt = buf!();
         if let Err(e) = current(rt, &mut virt) {
             return fail(e);
         }
         // As glibc: $PWD if it names the cwd (in the view's terms), else getcwd.
         if let Some(pwd) = sys::getenv(b"PWD\0") {
-            let mut host = PBuf::new();
+            let mut host = buf!();
             let named = resolver::route(&Kernel, rt, pwd, &Call::at_cwd(true, Op::Look), &mut host);
             let probe = match named {
                 Ok(r) if r.route == Route::Host => Some(host),
-                Ok(_) => PBuf::from_bytes(pwd).ok(),
+                Ok(_) => crate::sys::pool::copy_of(pwd).ok(),
                 Err(_) => None,
             };
-            let here = PBuf::from_bytes(b".").ok().and_then(|d| raw::fstatat(libc::AT_FDCWD, &d, 0).ok());
+            let here = crate::sys::pool::copy_of(b".").ok().and_then(|d| raw::fstatat(libc::AT_FDCWD, &d, 0).ok());
             if let (Some(p), Some(h)) = (probe, here) {
                 if raw::fstatat(libc::AT_FDCWD, &p, 0).is_ok_and(|s| s.st_dev == h.st_dev && s.st_ino == h.st_ino) {
                     // SAFETY: a fresh block.
@@ -102,7 +102,8 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
         let p = unsafe { bytes(path) }.unwrap_or(b"");
         // SAFETY: as above.
         let hot = unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) };
-        if hot || matches!(resolver::route(&Kernel, rt, p, &Call::at_cwd(true, Op::Look), &mut PBuf::new()), Ok(r) if r.route == Route::Native) {
+        let mut probe = buf!();
+        if hot || matches!(resolver::route(&Kernel, rt, p, &Call::at_cwd(true, Op::Look), &mut probe), Ok(r) if r.route == Route::Native) {
             let r = unsafe { real::chdir(path) };
             if r == 0 {
                 moved(rt, None);
@@ -113,8 +114,8 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
                 return r;
             }
         }
-        let mut virt = PBuf::new();
-        let mut host = PBuf::new();
+        let mut virt = buf!();
+        let mut host = buf!();
         if let Err(e) = walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host) {
             return fail(e);
         }
@@ -130,12 +131,12 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
 /// from the kernel's path).
 fn moved(rt: &Runtime, virt: Option<&[u8]>) {
     let e = sys::errno();
-    let mut now = PBuf::new();
+    let mut now = buf!();
     if raw::getcwd(&mut now).is_ok() {
         match virt {
             Some(v) => resolver::cwd::publish(rt, v, now.as_bytes()),
             None => {
-                let mut v = PBuf::new();
+                let mut v = buf!();
                 if resolver::reverse::name(rt, now.as_bytes(), b"", &mut v).is_ok() {
                     resolver::cwd::publish(rt, v.as_bytes(), now.as_bytes());
                 } else {
@@ -155,8 +156,8 @@ pub unsafe fn fchdir(fd: c_int) -> c_int {
         guard(Sym::fchdir, || {
             let Some(rt) = runtime::get() else { return 0 };
             let e = sys::errno();
-            let mut virt = PBuf::new();
-            let mut now = PBuf::new();
+            let mut virt = buf!();
+            let mut now = buf!();
             match (names::fd_link(&Kernel, rt, fd, &mut virt), raw::getcwd(&mut now)) {
                 (Ok(true), Ok(())) => resolver::cwd::publish(rt, virt.as_bytes(), now.as_bytes()),
                 _ => cwd::forget(),
@@ -177,8 +178,8 @@ pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
         let Some(rt) = runtime::get() else { return unsafe { real::realpath(path, resolved) } };
         // SAFETY: not NULL.
         let p = unsafe { bytes(path) }.unwrap_or(b"");
-        let mut virt = PBuf::new();
-        let mut host = PBuf::new();
+        let mut virt = buf!();
+        let mut host = buf!();
         if let Err(e) = walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host) {
             return fail(e);
         }

@@ -8,7 +8,7 @@ use crate::resolver::{self, Call};
 use crate::runtime;
 use crate::state::fds;
 use crate::sys::fs::Kernel;
-use crate::sys::pool::with_buf;
+use super::with_buf;
 use crate::sys;
 use crate::views::open_writes;
 
@@ -70,18 +70,18 @@ pub unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP) {
     // SAFETY: the caller's path.
     let Some(p) = (unsafe { bytes(path) }) else { return };
     let e = sys::errno();
-    with_buf(|virt| {
-    if resolver::names::opened(&Kernel, rt, fd, dirfd, p, virt).is_ok() {
-        let mut f = resolver::fd_flags_for(rt, virt.as_bytes());
-        // Opened from a descriptor that predates the view: on the mount it was opened on.
-        if dirfd != libc::AT_FDCWD && p.first() != Some(&b'/') && fds::flags(dirfd) & fds::OUTSIDE != 0 {
-            f = (f & !fds::READ_ONLY) | fds::OUTSIDE;
-        }
-        if f != 0 {
-            resolver::names::record(&Kernel, rt, fd, virt.as_bytes(), f);
+    if let Ok(mut virt) = crate::sys::pool::take() {
+        if resolver::names::opened(&Kernel, rt, fd, dirfd, p, &mut virt).is_ok() {
+            let mut f = resolver::fd_flags_for(rt, virt.as_bytes());
+            // Opened from a descriptor that predates the view: on the mount it was opened on.
+            if dirfd != libc::AT_FDCWD && p.first() != Some(&b'/') && fds::flags(dirfd) & fds::OUTSIDE != 0 {
+                f = (f & !fds::READ_ONLY) | fds::OUTSIDE;
+            }
+            if f != 0 {
+                resolver::names::record(&Kernel, rt, fd, virt.as_bytes(), f);
+            }
         }
     }
-    });
     sys::set_errno(e);
 }
 

@@ -7,7 +7,6 @@ use super::types::*;
 use super::{fail, guard, Sym};
 use crate::resolver::Call;
 use crate::runtime::{self, mode};
-use crate::sys::PBuf;
 use libc::c_long;
 
 pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: c_long, f: c_long) -> c_long {
@@ -44,7 +43,7 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
             let flags = if how_ptr.is_null() { 0 } else { (unsafe { (*how_ptr).flags }) as c_int };
             let how = Call { dirfd: i(a), follow: flags & libc::O_NOFOLLOW == 0, op: Op::Open(flags), empty: false };
             let Some(rt) = runtime::get() else { return unsafe { real::syscall(n, a, b, c, d, 0, 0) } };
-            let mut host = PBuf::new();
+            let mut host = buf!();
             match unsafe { super::route(rt, p(b), &how, &mut host) } {
                 Ok(r) => {
                     let fd = unsafe { real::syscall(n, a, r.ptr as c_long, c, d, 0, 0) };

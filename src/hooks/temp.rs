@@ -9,7 +9,7 @@ use crate::errno::Errno;
 use crate::resolver::{self, Call, Route};
 use crate::runtime::{self, mode};
 use crate::sys::fs::Kernel;
-use crate::sys::{self, PBuf};
+use crate::sys;
 
 /// Runs `call` on the host form of `template` and copies the last `tail` bytes it chose back.
 /// `call` returns the result and whether it succeeded.
@@ -20,7 +20,7 @@ unsafe fn in_view<R>(template: *mut c_char, tail: usize, call: impl FnOnce(*mut 
         return Ok(call(template));
     }
     let Some(rt) = runtime::get() else { return Ok(call(template)) };
-    let mut host = PBuf::new();
+    let mut host = crate::sys::pool::take()?;
     // SAFETY: as above.
     let routing = unsafe { super::route(rt, template, &how, &mut host) }?;
     if routing.ptr == template.cast_const() {
@@ -116,7 +116,7 @@ unsafe fn tmpfile_in_view(sym: Sym, real_tmpfile: unsafe fn() -> *mut FILE) -> *
     }
     guard(sym, || {
         let Some(rt) = runtime::get() else { return unsafe { real_tmpfile() } };
-        let mut host = PBuf::new();
+        let mut host = buf!();
         match resolver::route(&Kernel, rt, b"/tmp", &Call::at_cwd(true, Op::Open(libc::O_TMPFILE | libc::O_RDWR)), &mut host) {
             Ok(r) if r.route == Route::Native && !r.read_only => return unsafe { real_tmpfile() },
             Ok(r) if r.read_only => return fail(Errno::EROFS),
@@ -127,7 +127,7 @@ unsafe fn tmpfile_in_view(sym: Sym, real_tmpfile: unsafe fn() -> *mut FILE) -> *
         unsafe {
             let mut fd = real::open(host.as_cptr(), libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600);
             if fd < 0 {
-                let mut t = PBuf::new();
+                let mut t = buf!();
                 if t.set(host.as_bytes()).and_then(|_| t.push_bytes(b"/tmpfXXXXXX")).is_err() {
                     return fail(Errno::ENAMETOOLONG);
                 }
@@ -165,7 +165,7 @@ pub unsafe fn tempnam(dir: CStrP, pfx: CStrP) -> *mut c_char {
     }
     guard(Sym::tempnam, || {
         let Some(rt) = runtime::get() else { return unsafe { real::tempnam(dir, pfx) } };
-        let mut host = PBuf::new();
+        let mut host = buf!();
         // SAFETY: as above.
         let routed = match unsafe { super::route(rt, dir, &Call::at_cwd(true, Op::Look), &mut host) } {
             Ok(r) => r.ptr,

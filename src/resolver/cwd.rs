@@ -15,7 +15,7 @@ pub fn current<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
     if cwd::get(out, None).is_ok() {
         return Ok(());
     }
-    let mut host = PBuf::new();
+    let mut host = crate::sys::pool::take()?;
     b.getcwd(&mut host)?;
     decide(b, rt, &host, out)
 }
@@ -26,7 +26,7 @@ pub fn current<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
 pub fn decide<B: Below>(b: &B, rt: &Runtime, host: &PBuf, out: &mut PBuf) -> Res<()> {
     let claimed = rt.start_cwd.and_then(kmview_api::env::cwd);
     if let Some(claimed) = claimed {
-        let mut behind = PBuf::new();
+        let mut behind = crate::sys::pool::take()?;
         if to_host(rt, claimed, Op::Look, &mut behind).is_ok() && same_dir(b, &behind, host) {
             out.set(claimed)?;
             publish(rt, out.as_bytes(), host.as_bytes());
@@ -59,14 +59,14 @@ fn same_dir<B: Below>(b: &B, a: &PBuf, c: &PBuf) -> bool {
 /// a cwd moved without this library (a raw syscall, glibc's own fchdir in nftw), is named anew
 /// from the kernel's path (the old name as the hint). What getcwd answers.
 pub fn checked<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
-    let mut now = PBuf::new();
+    let mut now = crate::sys::pool::take()?;
     b.getcwd(&mut now)?;
-    let mut host = PBuf::new();
+    let mut host = crate::sys::pool::take()?;
     if cwd::get(out, Some(&mut host)).is_ok() {
         if host.as_bytes() == now.as_bytes() {
             return Ok(());
         }
-        let mut hint = PBuf::new();
+        let mut hint = crate::sys::pool::take()?;
         hint.set(out.as_bytes())?;
         reverse::name(rt, now.as_bytes(), hint.as_bytes(), out)?;
         publish(rt, out.as_bytes(), now.as_bytes());

@@ -11,10 +11,9 @@ use libc::c_int;
 /// Whether `path` (from `dirfd`) may go to the kernel as it is, for `op`.
 #[inline(always)]
 pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
-    match runtime::mode() {
-        mode::TEST => {}
-        mode::PASS => return true,
-        _ => return false,
+    let m = runtime::mode();
+    if m != mode::TEST {
+        return untested(m);
     }
     // NULL: the kernel's EFAULT.
     if path.is_null() {
@@ -22,13 +21,12 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     }
     let c = path.first();
     if c == b'/' {
-        // `/`, `//x`, `/./x` (and a hidden name at the root) take the slow way.
+        // Under no entry whatever follows if no entry starts with this first component: the
+        // table of first bytes says so for most paths, with two bytes read (`/`, `//x`, `/./x`
+        // always go on to the slow way).
         let c1 = path.at(1);
-        if matches!(c1, 0 | b'/' | b'.') {
-            return false;
-        }
-        // Under no entry whatever follows if no entry starts with this first component.
-        if runtime::BLOOM.load(std::sync::atomic::Ordering::Relaxed) & runtime::index_bit(c1, path.at(2)) != 0 && indexed(path) {
+        let c2 = if c1 == 0 { 0 } else { path.at(2) };
+        if !runtime::first_bytes_unindexed(c1, c2) && indexed(path) {
             return false;
         }
         return !path.has_dotdot();
@@ -50,13 +48,20 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     !path.has_dotdot()
 }
 
-/// Whether some entry starts with the first component of the absolute `path` (the bloom word
-/// said it may).
+/// Outside the test mode: every path passes (no view changes any), or none does.
+#[cold]
+#[inline(never)]
+fn untested(m: u8) -> bool {
+    m == mode::PASS
+}
+
+/// Whether some entry starts with the first component of the absolute `path` (the table said
+/// it may), or the path is one the slow way must look at (`/`, `//x`, `/./x`).
 #[cold]
 #[inline(never)]
 fn indexed(path: CPath) -> bool {
-    let first = path.first_component().unwrap_or(b"");
-    runtime::index().is_none_or(|i| i.may_hold(first))
+    let Some(index) = runtime::index() else { return true };
+    index.overflows() || matches!(path.at(1), 0 | b'/' | b'.') || index.firsts().iter().any(|f| path.first_component_is(f))
 }
 
 /// [`is_hot`] for a call that makes a descriptor (the open family): relative to a descriptor

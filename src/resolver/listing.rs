@@ -21,8 +21,8 @@ pub enum Change<'a> {
 /// Calls `f` for each name the views change in the directory `dir` (canonical, innermost
 /// terms). Stops early if `f` returns false.
 pub fn changes(rt: &Runtime, dir: &[u8], mut f: impl FnMut(Change) -> bool) -> Res<()> {
-    let mut cur = PBuf::from_bytes(dir)?;
-    let mut host = PBuf::new();
+    let mut cur = crate::sys::pool::copy_of(dir)?;
+    let mut host = crate::sys::pool::take()?;
     for (level, view) in rt.views.iter().enumerate().rev() {
         for e in view.entries {
             let at = e.at();

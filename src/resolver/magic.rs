@@ -133,7 +133,7 @@ fn target<B: Below>(b: &B, rt: &Runtime, link: &Link, out: &mut PBuf) -> Res<boo
         What::Fd(n) if link.own && fds::name_of(n, out) => Ok(true),
         _ => {
             // Named by the kernel: its link, named in the view.
-            let mut p = PBuf::new();
+            let mut p = crate::sys::pool::take()?;
             let mut digits = [0u8; 10];
             p.set(b"/proc/")?;
             p.push_bytes(crate::path::decimal(link.pid as u32, &mut digits))?;
@@ -144,7 +144,7 @@ fn target<B: Below>(b: &B, rt: &Runtime, link: &Link, out: &mut PBuf) -> Res<boo
                 }
                 _ => p.push_bytes(b"/cwd")?,
             }
-            let mut host = PBuf::new();
+            let mut host = crate::sys::pool::take()?;
             match readlink_into(b, libc::AT_FDCWD, &p, &mut host) {
                 Ok(()) => {}
                 // A descriptor that is not open: as the kernel, no such name.
@@ -167,7 +167,7 @@ fn target_is_read_only<B: Below>(b: &B, rt: &Runtime, link: &Link) -> bool {
             return fds::flags(n) & fds::READ_ONLY != 0;
         }
     }
-    let mut v = PBuf::new();
+    let Ok(mut v) = crate::sys::pool::take() else { return false };
     target(b, rt, link, &mut v).unwrap_or(false) && super::is_read_only(rt, v.as_bytes())
 }
 

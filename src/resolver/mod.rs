@@ -195,7 +195,7 @@ pub fn to_host_in(views: &[crate::views::View], virt: &[u8], op: Op, out: &mut P
 /// Whether the canonical virtual path lies under a read-only mount, as the innermost view that
 /// decides says.
 pub fn is_read_only(rt: &Runtime, virt: &[u8]) -> bool {
-    let mut p = PBuf::new();
+    let Ok(mut p) = crate::sys::pool::take() else { return false };
     if p.set(virt).is_err() {
         return false;
     }

@@ -59,7 +59,7 @@ pub fn kernel<B: Below>(b: &B, rt: &Runtime, fd: c_int, hint: &[u8], out: &mut P
 /// with the recorded name as the hint. `Ok(false)`: the kernel's own answer stands (a pipe, a
 /// socket, a descriptor the view has nothing to say about).
 pub fn fd_link<B: Below>(b: &B, rt: &Runtime, fd: c_int, out: &mut PBuf) -> Res<bool> {
-    let mut hint = PBuf::new();
+    let mut hint = crate::sys::pool::take()?;
     fds::name_of(fd, &mut hint);
     match kernel(b, rt, fd, hint.as_bytes(), out) {
         Ok(()) => Ok(true),
@@ -72,7 +72,7 @@ pub fn fd_link<B: Below>(b: &B, rt: &Runtime, fd: c_int, out: &mut PBuf) -> Res<
 /// this process runs (checked once).
 pub fn exe<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> bool {
     if !exe::is_decided() {
-        let mut checked = PBuf::new();
+        let Ok(mut checked) = crate::sys::pool::take() else { return false };
         let ok = exe_claim(b, rt, &mut checked).unwrap_or(false);
         exe::decide(ok.then_some(checked.as_bytes()));
     }
@@ -88,7 +88,7 @@ fn exe_claim<B: Below>(b: &B, rt: &Runtime, virt: &mut PBuf) -> Res<bool> {
         }
         Ok(name.decode_into(buf))
     })?;
-    let mut runs = PBuf::new();
+    let mut runs = crate::sys::pool::take()?;
     match via {
         // Started through its own loader: the kernel's /proc/self/exe is that loader.
         Some(loader) => runs.fill_with(|buf| {
@@ -101,7 +101,7 @@ fn exe_claim<B: Below>(b: &B, rt: &Runtime, virt: &mut PBuf) -> Res<bool> {
             super::to_host(rt, virt.as_bytes(), crate::views::Op::Look, &mut runs)?;
         }
     }
-    let exe = PBuf::from_bytes(b"/proc/self/exe")?;
+    let exe = crate::sys::pool::copy_of(b"/proc/self/exe")?;
     Ok(b.stat(libc::AT_FDCWD, &runs, true)?.same(&b.stat(libc::AT_FDCWD, &exe, true)?))
 }
 
@@ -114,7 +114,7 @@ pub fn opened<B: Below>(b: &B, rt: &Runtime, fd: c_int, dirfd: c_int, path: &[u8
     match super::magic::expand(b, rt, out, shape, &call)? {
         super::magic::Expanded::Done(_) => kernel(b, rt, fd, b"", out),
         super::magic::Expanded::Path(s) if s.dotdot => {
-            let mut virt = PBuf::new();
+            let mut virt = crate::sys::pool::take()?;
             super::walk::walk_into(b, rt, out, crate::path::Shape { dotdot: true, trail: crate::path::Trail::None }, true, crate::views::Op::Look, Some(&mut virt))?;
             out.set(virt.as_bytes())
         }

@@ -30,7 +30,7 @@ pub fn judge<B: Below>(b: &B, dirfd: c_int, path: &[u8], op: Op, follow: bool) -
 }
 
 fn verdict<B: Below>(b: &B, dirfd: c_int, path: &[u8], op: Op, follow: bool) -> Res<Verdict> {
-    let p = PBuf::from_bytes(path)?;
+    let p = crate::sys::pool::copy_of(path)?;
     let trailing = path.len() > 1 && path.ends_with(b"/");
     let body = trim_slashes(path);
     let last = crate::path::base_name(body);
@@ -75,7 +75,7 @@ fn verdict<B: Below>(b: &B, dirfd: c_int, path: &[u8], op: Op, follow: bool) -> 
                 return Err(Errno::EEXIST);
             }
             // The name itself is looked up without the trailing `/` (`mkdir("f/")` is EEXIST).
-            match b.stat(dirfd, &PBuf::from_bytes(body)?, false) {
+            match b.stat(dirfd, &*crate::sys::pool::copy_of(body)?, false) {
                 Ok(_) => Err(Errno::EEXIST),
                 // `x/` asks for a directory: only mkdir may make one.
                 Err(Errno::ENOENT) if trailing && op == Op::Create => Err(Errno::ENOENT),
@@ -179,7 +179,7 @@ fn parent_dir<B: Below>(b: &B, dirfd: c_int, body: &[u8]) -> Res<()> {
         // A name relative to `dirfd` itself.
         None => b".",
     };
-    let pp = PBuf::from_bytes(parent)?;
+    let pp = crate::sys::pool::copy_of(parent)?;
     if !b.stat(dirfd, &pp, true)?.is_dir() {
         return Err(Errno::ENOTDIR);
     }

@@ -12,8 +12,8 @@ use crate::views::{Entry, Layer};
 
 pub fn name(rt: &Runtime, host: &[u8], hint: &[u8], out: &mut PBuf) -> Res<()> {
     out.set(host)?;
-    let mut next = PBuf::new();
-    let mut level_hint = PBuf::new();
+    let mut next = crate::sys::pool::take()?;
+    let mut level_hint = crate::sys::pool::take()?;
     for (level, view) in rt.views.iter().enumerate() {
         // The hint in this view's terms: the innermost view's name, mapped out through the
         // views inside this one.

@@ -7,12 +7,11 @@ use super::below::Below;
 use super::{fd_flags_for, names, to_host};
 use crate::runtime::Runtime;
 use crate::state::fds;
-use crate::sys::PBuf;
 use crate::views::Op;
 
 pub fn inherited_fds<B: Below>(b: &B, rt: &Runtime) {
     let Some(value) = crate::sys::getenv(b"KMVIEW_FDS\0") else { return };
-    let mut virt = PBuf::new();
+    let Ok(mut virt) = crate::sys::pool::take() else { return };
     if value == kmview_api::env::FDS_SCAN {
         b.each_open_fd(&mut |fd| {
             if names::kernel(b, rt, fd, b"", &mut virt).is_ok() {
@@ -24,7 +23,7 @@ pub fn inherited_fds<B: Below>(b: &B, rt: &Runtime) {
         });
         return;
     }
-    let mut host = PBuf::new();
+    let Ok(mut host) = crate::sys::pool::take() else { return };
     for item in kmview_api::env::fds(value) {
         let Ok(kmview_api::env::Fd { fd, name, outside }) = item else { continue };
         if virt.fill_with(|buf| if name.decoded_len() < buf.len() { Ok(name.decode_into(buf)) } else { Err(crate::errno::Errno::ENAMETOOLONG) }).is_err() {

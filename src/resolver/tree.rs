@@ -17,7 +17,7 @@ use libc::c_int;
 fn virtual_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> Res<()> {
     let shape = virtual_path(b, rt, path, dirfd, out)?;
     if shape.dotdot {
-        let mut virt = PBuf::new();
+        let mut virt = crate::sys::pool::take()?;
         walk_into(b, rt, out, Shape { dotdot: true, trail: Trail::None }, false, Op::Look, Some(&mut virt))?;
         out.set(virt.as_bytes())?;
     }
@@ -43,10 +43,10 @@ pub enum Pair {
 /// One name of a rename or link as the kernel looks at it: its directory (everything but the
 /// last component, resolved), and the last component itself.
 struct Name {
-    dir: PBuf,
+    dir: crate::sys::pool::Buf,
     /// The directory and the last component: the name itself (unless the last is `.` or `..`,
     /// which names no entry of the directory).
-    full: Option<PBuf>,
+    full: Option<crate::sys::pool::Buf>,
     /// The last component is `.` or `..`.
     dots: bool,
     /// The path ends with `/`.
@@ -56,9 +56,9 @@ struct Name {
 fn name_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8]) -> Res<Name> {
     if path.is_empty() {
         // AT_EMPTY_PATH: the descriptor's own file.
-        let mut full = PBuf::new();
+        let mut full = crate::sys::pool::take()?;
         super::names::of_fd_any(b, rt, dirfd, &mut full)?;
-        let dir = PBuf::from_bytes(parent(full.as_bytes()))?;
+        let dir = crate::sys::pool::copy_of(parent(full.as_bytes()))?;
         return Ok(Name { dir, full: Some(full), dots: false, trailing: false });
     }
     let mut end = path.len();
@@ -72,9 +72,9 @@ fn name_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8]) -> Res<Name
         Some(i) => (&body[..i], &body[i + 1..]),
         None => (b".", body),
     };
-    let mut dir = PBuf::new();
+    let mut dir = crate::sys::pool::take()?;
     virtual_of(b, rt, dirfd, dir_part, &mut dir)?;
-    let mut canonical = PBuf::new();
+    let mut canonical = crate::sys::pool::take()?;
     // The directory as the kernel's walk leaves it: links followed.
     if walk_into(b, rt, &mut dir, Shape { dotdot: true, trail: Trail::None }, true, Op::Look, Some(&mut canonical)).is_ok() {
         dir.set(canonical.as_bytes())?;
@@ -85,7 +85,7 @@ fn name_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8]) -> Res<Name
     let full = if dots {
         None
     } else {
-        let mut f = PBuf::from_bytes(dir.as_bytes())?;
+        let mut f = crate::sys::pool::copy_of(dir.as_bytes())?;
         f.push_component(last)?;
         Some(f)
     };
@@ -109,7 +109,7 @@ struct Verdicts {
 
 fn verdicts(rt: &Runtime, x: &Name, y: &Name, pair: Pair) -> Res<Verdicts> {
     let mut v = Verdicts::default();
-    let (mut xd, mut xf, mut yd, mut yf) = (PBuf::from_bytes(x.dir.as_bytes())?, PBuf::from_bytes(object(x))?, PBuf::from_bytes(y.dir.as_bytes())?, PBuf::from_bytes(object(y))?);
+    let (mut xd, mut xf, mut yd, mut yf) = (crate::sys::pool::copy_of(x.dir.as_bytes())?, crate::sys::pool::copy_of(object(x))?, crate::sys::pool::copy_of(y.dir.as_bytes())?, crate::sys::pool::copy_of(object(y))?);
     for view in rt.views.iter().rev() {
         let is_mountpoint = |n: &Name, f: &PBuf| !n.dots && view.entries.iter().any(|e| e.is_boundary() && e.at() != b"/" && e.at() == f.as_bytes());
         v.busy |= is_mountpoint(x, &xf) || is_mountpoint(y, &yf);
@@ -156,7 +156,7 @@ pub fn pair<B: Below>(b: &B, rt: &Runtime, one: (c_int, &[u8]), two: (c_int, &[u
     if !v.cross && !ro && !busy {
         return Ok(());
     }
-    let mut host = PBuf::new();
+    let mut host = crate::sys::pool::take()?;
     match pair {
         Pair::Rename => {
             look_dir(b, rt, x.dir.as_bytes(), &mut host)?;
@@ -219,18 +219,18 @@ pub fn pair<B: Below>(b: &B, rt: &Runtime, one: (c_int, &[u8]), two: (c_int, &[u
 /// unlink is `EISDIR`, a file given to rmdir `ENOTDIR`) and unless its parent is read-only
 /// (then `EROFS` comes first).
 pub fn not_mountpoint<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8], dir: bool) -> Res<()> {
-    let mut v = PBuf::new();
+    let mut v = crate::sys::pool::take()?;
     if virtual_of(b, rt, dirfd, path, &mut v).is_err() || v.as_bytes() == b"/" {
         return Ok(());
     }
     let parent_ro = is_read_only(rt, parent(v.as_bytes()));
-    let virt = PBuf::from_bytes(v.as_bytes())?;
+    let virt = crate::sys::pool::copy_of(v.as_bytes())?;
     for view in rt.views.iter().rev() {
         if view.entries.iter().any(|e| e.is_boundary() && e.at() == v.as_bytes()) {
             if parent_ro {
                 return Ok(());
             }
-            let mut host = PBuf::new();
+            let mut host = crate::sys::pool::take()?;
             return match look(b, rt, virt.as_bytes(), false, &mut host) {
                 Ok(id) if id.is_dir() != dir => Ok(()),
                 _ => Err(Errno::EBUSY),

@@ -222,8 +222,8 @@ pub fn canonicalize<B: Below>(b: &B, rt: &Runtime, path: &[u8], dirfd: libc::c_i
         magic::Expanded::Path(s) => s,
         // The magic link itself (followed): the kernel's object, named in the view.
         magic::Expanded::Done(_) => {
-            let p = PBuf::from_bytes(path)?;
-            let mut hostp = PBuf::new();
+            let p = crate::sys::pool::copy_of(path)?;
+            let mut hostp = crate::sys::pool::take()?;
             super::below::readlink_into(b, dirfd, &p, &mut hostp)?;
             super::reverse::name(rt, hostp.as_bytes(), b"", virt)?;
             host.set(hostp.as_bytes())?;

@@ -2,7 +2,7 @@
 //! to size an arena, once to fill it), each view's table sorted, the index built. A value that
 //! does not parse stops the program with one line on stderr and status 125.
 
-use super::{mode, Index, Runtime, BLOOM, MODE, RUNTIME, STATE};
+use super::{mode, Index, Runtime, FIRSTS, MODE, RUNTIME, STATE};
 use crate::sys::arena::Arena;
 use crate::views::{unreal, Bind, Entry, Layer, Mark, View};
 use crate::views::marks::MarkKind;
@@ -88,7 +88,9 @@ pub fn load() {
     } else {
         mode::TEST
     };
-    BLOOM.store(rt.index.bloom(), Ordering::Relaxed);
+    for (c1, slot) in FIRSTS.iter().enumerate() {
+        slot.store(rt.index.table_word(c1 as u8), Ordering::Relaxed);
+    }
     let _ = RUNTIME.set(rt);
     if crate::fault::armed() {
         MODE.store(mode::SLOW, Ordering::Relaxed);

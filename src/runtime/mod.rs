@@ -11,7 +11,7 @@ pub use load::load;
 
 use crate::views::{Layer, View};
 use kmview_api::StaticPolicy;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 /// The views a process lives in, and what is derived from them once.
@@ -73,8 +73,9 @@ pub mod mode {
 
 pub static MODE: AtomicU8 = AtomicU8::new(mode::SLOW);
 
-/// The index's bloom word, where the hot test reads it without touching the runtime.
-pub static BLOOM: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+/// The index's table of first bytes (see [`Index::table`]), where the hot test reads it
+/// without touching the runtime. All ones until loaded (the mode is slow until then anyway).
+pub static FIRSTS: [AtomicU64; 256] = [const { AtomicU64::new(u64::MAX) }; 256];
 
 /// Set once, by the one thread that loads (see `load::ensure`): reading it is an atomic load.
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -97,10 +98,11 @@ pub fn get() -> Option<&'static Runtime> {
     RUNTIME.get()
 }
 
-/// The bloom bit of a first component from its first two bytes (see [`Index`]).
+/// Whether the table lets an absolute path whose component starts with `c1`, `c2` (`c2` unread
+/// when `c1` is NUL: pass 0) through as under no entry.
 #[inline(always)]
-pub fn index_bit(c1: u8, c2: u8) -> u64 {
-    index::bit(c1, c2)
+pub fn first_bytes_unindexed(c1: u8, c2: u8) -> bool {
+    FIRSTS[c1 as usize].load(Ordering::Relaxed) & index::second_bit(c2) == 0
 }
 
 /// The index, once loaded (in `mode::TEST` it always is).

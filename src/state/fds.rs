@@ -100,7 +100,7 @@ pub fn copy(from: c_int, to: c_int) {
     if f == 0 {
         return;
     }
-    let mut name = PBuf::new();
+    let Ok(mut name) = crate::sys::pool::take() else { return };
     if name_of(from, &mut name) {
         record(to, name.as_bytes(), f);
     }
@@ -116,7 +116,7 @@ pub fn each(mut f: impl FnMut(c_int, &[u8], u8)) {
     if RECORDED.load(Ordering::Relaxed) == 0 {
         return;
     }
-    let mut name = PBuf::new();
+    let Ok(mut name) = crate::sys::pool::take() else { return };
     for i in 0..MAX_FDS {
         let flags = FLAGS[i].load(Ordering::Relaxed);
         if flags & NAMED != 0 && NAMES[i].load(&mut name).unwrap_or(false) {

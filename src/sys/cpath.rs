@@ -41,19 +41,18 @@ impl CPath {
         unsafe { *self.0.add(i) }
     }
 
-    /// For an absolute path whose first component is a plain name (`/usr/...`): that name.
-    /// `None` for `/`, `//x`, `/./x` and the like (they take the slow way).
-    pub fn first_component(self) -> Option<&'static [u8]> {
-        let c = self.at(1);
-        if c == 0 || c == b'/' || c == b'.' {
-            return None;
+    /// Whether the first component of this absolute path is `comp` (not empty, no NUL or `/`
+    /// in it), compared in place: no byte past the string's NUL is read.
+    #[inline]
+    pub fn first_component_is(self, comp: &[u8]) -> bool {
+        for (i, &c) in comp.iter().enumerate() {
+            // Every earlier byte matched a byte of `comp`, none of which is NUL: byte 1 + i is
+            // within the string.
+            if self.at(1 + i) != c {
+                return false;
+            }
         }
-        let mut n = 2;
-        while !matches!(self.at(n), 0 | b'/') {
-            n += 1;
-        }
-        // SAFETY: bytes 1..n are before the NUL.
-        Some(unsafe { std::slice::from_raw_parts(self.0.add(1), n - 1) })
+        matches!(self.at(1 + comp.len()), 0 | b'/')
     }
 
     /// All of it.

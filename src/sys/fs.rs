@@ -40,7 +40,7 @@ impl Below for Kernel {
     }
 
     fn each_open_fd(&self, f: &mut dyn FnMut(c_int)) {
-        let Ok(dir) = PBuf::from_bytes(b"/proc/self/fd") else { return };
+        let Ok(dir) = crate::sys::pool::copy_of(b"/proc/self/fd") else { return };
         let Ok(d) = raw::openat(libc::AT_FDCWD, &dir, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else { return };
         let mut buf = [0u8; 2048];
         while let Ok(n) = raw::getdents64(d, &mut buf) {

@@ -18,7 +18,7 @@ pub mod symbols;
 
 pub use pbuf::{PBuf, CAP};
 use libc::c_int;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The calling thread's errno.
 #[inline]
@@ -77,15 +77,18 @@ pub fn getenv(name_nul: &[u8]) -> Option<&'static [u8]> {
     }
 }
 
-/// Set by the `vfork` shell in the child, cleared in the parent when it resumes: a `vfork`
-/// child runs in its parent's memory, and must not change the parent's view state (its working
-/// directory, its descriptor names).
-pub static IN_VFORK_CHILD: AtomicBool = AtomicBool::new(false);
+/// The process id of a `vfork` child while it runs (set by the `vfork` shell in the child,
+/// cleared in the parent when it resumes), else 0. A `vfork` child runs in its parent's memory,
+/// and must not change the parent's view state (its working directory, its descriptor names).
+pub static VFORK_CHILD: AtomicI32 = AtomicI32::new(0);
 
 /// Whether this process may change the view state kept in memory: false in a `vfork` child.
+/// While a child runs, the parent's other threads see the mark too: they tell themselves apart
+/// by their process id (one system call, only then).
 #[inline(always)]
 pub fn owns_memory() -> bool {
-    !IN_VFORK_CHILD.load(Ordering::Relaxed)
+    let child = VFORK_CHILD.load(Ordering::Relaxed);
+    child == 0 || raw::getpid() != child
 }
 
 extern "C" {

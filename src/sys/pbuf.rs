@@ -12,17 +12,16 @@ use std::mem::MaybeUninit;
 /// Room for a virtual path of `PATH_MAX` bytes plus a mount source in front of it.
 pub const CAP: usize = libc::PATH_MAX as usize + 256;
 
-/// A path on the stack. Invariant: `bytes[..=len]` is initialized and `bytes[len]` is NUL.
+/// The bytes [`PBuf::slash_dot_masks`] reads at once: always initialized.
+pub const WINDOW: usize = 64;
+
+/// A path on the stack. Invariant: `bytes[..=len]` and the first [`WINDOW`] bytes are
+/// initialized, and `bytes[len]` is NUL.
 pub struct PBuf {
     len: usize,
     bytes: MaybeUninit<[u8; CAP]>,
 }
 
-impl Default for PBuf {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 impl PBuf {
     /// An empty buffer, for a static (the pool's slots): all its bytes initialized.
@@ -30,20 +29,25 @@ impl PBuf {
         PBuf { len: 0, bytes: MaybeUninit::new([0; CAP]) }
     }
 
+    /// A buffer on the stack: for tests only (the library takes its buffers from
+    /// `sys::pool`, off the stack).
+    #[cfg(test)]
     #[inline(always)]
     pub fn new() -> PBuf {
         let mut p = MaybeUninit::<PBuf>::uninit();
         let raw = p.as_mut_ptr();
-        // SAFETY: writing the two fields that need a value; `bytes` may stay uninitialized, as
-        // its type says. (Built this way because a struct literal makes the compiler copy 4 KiB
-        // of "uninitialized" template bytes on every call.)
+        // SAFETY: writing the fields that need a value: the length and the first WINDOW bytes
+        // (which hold the NUL); the rest may stay uninitialized, as its type says. (Built this
+        // way because a struct literal makes the compiler copy 4 KiB of "uninitialized"
+        // template bytes on every call.)
         unsafe {
             std::ptr::addr_of_mut!((*raw).len).write(0);
-            std::ptr::addr_of_mut!((*raw).bytes).cast::<u8>().write(0);
+            std::ptr::addr_of_mut!((*raw).bytes).cast::<[u8; WINDOW]>().write([0; WINDOW]);
             p.assume_init()
         }
     }
 
+    #[cfg(test)]
     pub fn from_bytes(b: &[u8]) -> Res<PBuf> {
         let mut p = PBuf::new();
         p.push_bytes(b)?;
@@ -161,6 +165,29 @@ impl PBuf {
     pub fn set(&mut self, b: &[u8]) -> Res<()> {
         self.clear();
         self.push_bytes(b)
+    }
+
+    /// For contents shorter than [`WINDOW`] bytes: one bit per byte (bit `i` for byte `i`, none
+    /// at or past the length) for the slashes and for the dots, read in one pass of four SSE2
+    /// loads (part of every x86-64 CPU). `None` for longer contents.
+    #[inline]
+    pub fn slash_dot_masks(&self) -> Option<(u64, u64)> {
+        use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        if self.len >= WINDOW {
+            return None;
+        }
+        let (mut slashes, mut dots) = (0u64, 0u64);
+        // SAFETY: the first WINDOW bytes are initialized (the invariant) and inside the buffer.
+        unsafe {
+            let base = self.bytes.as_ptr().cast::<u8>();
+            for block in 0..WINDOW / 16 {
+                let v = _mm_loadu_si128(base.add(block * 16).cast::<__m128i>());
+                slashes |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'/' as i8))) as u16 as u64) << (block * 16);
+                dots |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8))) as u16 as u64) << (block * 16);
+            }
+        }
+        let valid = (1u64 << self.len) - 1;
+        Some((slashes & valid, dots & valid))
     }
 
     /// Replaces `self[..prefix_len]` by `with` (a mount's path by its source), in place.

@@ -1,12 +1,14 @@
-//! The hot path's one pass over a C string path, thirty-two bytes at a time with AVX2 (sixteen
-//! with SSE2, part of every x86-64 CPU, where AVX2 is missing): does it have a `..` component? A `..` is two dots in a row with a `/` (or the start) before and a `/` (or
-//! the end) after: only pairs of dots, rare in real paths, are looked at closely, so names like
-//! `.git` cost nothing more.
+//! The hot path's one pass over a C string path: does it have a `..` component? Sixty-four
+//! bytes at a time with AVX2, sixteen with SSE2 (part of every x86-64 CPU) where AVX2 is
+//! missing. A `..` is two dots in a row with a `/` (or the start) before and a `/` (or the end)
+//! after: only pairs of dots, rare in real paths, are looked at closely, so names like `.git`
+//! cost nothing more.
 //!
-//! The loads are aligned to 16 bytes, so none crosses a page boundary: like `strlen`, the scan
-//! may read up to 15 bytes past the terminating NUL, within the same page. `path::has_dotdot`
-//! is the plain definition this must agree with (a unit test checks every short path at every
-//! alignment).
+//! No load crosses a page boundary: the first 64 bytes are read where the string starts only
+//! when they lie in its page, the rest in aligned blocks. Like `strlen`, the scan reads past the
+//! terminating NUL, within the same page. `path::has_dotdot` is the plain definition this must
+//! agree with (unit tests check every short path at every alignment, and strings that end where
+//! an unreadable page begins).
 #![allow(unsafe_code)]
 
 /// Whether the NUL-terminated string at `p` has a `..` component: one indirect call to the
@@ -40,34 +42,79 @@ unsafe fn scan_sse2(p: *const u8) -> bool {
     unsafe { rest_sse2(p, p.sub(off), 0, 0xffffu32 << off) }
 }
 
-/// Thirty-two bytes at a time: the first 32 read where the string starts (unless that would
-/// cross a page), the rest aligned.
+/// The first 64 bytes read where the string starts (unless that would cross a page), 32 and
+/// then 32 more, the rest 64 at a time, aligned. A path shorter than 32 bytes is one step.
 #[target_feature(enable = "avx2,bmi1")]
 unsafe fn scan_avx2(p: *const u8) -> bool {
-    use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256};
-    if p as usize & 4095 > 4096 - 32 {
+    if p as usize & 4095 > 4096 - 64 {
         // SAFETY: the caller's contract.
         return unsafe { scan_sse2(p) };
     }
-    // SAFETY: 32 bytes from `p`, within its page (checked above): the string's or, past its
+    // SAFETY: 64 bytes from `p`, within its page (checked above): the string's or, past its
     // NUL, the same page's.
     unsafe {
-        let v = _mm256_loadu_si256(p as *const __m256i);
-        let z = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())) as u32;
-        let d = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'.' as i8))) as u32;
+        let (z, d) = masks32(p);
         let pairs = d & (d << 1);
         if z != 0 {
             // Pairs before the NUL only.
             let upto = core::arch::x86_64::_blsmsk_u32(z) >> 1;
-            return pairs & upto != 0 && has_dotdot_pair(p, p, pairs & upto);
+            return pairs & upto != 0 && has_dotdot_pair(p, p, (pairs & upto) as u64);
         }
-        if pairs != 0 && has_dotdot_pair(p, p, pairs) {
+        if pairs != 0 && has_dotdot_pair(p, p, pairs as u64) {
+            return true;
+        }
+        let q = p.add(32);
+        let (z2, d2) = masks32(q);
+        let pairs = d2 & ((d2 << 1) | d >> 31);
+        if z2 != 0 {
+            let upto = core::arch::x86_64::_blsmsk_u32(z2) >> 1;
+            return pairs & upto != 0 && has_dotdot_pair(p, q, (pairs & upto) as u64);
+        }
+        if pairs != 0 && has_dotdot_pair(p, q, pairs as u64) {
             return true;
         }
         // On from the next aligned block, the bytes already seen read again (harmlessly).
-        let next = ((p as usize + 32) & !31) as *const u8;
+        let next = ((p as usize + 64) & !63) as *const u8;
+        let d = d as u64 | (d2 as u64) << 32;
         let carry = (d >> (next.offset_from(p) as u32 - 1)) & 1;
         rest_avx2(p, next, carry)
+    }
+}
+
+/// The NUL and dot masks of the 32 bytes at `at`.
+///
+/// # Safety
+/// The 32 bytes are readable.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn masks32(at: *const u8) -> (u32, u32) {
+    use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256};
+    // SAFETY: the caller's contract.
+    unsafe {
+        let v = _mm256_loadu_si256(at as *const __m256i);
+        let z = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())) as u32;
+        let d = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'.' as i8))) as u32;
+        (z, d)
+    }
+}
+
+/// The NUL and dot masks of the 64 bytes at `at`, aligned to 64.
+///
+/// # Safety
+/// The 64 bytes are readable.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn masks64(at: *const u8) -> (u64, u64) {
+    use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_load_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256};
+    // SAFETY: the caller's contract.
+    unsafe {
+        let (a, b) = (_mm256_load_si256(at as *const __m256i), _mm256_load_si256(at.add(32) as *const __m256i));
+        let zero = _mm256_setzero_si256();
+        let dot = _mm256_set1_epi8(b'.' as i8);
+        let mask = |v| _mm256_movemask_epi8(v) as u32 as u64;
+        let z = mask(_mm256_cmpeq_epi8(a, zero)) | mask(_mm256_cmpeq_epi8(b, zero)) << 32;
+        let d = mask(_mm256_cmpeq_epi8(a, dot)) | mask(_mm256_cmpeq_epi8(b, dot)) << 32;
+        (z, d)
     }
 }
 
@@ -77,7 +124,7 @@ unsafe fn scan_avx2(p: *const u8) -> bool {
 /// # Safety
 /// Every pair lies before the string's NUL.
 #[inline(always)]
-unsafe fn has_dotdot_pair(p: *const u8, chunk: *const u8, mut pairs: u32) -> bool {
+unsafe fn has_dotdot_pair(p: *const u8, chunk: *const u8, mut pairs: u64) -> bool {
     // SAFETY: the pair's bytes are before the NUL, so the byte after it is readable, and the
     // byte before it too unless the pair starts the string.
     unsafe {
@@ -108,7 +155,7 @@ unsafe fn rest_sse2(p: *const u8, mut chunk: *const u8, mut carry: u32, mut vali
             let pairs = d & ((d << 1) | carry);
             if pairs != 0 {
                 let before_nul = if z != 0 { (1u32 << z.trailing_zeros()) - 1 } else { 0xffff };
-                if has_dotdot_pair(p, chunk, pairs & before_nul) {
+                if has_dotdot_pair(p, chunk, (pairs & before_nul) as u64) {
                     return true;
                 }
             }
@@ -122,21 +169,16 @@ unsafe fn rest_sse2(p: *const u8, mut chunk: *const u8, mut carry: u32, mut vali
     }
 }
 
-/// [`rest_sse2`] thirty-two bytes at a time, from an aligned `chunk`.
-#[target_feature(enable = "avx2")]
-unsafe fn rest_avx2(p: *const u8, mut chunk: *const u8, mut carry: u32) -> bool {
-    use core::arch::x86_64::{__m256i, _mm256_cmpeq_epi8, _mm256_load_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256};
-    // SAFETY: aligned 32-byte loads up to the block that holds the NUL (one page each).
+/// [`rest_sse2`] sixty-four bytes at a time, from a `chunk` aligned to 64.
+#[target_feature(enable = "avx2,bmi1")]
+unsafe fn rest_avx2(p: *const u8, mut chunk: *const u8, mut carry: u64) -> bool {
+    // SAFETY: aligned 64-byte blocks up to the one that holds the NUL (one page each).
     unsafe {
-        let zero = _mm256_setzero_si256();
-        let dot = _mm256_set1_epi8(b'.' as i8);
         loop {
-            let v = _mm256_load_si256(chunk as *const __m256i);
-            let z = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, zero)) as u32;
-            let d = _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, dot)) as u32;
+            let (z, d) = masks64(chunk);
             let pairs = d & ((d << 1) | carry);
             if pairs != 0 {
-                let before_nul = if z != 0 { (1u32 << z.trailing_zeros()).wrapping_sub(1) } else { u32::MAX };
+                let before_nul = if z != 0 { core::arch::x86_64::_blsmsk_u64(z) >> 1 } else { u64::MAX };
                 if has_dotdot_pair(p, chunk, pairs & before_nul) {
                     return true;
                 }
@@ -144,8 +186,8 @@ unsafe fn rest_avx2(p: *const u8, mut chunk: *const u8, mut carry: u32) -> bool 
             if z != 0 {
                 return false;
             }
-            carry = d >> 31;
-            chunk = chunk.add(32);
+            carry = d >> 63;
+            chunk = chunk.add(64);
         }
     }
 }
@@ -173,12 +215,12 @@ mod tests {
     #[test]
     fn the_vector_scan_agrees_with_the_plain_definition_at_every_alignment() {
         // A buffer aligned to 16, the path placed at each offset, NUL-terminated, garbage after.
-        #[repr(align(16))]
-        struct Buf([u8; 128]);
-        every_path(9, |p| {
-            for off in 0..16 {
-                for prefix in [0usize, 13, 17, 31, 47, 63] {
-                    let mut b = Buf([b'.'; 128]);
+        #[repr(align(64))]
+        struct Buf([u8; 256]);
+        every_path(8, |p| {
+            for off in 0..64 {
+                for prefix in [0usize, 13, 17, 31, 47, 63, 64, 65, 95, 127] {
+                    let mut b = Buf([b'.'; 256]);
                     let mut full = vec![b'x'; prefix];
                     full.extend_from_slice(p);
                     if prefix > 0 {
@@ -198,5 +240,32 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// Strings that end on the last byte of a page followed by an unreadable one: no load may
+    /// touch it.
+    #[test]
+    fn never_reads_the_next_page() {
+        // SAFETY: a private anonymous mapping of two pages, the second made unreadable; every
+        // string written is NUL-terminated inside the first.
+        unsafe {
+            let base = libc::mmap(std::ptr::null_mut(), 8192, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) as *mut u8;
+            assert_ne!(base as *mut libc::c_void, libc::MAP_FAILED);
+            assert_eq!(libc::mprotect(base.add(4096) as *mut libc::c_void, 4096, libc::PROT_NONE), 0);
+            for s in [&b"/a/../b"[..], b"/usr/lib/x", b"..", b"a/..", b"/x/.git/y", b""] {
+                for slack in 0..70usize {
+                    let start = 4096 - 1 - s.len() - slack;
+                    std::ptr::write_bytes(base, b'.', 4096);
+                    std::ptr::copy_nonoverlapping(s.as_ptr(), base.add(start), s.len());
+                    *base.add(start + s.len()) = 0;
+                    let want = crate::path::has_dotdot(s);
+                    assert_eq!(super::scan_sse2(base.add(start)), want);
+                    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("bmi1") {
+                        assert_eq!(super::scan_avx2(base.add(start)), want, "{:?} {slack}", String::from_utf8_lossy(s));
+                    }
+                }
+            }
+            libc::munmap(base as *mut libc::c_void, 8192);
+        }
     }
 }
