@@ -79,6 +79,7 @@ pub struct Shape {
 
 /// Rewrites the absolute path in `p` without empty or `.` components (keeping `..`), and without
 /// its trailing `/` or `/.`, which is returned in the shape.
+#[inline]
 pub fn normalize(p: &mut PBuf) -> Shape {
     // Most paths are normal already: a short one is checked in one vector pass, and only a
     // `//`, a `.` component or a trailing `/` makes it rewritten below.
@@ -97,6 +98,8 @@ pub fn normalize(p: &mut PBuf) -> Shape {
 }
 
 /// [`normalize`] byte by byte, rewriting in place.
+#[cold]
+#[inline(never)]
 fn rewrite(p: &mut PBuf) -> Shape {
     let mut shape = Shape { dotdot: false, trail: Trail::None };
     p.rewrite(|b| {

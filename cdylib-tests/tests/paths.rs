@@ -155,8 +155,9 @@ p cd-relative; (cd -P mnt/a && cat ../b/x ./.././b/ob/o && ls .. ../a/../b && st
 p proc; (cd -P mnt/a/sub && readlink /proc/self/cwd && cd -P .. && readlink /proc/self/cwd && cd -P .. && readlink /proc/self/cwd)
 p absolute; cat "$F/host/mnt/a/../b/x" "$F/host/mnt/a/sub/../../b/ob/o" "$F/host/mnt/b/../../x"; ls "$F/host/mnt/a/.." "$F/host/mnt/b/ob/../../a/sub/.."
 p write; mkdir mnt/a/sub/../../b/nd && ls mnt/b && rmdir mnt/a/../b/nd && touch mnt/b/ob/../../a/sub/../t && ls mnt/a && rm mnt/a/../a/t && ls mnt/a | tr '\n' ' '; echo
+p climb-in; cat "/usr/..$F/host/mnt/a/f" "/usr/lib/../..$F/host/mnt/b/x" "/usr/lib/x86_64-linux-gnu/../../..$F/host/mnt/a/sub/../f"; (cd /usr/lib && cat "../..$F/host/mnt/a/f" && stat -c '%n %F' ../lib/../bin . && cd x86_64-linux-gnu && cat "../../..$F/host/mnt/b/x")
 "#,
-        &["dotdot-in", "dotdot-out", "stat", "realpath", "readlink-f", "cd", "cd-relative", "proc", "absolute", "write"],
+        &["dotdot-in", "dotdot-out", "stat", "realpath", "readlink-f", "cd", "cd-relative", "proc", "absolute", "write", "climb-in"],
     );
 }
 

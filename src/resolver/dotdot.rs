@@ -11,6 +11,11 @@
 //!   kernel's `..` never reaches the source's parent either);
 //! - only marks: they check, the path goes on;
 //! - anything else: the exact walk.
+//!
+//! Every position extends the path's lowest point (its first components down to the least depth
+//! a `..` leaves it at, or it ends at): when no entry of a view lies below that point, every
+//! position decides as the point itself does, and one decision stands for them all. Only a
+//! `..` that crosses an entry needs each position looked at.
 
 use super::{put_trail, Call, Route, Routed};
 use crate::errno::Res;
@@ -54,9 +59,105 @@ fn same(a: Option<&Entry>, b: Option<&Entry>) -> bool {
 
 /// `None`: the walk must decide.
 pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Option<Routed>> {
-    crate::sys::pool::with_buf(|pos| route_with(rt, out, shape, call, pos))
+    let mut routed = Routed::NATIVE;
+    for view in rt.views.iter().rev() {
+        let (low, ends_there) = lowest_in(out);
+        let low = &out.as_bytes()[..low];
+        if view.entries.iter().any(|e| crate::path::is_above(low, e.at())) {
+            // An entry below the lowest point: positions may decide apart.
+            return crate::sys::pool::with_buf(|pos| route_with(rt, out, shape, call, pos));
+        }
+        // The path ends below the lowest point: no position is an entry's own root.
+        let op = if ends_there || !call.op.names_entry() { call.op } else { Op::Modify };
+        let d = view.decide(low, op)?;
+        routed.read_only |= d.read_only && call.op.writes();
+        let Some(m) = d.mount else { continue };
+        if m.walks_dotdot() {
+            return Ok(None);
+        }
+        // The lowest point is at or under the mount: no `..` leaves its root, and its path is
+        // the text's prefix.
+        m.map_out(out)?;
+        routed.route = Route::Host;
+        // A symlink below may lead where the kernel, on the host, finds nothing: an ENOENT is
+        // worth one exact walk.
+        routed.retry = true;
+    }
+    if routed.route == Route::Host {
+        put_trail(out, shape)?;
+    }
+    Ok(Some(routed))
 }
 
+/// For a normalized absolute path with `..`: the length of its lowest point (its first
+/// components down to the least depth a `..` leaves it at or it ends at; `/` for depth 0), and
+/// whether it ends there. Those first components are never taken back by a `..`, so none of
+/// them is one.
+fn lowest_in(buf: &PBuf) -> (usize, bool) {
+    let Some((s, d)) = buf.slash_dot_masks() else { return lowest(buf.as_bytes()) };
+    // Bit i: byte i; the path is normalized, so each `/` but a final one starts a component.
+    let len = buf.len();
+    let end = 1u64 << len;
+    let t = s | end;
+    let dotdots = s & (d >> 1) & (d >> 2) & (t >> 3);
+    let (mut depth, mut min) = (0usize, usize::MAX);
+    let mut starts = s & !(end >> 1);
+    while starts != 0 {
+        let bit = starts & starts.wrapping_neg();
+        if dotdots & bit != 0 {
+            depth = depth.saturating_sub(1);
+            min = min.min(depth);
+        } else {
+            depth += 1;
+        }
+        starts &= starts - 1;
+    }
+    let min = min.min(depth);
+    if min == 0 {
+        return (1, depth == 0);
+    }
+    // The `/` that starts component min + 1 ends the lowest point (or the path's end does).
+    let mut rest = s;
+    for _ in 0..min {
+        rest &= rest - 1;
+    }
+    let at = if rest == 0 { len } else { rest.trailing_zeros() as usize };
+    (at, depth == min)
+}
+
+/// [`lowest_in`] byte by byte (for paths too long for the masks).
+fn lowest(p: &[u8]) -> (usize, bool) {
+    // Components start after each `/` (the path is normalized: no empty ones).
+    let is_dotdot = |i: usize| p.get(i + 1) == Some(&b'.') && p.get(i + 2) == Some(&b'.') && matches!(p.get(i + 3), None | Some(b'/'));
+    let (mut depth, mut min) = (0usize, usize::MAX);
+    for (i, &c) in p.iter().enumerate() {
+        if c == b'/' && i + 1 < p.len() {
+            if is_dotdot(i) {
+                depth = depth.saturating_sub(1);
+                min = min.min(depth);
+            } else {
+                depth += 1;
+            }
+        }
+    }
+    let min = min.min(depth);
+    if min == 0 {
+        return (1, depth == 0);
+    }
+    // The end of the min-th component: the `/` that starts the next one, or the end.
+    let mut seen = 0;
+    for (i, &c) in p.iter().enumerate() {
+        if c == b'/' {
+            if seen == min {
+                return (i, depth == min);
+            }
+            seen += 1;
+        }
+    }
+    (p.len(), depth == min)
+}
+
+/// Each position decided apart (an entry lies below the lowest point).
 fn route_with(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call, pos: &mut PBuf) -> Res<Option<Routed>> {
     let mut routed = Routed::NATIVE;
     for view in rt.views.iter().rev() {
@@ -101,4 +202,27 @@ fn route_with(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call, pos: &mut
         put_trail(out, shape)?;
     }
     Ok(Some(routed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lowest, lowest_in};
+
+    #[test]
+    fn the_lowest_point_is_where_the_dotdots_leave_the_path() {
+        let at = |p: &[u8]| {
+            let (n, ends) = lowest(p);
+            let buf = crate::sys::PBuf::from_bytes(p).unwrap();
+            assert_eq!(lowest_in(&buf), (n, ends), "the masks and the bytes differ on {:?}", String::from_utf8_lossy(p));
+            (String::from_utf8_lossy(&p[..n]).into_owned(), ends)
+        };
+        assert_eq!(at(b"/mnt/data/a/../f"), ("/mnt/data".into(), false));
+        assert_eq!(at(b"/mnt/data/a/.."), ("/mnt/data".into(), true));
+        assert_eq!(at(b"/a/../b"), ("/".into(), false));
+        assert_eq!(at(b"/.."), ("/".into(), true));
+        assert_eq!(at(b"/a/b/../../c/d/.."), ("/".into(), false));
+        assert_eq!(at(b"/a/b/c/../../d/e/../f"), ("/a".into(), false));
+        assert_eq!(at(b"/a/b/../c/d/.."), ("/a".into(), false));
+        assert_eq!(at(b"/a/b/c/d/../.."), ("/a/b".into(), true));
+    }
 }

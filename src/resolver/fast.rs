@@ -11,6 +11,7 @@ use crate::sys::PBuf;
 use crate::views::Layer;
 
 /// `None`: a mount on the way must be walked (the caller starts over with the walk).
+#[inline(always)]
 pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Option<Routed>> {
     let mut routed = Routed::NATIVE;
     for view in rt.views.iter().rev() {
@@ -23,8 +24,8 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
         m.map_out(out)?;
         routed.route = Route::Host;
         // A symlink below may lead where the kernel, on the host, finds nothing: an ENOENT
-            // is worth one exact walk.
-            routed.retry = true;
+        // is worth one exact walk.
+        routed.retry = true;
     }
     if routed.route == Route::Host {
         put_trail(out, shape)?;

@@ -29,7 +29,7 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
         if !runtime::first_bytes_unindexed(c1, c2) && indexed(path) {
             return false;
         }
-        return !path.has_dotdot();
+        return !path.has_dotdot() || dotdot_stays(path, false);
     }
     if c == 0 {
         // An empty path is the kernel's ENOENT, or (AT_EMPTY_PATH) the descriptor itself.
@@ -45,7 +45,44 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
             return false;
         }
     }
-    !path.has_dotdot()
+    !path.has_dotdot() || (dirfd == libc::AT_FDCWD && dotdot_stays(path, true))
+}
+
+/// For a path with `..` that the test let through so far (an absolute path whose first
+/// component is in no entry, or a path relative to a working directory under no entry and
+/// above none): whether its `..` components never climb to where an entry could be (to `/`,
+/// or above the working directory). Then every position the kernel's walk takes lexically is
+/// under no entry, as for a path without `..`.
+#[cold]
+#[inline(never)]
+fn dotdot_stays(path: CPath, relative: bool) -> bool {
+    if let Some(answer) = path.dotdot_stays(relative) {
+        return answer;
+    }
+    let min = i32::from(!relative);
+    let (mut depth, mut i) = (0i32, 0usize);
+    loop {
+        while path.at(i) == b'/' {
+            i += 1;
+        }
+        if path.at(i) == 0 {
+            return true;
+        }
+        let start = i;
+        while !matches!(path.at(i), 0 | b'/') {
+            i += 1;
+        }
+        match i - start {
+            1 if path.at(start) == b'.' => {}
+            2 if path.at(start) == b'.' && path.at(start + 1) == b'.' => {
+                depth -= 1;
+                if depth < min {
+                    return false;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
 }
 
 /// Outside the test mode: every path passes (no view changes any), or none does.
@@ -61,7 +98,15 @@ fn untested(m: u8) -> bool {
 #[inline(never)]
 fn indexed(path: CPath) -> bool {
     let Some(index) = runtime::index() else { return true };
-    index.overflows() || matches!(path.at(1), 0 | b'/' | b'.') || index.firsts().iter().any(|f| path.first_component_is(f))
+    if index.overflows() || matches!(path.at(1), 0 | b'/' | b'.') {
+        return true;
+    }
+    for f in index.firsts() {
+        if path.first_component_is(f) {
+            return true;
+        }
+    }
+    false
 }
 
 /// [`is_hot`] for a call that makes a descriptor (the open family): relative to a descriptor

@@ -80,14 +80,25 @@ fn parse(p: &[u8], own_pid: i32) -> Option<Link> {
 
 #[inline]
 fn may_be_magic(p: &[u8]) -> bool {
-    p.starts_with(b"/proc/") || p.starts_with(b"/dev/fd/")
+    // The second byte first: most paths are neither.
+    match p.get(1) {
+        Some(b'p') => p.starts_with(b"/proc/"),
+        Some(b'd') => p.starts_with(b"/dev/fd/"),
+        _ => false,
+    }
 }
 
 /// Takes a magic link at the start of `out` back into the view.
+#[inline]
 pub fn expand<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Expanded> {
     if !rt.proc_is_host || !may_be_magic(out.as_bytes()) {
         return Ok(Expanded::Path(shape));
     }
+    expand_link(b, rt, out, shape, call)
+}
+
+#[inline(never)]
+fn expand_link<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Expanded> {
     let Some(link) = parse(out.as_bytes(), b.pid()) else { return Ok(Expanded::Path(shape)) };
     let whole = link.len == out.len();
     if whole && !call.follow {

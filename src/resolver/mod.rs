@@ -89,6 +89,7 @@ impl Routed {
 
 /// Carries `path` through every view. A host path, if one differs from the caller's, lands in
 /// `out`; a view's refusal is `Err` (`ENOENT` hidden, `EACCES` denied, and the lookup errors).
+#[inline(always)]
 pub fn route<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf) -> Res<Routed> {
     let mut routed = route_in(b, rt, path, call, out)?;
     // From a descriptor opened before the view, the kernel's walk stays on the mount it was
@@ -99,6 +100,7 @@ pub fn route<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut 
     Ok(routed)
 }
 
+#[inline(always)]
 fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf) -> Res<Routed> {
     if path.is_empty() {
         // The descriptor itself (with AT_EMPTY_PATH), or the kernel's ENOENT.
@@ -125,6 +127,7 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
 
 /// The path in the innermost view's terms, absolute and normalized, with the names the kernel
 /// gives descriptors and directories taken back into the view.
+#[inline(always)]
 fn prepare<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf) -> Res<magic::Expanded> {
     let shape = virtual_path(b, rt, path, call.dirfd, out)?;
     magic::expand(b, rt, out, shape, call)
@@ -146,22 +149,29 @@ pub fn retry<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut 
 
 /// Writes the absolute virtual path of `path` (from `dirfd`, or the working directory) into
 /// `out`, normalized (no empty or `.` component; `..` kept), and says what normalizing found.
+#[inline(always)]
 pub fn virtual_path<B: Below>(b: &B, rt: &Runtime, path: &[u8], dirfd: c_int, out: &mut PBuf) -> Res<Shape> {
     if path.first() == Some(&b'/') {
         out.set(path)?;
     } else {
-        if dirfd == libc::AT_FDCWD {
-            cwd::current(b, rt, out)?;
-        } else {
-            names::of_fd(b, rt, dirfd, out)?;
-        }
-        out.push_byte(b'/')?;
-        out.push_bytes(path)?;
+        relative_path(b, rt, path, dirfd, out)?;
     }
     if out.len() >= libc::PATH_MAX as usize + 1 {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok(normalize(out))
+}
+
+/// The directory `dirfd` (or the working directory) names in the view, then `/path`.
+#[inline(never)]
+fn relative_path<B: Below>(b: &B, rt: &Runtime, path: &[u8], dirfd: c_int, out: &mut PBuf) -> Res<()> {
+    if dirfd == libc::AT_FDCWD {
+        cwd::current(b, rt, out)?;
+    } else {
+        names::of_fd(b, rt, dirfd, out)?;
+    }
+    out.push_byte(b'/')?;
+    out.push_bytes(path)
 }
 
 /// Appends the trailing `/` or `/.` the caller wrote to a host path (not to `/`).

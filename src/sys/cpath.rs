@@ -34,6 +34,13 @@ impl CPath {
         unsafe { super::scan::has_dotdot(self.0) }
     }
 
+    /// See [`super::scan::dotdot_stays`] (`None`: count byte by byte).
+    #[inline]
+    pub fn dotdot_stays(self, relative: bool) -> Option<bool> {
+        // SAFETY: a non-NULL C string (the caller's contract).
+        unsafe { super::scan::dotdot_stays(self.0, relative) }
+    }
+
     /// The byte at `i` (every byte before it is not the NUL).
     #[inline(always)]
     pub fn at(self, i: usize) -> u8 {

@@ -168,8 +168,8 @@ impl PBuf {
     }
 
     /// For contents shorter than [`WINDOW`] bytes: one bit per byte (bit `i` for byte `i`, none
-    /// at or past the length) for the slashes and for the dots, read in one pass of four SSE2
-    /// loads (part of every x86-64 CPU). `None` for longer contents.
+    /// at or past the length) for the slashes and for the dots, read in one pass of SSE2 loads
+    /// (part of every x86-64 CPU), sixteen bytes each. `None` for longer contents.
     #[inline]
     pub fn slash_dot_masks(&self) -> Option<(u64, u64)> {
         use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
@@ -180,7 +180,7 @@ impl PBuf {
         // SAFETY: the first WINDOW bytes are initialized (the invariant) and inside the buffer.
         unsafe {
             let base = self.bytes.as_ptr().cast::<u8>();
-            for block in 0..WINDOW / 16 {
+            for block in 0..=self.len / 16 {
                 let v = _mm_loadu_si128(base.add(block * 16).cast::<__m128i>());
                 slashes |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'/' as i8))) as u16 as u64) << (block * 16);
                 dots |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8))) as u16 as u64) << (block * 16);
