@@ -176,4 +176,9 @@ fn main() {
     let rows = hooktable::parse(&text).unwrap_or_else(|e| panic!("{e}"));
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("hook_table.rs");
     std::fs::write(out, generate(&rows)).expect("write the generated table");
+    // The library's own references to functions it defines (the hooked names that Rust's
+    // standard library also calls: open, stat, accept…) bind at link time, not through ~80
+    // symbol lookups in every process at start-up. They reach the same code either way: the
+    // library's exports come first in every process it is preloaded into.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
 }

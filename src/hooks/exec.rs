@@ -817,9 +817,9 @@ pub unsafe fn _Fork() -> pid_t {
 
 /// `vfork` cannot be wrapped by a function with a frame (the child would return through it and
 /// wreck the parent's stack), so its shell makes the system call itself, as glibc's does (the
-/// return address kept in a register the kernel restores for each). The child marks itself
-/// with its process id ([`sys::VFORK_CHILD`]: it must not change its parent's view state);
-/// the parent, when it resumes, clears the mark and takes back the path buffers the child held.
+/// return address kept in a register the kernel restores for each). The child marks where its
+/// stack starts ([`sys::VFORK_SP`]: below it, it must not change its parent's view state); the
+/// parent, when it resumes, clears the mark and takes back the buffers the child held.
 #[cfg(target_arch = "x86_64")]
 #[unsafe(naked)]
 #[no_mangle]
@@ -833,10 +833,7 @@ pub unsafe extern "C" fn vfork() -> pid_t {
         "jae 3f",
         "test eax, eax",
         "jnz 2f",
-        "mov eax, {getpid}",
-        "syscall",
-        "mov dword ptr [rip + {child}], eax",
-        "xor eax, eax",
+        "mov qword ptr [rip + {child}], rsp",
         "ret",
         "2:",
         "mov edi, eax",
@@ -846,8 +843,7 @@ pub unsafe extern "C" fn vfork() -> pid_t {
         "mov edi, eax",
         "jmp {failed}",
         nr = const libc::SYS_vfork,
-        getpid = const libc::SYS_getpid,
-        child = sym sys::VFORK_CHILD,
+        child = sym sys::VFORK_SP,
         resumed = sym vfork_resumed,
         failed = sym vfork_failed,
     )
@@ -858,7 +854,7 @@ pub unsafe extern "C" fn vfork() -> pid_t {
 extern "C" fn vfork_resumed(pid: pid_t) -> pid_t {
     crate::sys::pool::release_vfork_child();
     pools_after(false);
-    sys::VFORK_CHILD.store(0, std::sync::atomic::Ordering::Relaxed);
+    sys::VFORK_SP.store(0, std::sync::atomic::Ordering::Relaxed);
     pid
 }
 

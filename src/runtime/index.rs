@@ -26,6 +26,14 @@ pub fn second_bit(c2: u8) -> u64 {
     1u64 << (c2 & 63)
 }
 
+/// The bits of a component's second byte (both ends of a one-byte component).
+fn second_bits(comp: &[u8]) -> u64 {
+    match comp.get(1) {
+        Some(&c2) => second_bit(c2),
+        None => second_bit(0) | second_bit(b'/'),
+    }
+}
+
 impl Index {
     pub const fn empty() -> Index {
         Index { firsts: [b""; MAX_FIRSTS], count: 0, overflow: false }
@@ -56,10 +64,22 @@ impl Index {
         if self.overflow || matches!(c1, 0 | b'/' | b'.') {
             return u64::MAX;
         }
-        self.firsts().iter().filter(|f| f[0] == c1).fold(0, |w, f| match f.get(1) {
-            Some(&c2) => w | second_bit(c2),
-            None => w | second_bit(0) | second_bit(b'/'),
-        })
+        self.firsts().iter().filter(|f| f[0] == c1).fold(0, |w, f| w | second_bits(f))
+    }
+
+    /// Writes the whole table with `set(c1, word)` and `or(c1, bits)`: what [`Index::table_word`]
+    /// says of every first byte, in one pass over the components.
+    pub fn fill_table(&self, set: impl Fn(u8, u64), or: impl Fn(u8, u64)) {
+        let all = if self.overflow { u64::MAX } else { 0 };
+        for c1 in 0..=255u8 {
+            set(c1, all);
+        }
+        for f in self.firsts() {
+            or(f[0], second_bits(f));
+        }
+        for c1 in [0, b'/', b'.'] {
+            set(c1, u64::MAX);
+        }
     }
 
     /// The indexed first components (empty when [`Index::overflows`]).
@@ -116,6 +136,9 @@ mod tests {
             let expect = odd || i.may_hold(comp);
             let c2 = if p[1] == 0 { 0 } else { p[2] };
             let table_says = i.table_word(p[1]) & second_bit(c2) != 0;
+            let filled = std::cell::RefCell::new([0u64; 256]);
+            i.fill_table(|c, w| filled.borrow_mut()[c as usize] = w, |c, b| filled.borrow_mut()[c as usize] |= b);
+            assert_eq!(filled.borrow()[p[1] as usize], i.table_word(p[1]));
             assert!(table_says || !expect, "the table misses {:?}", String::from_utf8_lossy(p));
             // SAFETY: NUL-terminated.
             let c = unsafe { crate::sys::cpath::CPath::new(p.as_ptr().cast()) };

@@ -18,7 +18,7 @@ pub mod symbols;
 
 pub use pbuf::{PBuf, CAP};
 use libc::c_int;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The calling thread's errno.
 #[inline]
@@ -77,18 +77,32 @@ pub fn getenv(name_nul: &[u8]) -> Option<&'static [u8]> {
     }
 }
 
-/// The process id of a `vfork` child while it runs (set by the `vfork` shell in the child,
-/// cleared in the parent when it resumes), else 0. A `vfork` child runs in its parent's memory,
-/// and must not change the parent's view state (its working directory, its descriptor names).
-pub static VFORK_CHILD: AtomicI32 = AtomicI32::new(0);
+/// While a `vfork` child runs (set by the `vfork` shell in the child, cleared in the parent
+/// when it resumes): the stack pointer it started with, else 0. A `vfork` child runs in its
+/// parent's memory and on its parent's stack, below that point, and must not change the
+/// parent's view state (its working directory, its descriptor names).
+pub static VFORK_SP: AtomicUsize = AtomicUsize::new(0);
+
+/// How far below its starting point a `vfork` child's calls may reach.
+const VFORK_CHILD_STACK: usize = 256 * 1024;
 
 /// Whether this process may change the view state kept in memory: false in a `vfork` child.
 /// While a child runs, the parent's other threads see the mark too: they tell themselves apart
-/// by their process id (one system call, only then).
+/// by their stack, which lies elsewhere (a thread's stack within 256 KiB below the point where
+/// another called `vfork` would be one nearly out of room).
 #[inline(always)]
 pub fn owns_memory() -> bool {
-    let child = VFORK_CHILD.load(Ordering::Relaxed);
-    child == 0 || raw::getpid() != child
+    let top = VFORK_SP.load(Ordering::Relaxed);
+    top == 0 || !top.wrapping_sub(stack_pointer()).lt(&VFORK_CHILD_STACK)
+}
+
+/// The current stack pointer.
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads a register.
+    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
 }
 
 extern "C" {
