@@ -408,7 +408,12 @@ fn default_mode_a_link_into_a_mount_at_a_name_missing_on_the_host_finds_the_moun
     symlink("mnt/only", s.join("host/rel_only")).unwrap();
     symlink(format!("{mnt}/sub/g"), s.join("host/abs_g")).unwrap();
     symlink("mnt/sub", s.join("host/rel_sub")).unwrap();
-    let script = "exec 2>&1; cat abs_only rel_only abs_g rel_sub/g; ls rel_sub; stat -L -c '%n %s %F' abs_only rel_sub abs_g; readlink -f abs_only rel_sub/g";
+    // And programs run through such links (the exec hook's own look).
+    std::fs::write(s.join("src/run.sh"), "#!/bin/sh\necho ran \"$0\"\n").unwrap();
+    std::fs::set_permissions(s.join("src/run.sh"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    symlink(format!("{mnt}/run.sh"), s.join("host/abs_run")).unwrap();
+    symlink("mnt/run.sh", s.join("host/rel_run")).unwrap();
+    let script = "exec 2>&1; cat abs_only rel_only abs_g rel_sub/g; ls rel_sub; stat -L -c '%n %s %F' abs_only rel_sub abs_g; readlink -f abs_only rel_sub/g; ./abs_run; ./rel_run; PATH=.:$PATH abs_run";
     let kernel = run(Command::new("unshare")
         .args(["-rm", "--propagation", "private", "sh", "-c"])
         .arg(format!("mount --bind {src} {mnt} && cd {host} && sh -c \"$0\""))

@@ -161,38 +161,61 @@ struct Prepared {
     native: bool,
 }
 
-/// `path` for an exec: the host path into `host`, and whether it lies in a view.
-fn route_exec(rt: &Runtime, path: &[u8], host: &mut PBuf) -> Res<bool> {
+/// `path` for an exec: the host path into `host`, and whether it lies in a view. `probe`: look
+/// whether the host path exists, and if not, walk it in the view (a symlink on the way may lead
+/// into a mount the kernel does not know); the program itself is looked at by [`read_head`]
+/// instead, which opens it anyway.
+fn route_exec(rt: &Runtime, path: &[u8], host: &mut PBuf, probe: bool) -> Res<bool> {
     let routed = resolver::route(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)?;
     if routed.route == Route::Host {
-        if rt.has_mounts && routed.retry && matches!(raw::fstatat(libc::AT_FDCWD, host, 0), Err(Errno::ENOENT)) {
+        if probe && rt.has_mounts && routed.retry && matches!(raw::fstatat(libc::AT_FDCWD, host, 0), Err(Errno::ENOENT)) {
             resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)?;
         }
         return Ok(true);
     }
-    // A symlink on the way may lead into a mount the kernel does not know; an exec can afford
-    // to look.
-    let probe = crate::sys::pool::copy_of(path)?;
-    if rt.has_mounts && matches!(raw::fstatat(libc::AT_FDCWD, &probe, 0), Err(Errno::ENOENT)) && resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)? {
+    host.set(path)?;
+    if probe && rt.has_mounts && matches!(raw::fstatat(libc::AT_FDCWD, host, 0), Err(Errno::ENOENT)) && resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), host)? {
         return Ok(true);
     }
     host.set(path)?;
     Ok(false)
 }
 
-/// Reads up to `out.len()` bytes from the start of the file at the host path.
-fn read_head(path: &PBuf, out: &mut [u8]) -> usize {
-    let Ok(fd) = raw::openat(libc::AT_FDCWD, path, libc::O_RDONLY | libc::O_CLOEXEC) else { return 0 };
-    let n = raw::read(fd, out).unwrap_or(0);
+/// The program at `path` (routed into `target`): the first bytes of the file into `head` (how
+/// many were read) and its mode. A program the kernel does not find at the host path is walked
+/// in the view once (see [`route_exec`]); `in_view` says where it was found.
+fn read_head(rt: &Runtime, path: &[u8], target: &mut PBuf, in_view: &mut bool, head: &mut [u8]) -> Res<(usize, libc::mode_t)> {
+    let fd = match raw::openat(libc::AT_FDCWD, target, libc::O_RDONLY | libc::O_CLOEXEC) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) if rt.has_mounts => {
+            let first = crate::sys::pool::copy_of(target.as_bytes())?;
+            if !resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), target)? {
+                // The walk leads where the kernel looked: its ENOENT stands.
+                target.set(first.as_bytes())?;
+                return Ok((0, 0));
+            }
+            *in_view = true;
+            match raw::openat(libc::AT_FDCWD, target, libc::O_RDONLY | libc::O_CLOEXEC) {
+                Ok(fd) => fd,
+                Err(_) => return Ok((0, 0)),
+            }
+        }
+        // The exec reports it (or runs a program that cannot be read: execute-only).
+        Err(_) => return Ok((0, 0)),
+    };
+    let mode = raw::fstat(fd).map_or(0, |st| st.st_mode);
+    let n = raw::read(fd, head).unwrap_or(0);
     raw::close(fd);
-    n
+    Ok((n, mode))
 }
 
 /// The loader the view puts at `interp` (a program's `PT_INTERP`), if the kernel would take
 /// another (the host's): with a root, the root's own.
 fn own_loader(rt: &Runtime, interp: &[u8]) -> Res<Option<(Buf, Buf, Buf)>> {
     let mut host = crate::sys::pool::take()?;
-    if !route_exec(rt, interp, &mut host)? {
+    // Without a root, a loader's path is the host's unless a mount covers it: no symlink on the
+    // host's way to its own loader is worth a look.
+    if !route_exec(rt, interp, &mut host, rt.has_root)? {
         return Ok(None);
     }
     let as_host = crate::sys::pool::copy_of(interp)?;
@@ -238,11 +261,9 @@ fn name_exe(rt: &Runtime, env: &mut Envp, p: &Prepared) {
 
 /// Why an executable would run outside the view: the kernel drops `LD_PRELOAD` for setuid and
 /// setgid programs, and a static program (no `PT_INTERP`) has no loader to preload with.
-fn leaves_view(target: &PBuf, head: &[u8]) -> Option<&'static [u8]> {
-    if let Ok(st) = raw::fstatat(libc::AT_FDCWD, target, 0) {
-        if st.st_mode & (libc::S_ISUID | libc::S_ISGID) != 0 && st.st_mode & 0o111 != 0 {
-            return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
-        }
+fn leaves_view(mode: libc::mode_t, head: &[u8]) -> Option<&'static [u8]> {
+    if mode & (libc::S_ISUID | libc::S_ISGID) != 0 && mode & 0o111 != 0 {
+        return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
     }
     match pure::elf(head) {
         Elf::Static => Some(b"is statically linked (no dynamic loader to preload into)"),
@@ -312,11 +333,11 @@ unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepared> {
     let mut depth = 0;
     loop {
         let mut target = crate::sys::pool::take()?;
-        let in_view = route_exec(rt, cur, &mut target)?;
+        let mut in_view = route_exec(rt, cur, &mut target, false)?;
         let mut elf = [0u8; ELF_HEAD];
-        let n_elf = read_head(&target, &mut elf);
+        let (n_elf, mode) = read_head(rt, cur, &mut target, &mut in_view, &mut elf)?;
         let Some(bang) = pure::shebang(&elf[..n_elf.min(HEAD)]) else {
-            let outside = leaves_view(&target, &elf[..n_elf]);
+            let outside = leaves_view(mode, &elf[..n_elf]);
             let loader = match pure::elf(&elf[..n_elf]) {
                 Elf::Interp(r) if !r.is_empty() => own_loader(rt, &elf[r])?,
                 _ => None,
@@ -530,7 +551,7 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
         Ok(b) => b,
         Err(e) => return e.0,
     };
-        if route_exec(rt, cand.as_bytes(), &mut host).is_err() {
+        if route_exec(rt, cand.as_bytes(), &mut host, true).is_err() {
             continue;
         }
         match raw::fstatat(libc::AT_FDCWD, &host, 0) {
@@ -600,7 +621,7 @@ pub unsafe fn system(command: CStrP) -> c_int {
     if command.is_null() {
         // "Is a shell available?" — the view's.
         let mut host = buf!();
-        return match route_exec(rt, b"/bin/sh", &mut host) {
+        return match route_exec(rt, b"/bin/sh", &mut host, true) {
             Ok(_) => raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK).is_ok() as c_int,
             Err(_) => 0,
         };
