@@ -115,7 +115,15 @@ fn generate(rows: &[Row]) -> String {
             }
             Kind::Custom if r.has("guarded") => {
                 o.push_str(&head);
-                writeln!(o, "        crate::hooks::guard(Sym::{}, || unsafe {{ crate::hooks::{}::{}({}) }})\n    }}", r.name, r.family, r.name, names(r)).unwrap();
+                writeln!(
+                    o,
+                    "        crate::hooks::guard(Sym::{}, || unsafe {{ crate::hooks::{}::{}({}) }})\n    }}",
+                    r.name,
+                    r.family,
+                    r.name,
+                    names(r)
+                )
+                .unwrap();
             }
             Kind::Custom => {
                 o.push_str(&head);

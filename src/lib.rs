@@ -21,7 +21,6 @@
 
 pub mod errno;
 pub mod exec;
-pub mod fault;
 pub mod hooks;
 pub mod path;
 pub mod resolver;
@@ -52,13 +51,15 @@ const fn version_bytes() -> [u8; 32] {
 /// are resolved on first use; the working directory is worked out on first need.
 extern "C" fn on_load() {
     sys::scan::detect();
-    fault::init();
+    hooks::fault::init();
     // A panic is reported by the hook's guard in one line; the default hook would print more
-    // (and allocate) first. A zero-sized closure: boxing it allocates nothing.
+    // (and allocate) first. A zero-sized closure: boxing it allocates nothing. (Not in the
+    // unit tests' binary, whose failures must say what they are.)
+    #[cfg(not(test))]
     std::panic::set_hook(Box::new(|_| {}));
     runtime::load::ensure();
     if let Some(rt) = runtime::get() {
-        resolver::start::inherited_fds(&sys::fs::Kernel, rt);
+        resolver::start::inherited_fds(&resolver::kernel::Kernel, rt);
     }
 }
 

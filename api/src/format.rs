@@ -442,7 +442,13 @@ fn entry(text: &[u8], at: usize) -> Result<(Kind, Args<'_>), ParseError> {
 
 /// The arguments each kind takes.
 fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
-    let arity = |n: usize| if args.len == n { Ok(()) } else { Err(ParseError { what: "the wrong number of arguments", at }) };
+    let arity = |n: usize| {
+        if args.len == n {
+            Ok(())
+        } else {
+            Err(ParseError { what: "the wrong number of arguments", at })
+        }
+    };
     let path = |i: usize| match args.get(i) {
         Some(a) => check_path_bytes(a.bytes(), a.offset()),
         None => Err(ParseError { what: "a missing argument", at }),
@@ -505,7 +511,9 @@ impl Entry {
             Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).collect(),
             Entry::Tmp { at, source } => vec![at.as_slice(), source.as_slice()],
             Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).collect(),
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => vec![path.as_slice()],
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => {
+                vec![path.as_slice()]
+            }
             Entry::Static { policy } => vec![policy.name().as_bytes()],
             Entry::Exact => vec![],
         }

@@ -19,11 +19,8 @@ pub fn artifacts() -> &'static (PathBuf, PathBuf) {
     static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", "kmview", "-p", "kmview-launcher"])
-            .current_dir(root())
-            .status()
-            .expect("run cargo build");
+        let status =
+            Command::new(cargo).args(["build", "-p", "kmview", "-p", "kmview-launcher"]).current_dir(root()).status().expect("run cargo build");
         assert!(status.success(), "cargo build failed");
         let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target")).join("debug");
         let pair = (dir.join("kmview"), dir.join("libkmview.so"));
@@ -146,10 +143,7 @@ pub fn debian_root() -> &'static Path {
         }
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let o = run(Command::new("debootstrap")
-            .args(["--variant=minbase", "bookworm"])
-            .arg(&dir)
-            .arg("http://deb.debian.org/debian"));
+        let o = run(Command::new("debootstrap").args(["--variant=minbase", "bookworm"]).arg(&dir).arg("http://deb.debian.org/debian"));
         assert!(o.status.success(), "debootstrap failed (is it installed? .ci/run installs it):\n{}\n{}", stdout(&o), stderr(&o));
         std::fs::write(dir.join(".complete"), b"").unwrap();
         dir

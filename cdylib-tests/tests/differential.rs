@@ -148,10 +148,14 @@ fn kernel_mounts(f: &Path, ms: &[M]) -> String {
     ms.iter()
         .map(|m| match m {
             M::Bind(s, d) => format!("mount --bind {} {} && ", q(&abs(s)), q(&abs(d))),
-            M::RoBind(s, d) => format!("mount --bind {0} {1} && mount -o remount,bind,ro {1} && ", q(&abs(s)), q(&abs(d))),
+            M::RoBind(s, d) => {
+                format!("mount --bind {0} {1} && mount -o remount,bind,ro {1} && ", q(&abs(s)), q(&abs(d)))
+            }
             // A fresh empty directory, as kmview's: an empty bind (a tmpfs would differ only in
             // the file system's own directory sizes).
-            M::Tmp(d) => format!("mkdir -m 1777 {0} && chmod 1777 {0} && mount --bind {0} {1} && ", q(&abs("fresh-tmp")), q(&abs(d))),
+            M::Tmp(d) => {
+                format!("mkdir -m 1777 {0} && chmod 1777 {0} && mount --bind {0} {1} && ", q(&abs("fresh-tmp")), q(&abs(d)))
+            }
         })
         .collect()
 }
@@ -185,11 +189,15 @@ fn run_layout(l: &Layout) {
     // Two fixtures whose paths have the same length (link sizes show in `ls -l`).
     let (_k, fk) = prepare(&format!("diff-k-{}", l.name));
     let (_v, fv) = prepare(&format!("diff-v-{}", l.name));
-    let script = |f: &Path| format!("cd '{}' && TOOLS='{}' sh '{}'", f.join(l.cwd).display(), f.join("tools").display(), f.join("tools/script.sh").display());
+    let script =
+        |f: &Path| format!("cd '{}' && TOOLS='{}' sh '{}'", f.join(l.cwd).display(), f.join("tools").display(), f.join("tools/script.sh").display());
 
-    let kernel = run(Command::new("unshare")
-        .args(["-rm", "--propagation", "private", "sh", "-c"])
-        .arg(format!("{}{}{}", kernel_mounts(&fk, &l.mounts), kernel_mounts(&fk, &l.nested), script(&fk))));
+    let kernel = run(Command::new("unshare").args(["-rm", "--propagation", "private", "sh", "-c"]).arg(format!(
+        "{}{}{}",
+        kernel_mounts(&fk, &l.mounts),
+        kernel_mounts(&fk, &l.nested),
+        script(&fk)
+    )));
     assert!(kernel.status.success(), "{}: the kernel run failed:\n{}{}", l.name, stdout(&kernel), stderr(&kernel));
 
     let mut cmd = kmview(kmview_args(&fv, &l.mounts));
@@ -243,12 +251,7 @@ fn nested_binds_in_one_view() {
 #[test]
 fn a_bind_inside_a_bind_across_views() {
     // The inner view's source is a path of the outer view: through the first bind.
-    run_layout(&layout(
-        "bind-in-bind",
-        vec![M::Bind("src", "host/mnt/a")],
-        vec![M::Bind("host/mnt/a/sub", "host/mnt/b")],
-        "host",
-    ));
+    run_layout(&layout("bind-in-bind", vec![M::Bind("src", "host/mnt/a")], vec![M::Bind("host/mnt/a/sub", "host/mnt/b")], "host"));
 }
 
 #[test]
@@ -287,10 +290,5 @@ fn a_bind_of_a_subtree_of_another_bind() {
 
 #[test]
 fn nested_views_with_a_read_only_inner_mount() {
-    run_layout(&layout(
-        "nested-ro",
-        vec![M::Bind("src", "host/mnt/a")],
-        vec![M::RoBind("other", "host/mnt/a/inner")],
-        "host",
-    ));
+    run_layout(&layout("nested-ro", vec![M::Bind("src", "host/mnt/a")], vec![M::RoBind("other", "host/mnt/a/inner")], "host"));
 }

@@ -217,7 +217,11 @@ fn a_descriptor_inherited_from_outside_the_view_does_not_reach_a_hidden_path() {
     let s = tree("hide-inherited");
     let a = p(s.join("a"));
     let args = vec!["--hide".to_string(), format!("{a}/secret")];
-    let o = with_fd3_from_outside(&a, &args, &["sh", "-c", "exec 2>&1; cat /proc/self/fd/3/secret/key; cat /dev/fd/3/secret/key; ls /proc/self/fd/3/; cat /dev/fd/3/open/f"]);
+    let o = with_fd3_from_outside(
+        &a,
+        &args,
+        &["sh", "-c", "exec 2>&1; cat /proc/self/fd/3/secret/key; cat /dev/fd/3/secret/key; ls /proc/self/fd/3/; cat /dev/fd/3/open/f"],
+    );
     assert_eq!(
         stdout(&o),
         "cat: /proc/self/fd/3/secret/key: No such file or directory\ncat: /dev/fd/3/secret/key: No such file or directory\nopen\nf\n"
@@ -231,11 +235,9 @@ fn a_descriptor_inherited_from_outside_the_view_does_not_reach_a_denied_path() {
     let s = tree("deny-inherited");
     let a = p(s.join("a"));
     let args = vec!["--deny".to_string(), format!("{a}/secret")];
-    let o = with_fd3_from_outside(&a, &args, &["sh", "-c", "exec 2>&1; cat /proc/self/fd/3/secret/key; cat /dev/fd/3/secret/key; cat /dev/fd/3/open/f"]);
-    assert_eq!(
-        stdout(&o),
-        "cat: /proc/self/fd/3/secret/key: Permission denied\ncat: /dev/fd/3/secret/key: Permission denied\nf\n"
-    );
+    let o =
+        with_fd3_from_outside(&a, &args, &["sh", "-c", "exec 2>&1; cat /proc/self/fd/3/secret/key; cat /dev/fd/3/secret/key; cat /dev/fd/3/open/f"]);
+    assert_eq!(stdout(&o), "cat: /proc/self/fd/3/secret/key: Permission denied\ncat: /dev/fd/3/secret/key: Permission denied\nf\n");
     let o = with_fd3_from_outside(&a, &args, &["python3", "-c", PROBE, &a, "3"]);
     assert_lines("--deny, descriptor 3 inherited from outside", &o, &expected("EACCES", "open,secret"));
 }
@@ -260,7 +262,11 @@ fn assert_same(what: &str, kernel: &str, ours: &str) {
                 diff += &format!("line {}:\n  kernel: {k}\n  kmview: {o}\n", i + 1);
             }
         }
-        panic!("{what}: kmview differs from the kernel ({} vs {} lines):\n{diff}\nkernel:\n{kernel}\nkmview:\n{ours}", kernel.lines().count(), ours.lines().count());
+        panic!(
+            "{what}: kmview differs from the kernel ({} vs {} lines):\n{diff}\nkernel:\n{kernel}\nkmview:\n{ours}",
+            kernel.lines().count(),
+            ours.lines().count()
+        );
     }
 }
 
@@ -349,13 +355,19 @@ fn exact_a_link_outside_every_mount_into_a_denied_path_is_refused() {
     let a = p(s.join("a"));
     symlink(format!("{a}/secret"), s.join("lnk")).unwrap();
     symlink("a/secret/key", s.join("rel")).unwrap();
-    let o = run(&mut kmview(["--exact", "--deny", &format!("{a}/secret"), "-w", &p(s.path()), "--", "sh", "-c",
-        "exec 2>&1; cat lnk/key; cat rel; ls lnk/; echo done"]));
+    let o = run(&mut kmview([
+        "--exact",
+        "--deny",
+        &format!("{a}/secret"),
+        "-w",
+        &p(s.path()),
+        "--",
+        "sh",
+        "-c",
+        "exec 2>&1; cat lnk/key; cat rel; ls lnk/; echo done",
+    ]));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(
-        stdout(&o),
-        "cat: lnk/key: Permission denied\ncat: rel: Permission denied\nls: cannot access 'lnk/': Permission denied\ndone\n"
-    );
+    assert_eq!(stdout(&o), "cat: lnk/key: Permission denied\ncat: rel: Permission denied\nls: cannot access 'lnk/': Permission denied\ndone\n");
 }
 
 /// A mount at `host/mnt` over a directory that has files of its own, and links outside every

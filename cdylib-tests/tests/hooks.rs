@@ -15,8 +15,7 @@ use std::process::Command;
 
 /// The C programs that exercise the hooks, each printing `NAME ok|MISMATCH …` lines and `done`
 /// last; their lines are taken together.
-const PROGRAMS: [(&str, &str); 2] =
-    [("every_hook", include_str!("../c/every_hook.c")), ("every_hook_more", include_str!("../c/every_hook_more.c"))];
+const PROGRAMS: [(&str, &str); 2] = [("every_hook", include_str!("../c/every_hook.c")), ("every_hook_more", include_str!("../c/every_hook_more.c"))];
 
 // The build script uses all of the parser; this test only the rows' names and attributes.
 #[allow(dead_code)]

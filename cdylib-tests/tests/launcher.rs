@@ -39,12 +39,7 @@ fn not_found_is_127_and_not_executable_is_126_as_in_a_shell() {
 
 #[test]
 fn no_command_runs_the_shell() {
-    let mut child = kmview(["--unreal"])
-        .env("SHELL", "/bin/sh")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = kmview(["--unreal"]).env("SHELL", "/bin/sh").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"cd /unreal/etc && pwd -P; exit 4\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(stdout(&o), "/unreal/etc\n");
@@ -66,11 +61,7 @@ fn a_malformed_stack_stops_the_program_before_it_runs() {
     let s = Scratch::new("failclosed");
     let marker = s.join("ran");
     for bad in ["kmview9;unreal=/unreal", "kmview1;unreal=relative", "kmview1;unreal=/x%zz", "garbage"] {
-        let o = run(Command::new("sh")
-            .arg("-c")
-            .arg(format!("touch {}", marker.display()))
-            .env("LD_PRELOAD", library())
-            .env("KMVIEW_STACK", bad));
+        let o = run(Command::new("sh").arg("-c").arg(format!("touch {}", marker.display())).env("LD_PRELOAD", library()).env("KMVIEW_STACK", bad));
         assert_eq!(o.status.code(), Some(125), "{bad}");
         assert!(!marker.exists(), "the program ran under {bad}");
         let err = stderr(&o);
@@ -93,9 +84,18 @@ fn a_panic_inside_the_library_fails_the_call_with_eio_and_does_not_repeat_it() {
     let s = Scratch::new("panic");
     // mkdir panics inside the library: it must fail with EIO, say so in one line, and not have
     // made the directory (the real call is never made after a panic).
-    let o = run(kmview(["--unreal", "--", "python3", "-c",
-        &format!("import os, errno\ntry:\n    os.mkdir('{}/d')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\nprint(os.path.exists('{}/d'))", s.unreal(), s.path().display())])
-        .env("KMVIEW_FAULT", "panic:mkdir"));
+    let o = run(kmview([
+        "--unreal",
+        "--",
+        "python3",
+        "-c",
+        &format!(
+            "import os, errno\ntry:\n    os.mkdir('{}/d')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])\nprint(os.path.exists('{}/d'))",
+            s.unreal(),
+            s.path().display()
+        ),
+    ])
+    .env("KMVIEW_FAULT", "panic:mkdir"));
     assert_eq!(stdout(&o), "EIO\nFalse\n", "{}", stderr(&o));
     let err = stderr(&o);
     assert_eq!(err.lines().count(), 1, "{err}");

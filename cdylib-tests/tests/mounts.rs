@@ -19,8 +19,14 @@ fn tree() -> Scratch {
 fn hide_makes_a_path_absent_everywhere() {
     let s = tree();
     let a = s.join("a").display().to_string();
-    let o = ok(run(&mut kmview(["--hide", &format!("{a}/secret"), "--", "sh", "-c",
-        &format!("exec 2>&1; cd {a} && ls; cat secret/key; ls secret; cd secret; stat -c %F secret/..; find . | sort; python3 -c 'import os; print(sorted(os.listdir(\".\")))'")])));
+    let o = ok(run(&mut kmview([
+        "--hide",
+        &format!("{a}/secret"),
+        "--",
+        "sh",
+        "-c",
+        &format!("exec 2>&1; cd {a} && ls; cat secret/key; ls secret; cd secret; stat -c %F secret/..; find . | sort; python3 -c 'import os; print(sorted(os.listdir(\".\")))'"),
+    ])));
     // Like a path that was never there: not listed, ENOENT for it and below, even through `..`.
     assert_eq!(
         o,
@@ -39,12 +45,20 @@ fn hide_makes_a_path_absent_everywhere() {
 fn deny_refuses_a_path_and_everything_below() {
     let s = tree();
     let a = s.join("a").display().to_string();
-    let o = run(&mut kmview(["--deny", &format!("{a}/secret"), "--", "sh", "-c",
-        &format!("cd {a} && ls; cat secret/key; ls secret; touch secret/new; cat open/f")]));
+    let o = run(&mut kmview([
+        "--deny",
+        &format!("{a}/secret"),
+        "--",
+        "sh",
+        "-c",
+        &format!("cd {a} && ls; cat secret/key; ls secret; touch secret/new; cat open/f"),
+    ]));
     // Listed (it is there), but every call on it or below is EACCES, root or not.
     assert_eq!(stdout(&o), "open\nsecret\nf\n");
     let err = stderr(&o);
-    for want in ["cat: secret/key: Permission denied", "ls: cannot access 'secret': Permission denied", "touch: cannot touch 'secret/new': Permission denied"] {
+    for want in
+        ["cat: secret/key: Permission denied", "ls: cannot access 'secret': Permission denied", "touch: cannot touch 'secret/new': Permission denied"]
+    {
         assert!(err.contains(want), "missing `{want}` in:\n{err}");
     }
     assert!(!s.join("a/secret/new").exists());
@@ -54,8 +68,14 @@ fn deny_refuses_a_path_and_everything_below() {
 fn ro_refuses_every_write_before_it_happens() {
     let s = tree();
     let a = s.join("a").display().to_string();
-    let o = run(&mut kmview(["--ro", &a, "--", "sh", "-c",
-        &format!("cd {a} && touch open/new; echo x > open/f; rm open/f; mkdir d; mv open o2; chmod 600 open/f; ln -s x l; cat open/f; mkdir open")]));
+    let o = run(&mut kmview([
+        "--ro",
+        &a,
+        "--",
+        "sh",
+        "-c",
+        &format!("cd {a} && touch open/new; echo x > open/f; rm open/f; mkdir d; mv open o2; chmod 600 open/f; ln -s x l; cat open/f; mkdir open"),
+    ]));
     assert_eq!(stdout(&o), "f\n");
     let err = stderr(&o);
     assert_eq!(err.matches("Read-only file system").count(), 7, "{err}");
@@ -71,8 +91,14 @@ fn a_mountpoint_missing_underneath_still_appears() {
     let s = tree();
     let src = s.join("src").display().to_string();
     let at = s.join("a/new").display().to_string();
-    let o = ok(run(&mut kmview(["-b", &format!("{src}:{at}"), "--", "sh", "-c",
-        &format!("ls {0}/a; stat -c %F {at}; cat {at}/sub/g; cd {at}/sub/.. && pwd -P; cd .. && pwd -P", s.path().display())])));
+    let o = ok(run(&mut kmview([
+        "-b",
+        &format!("{src}:{at}"),
+        "--",
+        "sh",
+        "-c",
+        &format!("ls {0}/a; stat -c %F {at}; cat {at}/sub/g; cd {at}/sub/.. && pwd -P; cd .. && pwd -P", s.path().display()),
+    ])));
     let f = s.path().display();
     assert_eq!(o, format!("new\nopen\nsecret\ndirectory\ng\n{f}/a/new\n{f}/a\n"));
     assert!(!s.join("a/new").exists());
@@ -121,8 +147,14 @@ fn cwd_starts_the_command_inside_the_view() {
 
 #[test]
 fn tmp_is_private_writable_and_gone_afterwards() {
-    let o = ok(run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c",
-        "ls -A /scratch | wc -l; echo hi > /scratch/f && cat /scratch/f; stat -c %a /scratch; kmview stack 2>/dev/null || true"])));
+    let o = ok(run(&mut kmview([
+        "--tmp",
+        "/scratch",
+        "--",
+        "sh",
+        "-c",
+        "ls -A /scratch | wc -l; echo hi > /scratch/f && cat /scratch/f; stat -c %a /scratch; kmview stack 2>/dev/null || true",
+    ])));
     assert_eq!(o.lines().take(3).collect::<Vec<_>>(), ["0", "hi", "1777"]);
     // The private directory is gone once the command ends (and a signal still ends it so).
     let o = ok(run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c", "readlink -f /proc/self/fd/1 >/dev/null; kill -0 $$; echo ok"])));

@@ -20,9 +20,24 @@ fn fixture(f: &Path) {
     let d = |p: &str| std::fs::create_dir_all(f.join(p)).unwrap();
     let w = |p: &str, s: &str| std::fs::write(f.join(p), format!("{s}\n")).unwrap();
     for p in [
-        "host/mnt/a", "host/mnt/b", "host/mnt/c", "host/elsewhere/sub", "host/.d", "host/...", "elsewhere", "tools",
-        "s/src/sub", "s/src/.git/objects", "s/src/d/.hidden", "s/src/...", "s/src/..dir", "s/other/ob",
-        "s/lsrc/sub", "s/lsrc/.git", "s/lsrc/...", "s/lsrc/d/.hidden",
+        "host/mnt/a",
+        "host/mnt/b",
+        "host/mnt/c",
+        "host/elsewhere/sub",
+        "host/.d",
+        "host/...",
+        "elsewhere",
+        "tools",
+        "s/src/sub",
+        "s/src/.git/objects",
+        "s/src/d/.hidden",
+        "s/src/...",
+        "s/src/..dir",
+        "s/other/ob",
+        "s/lsrc/sub",
+        "s/lsrc/.git",
+        "s/lsrc/...",
+        "s/lsrc/d/.hidden",
     ] {
         d(p);
     }
@@ -108,7 +123,11 @@ fn assert_same(name: &str, kernel: &str, ours: &str) {
             shown += 1;
         }
     }
-    panic!("{name}: kmview differs from the kernel ({} vs {} lines):\n{diff}\nkernel output:\n{kernel}", kernel.lines().count(), ours.lines().count());
+    panic!(
+        "{name}: kmview differs from the kernel ({} vs {} lines):\n{diff}\nkernel output:\n{kernel}",
+        kernel.lines().count(),
+        ours.lines().count()
+    );
 }
 
 /// Runs and compares a script; `sections` must all appear in the kernel's output, so that the
@@ -259,6 +278,10 @@ fn every_short_path_from_several_directories() {
     let (kernel, ours) = both("walk-all", "p walk; python3 \"$F/tools/walk_all.py\" . mnt/a/sub mnt/c elsewhere", |f| {
         std::fs::write(f.join("tools/walk_all.py"), WALK_ALL).unwrap();
     });
-    assert!(kernel.lines().count() > 150_000 && kernel.contains("== from elsewhere\n"), "the walk did not run through: {} lines", kernel.lines().count());
+    assert!(
+        kernel.lines().count() > 150_000 && kernel.contains("== from elsewhere\n"),
+        "the walk did not run through: {} lines",
+        kernel.lines().count()
+    );
     assert_same("walk-all", &kernel, &ours);
 }

@@ -98,8 +98,12 @@ impl Layout {
         match self {
             Layout::Ro | Layout::RoWithUnreal => ro_bind_self(&f.join("P/D")),
             Layout::RoParent => ro_bind_self(&f.join("P")),
-            Layout::RoBind => format!("mount --bind {0} {1} && mount -o remount,bind,ro {1} && ", q(&f.join("SRC")), q(&f.join("P/D"))),
-            Layout::RoWithBind => format!("{}mount --bind {} {} && ", ro_bind_self(&f.join("P/D")), q(&f.join("OTHER")), q(&f.join("MNT"))),
+            Layout::RoBind => {
+                format!("mount --bind {0} {1} && mount -o remount,bind,ro {1} && ", q(&f.join("SRC")), q(&f.join("P/D")))
+            }
+            Layout::RoWithBind => {
+                format!("{}mount --bind {} {} && ", ro_bind_self(&f.join("P/D")), q(&f.join("OTHER")), q(&f.join("MNT")))
+            }
         }
     }
 }
@@ -127,7 +131,9 @@ fn populate(d: &Path) {
         std::fs::create_dir_all(d.join(dir)).unwrap();
         chmod(&d.join(dir), mode);
     }
-    for (file, body, mode) in [("f", "file f\n", 0o644), ("f2", "file f2\n", 0o640), ("d/g", "g\n", 0o644), ("a/f", "a/f\n", 0o600), ("a/b/c", "c\n", 0o644)] {
+    for (file, body, mode) in
+        [("f", "file f\n", 0o644), ("f2", "file f2\n", 0o640), ("d/g", "g\n", 0o644), ("a/f", "a/f\n", 0o600), ("a/b/c", "c\n", 0o644)]
+    {
         std::fs::write(d.join(file), body).unwrap();
         chmod(&d.join(file), mode);
     }
@@ -172,7 +178,11 @@ fn xattrs(p: &Path) -> String {
         let cname = CString::new(name).unwrap();
         let mut value = vec![0u8; 65536];
         let m = unsafe { libc::lgetxattr(cp.as_ptr(), cname.as_ptr(), value.as_mut_ptr().cast(), value.len()) };
-        let v = if m < 0 { format!("<{}>", std::io::Error::last_os_error()) } else { String::from_utf8_lossy(&value[..m as usize]).escape_debug().to_string() };
+        let v = if m < 0 {
+            format!("<{}>", std::io::Error::last_os_error())
+        } else {
+            String::from_utf8_lossy(&value[..m as usize]).escape_debug().to_string()
+        };
         out.push(format!("{}={v}", String::from_utf8_lossy(name)));
     }
     out.join(",")
@@ -319,14 +329,19 @@ fn run_pair(layout: Layout, tag: &str, tools: &Path, shape: &Shape) -> Pair {
         }
         Shape::Outside { prelude, command } => {
             let inner = |f: &Path| format!("cd {} && exec 2>&1 && {}", q(f), command(f, tools)).replace('\'', "'\\''");
-            let k = run(&mut sh(format!("cd {} && {} {unshare} '{}{}'", q(fk), prelude(fk), layout.kernel_mounts(fk).replace('\'', "'\\''"), inner(fk))));
+            let k =
+                run(&mut sh(format!("cd {} && {} {unshare} '{}{}'", q(fk), prelude(fk), layout.kernel_mounts(fk).replace('\'', "'\\''"), inner(fk))));
             let args: Vec<String> = layout.kmview_args(fv).iter().map(|a| q(Path::new(a))).collect();
             let v = run(&mut sh(format!("cd {} && {} {} {} -- sh -c '{}'", q(fv), prelude(fv), q(launcher()), args.join(" "), inner(fv))));
             (k, v)
         }
     };
     let (ak, av) = (snapshot(fk), snapshot(fv));
-    let side = |o: &Output, f: &Path, b: &Snap, a: &Snap| Side { out: normalize(o, f, tools), changes: changes(b, a, true), comparable_changes: changes(b, a, false) };
+    let side = |o: &Output, f: &Path, b: &Snap, a: &Snap| Side {
+        out: normalize(o, f, tools),
+        changes: changes(b, a, true),
+        comparable_changes: changes(b, a, false),
+    };
     Pair { kernel: side(&kernel, fk, &bk, &ak), kmview: side(&ours, fv, &bv, &av) }
 }
 
@@ -351,7 +366,12 @@ impl Report {
 /// here is the oracle's (or the fixture's), not kmview's: it panics at once.
 #[track_caller]
 fn check_kernel(what: &str, p: &Pair, must: &[&str]) {
-    assert!(p.kernel.changes.is_empty(), "{what}: the kernel's read-only mount let the tree change (the oracle is broken):\n{}\noutput:\n{}", p.kernel.changes.join("\n"), p.kernel.out);
+    assert!(
+        p.kernel.changes.is_empty(),
+        "{what}: the kernel's read-only mount let the tree change (the oracle is broken):\n{}\noutput:\n{}",
+        p.kernel.changes.join("\n"),
+        p.kernel.out
+    );
     for m in must {
         assert!(p.kernel.out.contains(m), "{what}: the kernel's output lacks `{m}` (the oracle is not what this test assumes):\n{}", p.kernel.out);
     }
@@ -710,7 +730,11 @@ fn descriptors_opened_inside_the_view_and_inherited_stay_read_only() {
     for layout in [Layout::Ro, Layout::RoBind, Layout::RoParent] {
         let p = run_pair(layout, &format!("inherit-in-{layout:?}"), t.path(), &Shape::Inside(&script));
         let what = format!("inherited-inside {layout:?}");
-        check_kernel(&what, &p, &["fchmod inherited-3 3 -> -1 EROFS", "fsetxattr inherited-4 4 -> -1 EROFS", "unlinkat-in inherited-4 4 -> -1 EROFS", "done\n[exit 0]"]);
+        check_kernel(
+            &what,
+            &p,
+            &["fchmod inherited-3 3 -> -1 EROFS", "fsetxattr inherited-4 4 -> -1 EROFS", "unlinkat-in inherited-4 4 -> -1 EROFS", "done\n[exit 0]"],
+        );
         let mut problems = String::new();
         if !p.kmview.changes.is_empty() {
             problems.push_str(&format!("  the tree changed under kmview:\n{}", indent(&p.kmview.changes.join("\n"))));
@@ -742,10 +766,24 @@ fn descriptors_opened_outside_the_view_keep_the_kernels_answer() {
     for layout in [Layout::Ro, Layout::RoParent] {
         let p = run_pair(layout, &format!("inherit-out-{layout:?}"), t.path(), &Shape::Outside { prelude: &open_fds, command: &command });
         let what = format!("inherited-outside {layout:?}");
-        for must in ["fchmod inherited-3 3 -> 0 OK", "fsetxattr inherited-4 4 -> 0 OK", "unlinkat-in inherited-4 4 -> 0 OK", "linkat-proc inherited-3 3 -> -1 EROFS", "done\n[exit 0]"] {
-            assert!(p.kernel.out.contains(must), "{what}: the kernel's output lacks `{must}` (the oracle is not what this test assumes):\n{}", p.kernel.out);
+        for must in [
+            "fchmod inherited-3 3 -> 0 OK",
+            "fsetxattr inherited-4 4 -> 0 OK",
+            "unlinkat-in inherited-4 4 -> 0 OK",
+            "linkat-proc inherited-3 3 -> -1 EROFS",
+            "done\n[exit 0]",
+        ] {
+            assert!(
+                p.kernel.out.contains(must),
+                "{what}: the kernel's output lacks `{must}` (the oracle is not what this test assumes):\n{}",
+                p.kernel.out
+            );
         }
-        assert!(p.kernel.comparable_changes.iter().any(|c| c == "P/D/f: mode 644 -> 600"), "{what}: the kernel's run did not change P/D/f:\n{}", p.kernel.changes.join("\n"));
+        assert!(
+            p.kernel.comparable_changes.iter().any(|c| c == "P/D/f: mode 644 -> 600"),
+            "{what}: the kernel's run did not change P/D/f:\n{}",
+            p.kernel.changes.join("\n")
+        );
         // The oracle's own limit: linkat(fd, "", ..., AT_EMPTY_PATH) of a descriptor opened with
         // other credentials needs CAP_DAC_READ_SEARCH in the opener's user namespace, which the
         // mapped root of `unshare -r` lacks for a descriptor opened outside it: ENOENT. A real
@@ -757,7 +795,9 @@ fn descriptors_opened_outside_the_view_keep_the_kernels_answer() {
             .out
             .lines()
             .map(|l| match l.split_once(" -> ") {
-                Some((key, "-1 ENOENT")) if root && key.starts_with("linkat-empty") => format!("{key} -> -1 EROFS\n"),
+                Some((key, "-1 ENOENT")) if root && key.starts_with("linkat-empty") => {
+                    format!("{key} -> -1 EROFS\n")
+                }
                 _ => format!("{l}\n"),
             })
             .collect();

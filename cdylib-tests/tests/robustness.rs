@@ -247,7 +247,10 @@ fn a_library_that_is_not_kmview_stops_the_launcher() {
         assert_eq!(o.status.code(), Some(125), "KMVIEW_LIB={lib}: {:?}\nstderr: {err}", o.status);
         assert!(!marker.exists(), "KMVIEW_LIB={lib}: the command ran (outside any view)");
         assert_eq!(err.lines().count(), 1, "KMVIEW_LIB={lib}: one line on stderr, got:\n{err}");
-        assert!(err.contains(lib) || err.contains(&canonical) || err.contains("KMVIEW_LIB"), "KMVIEW_LIB={lib}: the line names neither the library nor KMVIEW_LIB: {err}");
+        assert!(
+            err.contains(lib) || err.contains(&canonical) || err.contains("KMVIEW_LIB"),
+            "KMVIEW_LIB={lib}: the line names neither the library nor KMVIEW_LIB: {err}"
+        );
     }
 }
 

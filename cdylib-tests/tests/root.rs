@@ -15,7 +15,8 @@ fn the_root_shows_its_own_files() {
     let r = debian_root();
     let o = ok(in_root("cat /etc/os-release; ls /; id -u"));
     let mut want = std::fs::read_to_string(r.join("etc/os-release")).unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(r).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(r).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| !n.starts_with('.')).collect();
     names.sort();
     want.push_str(&(names.join("\n") + "\n0\n"));
     assert_eq!(o, want);
@@ -69,9 +70,8 @@ fn the_root_behaves_as_a_kernel_chroot() {
     // The script reaches both runs through the root's /tmp, under the same name.
     let inside = format!("/tmp/kmview-root-script-{}.sh", std::process::id());
     std::fs::copy(&script, debian_root().join(inside.trim_start_matches('/'))).unwrap();
-    let kernel = run(Command::new("unshare").args(["-rm", "sh", "-c"]).arg(format!(
-        "mount --bind /proc {r}/proc && exec chroot {r} /bin/sh {inside}"
-    )));
+    let kernel =
+        run(Command::new("unshare").args(["-rm", "sh", "-c"]).arg(format!("mount --bind /proc {r}/proc && exec chroot {r} /bin/sh {inside}")));
     let ours = run(&mut kmview(["-r", &r, "-b", "/proc:/proc", "-w", "/", "--", "/bin/sh", &inside]));
     let _ = std::fs::remove_file(debian_root().join(inside.trim_start_matches('/')));
     assert!(kernel.status.success(), "kernel run: {}", stderr(&kernel));
@@ -98,7 +98,16 @@ fn system_runs_the_roots_own_shell() {
     let s = Scratch::new("root-system");
     let bin = compile_c(s.path(), "system_probe", SYSTEM_PROBE, &[]);
     // The probe itself lives outside the root: reach it through a bind.
-    let o = ok(run(&mut kmview(["-r", &r.display().to_string(), "-b", "/proc:/proc", "-b", &format!("{}:/probe", s.path().display()), "--", "/probe/system_probe"])));
+    let o = ok(run(&mut kmview([
+        "-r",
+        &r.display().to_string(),
+        "-b",
+        "/proc:/proc",
+        "-b",
+        &format!("{}:/probe", s.path().display()),
+        "--",
+        "/probe/system_probe",
+    ])));
     assert!(o.trim_end().starts_with(&r.display().to_string()), "the shell mapped {o}");
     let _ = bin;
 }

@@ -9,7 +9,8 @@ use std::process::Command;
 #[test]
 fn every_surface_entry_is_exported() {
     let list = std::fs::read_to_string(root().join("cdylib-tests/libc-surface.txt")).unwrap();
-    let wanted: Vec<&str> = list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).filter_map(|l| l.split_whitespace().nth(1)).collect();
+    let wanted: Vec<&str> =
+        list.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).filter_map(|l| l.split_whitespace().nth(1)).collect();
     assert!(wanted.len() > 200, "the list has {} entries", wanted.len());
     let o = ok(run(Command::new("nm").args(["-D", "--defined-only"]).arg(library())));
     let exported: std::collections::BTreeSet<&str> =

@@ -62,7 +62,8 @@ fn ls_and_find_list_the_same_tree() {
         std::fs::write(s.join(f), f).unwrap();
     }
     std::os::unix::fs::symlink("../a", s.join("c/up")).unwrap();
-    let native = ok(native_sh(&format!("cd {0} && find . | sort && ls -la --time-style=+ a | tail -n +2 && find {0} -type f | sort", s.path().display())));
+    let native =
+        ok(native_sh(&format!("cd {0} && find . | sort && ls -la --time-style=+ a | tail -n +2 && find {0} -type f | sort", s.path().display())));
     let inside = ok(unreal_sh(&format!("cd {0} && find . | sort && ls -la --time-style=+ a | tail -n +2 && find {0} -type f | sort", s.unreal())));
     let native_prefixed = native.replace(&s.path().display().to_string(), &s.unreal());
     assert_eq!(inside, native_prefixed);

@@ -182,9 +182,27 @@ fn describe(e: &Entry) -> String {
     match e {
         Entry::Unreal { prefix } => format!("unreal {}", s(prefix)),
         Entry::Bind { at, source, read_only, walk } => {
-            format!("{} {} at {}{}", if *read_only { "ro-bind" } else { "bind" }, s(source), s(at), match walk { kmview_api::Walk::All => " (walked)", kmview_api::Walk::DotDot => " (walked for ..)", kmview_api::Walk::No => "" })
+            format!(
+                "{} {} at {}{}",
+                if *read_only { "ro-bind" } else { "bind" },
+                s(source),
+                s(at),
+                match walk {
+                    kmview_api::Walk::All => " (walked)",
+                    kmview_api::Walk::DotDot => " (walked for ..)",
+                    kmview_api::Walk::No => "",
+                }
+            )
         }
-        Entry::Root { source, walk } => format!("root {}{}", s(source), match walk { kmview_api::Walk::All => " (walked)", kmview_api::Walk::DotDot => " (walked for ..)", kmview_api::Walk::No => "" }),
+        Entry::Root { source, walk } => format!(
+            "root {}{}",
+            s(source),
+            match walk {
+                kmview_api::Walk::All => " (walked)",
+                kmview_api::Walk::DotDot => " (walked for ..)",
+                kmview_api::Walk::No => "",
+            }
+        ),
         Entry::Hide { path } => format!("hide {}", s(path)),
         Entry::Deny { path } => format!("deny {}", s(path)),
         Entry::ReadOnly { path } => format!("ro {}", s(path)),

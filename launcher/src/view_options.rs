@@ -82,9 +82,7 @@ fn virtual_path(opt: &str, p: &[u8]) -> Result<Vec<u8>, String> {
 /// through the outer views if there are any).
 fn source_path(opt: &str, p: &[u8]) -> Result<Vec<u8>, String> {
     let path = PathBuf::from(OsString::from_vec(p.to_vec()));
-    std::fs::canonicalize(&path)
-        .map(|c| c.into_os_string().into_vec())
-        .map_err(|e| format!("{opt}: {}: {e}", path.display()))
+    std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("{opt}: {}: {e}", path.display()))
 }
 
 pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {
@@ -234,13 +232,17 @@ fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<
     let mut dirs: Vec<(PathBuf, Vec<u8>)> = vec![(source.to_path_buf(), Vec::new())];
     let mut seen = 0;
     while let Some((dir, rel)) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             seen += 1;
             if seen > SCAN_LIMIT {
                 return Walk::All;
             }
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             let mut child = rel.clone();
             child.push(b'/');
             child.extend_from_slice(entry.file_name().as_bytes());
@@ -251,7 +253,9 @@ fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<
             if !kind.is_symlink() {
                 continue;
             }
-            let Ok(target) = std::fs::read_link(entry.path()) else { continue };
+            let Ok(target) = std::fs::read_link(entry.path()) else {
+                continue;
+            };
             let t = target.as_os_str().as_bytes();
             let out = if t.first() == Some(&b'/') {
                 has_root || places.iter().any(|p| under_or_above(t, p))

@@ -96,7 +96,9 @@ fn elf_inner(head: &[u8]) -> Option<Elf> {
         } else {
             (u32::from_le_bytes(head[o + 4..o + 8].try_into().ok()?) as usize, u32::from_le_bytes(head[o + 16..o + 20].try_into().ok()?) as usize)
         };
-        let Some(path) = off.checked_add(size).and_then(|e| head.get(off..e)) else { return Some(Elf::Interp(0..0)) };
+        let Some(path) = off.checked_add(size).and_then(|e| head.get(off..e)) else {
+            return Some(Elf::Interp(0..0));
+        };
         let len = path.iter().position(|&b| b == 0).unwrap_or(path.len());
         return Some(Elf::Interp(off..off + len));
     }
@@ -113,9 +115,7 @@ mod tests {
     use super::*;
 
     fn sb(s: &[u8]) -> Option<(String, Option<String>)> {
-        shebang(s).map(|b| {
-            (String::from_utf8_lossy(&s[b.interp]).into_owned(), b.arg.map(|a| String::from_utf8_lossy(&s[a]).into_owned()))
-        })
+        shebang(s).map(|b| (String::from_utf8_lossy(&s[b.interp]).into_owned(), b.arg.map(|a| String::from_utf8_lossy(&s[a]).into_owned())))
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The small functions the table's attributes are written with (`follow={follows_at(flags)}`).
 
+pub use crate::resolver::Call;
 use crate::views::Op;
 use libc::c_int;
-pub use crate::resolver::Call;
 
 /// Whether an `*at` call with these flags follows a symlink in the last component.
 #[inline(always)]

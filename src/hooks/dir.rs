@@ -5,13 +5,13 @@
 
 use super::table::real;
 use super::types::*;
-use super::{bytes, fail, guard, is_hot, Sym};
+use super::{bytes, guard, is_hot, Sym};
+use crate::resolver::kernel::Kernel;
 use crate::resolver::listing::{self, Change};
 use crate::resolver::{self, Call};
-use crate::runtime::{self, mode, Runtime};
+use crate::runtime::{self, Runtime};
 use crate::state::fds;
-use crate::sys::fs::Kernel;
-use crate::sys::{self, raw, PBuf};
+use crate::sys::{self, raw};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
@@ -89,7 +89,9 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
     guard(Sym::opendir, || {
         // SAFETY: as above.
         let d = unsafe { super::with_path(path, Call::at_cwd(true, Op::Look), |p| real::opendir(p)) };
-        let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) else { return d };
+        let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) else {
+            return d;
+        };
         if d.is_null() {
             return d;
         }
@@ -204,7 +206,9 @@ fn next(x: &mut Extra, real_entry: *mut Dirent64) -> *mut Dirent64 {
 }
 
 pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
-    let Some(x) = slot(dir) else { return unsafe { real::readdir64(dir) } };
+    let Some(x) = slot(dir) else {
+        return unsafe { real::readdir64(dir) };
+    };
     let e = sys::errno();
     sys::set_errno(0);
     let mut r = unsafe { real::readdir64(dir) };
@@ -221,7 +225,9 @@ pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
 pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
     // On 64-bit glibc `struct dirent` and `struct dirent64` are the same layout.
     const _: () = assert!(std::mem::size_of::<Dirent>() == std::mem::size_of::<Dirent64>());
-    let Some(x) = slot(dir) else { return unsafe { real::readdir(dir) } };
+    let Some(x) = slot(dir) else {
+        return unsafe { real::readdir(dir) };
+    };
     let e = sys::errno();
     sys::set_errno(0);
     let mut r = unsafe { real::readdir(dir) };
@@ -253,7 +259,6 @@ pub unsafe fn closedir(dir: *mut DIR) -> c_int {
     }
     unsafe { real::closedir(dir) }
 }
-
 
 pub unsafe fn readdir_r(dir: *mut DIR, entry: *mut Dirent, result: *mut *mut Dirent) -> c_int {
     if slot(dir).is_none() {
@@ -289,277 +294,4 @@ pub unsafe fn seekdir(dir: *mut DIR, pos: libc::c_long) {
         x.done = 0;
     }
     unsafe { real::seekdir(dir, pos) }
-}
-
-
-/// `scandir` through the view: this library's `opendir` and `readdir` (so a mountpoint is
-/// listed and a hidden name is not), then the caller's filter and sort, into a `malloc`'d
-/// array as glibc hands it out.
-unsafe fn scan(d: *mut DIR, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    if d.is_null() {
-        return -1;
-    }
-    let mut v: *mut *mut Dirent = std::ptr::null_mut();
-    let (mut n, mut cap) = (0usize, 0usize);
-    // SAFETY: d is an open stream; every pointer handed out is malloc'd here and owned by the
-    // caller afterwards, as with glibc's scandir.
-    unsafe {
-        let err = loop {
-            sys::set_errno(0);
-            let e = readdir(d);
-            if e.is_null() {
-                break sys::errno();
-            }
-            if let Some(f) = filter {
-                if f(e) == 0 {
-                    continue;
-                }
-            }
-            if n == cap {
-                cap = (cap * 2).max(16);
-                let grown = libc::realloc(v.cast(), cap * std::mem::size_of::<*mut Dirent>()).cast::<*mut Dirent>();
-                if grown.is_null() {
-                    break libc::ENOMEM;
-                }
-                v = grown;
-            }
-            let copy = libc::malloc(std::mem::size_of::<Dirent>()).cast::<Dirent>();
-            if copy.is_null() {
-                break libc::ENOMEM;
-            }
-            let len = ((*e).d_reclen as usize).clamp(std::mem::offset_of!(Dirent, d_name) + 1, std::mem::size_of::<Dirent>());
-            std::ptr::copy_nonoverlapping(e.cast::<u8>(), copy.cast::<u8>(), len);
-            *v.add(n) = copy;
-            n += 1;
-        };
-        closedir(d);
-        if err != 0 {
-            for i in 0..n {
-                libc::free((*v.add(i)).cast());
-            }
-            libc::free(v.cast());
-            sys::set_errno(err);
-            return -1;
-        }
-        if let Some(c) = compar {
-            let cmp: extern "C" fn(*const libc::c_void, *const libc::c_void) -> c_int = std::mem::transmute(c);
-            libc::qsort(v.cast(), n, std::mem::size_of::<*mut Dirent>(), Some(cmp));
-        }
-        *list = v;
-    }
-    n as c_int
-}
-
-pub unsafe fn scandir(dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    if runtime::mode() == mode::PASS {
-        return unsafe { real::scandir(dir, list, filter, compar) };
-    }
-    unsafe { scan(opendir(dir), list, filter, compar) }
-}
-
-pub unsafe fn scandir64(dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
-    // On 64-bit glibc the 64 forms are the same layout (see `readdir`).
-    unsafe { scandir(dir, list.cast(), std::mem::transmute(filter), std::mem::transmute(compar)) }
-}
-
-pub unsafe fn scandirat(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent, filter: ScanFilter, compar: ScanCompar) -> c_int {
-    if runtime::mode() == mode::PASS {
-        return unsafe { real::scandirat(dirfd, dir, list, filter, compar) };
-    }
-    let fd = unsafe { super::open::openat(dirfd, dir, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) };
-    if fd < 0 {
-        return -1;
-    }
-    let d = unsafe { fdopendir(fd) };
-    if d.is_null() {
-        let e = sys::errno();
-        unsafe { super::fd::close(fd) };
-        sys::set_errno(e);
-        return -1;
-    }
-    unsafe { scan(d, list, filter, compar) }
-}
-
-pub unsafe fn scandirat64(dirfd: c_int, dir: CStrP, list: *mut *mut *mut Dirent64, filter: ScanFilter64, compar: ScanCompar64) -> c_int {
-    unsafe { scandirat(dirfd, dir, list.cast(), std::mem::transmute(filter), std::mem::transmute(compar)) }
-}
-
-/// Whether a glob pattern must be expanded through the view: inside one, always (a wildcard
-/// can match a mountpoint's name, which glibc's own directory reading would not list).
-fn glob_needs_view(_pattern: &[u8]) -> bool {
-    runtime::mode() != mode::PASS
-}
-
-/// The glob_t fields of `GLOB_ALTDIRFUNC`, in glibc's order.
-#[repr(C)]
-struct GlobAlt {
-    pathc: size_t,
-    pathv: *mut *mut c_char,
-    offs: size_t,
-    flags: c_int,
-    closedir: *const libc::c_void,
-    readdir: *const libc::c_void,
-    opendir: *const libc::c_void,
-    lstat: *const libc::c_void,
-    stat: *const libc::c_void,
-}
-
-/// Whether `glob` must expand `pattern` through the view, with `GLOB_ALTDIRFUNC` (not when the
-/// caller brought directory functions of its own: those call this library's anyway).
-unsafe fn glob_through_view(pattern: CStrP, flags: c_int, pglob: *const libc::c_void) -> bool {
-    unsafe { bytes(pattern) }.is_some_and(glob_needs_view) && flags & libc::GLOB_ALTDIRFUNC == 0 && !pglob.is_null()
-}
-
-/// Points a `glob_t`'s (or `glob64_t`'s: the same layout) directory functions at this
-/// library's, the `readdir`/`lstat`/`stat` of the width the caller's glob reads.
-///
-/// # Safety
-/// `g` is the caller's `glob_t` or `glob64_t`.
-unsafe fn use_view_dirfuncs(g: *mut libc::c_void, readdir: *const libc::c_void, lstat: *const libc::c_void, stat: *const libc::c_void) {
-    use super::table::exports as x;
-    // SAFETY: glob_t and glob64_t start with GlobAlt's fields on glibc.
-    let g = unsafe { &mut *(g as *mut GlobAlt) };
-    g.closedir = x::closedir as *const libc::c_void;
-    g.opendir = x::opendir as *const libc::c_void;
-    g.readdir = readdir;
-    g.lstat = lstat;
-    g.stat = stat;
-}
-
-/// `glob` through the view: glibc's own directory calls would not see it, so the pattern is
-/// expanded with `GLOB_ALTDIRFUNC` and this library's `opendir`, `readdir`, `stat`.
-pub unsafe fn glob(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut libc::glob_t) -> c_int {
-    if !unsafe { glob_through_view(pattern, flags, pglob.cast()) } {
-        return unsafe { real::glob(pattern, flags, errfunc, pglob) };
-    }
-    use super::table::exports as x;
-    unsafe {
-        use_view_dirfuncs(pglob.cast(), x::readdir as *const libc::c_void, x::lstat as *const libc::c_void, x::stat as *const libc::c_void);
-        real::glob(pattern, flags | libc::GLOB_ALTDIRFUNC, errfunc, pglob)
-    }
-}
-
-pub unsafe fn glob64(pattern: CStrP, flags: c_int, errfunc: GlobErr, pglob: *mut libc::glob64_t) -> c_int {
-    if !unsafe { glob_through_view(pattern, flags, pglob.cast()) } {
-        return unsafe { real::glob64(pattern, flags, errfunc, pglob) };
-    }
-    use super::table::exports as x;
-    unsafe {
-        use_view_dirfuncs(pglob.cast(), x::readdir64 as *const libc::c_void, x::lstat64 as *const libc::c_void, x::stat64 as *const libc::c_void);
-        real::glob64(pattern, flags | libc::GLOB_ALTDIRFUNC, errfunc, pglob)
-    }
-}
-
-/// The root of a tree walk (fts, ftw, nftw), whose callbacks see paths built from the root as it
-/// was given: a relative root that the kernel, from its own cwd, resolves to the same
-/// directory as the view does is passed as it is, so that those paths stay relative.
-unsafe fn walk_root(rt: &Runtime, p: CStrP, follow: bool, host: &mut PBuf) -> Result<*const c_char, crate::errno::Errno> {
-    // SAFETY: the caller's path.
-    let q = unsafe { super::route(rt, p, &Call::at_cwd(follow, Op::Look), host) }?.ptr;
-    if q == p {
-        return Ok(p);
-    }
-    // SAFETY: as above.
-    let Some(given) = (unsafe { bytes(p) }) else { return Ok(q) };
-    if given.first() == Some(&b'/') {
-        return Ok(q);
-    }
-    let as_given = crate::sys::pool::copy_of(given)?;
-    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
-    match (raw::fstatat(libc::AT_FDCWD, host, flags), raw::fstatat(libc::AT_FDCWD, &as_given, flags)) {
-        (Ok(a), Ok(b)) if a.st_dev == b.st_dev && a.st_ino == b.st_ino => Ok(p),
-        _ => Ok(q),
-    }
-}
-
-/// `<fts.h>` and `<ftw.h>` values the libc crate does not carry.
-const FTS_LOGICAL: c_int = 0x0002;
-const FTW_PHYS: c_int = 1;
-
-/// Room for the routed roots of one `fts_open`: an anonymous mapping (fts_open allocates
-/// anyway; the roots are copied by it before this returns).
-struct Roots {
-    base: *mut u8,
-    len: usize,
-}
-
-impl Drop for Roots {
-    fn drop(&mut self) {
-        // SAFETY: mapped by `Roots::map` with this length.
-        unsafe { libc::munmap(self.base.cast(), self.len) };
-    }
-}
-
-impl Roots {
-    fn map(n: usize) -> Option<Roots> {
-        let len = (n * std::mem::size_of::<PBuf>() + (n + 1) * std::mem::size_of::<*mut c_char>()).div_ceil(4096) * 4096;
-        // SAFETY: an anonymous private mapping, unmapped in Drop.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
-        (p != libc::MAP_FAILED).then_some(Roots { base: p.cast(), len })
-    }
-}
-
-/// The roots of an fts walk are routed; the walk itself is glibc's, so the names it reports
-/// are the kernel's.
-pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const libc::c_void) -> *mut libc::c_void {
-    if runtime::mode() == mode::PASS || paths.is_null() {
-        return unsafe { real::fts_open(paths, options, compar) };
-    }
-    guard(Sym::fts_open, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::fts_open(paths, options, compar) } };
-        let mut n = 0;
-        // SAFETY: paths is a NULL-terminated array of C strings.
-        while unsafe { !(*paths.add(n)).is_null() } {
-            n += 1;
-        }
-        let Some(roots) = Roots::map(n) else { return fail(crate::errno::Errno::ENOMEM) };
-        // SAFETY: the mapping holds n path buffers, then n + 1 pointers, all owned here.
-        unsafe {
-            let bufs = roots.base.cast::<PBuf>();
-            let ptrs = roots.base.add(n * std::mem::size_of::<PBuf>()).cast::<*mut c_char>();
-            for i in 0..n {
-                // All zeros is an empty buffer.
-                std::ptr::write_bytes(bufs.add(i), 0, 1);
-                match walk_root(rt, *paths.add(i), options & FTS_LOGICAL != 0, &mut *bufs.add(i)) {
-                    Ok(q) => *ptrs.add(i) = q as *mut c_char,
-                    Err(e) => return fail(e),
-                }
-            }
-            *ptrs.add(n) = std::ptr::null_mut();
-            real::fts_open(ptrs, options, compar)
-        }
-    })
-}
-
-#[inline(always)]
-unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, call: impl Fn(*const c_char) -> c_int) -> c_int {
-    if runtime::mode() == mode::PASS {
-        return call(dir);
-    }
-    guard(sym, || {
-        let Some(rt) = runtime::get() else { return call(dir) };
-        let mut host = buf!();
-        // SAFETY: the caller's path.
-        match unsafe { walk_root(rt, dir, follow, &mut host) } {
-            Ok(p) => call(p),
-            Err(e) => fail(e),
-        }
-    })
-}
-
-// ftw and nftw: the root is routed (see `walk_root`); the walk is glibc's.
-pub unsafe fn ftw(dir: CStrP, f: FtwFn, nopenfd: c_int) -> c_int {
-    unsafe { tree_walk(Sym::ftw, dir, true, |p| real::ftw(p, f, nopenfd)) }
-}
-
-pub unsafe fn ftw64(dir: CStrP, f: Ftw64Fn, nopenfd: c_int) -> c_int {
-    unsafe { tree_walk(Sym::ftw64, dir, true, |p| real::ftw64(p, f, nopenfd)) }
-}
-
-pub unsafe fn nftw(dir: CStrP, f: NftwFn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { tree_walk(Sym::nftw, dir, flags & FTW_PHYS == 0, |p| real::nftw(p, f, nopenfd, flags)) }
-}
-
-pub unsafe fn nftw64(dir: CStrP, f: Nftw64Fn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { tree_walk(Sym::nftw64, dir, flags & FTW_PHYS == 0, |p| real::nftw64(p, f, nopenfd, flags)) }
 }

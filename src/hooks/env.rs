@@ -7,9 +7,9 @@
 //! anonymous mapping only for environments of more than [`INLINE`] entries.
 
 use super::types::*;
+use crate::errno::{Errno, Res};
 use crate::runtime::{self, Runtime};
 use crate::state::{cwd, fds};
-use crate::errno::{Errno, Res};
 use crate::sys::pool::{Pool, Slot, Taken};
 use crate::sys::{self, raw, CAP};
 use kmview_api::env as vars;
@@ -46,7 +46,7 @@ pub fn repair_environ() {
         sys::putenv_static(rt.preload_env);
     }
     let mut v = buf!();
-    if crate::resolver::cwd::current(&crate::sys::fs::Kernel, rt, &mut v).is_ok() && v.len() + CWD_KEY.len() + 1 < CAP + 16 {
+    if crate::resolver::cwd::current(&crate::resolver::kernel::Kernel, rt, &mut v).is_ok() && v.len() + CWD_KEY.len() + 1 < CAP + 16 {
         let turn = 1 - CWD_TURN.load(Ordering::Relaxed);
         // SAFETY: buffer `turn` is not the one environ points at (if any); ours to fill. It is
         // 'static, and the next repair writes the other one.
@@ -133,7 +133,9 @@ impl Envp {
     /// # Safety
     /// `envp` is NULL or a NULL-terminated array of C strings.
     pub unsafe fn build(&mut self, envp: Argv, child_cwd: Option<&[u8]>) -> Argv {
-        let Some(rt) = runtime::get() else { return envp };
+        let Some(rt) = runtime::get() else {
+            return envp;
+        };
         let mut n = 0;
         if !envp.is_null() {
             // SAFETY: NULL-terminated array.
@@ -147,7 +149,8 @@ impl Envp {
         } else {
             let len = need * std::mem::size_of::<*const c_char>();
             // SAFETY: an anonymous private mapping, unmapped in Drop.
-            let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+            let p =
+                unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
             if p == libc::MAP_FAILED {
                 // Never hand the child an environment without the view: the exec fails instead.
                 return std::ptr::null();
@@ -221,7 +224,7 @@ impl Envp {
         let mut v = crate::sys::pool::take().ok()?;
         let known = match child_cwd {
             Some(c) => v.set(c).is_ok(),
-            None => crate::resolver::cwd::current(&crate::sys::fs::Kernel, rt, &mut v).is_ok() || cwd::get(&mut v, None).is_ok(),
+            None => crate::resolver::cwd::current(&crate::resolver::kernel::Kernel, rt, &mut v).is_ok() || cwd::get(&mut v, None).is_ok(),
         };
         if !known {
             return None;

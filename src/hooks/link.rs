@@ -7,9 +7,9 @@ use super::types::*;
 use super::{bytes, fail, guard, is_hot, Sym};
 use crate::errno::Res;
 use crate::path::normalize;
+use crate::resolver::kernel::Kernel;
 use crate::resolver::{magic, names, Call};
 use crate::runtime::{self, Runtime};
-use crate::sys::fs::Kernel;
 use crate::sys::{raw, PBuf};
 
 /// If `path` is one of this process's own links that name something in the view, its text in

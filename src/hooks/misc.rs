@@ -5,10 +5,10 @@ use super::table::real;
 use super::types::*;
 use super::{bytes, fail, guard, Sym};
 use crate::errno::Errno;
+use crate::resolver::kernel::Kernel;
 use crate::resolver::{self, Call, Route};
 use crate::runtime::{self, mode};
 use crate::state::sockets;
-use crate::sys::fs::Kernel;
 use crate::sys::{self, PBuf};
 use libc::{sockaddr, sockaddr_un, socklen_t};
 
@@ -50,8 +50,12 @@ unsafe fn unix_path<'a>(addr: *const sockaddr, len: socklen_t) -> Option<&'a [u8
 
 /// Routes the path of an AF_UNIX address; `Some(len)` with `out` filled if it changed.
 unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &mut sockaddr_un) -> Result<Option<socklen_t>, Errno> {
-    let Some(p) = (unsafe { unix_path(addr, len) }) else { return Ok(None) };
-    let Some(rt) = runtime::get() else { return Ok(None) };
+    let Some(p) = (unsafe { unix_path(addr, len) }) else {
+        return Ok(None);
+    };
+    let Some(rt) = runtime::get() else {
+        return Ok(None);
+    };
     let mut host = crate::sys::pool::take()?;
     // Binding makes a name; connecting only looks one up.
     let op = if follow { Op::Look } else { Op::Create };
@@ -98,7 +102,11 @@ unsafe fn answer_unix(name: &[u8], addr: *mut sockaddr, len: *mut socklen_t, cap
 
 /// The caller's buffer size, before the kernel overwrites `*len` with the address's size.
 unsafe fn capacity(len: *const socklen_t) -> socklen_t {
-    if len.is_null() { 0 } else { unsafe { *len } }
+    if len.is_null() {
+        0
+    } else {
+        unsafe { *len }
+    }
 }
 
 pub unsafe fn bind(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
@@ -146,19 +154,31 @@ unsafe fn named_unix<'a>(addr: *const sockaddr, len: *const socklen_t, cap: sock
 /// The view's name for an AF_UNIX path the kernel reported (a host path), `hint` being a name
 /// this process used for the same socket.
 fn view_name(kernel: &[u8], hint: &[u8], out: &mut PBuf) -> bool {
-    let Some(rt) = runtime::get() else { return false };
+    let Some(rt) = runtime::get() else {
+        return false;
+    };
     if kernel.first() != Some(&b'/') {
         return false;
     }
     // A socket this process bound is named as it was bound.
-    let Ok(mut bound) = crate::sys::pool::take() else { return false };
-    let Ok(mut host) = crate::sys::pool::take() else { return false };
-    if sockets::LOCAL.find(|name| {
-        matches!(resolver::route(&Kernel, rt, name, &Call::at_cwd(false, Op::Look), &mut host), Ok(r) if r.route == Route::Host) && host.as_bytes() == kernel
-    }, &mut bound) {
+    let Ok(mut bound) = crate::sys::pool::take() else {
+        return false;
+    };
+    let Ok(mut host) = crate::sys::pool::take() else {
+        return false;
+    };
+    if sockets::LOCAL.find(
+        |name| {
+            matches!(resolver::route(&Kernel, rt, name, &Call::at_cwd(false, Op::Look), &mut host), Ok(r) if r.route == Route::Host)
+                && host.as_bytes() == kernel
+        },
+        &mut bound,
+    ) {
         return out.set(bound.as_bytes()).is_ok();
     }
-    let Ok(mut abs_hint) = crate::sys::pool::take() else { return false };
+    let Ok(mut abs_hint) = crate::sys::pool::take() else {
+        return false;
+    };
     let hint_ok = !hint.is_empty() && resolver::virtual_path(&Kernel, rt, hint, libc::AT_FDCWD, &mut abs_hint).is_ok();
     resolver::reverse::name(rt, kernel, if hint_ok { abs_hint.as_bytes() } else { b"" }, out).is_ok() && out.as_bytes() != kernel
 }
@@ -234,7 +254,9 @@ pub unsafe fn mount(src: CStrP, target: CStrP, fstype: CStrP, flags: libc::c_ulo
         return unsafe { real::mount(src, target, fstype, flags, data) };
     }
     guard(Sym::mount, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::mount(src, target, fstype, flags, data) } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real::mount(src, target, fstype, flags, data) };
+        };
         let mut h = buf!();
         // A bind mount's source is a path too.
         let s = if flags & libc::MS_BIND != 0 {
@@ -251,7 +273,9 @@ pub unsafe fn mount(src: CStrP, target: CStrP, fstype: CStrP, flags: libc::c_ulo
 
 /// The file behind a POSIX shared-memory name, `/dev/shm/NAME`, in the view.
 fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
-    let Some(rt) = runtime::get() else { return Ok(false) };
+    let Some(rt) = runtime::get() else {
+        return Ok(false);
+    };
     let name = name.strip_prefix(b"/").unwrap_or(name);
     if name.is_empty() || name.contains(&b'/') {
         return Err(Errno::EINVAL);
@@ -266,7 +290,9 @@ fn shm_path(name: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
 }
 
 pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
-    let Some(n) = (unsafe { bytes(name) }) else { return unsafe { real::shm_open(name, flags, mode) } };
+    let Some(n) = (unsafe { bytes(name) }) else {
+        return unsafe { real::shm_open(name, flags, mode) };
+    };
     let mut host = buf!();
     match shm_path(n, &mut host) {
         Ok(true) => unsafe { real::open(host.as_cptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC, mode) },
@@ -276,7 +302,9 @@ pub unsafe fn shm_open(name: CStrP, flags: c_int, mode: mode_t) -> c_int {
 }
 
 pub unsafe fn shm_unlink(name: CStrP) -> c_int {
-    let Some(n) = (unsafe { bytes(name) }) else { return unsafe { real::shm_unlink(name) } };
+    let Some(n) = (unsafe { bytes(name) }) else {
+        return unsafe { real::shm_unlink(name) };
+    };
     let mut host = buf!();
     match shm_path(n, &mut host) {
         Ok(true) => unsafe { real::unlink(host.as_cptr()) },

@@ -20,27 +20,31 @@ macro_rules! buf {
 pub mod attr;
 pub mod attrs;
 pub mod dir;
+pub mod dirwalk;
 pub mod env;
 pub mod exec;
+pub mod fault;
 pub mod fd;
 pub mod link;
 pub mod misc;
 pub mod modify;
 pub mod name;
 pub mod open;
+pub mod program;
+pub mod spawn;
 pub mod syscall;
 pub mod table;
 pub mod temp;
 pub mod types;
 
 use crate::errno::Errno;
+use crate::resolver::kernel::Kernel;
 use crate::resolver::refusal::{self, Verdict};
 use crate::resolver::{self, Call, Route, Routed};
 use crate::runtime::{self, Runtime};
 use crate::sys::cpath::CPath;
-use crate::sys::fs::Kernel;
-use crate::sys::real::Failed;
 use crate::sys::pool::take;
+use crate::sys::real::Failed;
 use crate::sys::{self, PBuf};
 use crate::views::Op;
 use libc::{c_char, c_int};
@@ -53,7 +57,7 @@ pub use table::Sym;
 #[inline(always)]
 pub fn guard<R: Failed>(sym: Sym, f: impl FnOnce() -> R) -> R {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        crate::fault::maybe_panic(sym);
+        fault::maybe_panic(sym);
         f()
     })) {
         Ok(r) => r,
@@ -165,8 +169,20 @@ pub struct Routing {
 /// `path` is NULL or a NUL-terminated string valid for the call.
 pub unsafe fn route(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PBuf) -> Result<Routing, Errno> {
     // SAFETY: per the contract.
-    let Some(p) = (unsafe { bytes(path) }) else { return Ok(Routing { ptr: path, routed: Routed::NATIVE, allowed: false }) };
-    let routed = resolver::route(&Kernel, rt, p, how, host)?;
+    unsafe { route_keeping(rt, path, how, host, None) }
+}
+
+/// [`route`], keeping the path's virtual name in `virt` when the resolver had it (see
+/// `resolver::route_keeping`).
+///
+/// # Safety
+/// As [`route`].
+pub unsafe fn route_keeping(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PBuf, virt: Option<&mut PBuf>) -> Result<Routing, Errno> {
+    // SAFETY: per the contract.
+    let Some(p) = (unsafe { bytes(path) }) else {
+        return Ok(Routing { ptr: path, routed: Routed::NATIVE, allowed: false });
+    };
+    let routed = resolver::route_keeping(&Kernel, rt, p, how, host, virt)?;
     let ptr = match routed.route {
         Route::Native => path,
         Route::Host => host.as_cptr(),
@@ -194,7 +210,9 @@ pub unsafe fn route(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PB
 /// # Safety
 /// `path` is NULL or a NUL-terminated string valid for the call.
 pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn(*const c_char) -> R) -> R {
-    let Some(rt) = runtime::get() else { return call(path) };
+    let Some(rt) = runtime::get() else {
+        return call(path);
+    };
     let mut host = match take() {
         Ok(b) => b,
         Err(e) => return fail(e),
@@ -225,7 +243,9 @@ pub unsafe fn after_hot<R: Failed>(sym: Sym, path: *const c_char, how: Call, fir
     if sys::errno() != libc::ENOENT {
         return first;
     }
-    let Some(rt) = runtime::get().filter(|rt| rt.has_mounts) else { return first };
+    let Some(rt) = runtime::get().filter(|rt| rt.has_mounts) else {
+        return first;
+    };
     // SAFETY: per the contract.
     guard(sym, || match take() {
         Ok(mut host) => unsafe { retry(rt, path, &how, &mut host, first, call) },
@@ -244,7 +264,9 @@ pub unsafe fn retry<R: Failed>(rt: &Runtime, path: *const c_char, how: &Call, ho
         return first;
     }
     // SAFETY: per the contract of the caller.
-    let Some(p) = (unsafe { bytes(path) }) else { return first };
+    let Some(p) = (unsafe { bytes(path) }) else {
+        return first;
+    };
     match resolver::retry(&Kernel, rt, p, how, host) {
         Ok(true) => call(host.as_cptr()),
         Ok(false) => {

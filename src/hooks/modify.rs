@@ -7,10 +7,10 @@ use super::table::real;
 use super::types::*;
 use super::{bytes, fail, guard, is_hot, Sym};
 use crate::errno::Errno;
+use crate::resolver::kernel::Kernel;
 use crate::resolver::tree::{self, Pair};
 use crate::resolver::Call;
 use crate::runtime;
-use crate::sys::fs::Kernel;
 use crate::sys::raw;
 
 /// unlink, unlinkat, rmdir, remove: a mountpoint cannot be removed (`EBUSY`).
@@ -74,7 +74,16 @@ pub unsafe fn remove(path: CStrP) -> c_int {
 /// kernel's answer (`EXDEV`, `EROFS`, `EBUSY`) comes first, in the kernel's order
 /// (`resolver::tree::pair`).
 #[allow(clippy::too_many_arguments)]
-unsafe fn two_paths(sym: Sym, d1: c_int, p1: CStrP, d2: c_int, p2: CStrP, pair: Pair, flags: c_int, call: impl Fn(*const c_char, *const c_char) -> c_int) -> c_int {
+unsafe fn two_paths(
+    sym: Sym,
+    d1: c_int,
+    p1: CStrP,
+    d2: c_int,
+    p2: CStrP,
+    pair: Pair,
+    flags: c_int,
+    call: impl Fn(*const c_char, *const c_char) -> c_int,
+) -> c_int {
     let (follow1, op1, op2) = match pair {
         Pair::Rename => (false, Op::Rename, Op::Rename),
         Pair::Link { follow } => (follow, Op::Look, Op::Create),
@@ -87,7 +96,9 @@ unsafe fn two_paths(sym: Sym, d1: c_int, p1: CStrP, d2: c_int, p2: CStrP, pair: 
         return call(p1, p2);
     }
     guard(sym, || {
-        let Some(rt) = runtime::get() else { return call(p1, p2) };
+        let Some(rt) = runtime::get() else {
+            return call(p1, p2);
+        };
         // SAFETY: as above.
         if let (Some(a), Some(b)) = unsafe { (bytes(p1), bytes(p2)) } {
             if let Err(e) = tree::pair(&Kernel, rt, (d1, a), (d2, b), pair, flags) {

@@ -5,10 +5,10 @@ use super::table::real;
 use super::types::*;
 use super::{bytes, fail, guard, is_hot, Sym};
 use crate::errno::{Errno, Res};
+use crate::resolver::kernel::Kernel;
 use crate::resolver::{self, names, walk, Call, Route};
 use crate::runtime::{self, mode, Runtime};
 use crate::state::cwd;
-use crate::sys::fs::Kernel;
 use crate::sys::{self, raw, PBuf};
 
 /// Hands `value` to a C caller the way getcwd/realpath do: into `buf` of `size` bytes, or into
@@ -49,7 +49,9 @@ pub unsafe fn getcwd(buf: *mut c_char, size: size_t) -> *mut c_char {
         return unsafe { real::getcwd(buf, size) };
     }
     guard(Sym::getcwd, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::getcwd(buf, size) } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real::getcwd(buf, size) };
+        };
         let mut virt = buf!();
         match current(rt, &mut virt) {
             // SAFETY: the caller's buffer.
@@ -64,7 +66,9 @@ pub unsafe fn get_current_dir_name() -> *mut c_char {
         return unsafe { real::get_current_dir_name() };
     }
     guard(Sym::get_current_dir_name, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::get_current_dir_name() } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real::get_current_dir_name() };
+        };
         let mut virt = buf!();
         if let Err(e) = current(rt, &mut virt) {
             return fail(e);
@@ -97,7 +101,9 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
         return unsafe { real::chdir(path) };
     }
     guard(Sym::chdir, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::chdir(path) } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real::chdir(path) };
+        };
         // SAFETY: not NULL.
         let p = unsafe { bytes(path) }.unwrap_or(b"");
         // SAFETY: as above.
@@ -175,7 +181,9 @@ pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
         return unsafe { real::realpath(path, resolved) };
     }
     guard(Sym::realpath, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::realpath(path, resolved) } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real::realpath(path, resolved) };
+        };
         // SAFETY: not NULL.
         let p = unsafe { bytes(path) }.unwrap_or(b"");
         let mut virt = buf!();

@@ -3,12 +3,12 @@
 //! recorded with its virtual name and what the view says about it (`state::fds`).
 
 use super::types::*;
+
 use super::{bytes, fail, guard, is_hot, Sym};
+use crate::resolver::kernel::Kernel;
 use crate::resolver::{self, Call};
-use crate::runtime;
+use crate::runtime::{self, Runtime};
 use crate::state::fds;
-use crate::sys::fs::Kernel;
-use super::with_buf;
 use crate::sys;
 use crate::views::open_writes;
 
@@ -38,28 +38,39 @@ unsafe fn opened(sym: Sym, dirfd: c_int, path: CStrP, flags: c_int, call: impl F
 #[inline(never)]
 unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*const c_char, c_int) -> c_int) -> c_int {
     let how = Call { dirfd, follow: follows(flags), op: Op::Open(flags), empty: false };
-    let Some(rt) = runtime::get() else { return call(path, flags) };
-    let fd = with_buf(|host| {
-        // SAFETY: the caller's path.
-        match unsafe { super::route(rt, path, &how, host) } {
-            // A read-only mount let an O_CREAT through because the file exists: nothing may be
-            // made if it vanished meanwhile.
-            Ok(r) if r.allowed => call(r.ptr, flags & !libc::O_CREAT),
-            Ok(r) => {
-                let fd = call(r.ptr, flags);
-                if fd < 0 && (r.routed.retry || r.routed.route == resolver::Route::Native) {
-                    // SAFETY: as above.
-                    unsafe { super::retry(rt, path, &how, host, fd, |p| call(p, flags)) }
-                } else {
-                    fd
-                }
+    let Some(rt) = runtime::get() else {
+        return call(path, flags);
+    };
+    let (mut host, mut virt) = match (crate::sys::pool::take(), crate::sys::pool::take()) {
+        (Ok(h), Ok(v)) => (h, v),
+        (Err(e), _) | (_, Err(e)) => return fail(e),
+    };
+    // SAFETY: the caller's path.
+    let fd = match unsafe { super::route_keeping(rt, path, &how, &mut host, Some(&mut virt)) } {
+        // A read-only mount let an O_CREAT through because the file exists: nothing may be
+        // made if it vanished meanwhile.
+        Ok(r) if r.allowed => call(r.ptr, flags & !libc::O_CREAT),
+        Ok(r) => {
+            let fd = call(r.ptr, flags);
+            if fd < 0 && (r.routed.retry || r.routed.route == resolver::Route::Native) {
+                // The walk may name it otherwise.
+                virt.clear();
+                // SAFETY: as above.
+                unsafe { super::retry(rt, path, &how, &mut host, fd, |p| call(p, flags)) }
+            } else {
+                fd
             }
-            Err(e) => fail(e),
         }
-    });
+        Err(e) => fail(e),
+    };
     if fd >= 0 {
-        // SAFETY: as above.
-        unsafe { note(fd, dirfd, path) };
+        if virt.is_empty() {
+            // SAFETY: as above.
+            unsafe { note(fd, dirfd, path) };
+        } else {
+            // SAFETY: as above.
+            unsafe { note_named(rt, fd, dirfd, path, virt.as_bytes()) };
+        }
     }
     fd
 }
@@ -68,21 +79,34 @@ unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*co
 pub unsafe fn note(fd: c_int, dirfd: c_int, path: CStrP) {
     let Some(rt) = runtime::get() else { return };
     // SAFETY: the caller's path.
-    let Some(p) = (unsafe { bytes(path) }) else { return };
+    let Some(p) = (unsafe { bytes(path) }) else {
+        return;
+    };
     let e = sys::errno();
     if let Ok(mut virt) = crate::sys::pool::take() {
         if resolver::names::opened(&Kernel, rt, fd, dirfd, p, &mut virt).is_ok() {
-            let mut f = resolver::fd_flags_for(rt, virt.as_bytes());
-            // Opened from a descriptor that predates the view: on the mount it was opened on.
-            if dirfd != libc::AT_FDCWD && p.first() != Some(&b'/') && fds::flags(dirfd) & fds::OUTSIDE != 0 {
-                f = (f & !fds::READ_ONLY) | fds::OUTSIDE;
-            }
-            if f != 0 {
-                resolver::names::record(&Kernel, rt, fd, virt.as_bytes(), f);
-            }
+            // SAFETY: as above.
+            unsafe { note_named(rt, fd, dirfd, path, virt.as_bytes()) };
         }
     }
     sys::set_errno(e);
+}
+
+/// [`note`] with the virtual name already known.
+///
+/// # Safety
+/// As [`note`].
+unsafe fn note_named(rt: &Runtime, fd: c_int, dirfd: c_int, path: CStrP, virt: &[u8]) {
+    let mut f = resolver::fd_flags_for(rt, virt);
+    // Opened from a descriptor that predates the view: on the mount it was opened on.
+    // SAFETY: the caller's path (not NULL: it was opened).
+    let relative = unsafe { *path } as u8 != b'/';
+    if dirfd != libc::AT_FDCWD && relative && fds::flags(dirfd) & fds::OUTSIDE != 0 {
+        f = (f & !fds::READ_ONLY) | fds::OUTSIDE;
+    }
+    if f != 0 {
+        resolver::names::record(&Kernel, rt, fd, virt, f);
+    }
 }
 
 /// What an `fopen` mode does to the file, as `open` flags.
@@ -155,11 +179,27 @@ pub unsafe fn __openat64_2(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
 const CREAT: c_int = libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC;
 
 pub unsafe fn creat(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(Sym::creat, libc::AT_FDCWD, path, CREAT, |p, fl| if fl == CREAT { super::table::real::creat(p, mode) } else { super::table::real::open(p, fl, mode) }) }
+    unsafe {
+        opened(Sym::creat, libc::AT_FDCWD, path, CREAT, |p, fl| {
+            if fl == CREAT {
+                super::table::real::creat(p, mode)
+            } else {
+                super::table::real::open(p, fl, mode)
+            }
+        })
+    }
 }
 
 pub unsafe fn creat64(path: CStrP, mode: mode_t) -> c_int {
-    unsafe { opened(Sym::creat64, libc::AT_FDCWD, path, CREAT, |p, fl| if fl == CREAT { super::table::real::creat64(p, mode) } else { super::table::real::open64(p, fl, mode) }) }
+    unsafe {
+        opened(Sym::creat64, libc::AT_FDCWD, path, CREAT, |p, fl| {
+            if fl == CREAT {
+                super::table::real::creat64(p, mode)
+            } else {
+                super::table::real::open64(p, fl, mode)
+            }
+        })
+    }
 }
 
 pub unsafe fn fopen(path: CStrP, mode: CStrP) -> *mut FILE {

@@ -30,7 +30,12 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
         }
         libc::SYS_faccessat2 => {
             let (mode, flags) = (i(c), i(d));
-            let how = Call { dirfd: i(a), follow: flags & libc::AT_SYMLINK_NOFOLLOW == 0, op: super::attrs::access_op(mode), empty: flags & libc::AT_EMPTY_PATH != 0 };
+            let how = Call {
+                dirfd: i(a),
+                follow: flags & libc::AT_SYMLINK_NOFOLLOW == 0,
+                op: super::attrs::access_op(mode),
+                empty: flags & libc::AT_EMPTY_PATH != 0,
+            };
             unsafe { super::plain(Sym::syscall, p(b), how, |q| real::syscall(n, a, q as c_long, c, d, 0, 0)) }
         }
         libc::SYS_fchmodat2 => {
@@ -42,7 +47,9 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
             let how_ptr = c as *const libc::open_how;
             let flags = if how_ptr.is_null() { 0 } else { (unsafe { (*how_ptr).flags }) as c_int };
             let how = Call { dirfd: i(a), follow: flags & libc::O_NOFOLLOW == 0, op: Op::Open(flags), empty: false };
-            let Some(rt) = runtime::get() else { return unsafe { real::syscall(n, a, b, c, d, 0, 0) } };
+            let Some(rt) = runtime::get() else {
+                return unsafe { real::syscall(n, a, b, c, d, 0, 0) };
+            };
             let mut host = buf!();
             match unsafe { super::route(rt, p(b), &how, &mut host) } {
                 Ok(r) => {

@@ -6,9 +6,9 @@ use super::table::real;
 use super::types::*;
 use super::{bytes, fail, guard, is_hot, Sym};
 use crate::errno::Errno;
+use crate::resolver::kernel::Kernel;
 use crate::resolver::{self, Call, Route};
 use crate::runtime::{self, mode};
-use crate::sys::fs::Kernel;
 use crate::sys;
 
 /// Runs `call` on the host form of `template` and copies the last `tail` bytes it chose back.
@@ -19,7 +19,9 @@ unsafe fn in_view<R>(template: *mut c_char, tail: usize, call: impl FnOnce(*mut 
     if unsafe { is_hot(libc::AT_FDCWD, template, Op::Create) } {
         return Ok(call(template));
     }
-    let Some(rt) = runtime::get() else { return Ok(call(template)) };
+    let Some(rt) = runtime::get() else {
+        return Ok(call(template));
+    };
     let mut host = crate::sys::pool::take()?;
     // SAFETY: as above.
     let routing = unsafe { super::route(rt, template, &how, &mut host) }?;
@@ -42,14 +44,21 @@ unsafe fn in_view<R>(template: *mut c_char, tail: usize, call: impl FnOnce(*mut 
 /// `mkstemp`-like: returns a descriptor, recorded in the table when it lies in a view.
 unsafe fn make_fd(sym: Sym, template: *mut c_char, suffixlen: c_int, call: impl FnOnce(*mut c_char) -> c_int) -> c_int {
     let tail = 6 + suffixlen.max(0) as usize;
-    guard(sym, || match unsafe { in_view(template, tail, |t| { let fd = call(t); (fd, fd >= 0) }) } {
-        Ok((fd, true)) => {
-            // SAFETY: the template now names the file just made.
-            unsafe { super::open::note(fd, libc::AT_FDCWD, template) };
-            fd
+    guard(sym, || {
+        match unsafe {
+            in_view(template, tail, |t| {
+                let fd = call(t);
+                (fd, fd >= 0)
+            })
+        } {
+            Ok((fd, true)) => {
+                // SAFETY: the template now names the file just made.
+                unsafe { super::open::note(fd, libc::AT_FDCWD, template) };
+                fd
+            }
+            Ok((fd, false)) => fd,
+            Err(e) => fail(e),
         }
-        Ok((fd, false)) => fd,
-        Err(e) => fail(e),
     })
 }
 
@@ -86,25 +95,39 @@ pub unsafe fn mkostemps64(t: *mut c_char, suffixlen: c_int, flags: c_int) -> c_i
 }
 
 pub unsafe fn mkdtemp(t: *mut c_char) -> *mut c_char {
-    guard(Sym::mkdtemp, || match unsafe { in_view(t, 6, |h| { let r = real::mkdtemp(h); (r, !r.is_null()) }) } {
-        Ok((_, true)) => t,
-        Ok((_, false)) => std::ptr::null_mut(),
-        Err(e) => fail(e),
+    guard(Sym::mkdtemp, || {
+        match unsafe {
+            in_view(t, 6, |h| {
+                let r = real::mkdtemp(h);
+                (r, !r.is_null())
+            })
+        } {
+            Ok((_, true)) => t,
+            Ok((_, false)) => std::ptr::null_mut(),
+            Err(e) => fail(e),
+        }
     })
 }
 
 pub unsafe fn mktemp(t: *mut c_char) -> *mut c_char {
     // mktemp reports failure by emptying the template, success by filling it.
-    guard(Sym::mktemp, || match unsafe { in_view(t, 6, |h| { let r = real::mktemp(h); (r, !r.is_null() && *h != 0) }) } {
-        Ok((_, true)) => t,
-        Ok((_, false)) => {
-            if !t.is_null() {
-                // SAFETY: the caller's template; an empty string, as glibc leaves it.
-                unsafe { *t = 0 };
+    guard(Sym::mktemp, || {
+        match unsafe {
+            in_view(t, 6, |h| {
+                let r = real::mktemp(h);
+                (r, !r.is_null() && *h != 0)
+            })
+        } {
+            Ok((_, true)) => t,
+            Ok((_, false)) => {
+                if !t.is_null() {
+                    // SAFETY: the caller's template; an empty string, as glibc leaves it.
+                    unsafe { *t = 0 };
+                }
+                t
             }
-            t
+            Err(e) => fail(e),
         }
-        Err(e) => fail(e),
     })
 }
 
@@ -115,7 +138,9 @@ unsafe fn tmpfile_in_view(sym: Sym, real_tmpfile: unsafe fn() -> *mut FILE) -> *
         return unsafe { real_tmpfile() };
     }
     guard(sym, || {
-        let Some(rt) = runtime::get() else { return unsafe { real_tmpfile() } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real_tmpfile() };
+        };
         let mut host = buf!();
         match resolver::route(&Kernel, rt, b"/tmp", &Call::at_cwd(true, Op::Open(libc::O_TMPFILE | libc::O_RDWR)), &mut host) {
             Ok(r) if r.route == Route::Native && !r.read_only => return unsafe { real_tmpfile() },
@@ -164,7 +189,9 @@ pub unsafe fn tempnam(dir: CStrP, pfx: CStrP) -> *mut c_char {
         return unsafe { real::tempnam(dir, pfx) };
     }
     guard(Sym::tempnam, || {
-        let Some(rt) = runtime::get() else { return unsafe { real::tempnam(dir, pfx) } };
+        let Some(rt) = runtime::get() else {
+            return unsafe { real::tempnam(dir, pfx) };
+        };
         let mut host = buf!();
         // SAFETY: as above.
         let routed = match unsafe { super::route(rt, dir, &Call::at_cwd(true, Op::Look), &mut host) } {
@@ -178,7 +205,9 @@ pub unsafe fn tempnam(dir: CStrP, pfx: CStrP) -> *mut c_char {
         // SAFETY: name is glibc's malloc'd string; dir is the caller's.
         unsafe {
             let made = std::ffi::CStr::from_ptr(name).to_bytes();
-            let Some(rest) = made.strip_prefix(host.as_bytes()) else { return name };
+            let Some(rest) = made.strip_prefix(host.as_bytes()) else {
+                return name;
+            };
             let virt_dir = bytes(dir).unwrap_or(b"");
             let virt_dir = if virt_dir.len() > 1 { virt_dir.strip_suffix(b"/").unwrap_or(virt_dir) } else { virt_dir };
             let out = libc::malloc(virt_dir.len() + rest.len() + 1).cast::<u8>();

@@ -51,8 +51,7 @@ pub fn is_plain(rt: &Runtime, virt: &[u8]) -> bool {
 }
 
 fn same_dir<B: Below>(b: &B, a: &PBuf, c: &PBuf) -> bool {
-    a.as_bytes() == c.as_bytes()
-        || matches!((b.stat(libc::AT_FDCWD, a, true), b.stat(libc::AT_FDCWD, c, true)), (Ok(x), Ok(y)) if x.same(&y))
+    a.as_bytes() == c.as_bytes() || matches!((b.stat(libc::AT_FDCWD, a, true), b.stat(libc::AT_FDCWD, c, true)), (Ok(x), Ok(y)) if x.same(&y))
 }
 
 /// The virtual working directory, checked against the kernel's: a directory renamed since, or

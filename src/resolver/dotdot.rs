@@ -94,7 +94,9 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
 /// whether it ends there. Those first components are never taken back by a `..`, so none of
 /// them is one.
 fn lowest_in(buf: &PBuf) -> (usize, bool) {
-    let Some((s, d)) = buf.slash_dot_masks() else { return lowest(buf.as_bytes()) };
+    let Some((s, d)) = buf.slash_dot_masks() else {
+        return lowest(buf.as_bytes());
+    };
     // Bit i: byte i; the path is normalized, so each `/` but a final one starts a component.
     let len = buf.len();
     let end = 1u64 << len;

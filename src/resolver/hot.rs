@@ -97,7 +97,9 @@ fn untested(m: u8) -> bool {
 #[cold]
 #[inline(never)]
 fn indexed(path: CPath) -> bool {
-    let Some(index) = runtime::index() else { return true };
+    let Some(index) = runtime::index() else {
+        return true;
+    };
     if index.overflows() || matches!(path.at(1), 0 | b'/' | b'.') {
         return true;
     }

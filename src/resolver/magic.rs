@@ -99,7 +99,9 @@ pub fn expand<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call:
 
 #[inline(never)]
 fn expand_link<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Expanded> {
-    let Some(link) = parse(out.as_bytes(), b.pid()) else { return Ok(Expanded::Path(shape)) };
+    let Some(link) = parse(out.as_bytes(), b.pid()) else {
+        return Ok(Expanded::Path(shape));
+    };
     let whole = link.len == out.len();
     if whole && !call.follow {
         // The link itself: lstat, readlink (whose answer `names` gives).
@@ -128,7 +130,9 @@ pub fn jump<B: Below>(b: &B, rt: &Runtime, virt: &[u8], is_last: bool, out: &mut
     if !may_be_magic(virt) {
         return Ok(false);
     }
-    let Some(link) = parse(virt, b.pid()) else { return Ok(false) };
+    let Some(link) = parse(virt, b.pid()) else {
+        return Ok(false);
+    };
     if link.len != virt.len() || (is_last && link.what != What::Root) {
         return Ok(false);
     }
@@ -178,7 +182,9 @@ fn target_is_read_only<B: Below>(b: &B, rt: &Runtime, link: &Link) -> bool {
             return fds::flags(n) & fds::READ_ONLY != 0;
         }
     }
-    let Ok(mut v) = crate::sys::pool::take() else { return false };
+    let Ok(mut v) = crate::sys::pool::take() else {
+        return false;
+    };
     target(b, rt, link, &mut v).unwrap_or(false) && super::is_read_only(rt, v.as_bytes())
 }
 

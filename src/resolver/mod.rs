@@ -23,6 +23,7 @@ pub mod cwd;
 pub mod dotdot;
 pub mod fast;
 pub mod hot;
+pub mod kernel;
 pub mod listing;
 pub mod magic;
 pub mod names;
@@ -91,7 +92,15 @@ impl Routed {
 /// `out`; a view's refusal is `Err` (`ENOENT` hidden, `EACCES` denied, and the lookup errors).
 #[inline(always)]
 pub fn route<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf) -> Res<Routed> {
-    let mut routed = route_in(b, rt, path, call, out)?;
+    route_keeping(b, rt, path, call, out, None)
+}
+
+/// [`route`], and the path's virtual name (absolute, canonical) into `virt` when the resolver
+/// had it on the way (else `virt` is left empty): what the open family records for the new
+/// descriptor, without working it out twice.
+#[inline(always)]
+pub fn route_keeping<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf, virt: Option<&mut PBuf>) -> Res<Routed> {
+    let mut routed = route_in(b, rt, path, call, out, virt)?;
     // From a descriptor opened before the view, the kernel's walk stays on the mount it was
     // opened on: no read-only mount of the view applies.
     if call.dirfd != libc::AT_FDCWD && path.first() != Some(&b'/') && fds::flags(call.dirfd) & fds::OUTSIDE != 0 {
@@ -101,7 +110,10 @@ pub fn route<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut 
 }
 
 #[inline(always)]
-fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf) -> Res<Routed> {
+fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf, virt: Option<&mut PBuf>) -> Res<Routed> {
+    if let Some(v) = &virt {
+        debug_assert!(v.is_empty());
+    }
     if path.is_empty() {
         // The descriptor itself (with AT_EMPTY_PATH), or the kernel's ENOENT.
         let ro = call.empty && call.op.writes() && fds::flags(call.dirfd) & fds::READ_ONLY != 0;
@@ -111,6 +123,10 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
         magic::Expanded::Path(s) => s,
         magic::Expanded::Done(r) => return Ok(r),
     };
+    // Normalized and without `..`: the virtual name as it stands.
+    if let (Some(v), false) = (virt, shape.dotdot) {
+        v.set(out.as_bytes())?;
+    }
     if !rt.exact {
         let fast = if shape.dotdot { dotdot::route(rt, out, shape, call)? } else { fast::route(rt, out, shape, call)? };
         if let Some(r) = fast {
@@ -205,7 +221,12 @@ pub fn to_host_in(views: &[crate::views::View], virt: &[u8], op: Op, out: &mut P
 /// Whether the canonical virtual path lies under a read-only mount, as the innermost view that
 /// decides says.
 pub fn is_read_only(rt: &Runtime, virt: &[u8]) -> bool {
-    let Ok(mut p) = crate::sys::pool::take() else { return false };
+    if !rt.has_read_only {
+        return false;
+    }
+    let Ok(mut p) = crate::sys::pool::take() else {
+        return false;
+    };
     if p.set(virt).is_err() {
         return false;
     }
@@ -250,4 +271,131 @@ pub fn fd_flags_for(rt: &Runtime, virt: &[u8]) -> u8 {
         f = fds::NAMED;
     }
     f
+}
+
+/// The resolver on its own, over an in-memory tree (`below::tests::Tree`) instead of the
+/// kernel: the fast way, the `..` rules and the exact walk decide as a mount namespace would.
+#[cfg(test)]
+mod tests {
+    use super::below::tests::Tree;
+    use super::*;
+    use crate::runtime::Index;
+    use crate::views::{Bind, Entry, Mark, View};
+    use kmview_api::Walk;
+
+    fn leak<T>(v: T) -> &'static T {
+        Box::leak(Box::new(v))
+    }
+
+    /// One view of `entries` (longest path first, as the loader sorts them).
+    fn runtime(entries: Vec<Entry>, exact: bool) -> &'static Runtime {
+        let entries: &'static [Entry] = Box::leak(entries.into_boxed_slice());
+        let views: &'static [View] = Box::leak(vec![View { entries }].into_boxed_slice());
+        let mut index = Index::empty();
+        for e in entries {
+            index.add_path(crate::views::Layer::at(e));
+        }
+        leak(Runtime {
+            views,
+            index,
+            stack_env: c"KMVIEW_STACK=kmview1",
+            preload_env: c"LD_PRELOAD=/x",
+            lib_path: b"/x",
+            static_policy: kmview_api::StaticPolicy::Warn,
+            exact,
+            has_mounts: true,
+            has_root: false,
+            has_read_only: false,
+            proc_is_host: false,
+            start_cwd: None,
+            start_exe: None,
+        })
+    }
+
+    fn bind(at: &'static str, source: &'static str, walk: Walk) -> Entry {
+        Entry::Bind(Bind { at: at.as_bytes(), source: source.as_bytes(), read_only: false, walk })
+    }
+
+    /// What the kernel finds at the path the resolver hands it for `path` (the host path, or
+    /// the caller's own when the route is native): its canonical host path, or the errno.
+    fn host(t: &Tree, rt: &Runtime, path: &str, op: Op) -> Result<String, Errno> {
+        let mut out = PBuf::new();
+        let r = route(t, rt, path.as_bytes(), &Call::at_cwd(true, op), &mut out)?;
+        let given = match r.route {
+            Route::Native => path.as_bytes(),
+            Route::Host => out.as_bytes(),
+        };
+        t.resolve(given, true, 0).map(|p| String::from_utf8_lossy(&p).into_owned())
+    }
+
+    fn tree() -> Tree {
+        Tree::new(&[
+            ("/src", "dir"),
+            ("/src/a", "dir"),
+            ("/src/a/f", "file"),
+            ("/src/b", "file"),
+            ("/src/up", "link:../elsewhere"),
+            ("/src/abs", "link:/etc"),
+            ("/elsewhere", "dir"),
+            ("/elsewhere/x", "file"),
+            ("/etc", "dir"),
+            ("/mnt", "dir"),
+            ("/mnt/m", "dir"),
+        ])
+    }
+
+    #[test]
+    fn the_fast_way_and_the_walk_agree_where_no_link_leads_out() {
+        let t = tree();
+        for exact in [false, true] {
+            let rt = runtime(vec![bind("/mnt/m", "/src", Walk::No)], exact);
+            assert_eq!(host(&t, rt, "/mnt/m/a/f", Op::Look).as_deref(), Ok("/src/a/f"), "exact {exact}");
+            assert_eq!(host(&t, rt, "/mnt/m/a/../b", Op::Look).as_deref(), Ok("/src/b"), "exact {exact}");
+            assert_eq!(host(&t, rt, "/mnt/m//./a/", Op::Look).as_deref(), Ok("/src/a"), "exact {exact}");
+        }
+    }
+
+    #[test]
+    fn a_dotdot_from_a_mount_root_goes_to_the_mountpoint_parent() {
+        let t = tree();
+        let rt = runtime(vec![bind("/mnt/m", "/src", Walk::No)], false);
+        // The kernel on the host would go to the source's parent, `/`.
+        assert_eq!(host(&t, rt, "/mnt/m/..", Op::Look).as_deref(), Ok("/mnt"));
+        assert_eq!(host(&t, rt, "/mnt/m/a/../../m/b", Op::Look).as_deref(), Ok("/src/b"));
+    }
+
+    #[test]
+    fn links_in_a_source_are_followed_in_the_view() {
+        let t = tree();
+        // `up` leads out of the source: the launcher marks such a bind to be walked.
+        let rt = runtime(vec![bind("/mnt/m", "/src", Walk::All)], false);
+        // `../elsewhere` from /mnt/m is the view's /mnt/elsewhere, which is nothing.
+        assert_eq!(host(&t, rt, "/mnt/m/up/x", Op::Look), Err(Errno::ENOENT));
+        // An absolute target starts from the view's root.
+        assert_eq!(host(&t, rt, "/mnt/m/abs", Op::Look).as_deref(), Ok("/etc"));
+    }
+
+    #[test]
+    fn marks_refuse_by_every_name() {
+        let t = tree();
+        let rt =
+            runtime(vec![Entry::Mark(Mark { at: b"/mnt/m/a", kind: crate::views::marks::MarkKind::Hide }), bind("/mnt/m", "/src", Walk::No)], false);
+        assert_eq!(host(&t, rt, "/mnt/m/a/f", Op::Look), Err(Errno::ENOENT));
+        assert_eq!(host(&t, rt, "/mnt/m/b/../a/f", Op::Look), Err(Errno::ENOENT));
+        assert_eq!(host(&t, rt, "/mnt/m/a/../b", Op::Look), Err(Errno::ENOENT), "a `..` walks through the hidden name");
+        assert_eq!(host(&t, rt, "/mnt/m/b", Op::Look).as_deref(), Ok("/src/b"));
+    }
+
+    #[test]
+    fn host_names_are_named_back_in_the_view() {
+        let rt = runtime(vec![bind("/mnt/m", "/src", Walk::No)], false);
+        let mut out = PBuf::new();
+        // The source is visible under its own name too: the name this process used decides.
+        reverse::name(rt, b"/src/a/f", b"/mnt/m/a", &mut out).unwrap();
+        assert_eq!(out.as_bytes(), b"/mnt/m/a/f");
+        reverse::name(rt, b"/src/a/f", b"", &mut out).unwrap();
+        assert_eq!(out.as_bytes(), b"/src/a/f");
+        reverse::name(rt, b"/etc", b"", &mut out).unwrap();
+        assert_eq!(out.as_bytes(), b"/etc");
+    }
 }

@@ -20,9 +20,13 @@ fn proc_fd(fd: c_int, out: &mut PBuf) -> Res<()> {
 /// the recorded name, else the kernel's, named in the view.
 pub fn of_fd<B: Below>(b: &B, rt: &Runtime, fd: c_int, out: &mut PBuf) -> Res<()> {
     if fds::name_of(fd, out) {
-        // The kernel walks on from a directory only.
+        // The kernel walks on from a directory only (looked at here, when the descriptor is
+        // first used as one, not when it is opened: most never are).
         if fds::flags(fd) & fds::DIR == 0 {
-            return Err(Errno::ENOTDIR);
+            if !b.fstat(fd).map_err(|_| Errno::EBADF)?.is_dir() {
+                return Err(Errno::ENOTDIR);
+            }
+            fds::add_flags(fd, fds::DIR);
         }
         return Ok(());
     }
@@ -72,7 +76,9 @@ pub fn fd_link<B: Below>(b: &B, rt: &Runtime, fd: c_int, out: &mut PBuf) -> Res<
 /// this process runs (checked once).
 pub fn exe<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> bool {
     if !exe::is_decided() {
-        let Ok(mut checked) = crate::sys::pool::take() else { return false };
+        let Ok(mut checked) = crate::sys::pool::take() else {
+            return false;
+        };
         let ok = exe_claim(b, rt, &mut checked).unwrap_or(false);
         exe::decide(ok.then_some(checked.as_bytes()));
     }
@@ -80,8 +86,12 @@ pub fn exe<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> bool {
 }
 
 fn exe_claim<B: Below>(b: &B, rt: &Runtime, virt: &mut PBuf) -> Res<bool> {
-    let Some(value) = rt.start_exe else { return Ok(false) };
-    let Ok((name, via)) = kmview_api::env::exe(value) else { return Ok(false) };
+    let Some(value) = rt.start_exe else {
+        return Ok(false);
+    };
+    let Ok((name, via)) = kmview_api::env::exe(value) else {
+        return Ok(false);
+    };
     virt.fill_with(|buf| {
         if name.decoded_len() >= buf.len() {
             return Err(Errno::ENAMETOOLONG);
@@ -115,24 +125,30 @@ pub fn opened<B: Below>(b: &B, rt: &Runtime, fd: c_int, dirfd: c_int, path: &[u8
         super::magic::Expanded::Done(_) => kernel(b, rt, fd, b"", out),
         super::magic::Expanded::Path(s) if s.dotdot => {
             let mut virt = crate::sys::pool::take()?;
-            super::walk::walk_into(b, rt, out, crate::path::Shape { dotdot: true, trail: crate::path::Trail::None }, true, crate::views::Op::Look, Some(&mut virt))?;
+            super::walk::walk_into(
+                b,
+                rt,
+                out,
+                crate::path::Shape { dotdot: true, trail: crate::path::Trail::None },
+                true,
+                crate::views::Op::Look,
+                Some(&mut virt),
+            )?;
             out.set(virt.as_bytes())
         }
         super::magic::Expanded::Path(_) => Ok(()),
     }
 }
 
-/// The descriptor table's flags for `fd`, which lies at `virt`: what the view says of the place,
-/// and whether it is a directory.
-pub fn record<B: Below>(b: &B, rt: &Runtime, fd: c_int, virt: &[u8], mut flags: u8) {
+/// Records `fd`, which lies at `virt`, with the descriptor table's flags for it (what the view
+/// says of the place: [`super::fd_flags_for`] when `flags` is 0). Whether it is a directory is
+/// looked at when it is first used as one ([`of_fd`]).
+pub fn record<B: Below>(_b: &B, rt: &Runtime, fd: c_int, virt: &[u8], mut flags: u8) {
     if flags == 0 {
         flags = super::fd_flags_for(rt, virt);
     }
     if flags == 0 {
         return;
-    }
-    if b.fstat(fd).is_ok_and(|id| id.is_dir()) {
-        flags |= fds::DIR;
     }
     fds::record(fd, virt, flags);
 }

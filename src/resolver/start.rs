@@ -10,8 +10,12 @@ use crate::state::fds;
 use crate::views::Op;
 
 pub fn inherited_fds<B: Below>(b: &B, rt: &Runtime) {
-    let Some(value) = crate::sys::getenv(b"KMVIEW_FDS\0") else { return };
-    let Ok(mut virt) = crate::sys::pool::take() else { return };
+    let Some(value) = crate::sys::getenv(b"KMVIEW_FDS\0") else {
+        return;
+    };
+    let Ok(mut virt) = crate::sys::pool::take() else {
+        return;
+    };
     if value == kmview_api::env::FDS_SCAN {
         b.each_open_fd(&mut |fd| {
             if names::kernel(b, rt, fd, b"", &mut virt).is_ok() {
@@ -23,10 +27,17 @@ pub fn inherited_fds<B: Below>(b: &B, rt: &Runtime) {
         });
         return;
     }
-    let Ok(mut host) = crate::sys::pool::take() else { return };
+    let Ok(mut host) = crate::sys::pool::take() else {
+        return;
+    };
     for item in kmview_api::env::fds(value) {
-        let Ok(kmview_api::env::Fd { fd, name, outside }) = item else { continue };
-        if virt.fill_with(|buf| if name.decoded_len() < buf.len() { Ok(name.decode_into(buf)) } else { Err(crate::errno::Errno::ENAMETOOLONG) }).is_err() {
+        let Ok(kmview_api::env::Fd { fd, name, outside }) = item else {
+            continue;
+        };
+        if virt
+            .fill_with(|buf| if name.decoded_len() < buf.len() { Ok(name.decode_into(buf)) } else { Err(crate::errno::Errno::ENAMETOOLONG) })
+            .is_err()
+        {
             continue;
         }
         if virt.as_bytes().first() != Some(&b'/') || to_host(rt, virt.as_bytes(), Op::Look, &mut host).is_err() {

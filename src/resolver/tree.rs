@@ -37,7 +37,9 @@ fn same(a: Option<&Entry>, b: Option<&Entry>) -> bool {
 pub enum Pair {
     Rename,
     /// `link`, its old name followed or not.
-    Link { follow: bool },
+    Link {
+        follow: bool,
+    },
 }
 
 /// One name of a rename or link as the kernel looks at it: its directory (everything but the
@@ -109,7 +111,12 @@ struct Verdicts {
 
 fn verdicts(rt: &Runtime, x: &Name, y: &Name, pair: Pair) -> Res<Verdicts> {
     let mut v = Verdicts::default();
-    let (mut xd, mut xf, mut yd, mut yf) = (crate::sys::pool::copy_of(x.dir.as_bytes())?, crate::sys::pool::copy_of(object(x))?, crate::sys::pool::copy_of(y.dir.as_bytes())?, crate::sys::pool::copy_of(object(y))?);
+    let (mut xd, mut xf, mut yd, mut yf) = (
+        crate::sys::pool::copy_of(x.dir.as_bytes())?,
+        crate::sys::pool::copy_of(object(x))?,
+        crate::sys::pool::copy_of(y.dir.as_bytes())?,
+        crate::sys::pool::copy_of(object(y))?,
+    );
     for view in rt.views.iter().rev() {
         let is_mountpoint = |n: &Name, f: &PBuf| !n.dots && view.entries.iter().any(|e| e.is_boundary() && e.at() != b"/" && e.at() == f.as_bytes());
         v.busy |= is_mountpoint(x, &xf) || is_mountpoint(y, &yf);
@@ -149,7 +156,9 @@ fn look_dir<B: Below>(b: &B, rt: &Runtime, virt: &[u8], host: &mut PBuf) -> Res<
 /// the kernel, which will answer the rest itself.
 pub fn pair<B: Below>(b: &B, rt: &Runtime, one: (c_int, &[u8]), two: (c_int, &[u8]), pair: Pair, flags: c_int) -> Res<()> {
     // A name the view refuses (hidden, denied) is reported by the call's own routing.
-    let (Ok(x), Ok(y)) = (name_of(b, rt, one.0, one.1), name_of(b, rt, two.0, two.1)) else { return Ok(()) };
+    let (Ok(x), Ok(y)) = (name_of(b, rt, one.0, one.1), name_of(b, rt, two.0, two.1)) else {
+        return Ok(());
+    };
     let v = verdicts(rt, &x, &y, pair)?;
     let ro = is_read_only(rt, y.dir.as_bytes()) || (pair == Pair::Rename && is_read_only(rt, x.dir.as_bytes()));
     let busy = v.busy && pair == Pair::Rename;

@@ -115,7 +115,17 @@ pub fn walk_into<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, fo
 }
 
 #[allow(clippy::too_many_arguments)]
-fn walk_with<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, follow: bool, op: Op, virt_out: Option<&mut PBuf>, space: &mut PBuf, virt: &mut PBuf) -> Res<Walked> {
+fn walk_with<B: Below>(
+    b: &B,
+    rt: &Runtime,
+    out: &mut PBuf,
+    shape: Shape,
+    follow: bool,
+    op: Op,
+    virt_out: Option<&mut PBuf>,
+    space: &mut PBuf,
+    virt: &mut PBuf,
+) -> Res<Walked> {
     // A trailing `/` makes a look or a read follow the last symlink (`lstat("link/")` is the
     // target's), in the view; the calls that change a name (`rmdir("link/")` is ENOTDIR) keep it
     // on the host path for the kernel to judge.

@@ -129,7 +129,24 @@ mod tests {
     #[allow(unsafe_code)]
     fn table_and_in_place_comparison_agree_with_the_components() {
         let i = built(&[b"/unreal", b"/mnt/a", b"/x", b"/proc"]);
-        for p in [&b"/unreal\0"[..], b"/unreal/x\0", b"/unrealx\0", b"/unrea\0", b"/usr/lib\0", b"/mnt\0", b"/mn/x\0", b"/x\0", b"/x/y\0", b"/xy\0", b"/proc/self\0", b"/p\0", b"/\0", b"//x\0", b"/./x\0", b"/../x\0"] {
+        for p in [
+            &b"/unreal\0"[..],
+            b"/unreal/x\0",
+            b"/unrealx\0",
+            b"/unrea\0",
+            b"/usr/lib\0",
+            b"/mnt\0",
+            b"/mn/x\0",
+            b"/x\0",
+            b"/x/y\0",
+            b"/xy\0",
+            b"/proc/self\0",
+            b"/p\0",
+            b"/\0",
+            b"//x\0",
+            b"/./x\0",
+            b"/../x\0",
+        ] {
             let comp_end = p[1..].iter().position(|&b| b == b'/' || b == 0).unwrap() + 1;
             let comp = &p[1..comp_end];
             let odd = matches!(p[1], 0 | b'/' | b'.');

@@ -4,8 +4,8 @@
 
 use super::{mode, Index, Runtime, FIRSTS, MODE, RUNTIME, STATE};
 use crate::sys::arena::Arena;
-use crate::views::{unreal, Bind, Entry, Layer, Mark, View};
 use crate::views::marks::MarkKind;
+use crate::views::{unreal, Bind, Entry, Layer, Mark, View};
 use kmview_api::format::{scan, Item, Kind};
 use kmview_api::StaticPolicy;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -89,11 +89,14 @@ pub fn load() {
         mode::TEST
     };
     // The hot test reads the table only once the mode below says so.
-    rt.index.fill_table(|c1, word| FIRSTS[c1 as usize].store(word, Ordering::Relaxed), |c1, bits| {
-        FIRSTS[c1 as usize].fetch_or(bits, Ordering::Relaxed);
-    });
+    rt.index.fill_table(
+        |c1, word| FIRSTS[c1 as usize].store(word, Ordering::Relaxed),
+        |c1, bits| {
+            FIRSTS[c1 as usize].fetch_or(bits, Ordering::Relaxed);
+        },
+    );
     let _ = RUNTIME.set(rt);
-    if crate::fault::armed() {
+    if super::FORCED_SLOW.load(Ordering::Relaxed) {
         MODE.store(mode::SLOW, Ordering::Relaxed);
     } else {
         MODE.store(m, Ordering::Relaxed);
@@ -168,7 +171,12 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         }
                     },
                     Kind::Root => match path(0) {
-                        Some(source) => Entry::Bind(Bind { at: b"/", source, read_only: false, walk: if source != b"/" { kmview_api::Walk::All } else { args.walk(1) } }),
+                        Some(source) => Entry::Bind(Bind {
+                            at: b"/",
+                            source,
+                            read_only: false,
+                            walk: if source != b"/" { kmview_api::Walk::All } else { args.walk(1) },
+                        }),
                         None => {
                             failed = true;
                             return;
@@ -222,11 +230,13 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let mut index = Index::empty();
     let mut has_mounts = false;
     let mut has_root = false;
+    let mut has_read_only = false;
     for v in views.iter() {
         for e in v.entries {
             index.add_path(e.at());
             has_mounts |= e.is_mount();
             has_root |= e.at() == b"/";
+            has_read_only |= e.read_only();
         }
     }
     let any = views.iter().any(|v| !v.entries.is_empty());
@@ -239,8 +249,23 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let preload_env = cstr_in(arena, &[b"LD_PRELOAD=", lib])?;
     let lib_path = arena.bytes(lib)?;
     let views: &'static [View] = views;
-    let proc_is_host = views.iter().all(|v| v.mount_of(b"/proc").is_none_or(|m| m.source() == Some(b"/proc") || (m.source() == Some(b"/") && m.at() == b"/")));
-    Some(Runtime { views, index, stack_env, preload_env, lib_path, static_policy: policy, exact, has_mounts, has_root, proc_is_host, start_cwd: None, start_exe: None })
+    let proc_is_host =
+        views.iter().all(|v| v.mount_of(b"/proc").is_none_or(|m| m.source() == Some(b"/proc") || (m.source() == Some(b"/") && m.at() == b"/")));
+    Some(Runtime {
+        views,
+        index,
+        stack_env,
+        preload_env,
+        lib_path,
+        static_policy: policy,
+        exact,
+        has_mounts,
+        has_root,
+        has_read_only,
+        proc_is_host,
+        start_cwd: None,
+        start_exe: None,
+    })
 }
 
 /// A `&'static mut` slice of the arena as a shared one.

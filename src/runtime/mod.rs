@@ -35,6 +35,8 @@ pub struct Runtime {
     pub has_mounts: bool,
     /// Some view mounts `/`.
     pub has_root: bool,
+    /// Some view has a read-only mount or mark.
+    pub has_read_only: bool,
     /// The view's `/proc` is the kernel's (so `/proc/self/…` names this process's state).
     pub proc_is_host: bool,
     /// `KMVIEW_CWD` and `KMVIEW_EXE` as this process received them (read at load: a program
@@ -111,8 +113,12 @@ pub fn index() -> Option<&'static Index> {
     RUNTIME.get().map(|r| &r.index)
 }
 
-/// Forces every path through the slow way (fault injection wants every call guarded).
+/// Every path takes the slow way, whatever the stack (fault injection wants every call guarded).
+static FORCED_SLOW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Forces every path through the slow way, now and after the stack is loaded.
 pub fn force_slow() {
+    FORCED_SLOW.store(true, Ordering::Relaxed);
     MODE.store(mode::SLOW, Ordering::Relaxed);
 }
 

@@ -60,6 +60,14 @@ pub fn record(fd: c_int, virt: &[u8], flags: u8) {
     FLAGS[i].store(flags | NAMED, Ordering::Release);
 }
 
+/// Adds `more` to the flags of the recorded `fd` (what was learnt of it later).
+pub fn add_flags(fd: c_int, more: u8) {
+    let Some(i) = slot(fd) else { return };
+    if crate::sys::owns_memory() && FLAGS[i].load(Ordering::Relaxed) & NAMED != 0 {
+        FLAGS[i].fetch_or(more, Ordering::Relaxed);
+    }
+}
+
 /// Forgets `fd` (it is being closed, or replaced by `dup2`).
 #[inline(always)]
 pub fn forget(fd: c_int) {
@@ -100,7 +108,9 @@ pub fn copy(from: c_int, to: c_int) {
     if f == 0 {
         return;
     }
-    let Ok(mut name) = crate::sys::pool::take() else { return };
+    let Ok(mut name) = crate::sys::pool::take() else {
+        return;
+    };
     if name_of(from, &mut name) {
         record(to, name.as_bytes(), f);
     }
@@ -116,7 +126,9 @@ pub fn each(mut f: impl FnMut(c_int, &[u8], u8)) {
     if RECORDED.load(Ordering::Relaxed) == 0 {
         return;
     }
-    let Ok(mut name) = crate::sys::pool::take() else { return };
+    let Ok(mut name) = crate::sys::pool::take() else {
+        return;
+    };
     for i in 0..MAX_FDS {
         let flags = FLAGS[i].load(Ordering::Relaxed);
         if flags & NAMED != 0 && NAMES[i].load(&mut name).unwrap_or(false) {

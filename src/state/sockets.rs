@@ -69,7 +69,9 @@ pub fn copy(from: libc::c_int, to: libc::c_int) {
     if from == to {
         return;
     }
-    let Ok(mut name) = crate::sys::pool::take() else { return };
+    let Ok(mut name) = crate::sys::pool::take() else {
+        return;
+    };
     for table in [&LOCAL, &PEER] {
         if table.get(from, &mut name) {
             table.set(to, name.as_bytes());

@@ -8,7 +8,7 @@
 
 pub mod arena;
 pub mod cpath;
-pub mod fs;
+
 pub mod pbuf;
 pub mod pool;
 pub mod raw;
@@ -16,8 +16,8 @@ pub mod real;
 pub mod scan;
 pub mod symbols;
 
-pub use pbuf::{PBuf, CAP};
 use libc::c_int;
+pub use pbuf::{PBuf, CAP};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The calling thread's errno.

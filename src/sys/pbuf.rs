@@ -22,7 +22,6 @@ pub struct PBuf {
     bytes: MaybeUninit<[u8; CAP]>,
 }
 
-
 impl PBuf {
     /// An empty buffer, for a static (the pool's slots): all its bytes initialized.
     pub const fn empty() -> PBuf {

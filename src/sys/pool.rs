@@ -157,7 +157,14 @@ pub fn copy_of(bytes: &[u8]) -> Res<Buf> {
 fn mapped_buf() -> Res<Buf> {
     // SAFETY: an anonymous private mapping; zeroed memory is a valid empty PBuf.
     let p = unsafe {
-        libc::mmap(std::ptr::null_mut(), std::mem::size_of::<PBuf>(), libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        libc::mmap(
+            std::ptr::null_mut(),
+            std::mem::size_of::<PBuf>(),
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
     };
     if p == libc::MAP_FAILED {
         return Err(Errno::ENOMEM);

@@ -316,7 +316,8 @@ mod tests {
         // SAFETY: a private anonymous mapping of two pages, the second made unreadable; every
         // string written is NUL-terminated inside the first.
         unsafe {
-            let base = libc::mmap(std::ptr::null_mut(), 8192, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) as *mut u8;
+            let base =
+                libc::mmap(std::ptr::null_mut(), 8192, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) as *mut u8;
             assert_ne!(base as *mut libc::c_void, libc::MAP_FAILED);
             assert_eq!(libc::mprotect(base.add(4096) as *mut libc::c_void, 4096, libc::PROT_NONE), 0);
             for s in [&b"/a/../b"[..], b"/usr/lib/x", b"..", b"a/..", b"/x/.git/y", b""] {

@@ -119,7 +119,13 @@ pub fn lookup_next(name: &[u8]) -> Found {
 /// `lm` is a live link_map entry.
 unsafe fn lookup_in(lm: &LinkMap, name: &[u8], h: u32, any_version: bool) -> Option<Option<usize>> {
     // glibc relocates these entries in place; the vDSO's are left relative.
-    let fix = |p: u64| -> usize { if (p as usize) < lm.l_addr { p as usize + lm.l_addr } else { p as usize } };
+    let fix = |p: u64| -> usize {
+        if (p as usize) < lm.l_addr {
+            p as usize + lm.l_addr
+        } else {
+            p as usize
+        }
+    };
     let (mut symtab, mut strtab, mut gnu, mut versym) = (0usize, 0usize, 0usize, 0usize);
     // SAFETY: per the contract; the dynamic section ends with DT_NULL.
     unsafe {

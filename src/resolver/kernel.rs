@@ -1,8 +1,8 @@
 //! The resolver's `Below` in preload mode: the kernel, through raw system calls.
 
-use super::raw;
+use super::below::{Below, FileId};
 use crate::errno::Res;
-use crate::resolver::below::{Below, FileId};
+use crate::sys::raw;
 use crate::sys::PBuf;
 use libc::c_int;
 
@@ -40,8 +40,12 @@ impl Below for Kernel {
     }
 
     fn each_open_fd(&self, f: &mut dyn FnMut(c_int)) {
-        let Ok(dir) = crate::sys::pool::copy_of(b"/proc/self/fd") else { return };
-        let Ok(d) = raw::openat(libc::AT_FDCWD, &dir, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else { return };
+        let Ok(dir) = crate::sys::pool::copy_of(b"/proc/self/fd") else {
+            return;
+        };
+        let Ok(d) = raw::openat(libc::AT_FDCWD, &dir, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else {
+            return;
+        };
         let mut buf = [0u8; 2048];
         while let Ok(n) = raw::getdents64(d, &mut buf) {
             if n == 0 {

@@ -4,8 +4,8 @@
 //! load (it also sends every path the slow way, under the guard); on the call path it costs one
 //! relaxed load of a flag that is false.
 
-use crate::hooks::table::SYMBOLS;
-use crate::hooks::Sym;
+use super::table::SYMBOLS;
+use super::Sym;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static ARMED: AtomicBool = AtomicBool::new(false);
@@ -13,16 +13,17 @@ static TARGET: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// Reads `KMVIEW_FAULT` (the constructor calls this once, before the stack is loaded).
 pub fn init() {
-    let Some(v) = crate::sys::getenv(b"KMVIEW_FAULT\0") else { return };
-    let Some(name) = v.strip_prefix(b"panic:") else { return };
+    let Some(v) = crate::sys::getenv(b"KMVIEW_FAULT\0") else {
+        return;
+    };
+    let Some(name) = v.strip_prefix(b"panic:") else {
+        return;
+    };
     if let Some(i) = SYMBOLS.iter().position(|s| &s.as_bytes()[..s.len() - 1] == name) {
         TARGET.store(i, Ordering::Relaxed);
         ARMED.store(true, Ordering::Relaxed);
+        crate::runtime::force_slow();
     }
-}
-
-pub fn armed() -> bool {
-    ARMED.load(Ordering::Relaxed)
 }
 
 /// Panics if the fault is armed for the hook `sym`.

@@ -1,0 +1,305 @@
+//! Starting processes without an exec of our own: `posix_spawn` (the spawn happens inside
+//! glibc, so the program, its `#!` chain and its file actions' paths are worked out here, in the
+//! view of the process that sets them up), `system` and `popen` (glibc's would start the host's
+//! `/bin/sh`), and the fork family (the view's state is memory: a child gets a copy; a `vfork`
+//! child shares it, and must not change it).
+#![allow(unsafe_code)]
+
+use super::bytes;
+use super::env::Envp;
+use super::program::{check_outside, name_exe, pools_after, prepare, route_exec, through_loader, Args};
+use super::table::real;
+use super::types::*;
+use crate::exec as pure;
+use crate::resolver::kernel::Kernel;
+use crate::resolver::{walk, Call};
+use crate::runtime;
+use crate::state::spawn;
+use crate::sys::{self, raw};
+
+pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
+    let Some(rt) = runtime::get() else {
+        return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) };
+    };
+    let mut args = match Args::take() {
+        Ok(a) => a,
+        Err(e) => return e.0,
+    };
+    if let Err(e) = unsafe { args.load(argv) } {
+        return e.0;
+    }
+    let p = match unsafe { prepare(rt, path, &mut args) } {
+        Ok(p) => p,
+        Err(e) => return e.0,
+    };
+    let mut env = match Envp::take() {
+        Ok(e) => e,
+        Err(e) => return e.0,
+    };
+    name_exe(rt, &mut env, &p);
+    let mut child_cwd = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
+    let in_dir = spawn::get(actions as usize, &mut child_cwd);
+    let envp = unsafe { env.build(envp, in_dir.then_some(child_cwd.as_bytes())) };
+    if envp.is_null() {
+        return libc::ENOMEM;
+    }
+    if let Err(e) = check_outside(rt, &p, unsafe { bytes(path) }.unwrap_or(b"")) {
+        return e.0;
+    }
+    if p.native {
+        unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) }
+    } else if let Some(loader) = through_loader(&p, &mut args) {
+        unsafe { real::posix_spawn(pid, loader, actions, attr, args.argv(), envp) }
+    } else {
+        unsafe { real::posix_spawn(pid, p.target.as_cptr(), actions, attr, args.argv(), envp) }
+    }
+}
+
+/// `posix_spawnp`: the `$PATH` search happens here, in the view (the first candidate that is
+/// an executable regular file wins), and the spawn goes through [`posix_spawn`].
+pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
+    let Some(name) = (unsafe { bytes(file) }) else {
+        return libc::EFAULT;
+    };
+    let Some(rt) = runtime::get() else {
+        return unsafe { real::posix_spawnp(pid, file, actions, attr, argv, envp) };
+    };
+    if name.contains(&b'/') {
+        return unsafe { posix_spawn(pid, file, actions, attr, argv, envp) };
+    }
+    if name.is_empty() {
+        return libc::ENOENT;
+    }
+    let path_var: &[u8] = sys::getenv(b"PATH\0").unwrap_or(b"/bin:/usr/bin");
+    let mut result = libc::ENOENT;
+    let mut cand = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
+    for (dir, name) in pure::path_candidates(path_var, name) {
+        cand.clear();
+        if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
+            continue;
+        }
+        if cand.push_bytes(name).is_err() {
+            continue;
+        }
+        let mut host = match crate::sys::pool::take() {
+            Ok(b) => b,
+            Err(e) => return e.0,
+        };
+        if route_exec(rt, cand.as_bytes(), &mut host, true).is_err() {
+            continue;
+        }
+        match raw::fstatat(libc::AT_FDCWD, &host, 0) {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG => {
+                if raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK).is_ok() {
+                    return unsafe { posix_spawn(pid, cand.as_cptr(), actions, attr, argv, envp) };
+                }
+                result = libc::EACCES;
+            }
+            Ok(_) => result = libc::EACCES,
+            Err(_) => {}
+        }
+    }
+    result
+}
+
+/// The child opens this path itself (inside glibc), so it is translated now, in the view of the
+/// process that sets the action up.
+pub unsafe fn posix_spawn_file_actions_addopen(actions: *mut SpawnActions, fd: c_int, path: CStrP, flags: c_int, mode: mode_t) -> c_int {
+    let Some(rt) = runtime::get() else {
+        return unsafe { real::posix_spawn_file_actions_addopen(actions, fd, path, flags, mode) };
+    };
+    let mut host = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
+    let how = Call::at_cwd(flags & libc::O_NOFOLLOW == 0, Op::Open(flags));
+    match unsafe { super::route(rt, path, &how, &mut host) } {
+        Ok(r) => unsafe { real::posix_spawn_file_actions_addopen(actions, fd, r.ptr, if r.allowed { flags & !libc::O_CREAT } else { flags }, mode) },
+        Err(e) => e.0,
+    }
+}
+
+/// A chdir action: translated now, and its virtual directory remembered for the child's
+/// `KMVIEW_CWD` (the child's cwd is then not this process's).
+pub unsafe fn posix_spawn_file_actions_addchdir_np(actions: *mut SpawnActions, path: CStrP) -> c_int {
+    let Some(p) = (unsafe { bytes(path) }) else {
+        return libc::EINVAL;
+    };
+    let Some(rt) = runtime::get() else {
+        return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
+    };
+    let mut virt = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
+    let mut host = match crate::sys::pool::take() {
+        Ok(b) => b,
+        Err(e) => return e.0,
+    };
+    if walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host).is_err() {
+        // Let the child meet the error where the kernel would.
+        return unsafe { real::posix_spawn_file_actions_addchdir_np(actions, path) };
+    }
+    let r = unsafe { real::posix_spawn_file_actions_addchdir_np(actions, host.as_cptr()) };
+    if r == 0 {
+        spawn::set(actions as usize, virt.as_bytes());
+    }
+    r
+}
+
+pub unsafe fn posix_spawn_file_actions_destroy(actions: *mut SpawnActions) -> c_int {
+    spawn::forget(actions as usize);
+    unsafe { real::posix_spawn_file_actions_destroy(actions) }
+}
+
+/// `system` in the view: glibc starts `/bin/sh` with its own internal spawn, which would take
+/// the host's shell (under a root, the wrong one), so the shell is started here, through
+/// [`posix_spawn`], with glibc's signal handling: SIGINT and SIGQUIT ignored and SIGCHLD blocked
+/// while waiting, their defaults and the caller's mask in the child.
+pub unsafe fn system(command: CStrP) -> c_int {
+    let Some(rt) = runtime::get() else {
+        return unsafe { real::system(command) };
+    };
+    if command.is_null() {
+        // "Is a shell available?" — the view's.
+        let mut host = buf!();
+        return match route_exec(rt, b"/bin/sh", &mut host, true) {
+            Ok(_) => raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK).is_ok() as c_int,
+            Err(_) => 0,
+        };
+    }
+    // SAFETY: plain signal and spawn calls on locals; argv lives until the spawn returns.
+    unsafe {
+        let mut ignore: libc::sigaction = std::mem::zeroed();
+        ignore.sa_sigaction = libc::SIG_IGN;
+        let (mut old_int, mut old_quit): (libc::sigaction, libc::sigaction) = (std::mem::zeroed(), std::mem::zeroed());
+        libc::sigaction(libc::SIGINT, &ignore, &mut old_int);
+        libc::sigaction(libc::SIGQUIT, &ignore, &mut old_quit);
+        let (mut block, mut old_mask): (libc::sigset_t, libc::sigset_t) = (std::mem::zeroed(), std::mem::zeroed());
+        libc::sigemptyset(&mut block);
+        libc::sigaddset(&mut block, libc::SIGCHLD);
+        libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old_mask);
+
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        libc::posix_spawnattr_init(&mut attr);
+        let mut defaults: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut defaults);
+        if old_int.sa_sigaction != libc::SIG_IGN {
+            libc::sigaddset(&mut defaults, libc::SIGINT);
+        }
+        if old_quit.sa_sigaction != libc::SIG_IGN {
+            libc::sigaddset(&mut defaults, libc::SIGQUIT);
+        }
+        libc::posix_spawnattr_setsigdefault(&mut attr, &defaults);
+        libc::posix_spawnattr_setsigmask(&mut attr, &old_mask);
+        libc::posix_spawnattr_setflags(&mut attr, (libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETSIGMASK) as i16);
+        let argv: [CStrP; 4] = [b"sh\0".as_ptr().cast(), b"-c\0".as_ptr().cast(), command, std::ptr::null()];
+        let mut pid: pid_t = 0;
+        let err = posix_spawn(&mut pid, b"/bin/sh\0".as_ptr().cast(), std::ptr::null(), &attr, argv.as_ptr(), sys::environ_ptr());
+        libc::posix_spawnattr_destroy(&mut attr);
+        let mut status: c_int = 0;
+        let result = if err == 0 {
+            loop {
+                if libc::waitpid(pid, &mut status, 0) >= 0 {
+                    break status;
+                }
+                if sys::errno() != libc::EINTR {
+                    break -1;
+                }
+            }
+        } else {
+            // As glibc: a shell that could not be started reads as one that exited with 127.
+            127 << 8
+        };
+        let e = sys::errno();
+        libc::sigaction(libc::SIGINT, &old_int, std::ptr::null_mut());
+        libc::sigaction(libc::SIGQUIT, &old_quit, std::ptr::null_mut());
+        libc::sigprocmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        sys::set_errno(e);
+        result
+    }
+}
+
+pub unsafe fn popen(command: CStrP, mode: CStrP) -> *mut FILE {
+    super::env::repair_environ();
+    unsafe { real::popen(command, mode) }
+}
+
+// ---- execl, execle, execlp: C-variadic, so their shells are naked functions that lay the
+// register arguments out beside the stack ones and call `execl_common` with both. ----
+
+/// `fork`: the view's state is memory, which the child gets a copy of; a path some other thread
+/// was writing at that moment is dropped in the child.
+pub unsafe fn fork() -> pid_t {
+    let pid = unsafe { real::fork() };
+    if pid == 0 {
+        crate::state::after_fork();
+        pools_after(true);
+    }
+    pid
+}
+
+#[allow(non_snake_case)]
+pub unsafe fn _Fork() -> pid_t {
+    let pid = unsafe { real::_Fork() };
+    if pid == 0 {
+        crate::state::after_fork();
+        pools_after(true);
+    }
+    pid
+}
+
+/// `vfork` cannot be wrapped by a function with a frame (the child would return through it and
+/// wreck the parent's stack), so its shell makes the system call itself, as glibc's does (the
+/// return address kept in a register the kernel restores for each). The child marks where its
+/// stack starts ([`sys::VFORK_SP`]: below it, it must not change its parent's view state); the
+/// parent, when it resumes, clears the mark and takes back the buffers the child held.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn vfork() -> pid_t {
+    core::arch::naked_asm!(
+        "pop rdi",
+        "mov eax, {nr}",
+        "syscall",
+        "push rdi",
+        "cmp rax, -4095",
+        "jae 3f",
+        "test eax, eax",
+        "jnz 2f",
+        "mov qword ptr [rip + {child}], rsp",
+        "ret",
+        "2:",
+        "mov edi, eax",
+        "jmp {resumed}",
+        "3:",
+        "neg eax",
+        "mov edi, eax",
+        "jmp {failed}",
+        nr = const libc::SYS_vfork,
+        child = sym sys::VFORK_SP,
+        resumed = sym vfork_resumed,
+        failed = sym vfork_failed,
+    )
+}
+
+/// The `vfork` parent resumed (the child exec'd or exited): the child's mark cleared, its
+/// buffers given back; returns the child's pid.
+extern "C" fn vfork_resumed(pid: pid_t) -> pid_t {
+    crate::sys::pool::release_vfork_child();
+    pools_after(false);
+    sys::VFORK_SP.store(0, std::sync::atomic::Ordering::Relaxed);
+    pid
+}
+
+/// `vfork` failed: errno, and -1.
+extern "C" fn vfork_failed(e: c_int) -> pid_t {
+    sys::set_errno(e);
+    -1
+}
