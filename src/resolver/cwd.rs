@@ -60,11 +60,10 @@ fn same_dir<B: Below>(b: &B, a: &PBuf, c: &PBuf) -> bool {
 pub fn checked<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
     let mut now = crate::sys::pool::take()?;
     b.getcwd(&mut now)?;
-    let mut host = crate::sys::pool::take()?;
-    if cwd::get(out, Some(&mut host)).is_ok() {
-        if host.as_bytes() == now.as_bytes() {
-            return Ok(());
-        }
+    if cwd::get_if_host(out, now.as_bytes()) == Ok(true) {
+        return Ok(());
+    }
+    if cwd::get(out, None).is_ok() {
         let mut hint = crate::sys::pool::take()?;
         hint.set(out.as_bytes())?;
         reverse::name(rt, now.as_bytes(), hint.as_bytes(), out)?;

@@ -75,6 +75,24 @@ pub fn get(virt: &mut PBuf, mut host: Option<&mut PBuf>) -> Res<()> {
     Err(Errno::EAGAIN)
 }
 
+/// Copies the current virtual cwd if it was set with the kernel's `host` (`Ok(false)` if it was
+/// set with another, or none is known).
+pub fn get_if_host(virt: &mut PBuf, host: &[u8]) -> Res<bool> {
+    if !KNOWN.load(Ordering::Acquire) {
+        return Ok(false);
+    }
+    for _ in 0..8 {
+        let i = CURRENT.load(Ordering::Acquire);
+        let slot = &TABLE[i];
+        if let (Ok(same), Ok(_)) = (slot.host.equals(host), slot.virt.load(virt)) {
+            if CURRENT.load(Ordering::Acquire) == i {
+                return Ok(same);
+            }
+        }
+    }
+    Err(Errno::EAGAIN)
+}
+
 pub(super) fn repair() {
     for s in &TABLE {
         s.virt.repair();

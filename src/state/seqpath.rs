@@ -54,18 +54,32 @@ impl SeqPath {
                 std::hint::spin_loop();
                 continue;
             }
-            let len = self.len.load(Ordering::Relaxed);
-            out.clear();
-            let mut left = len;
-            for w in self.words.iter().take(len.div_ceil(8)) {
-                let bytes = w.load(Ordering::Relaxed).to_ne_bytes();
-                let n = left.min(8);
-                out.push_bytes(&bytes[..n])?;
-                left -= n;
-            }
+            let len = self.len.load(Ordering::Relaxed).min(CAP - 1);
+            out.set_from_words(len, self.words.iter().map(|w| w.load(Ordering::Relaxed)))?;
             fence(Ordering::Acquire);
             if self.seq.load(Ordering::Relaxed) == s1 {
                 return Ok(len > 0);
+            }
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// Whether the path is `bytes`, compared in place; `Err(EAGAIN)` if writers kept moving it.
+    pub fn equals(&self, bytes: &[u8]) -> Res<bool> {
+        for _ in 0..64 {
+            let s1 = self.seq.load(Ordering::Acquire);
+            if s1 % 2 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let same = self.len.load(Ordering::Relaxed) == bytes.len()
+                && bytes.chunks(8).zip(&self.words).all(|(chunk, w)| {
+                    let mine = w.load(Ordering::Relaxed).to_ne_bytes();
+                    mine[..chunk.len()] == *chunk
+                });
+            fence(Ordering::Acquire);
+            if self.seq.load(Ordering::Relaxed) == s1 {
+                return Ok(same);
             }
         }
         Err(Errno::EAGAIN)

@@ -9,8 +9,10 @@ use crate::errno::{Errno, Res};
 use libc::c_char;
 use std::mem::MaybeUninit;
 
-/// Room for a virtual path of `PATH_MAX` bytes plus a mount source in front of it.
+/// Room for a virtual path of `PATH_MAX` bytes plus a mount source in front of it (a multiple
+/// of 8: see [`PBuf::set_from_words`]).
 pub const CAP: usize = libc::PATH_MAX as usize + 256;
+const _: () = assert!(CAP % 8 == 0);
 
 /// The bytes [`PBuf::slash_dot_masks`] reads at once: always initialized.
 pub const WINDOW: usize = 64;
@@ -187,6 +189,24 @@ impl PBuf {
         }
         let valid = (1u64 << self.len) - 1;
         Some((slashes & valid, dots & valid))
+    }
+
+    /// Sets the contents from `len` bytes given as 8-byte words (the last one's tail beyond
+    /// `len` ignored): one store per word, for paths read out of atomic words.
+    #[inline]
+    pub fn set_from_words(&mut self, len: usize, words: impl Iterator<Item = u64>) -> Res<()> {
+        if len >= CAP {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let base = self.as_mut_ptr();
+        for (i, w) in words.take(len.div_ceil(8)).enumerate() {
+            // CAP is a multiple of 8 and i * 8 < len < CAP: the word lies inside the buffer.
+            debug_assert!(i * 8 + 8 <= CAP);
+            // SAFETY: inside the buffer (above); unaligned store of plain bytes.
+            unsafe { base.add(i * 8).cast::<u64>().write_unaligned(w) };
+        }
+        self.set_len(len);
+        Ok(())
     }
 
     /// Replaces `self[..prefix_len]` by `with` (a mount's path by its source), in place.
