@@ -52,7 +52,7 @@ pub struct Options {
     #[arg(long = "deny", value_name = "PATH")]
     pub deny: Vec<OsString>,
 
-    /// Every write under PATH fails with EROFS.
+    /// Every write under PATH fails with EROFS: PATH is a read-only bind mount of itself (rename and link across its edge are EXDEV, removing PATH is EBUSY).
     #[arg(long = "ro", value_name = "PATH")]
     pub ro: Vec<OsString>,
 
