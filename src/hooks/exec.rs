@@ -6,7 +6,7 @@
 #![allow(unsafe_code)]
 
 use super::env::Envp;
-use super::program::{check_outside, name_exe, prepare, through_loader, Args};
+use super::program::{candidate, check_outside, name_exe, prepare, through_loader, Args};
 use super::table::real;
 use super::types::*;
 use super::{bytes, fail};
@@ -84,11 +84,7 @@ pub unsafe fn execvpe(file: CStrP, argv: Argv, envp: Argv) -> c_int {
     let mut got_eacces = false;
     let mut cand = buf!();
     for (dir, name) in pure::path_candidates(path_var, name) {
-        cand.clear();
-        if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
-            continue;
-        }
-        if cand.push_bytes(name).is_err() {
+        if !candidate(&mut cand, dir, name) {
             continue;
         }
         unsafe { exec_in_view(cand.as_cptr(), argv, envp) };

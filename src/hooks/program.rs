@@ -400,3 +400,10 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
         depth += 1;
     }
 }
+
+/// `DIR/NAME` (or `NAME` for an empty `DIR`: the current directory) into `out`: one candidate
+/// of a `$PATH` search; false if it does not fit.
+pub fn candidate(out: &mut PBuf, dir: &[u8], name: &[u8]) -> bool {
+    out.clear();
+    (dir.is_empty() || (out.push_bytes(dir).is_ok() && out.push_byte(b'/').is_ok())) && out.push_bytes(name).is_ok()
+}

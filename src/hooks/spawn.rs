@@ -7,7 +7,7 @@
 
 use super::bytes;
 use super::env::Envp;
-use super::program::{check_outside, name_exe, pools_after, prepare, route_exec, through_loader, Args};
+use super::program::{candidate, check_outside, name_exe, pools_after, prepare, route_exec, through_loader, Args};
 use super::table::real;
 use super::types::*;
 use crate::exec as pure;
@@ -80,11 +80,7 @@ pub unsafe fn posix_spawnp(pid: *mut pid_t, file: CStrP, actions: *const SpawnAc
         Err(e) => return e.0,
     };
     for (dir, name) in pure::path_candidates(path_var, name) {
-        cand.clear();
-        if !dir.is_empty() && (cand.push_bytes(dir).is_err() || cand.push_byte(b'/').is_err()) {
-            continue;
-        }
-        if cand.push_bytes(name).is_err() {
+        if !candidate(&mut cand, dir, name) {
             continue;
         }
         let mut host = match crate::sys::pool::take() {

@@ -17,7 +17,7 @@
 //! position decides as the point itself does, and one decision stands for them all. Only a
 //! `..` that crosses an entry needs each position looked at.
 
-use super::{put_trail, Call, Route, Routed};
+use super::{Call, Routed};
 use crate::errno::Res;
 use crate::path::{components, Shape};
 use crate::runtime::Runtime;
@@ -42,18 +42,10 @@ impl Plan {
         self.read_only = d.read_only;
         match self.mount {
             None => self.mount = Some(d.mount),
-            Some(m) if !same(m, d.mount) => self.consistent = false,
+            Some(m) if !crate::views::same_entry(m, d.mount) => self.consistent = false,
             Some(_) => {}
         }
         Ok(())
-    }
-}
-
-fn same(a: Option<&Entry>, b: Option<&Entry>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(x), Some(y)) => std::ptr::eq(x, y),
-        _ => false,
     }
 }
 
@@ -77,16 +69,9 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
         }
         // The lowest point is at or under the mount: no `..` leaves its root, and its path is
         // the text's prefix.
-        m.map_out(out)?;
-        routed.route = Route::Host;
-        // A symlink below may lead where the kernel, on the host, finds nothing: an ENOENT is
-        // worth one exact walk.
-        routed.retry = true;
+        routed.through(m, out)?;
     }
-    if routed.route == Route::Host {
-        put_trail(out, shape)?;
-    }
-    Ok(Some(routed))
+    routed.finish(out, shape)
 }
 
 /// For a normalized absolute path with `..`: the length of its lowest point (its first
@@ -193,17 +178,10 @@ fn route_with(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call, pos: &mut
             if m.walks_dotdot() {
                 return Ok(None);
             }
-            m.map_out(out)?;
-            routed.route = Route::Host;
-            // A symlink below may lead where the kernel, on the host, finds nothing: an ENOENT
-            // is worth one exact walk.
-            routed.retry = true;
+            routed.through(m, out)?;
         }
     }
-    if routed.route == Route::Host {
-        put_trail(out, shape)?;
-    }
-    Ok(Some(routed))
+    routed.finish(out, shape)
 }
 
 #[cfg(test)]

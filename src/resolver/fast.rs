@@ -3,7 +3,7 @@
 //! kernel walks the rest. Exact wherever the kernel's walk of the rest is the view's (the
 //! mount's source has no symlink leading out of it: the launcher looked), else the walk.
 
-use super::{put_trail, Call, Route, Routed};
+use super::{Call, Routed};
 use crate::errno::Res;
 use crate::path::Shape;
 use crate::runtime::Runtime;
@@ -21,14 +21,7 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
         if m.walks() {
             return Ok(None);
         }
-        m.map_out(out)?;
-        routed.route = Route::Host;
-        // A symlink below may lead where the kernel, on the host, finds nothing: an ENOENT
-        // is worth one exact walk.
-        routed.retry = true;
+        routed.through(m, out)?;
     }
-    if routed.route == Route::Host {
-        put_trail(out, shape)?;
-    }
-    Ok(Some(routed))
+    routed.finish(out, shape)
 }

@@ -86,6 +86,26 @@ pub struct Routed {
 impl Routed {
     pub const NATIVE: Routed = Routed { route: Route::Native, retry: false, read_only: false };
     pub const HOST: Routed = Routed { route: Route::Host, retry: false, read_only: false };
+
+    /// The textual way through the mount `m` (its prefix of `out` replaced by its source): the
+    /// path now goes to the kernel as a host path, and an `ENOENT` from it is worth one exact
+    /// walk (a symlink below may lead where the kernel, on the host, finds nothing).
+    #[inline(always)]
+    fn through(&mut self, m: &crate::views::Entry, out: &mut PBuf) -> Res<()> {
+        crate::views::Layer::map_out(m, out)?;
+        self.route = Route::Host;
+        self.retry = true;
+        Ok(())
+    }
+
+    /// Done with the views: a host path gets back the trailing `/` or `/.` the caller wrote.
+    #[inline(always)]
+    fn finish(self, out: &mut PBuf, shape: Shape) -> Res<Option<Routed>> {
+        if self.route == Route::Host {
+            put_trail(out, shape)?;
+        }
+        Ok(Some(self))
+    }
 }
 
 /// Carries `path` through every view. A host path, if one differs from the caller's, lands in
@@ -172,7 +192,7 @@ pub fn virtual_path<B: Below>(b: &B, rt: &Runtime, path: &[u8], dirfd: c_int, ou
     } else {
         relative_path(b, rt, path, dirfd, out)?;
     }
-    if out.len() >= libc::PATH_MAX as usize + 1 {
+    if out.len() > libc::PATH_MAX as usize {
         return Err(Errno::ENAMETOOLONG);
     }
     Ok(normalize(out))
@@ -253,9 +273,8 @@ pub fn fd_flags_for(rt: &Runtime, virt: &[u8]) -> u8 {
     for view in rt.views {
         for e in view.entries {
             let at = crate::views::Layer::at(e);
-            if crate::path::is_above(virt, at) {
-                f |= fds::ROUTE;
-            } else if crate::path::is_under(virt, at) && crate::views::Layer::routes_below(e) {
+            // An entry below it, or one it lies under that refuses or walks below itself.
+            if crate::path::is_above(virt, at) || (crate::path::is_under(virt, at) && crate::views::Layer::routes_below(e)) {
                 f |= fds::ROUTE;
             }
         }

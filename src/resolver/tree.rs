@@ -10,7 +10,7 @@ use crate::errno::{Errno, Res};
 use crate::path::{parent, Shape, Trail};
 use crate::runtime::Runtime;
 use crate::sys::PBuf;
-use crate::views::{Entry, Layer, Op};
+use crate::views::{Layer, Op};
 use libc::c_int;
 
 /// The canonical virtual path of `path` (from `dirfd`), its last component not followed.
@@ -22,14 +22,6 @@ fn virtual_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8], out: &mu
         out.set(virt.as_bytes())?;
     }
     Ok(())
-}
-
-fn same(a: Option<&Entry>, b: Option<&Entry>) -> bool {
-    match (a, b) {
-        (None, None) => true,
-        (Some(x), Some(y)) => std::ptr::eq(x, y),
-        _ => false,
-    }
 }
 
 /// Which call asks.
@@ -123,7 +115,7 @@ fn verdicts(rt: &Runtime, x: &Name, y: &Name, pair: Pair) -> Res<Verdicts> {
         // A rename moves a name between two directories; a link puts the old file itself (a
         // mount's root, if it is one) into the new directory.
         let from = if matches!(pair, Pair::Link { .. }) { xf.as_bytes() } else { xd.as_bytes() };
-        if !same(view.boundary_of(from), view.boundary_of(yd.as_bytes())) {
+        if !crate::views::same_entry(view.boundary_of(from), view.boundary_of(yd.as_bytes())) {
             v.cross = true;
             return Ok(v);
         }

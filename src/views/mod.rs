@@ -213,6 +213,15 @@ impl Entry {
     }
 }
 
+/// Whether two decisions name the same entry (the very entry of the table, or both none).
+pub fn same_entry(a: Option<&Entry>, b: Option<&Entry>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => std::ptr::eq(x, y),
+        _ => false,
+    }
+}
+
 /// One view at run time: its table, longest path first (among equals, the later entry first,
 /// as a later mount covers an earlier one).
 #[derive(Clone, Copy, Debug)]
