@@ -60,6 +60,11 @@ extern "C" fn on_load() {
     runtime::load::ensure();
     if let Some(rt) = runtime::get() {
         resolver::start::inherited_fds(&resolver::kernel::Kernel, rt);
+        // Before main, one thread: the environment may be changed (PWD exists, so putenv
+        // replaces its entry without allocating).
+        if let Some(pwd) = rt.pwd_env.filter(|_| !resolver::cwd::pwd_names_cwd(&resolver::kernel::Kernel, rt)) {
+            sys::putenv_static(pwd);
+        }
     }
 }
 

@@ -15,13 +15,55 @@ fn the_exit_status_is_the_commands() {
 }
 
 #[test]
-fn own_errors_are_125_and_name_the_option() {
-    let o = run(&mut kmview(["--frobnicate", "--", "true"]));
-    assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("--frobnicate"), "{}", stderr(&o));
-    let o = run(&mut kmview(["--unreal=relative/path", "--", "true"]));
-    assert_eq!(o.status.code(), Some(125));
-    assert!(stderr(&o).contains("--unreal"), "{}", stderr(&o));
+fn own_errors_are_125_and_name_the_option_in_one_line() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--frobnicate", "--", "true"], "--frobnicate"),
+        (&["--unreal=relative/path", "--", "true"], "--unreal"),
+        (&["--static=sometimes", "--", "true"], "warn, deny, allow"),
+        (&["-b"], "--bind"),
+        (&["-b", "/tmp:/x", "-w", "/no/such/dir", "--", "true"], "--cwd /no/such/dir: No such file or directory"),
+    ];
+    for (args, names) in cases {
+        let o = run(&mut kmview(args));
+        assert_eq!(o.status.code(), Some(125), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains(names), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: the error takes more than one line:\n{err}");
+        assert!(err.starts_with("kmview: "), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn the_starting_directory_is_pwd_in_the_views_terms() {
+    let s = Scratch::new("pwd");
+    let proj = s.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    let bind = format!("{}:/kmview-build-dir", proj.display());
+    // `-w` into a bind: PWD, the shell's pwd and getcwd all say the view's name.
+    let o = run(kmview(["-b", &bind, "-w", "/kmview-build-dir", "--", "sh", "-c", "echo $PWD; pwd; /bin/pwd"]).current_dir(&proj));
+    assert_eq!(stdout(&o), "/kmview-build-dir\n".repeat(3), "{}", stderr(&o));
+    // A PWD inherited into a process of the view that does not name its cwd there is put right
+    // at start-up; one that does (the host name of the same directory) stays, as under the kernel.
+    let script = format!("cd /kmview-build-dir; env PWD=/no/such/dir sh -c 'echo $PWD'; env PWD={0} sh -c 'echo $PWD'", proj.display());
+    let o = run(kmview(["-b", &bind, "--", "sh", "-c", &script]).current_dir(&proj));
+    assert_eq!(stdout(&o), format!("/kmview-build-dir\n{}\n", proj.display()), "{}", stderr(&o));
+}
+
+#[test]
+fn a_source_may_end_with_a_backslash_and_stack_escapes_what_it_prints() {
+    let s = Scratch::new("escapes");
+    let odd = s.join("dir\\");
+    std::fs::create_dir_all(&odd).unwrap();
+    std::fs::write(odd.join("f"), "in odd\n").unwrap();
+    let bind = format!("{}\\\\:/kmview-odd", s.join("dir").display());
+    let o = run(&mut kmview(["-b", &bind, "--", "cat", "/kmview-odd/f"]));
+    assert_eq!(stdout(&o), "in odd\n", "{}", stderr(&o));
+    let nl = s.join("new\nline");
+    std::fs::create_dir_all(&nl).unwrap();
+    let o = run(kmview(["-b", &format!("{}:/kmview-nl", nl.display()), "--"]).arg(launcher()).arg("stack"));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1, "kmview stack printed a raw newline: {out:?}");
+    assert!(out.contains("new\\x0aline") || out.contains("new\\nline"), "{out:?}");
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub const EXIT_NOT_FOUND: u8 = 127;
     name = "kmview",
     version,
     about = "Run a command in its own view of the file system (no root, no namespaces).",
-    after_help = "SRC paths are paths of the view kmview runs in; `\\:` escapes a colon in SRC:DST.\n\
+    after_help = "SRC paths are paths of the view kmview runs in; in SRC:DST, `\\:` is a colon and `\\\\` a backslash.\n\
                   Inside a view, `kmview stack` prints the stack, outermost view first.\n\
                   Exit status: the command's own (killed by a signal: the same signal); \
                   125 kmview's own error; 126 command not executable; 127 command not found.",
@@ -93,6 +93,21 @@ pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_OWN)
 }
 
+/// A command-line error as one line: what is wrong, the values allowed, the fix clap suggests.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut out = lines.next().unwrap_or("bad command line").trim_start_matches("error: ").to_string();
+    for l in lines {
+        if let Some(values) = l.strip_prefix("[possible values: ").and_then(|v| v.strip_suffix(']')) {
+            out += &format!(" (possible values: {values})");
+        } else if let Some(tip) = l.strip_prefix("tip: ") {
+            out += &format!("; {tip}");
+        }
+    }
+    out + " (see kmview --help)"
+}
+
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     if argv.len() >= 2 && argv[1] == "stack" {
@@ -100,10 +115,11 @@ fn main() -> ExitCode {
     }
     let matches = match Options::command().try_get_matches_from(&argv) {
         Ok(m) => m,
+        Err(e) if e.use_stderr() => return fail(one_line(&e)),
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_OWN } else { 0 };
+            // --help, --version.
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
         }
     };
     let opts = match <Options as clap::FromArgMatches>::from_arg_matches(&matches) {

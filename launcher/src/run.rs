@@ -115,7 +115,7 @@ pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
     }
     if let Some(dir) = &cwd {
         if let Err(e) = std::env::set_current_dir(dir) {
-            return fail(format!("--cwd: {}: {e}", dir.to_string_lossy()));
+            return fail(format!("--cwd {}: {}", escaped(dir.as_bytes()), io_reason(&e)));
         }
     } else if let Some(here) = std::env::var_os(kmview_api::CWD_VAR) {
         // Stay where the launcher was if the view has that directory, else start at `/`
@@ -123,6 +123,11 @@ pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
         if std::env::set_current_dir(&here).is_err() {
             let _ = std::env::set_current_dir("/");
         }
+    }
+    // PWD names the starting directory in the view's terms (a shell believes PWD when it names
+    // the same directory, and gcc writes it into DW_AT_comp_dir).
+    if let Ok(here) = std::env::current_dir() {
+        std::env::set_var("PWD", here);
     }
     if command.is_empty() {
         command.push(std::env::var_os("SHELL").filter(|s| !s.is_empty()).unwrap_or_else(|| "/bin/sh".into()));
@@ -146,6 +151,15 @@ pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
             eprintln!("kmview: {name}: {err}");
             ExitCode::from(EXIT_NOT_EXECUTABLE)
         }
+    }
+}
+
+/// An I/O error as a message says it: the reason alone ("No such file or directory").
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -178,7 +192,8 @@ pub fn print_stack(rest: &[OsString]) -> ExitCode {
 }
 
 fn describe(e: &Entry) -> String {
-    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    // Paths escaped as in messages: a newline or an escape sequence in a path stays one line.
+    let s = |b: &[u8]| escaped(b);
     match e {
         Entry::Unreal { prefix } => format!("unreal {}", s(prefix)),
         Entry::Bind { at, source, read_only, walk } => {

@@ -22,14 +22,15 @@ impl Drop for Built {
     }
 }
 
-/// Splits `SRC:DST` at the first colon not escaped as `\:`, unescaping both halves.
+/// Splits `SRC:DST` at the first colon not escaped as `\:`, unescaping both halves (`\:` is a
+/// colon, `\\` a backslash, so a path may end with one: `dir\\:DST`).
 fn split_pair(arg: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut first = Vec::new();
     let mut i = 0;
     while i < arg.len() {
         match arg[i] {
-            b'\\' if arg.get(i + 1) == Some(&b':') => {
-                first.push(b':');
+            b'\\' if matches!(arg.get(i + 1), Some(b':' | b'\\')) => {
+                first.push(arg[i + 1]);
                 i += 2;
             }
             b':' => return Some((first, unescape(&arg[i + 1..]))),
@@ -46,8 +47,8 @@ fn unescape(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
-        if s[i] == b'\\' && s.get(i + 1) == Some(&b':') {
-            out.push(b':');
+        if s[i] == b'\\' && matches!(s.get(i + 1), Some(b':' | b'\\')) {
+            out.push(s[i + 1]);
             i += 2;
         } else {
             out.push(s[i]);

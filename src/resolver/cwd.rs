@@ -72,3 +72,15 @@ pub fn checked<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
     }
     decide(b, rt, &now, out)
 }
+
+/// Whether the inherited `PWD` names the working directory in the view (a shell's test: the
+/// same directory as `.`), so that it may stay as it is.
+pub fn pwd_names_cwd<B: Below>(b: &B, rt: &Runtime) -> bool {
+    let Some(pwd) = crate::sys::getenv(b"PWD\0").filter(|p| p.first() == Some(&b'/')) else { return false };
+    let (Ok(mut host), Ok(dot)) = (crate::sys::pool::take(), crate::sys::pool::copy_of(b".")) else { return false };
+    let Ok(routed) = super::route(b, rt, pwd, &super::Call::at_cwd(true, Op::Look), &mut host) else { return false };
+    if routed.route == super::Route::Native && host.set(pwd).is_err() {
+        return false;
+    }
+    matches!((b.stat(libc::AT_FDCWD, &host, true), b.stat(libc::AT_FDCWD, &dot, true)), (Ok(x), Ok(y)) if x.same(&y))
+}

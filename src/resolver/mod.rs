@@ -328,6 +328,7 @@ mod tests {
             proc_is_host: false,
             start_cwd: None,
             start_exe: None,
+            pwd_env: None,
         })
     }
 

@@ -72,13 +72,21 @@ pub fn load() {
         + sizes.bytes
         + 2 * value.len()
         + 3 * lib.len()
-        + start_cwd.map_or(0, |c| c.len())
+        + 2 * start_cwd.map_or(0, |c| c.len())
         + start_exe.map_or(0, |c| c.len())
         + 256
         + 64 * 8;
     let Some(mut arena) = Arena::map(need) else { out_of_memory() };
     let Some(mut rt) = fill(&mut arena, value, &sizes, lib) else { out_of_memory() };
     rt.start_cwd = start_cwd.and_then(|c| arena.bytes(c));
+    // A `PWD` that is not the working directory the parent named in the view (a host path the
+    // launcher or an embedding tool passed on): the view's name, for the constructor to put in
+    // the environment (a shell believes `PWD` when it names the same directory).
+    if let (Some(cwd), Some(pwd)) = (rt.start_cwd.and_then(kmview_api::env::cwd), crate::sys::getenv(b"PWD\0")) {
+        if pwd != cwd {
+            rt.pwd_env = cstr_in(&mut arena, &[b"PWD=", cwd]);
+        }
+    }
     rt.start_exe = start_exe.and_then(|c| arena.bytes(c));
     let slow = rt.exact || rt.has_root || rt.index.is_empty() && rt.has_entries();
     let m = if !rt.has_entries() {
@@ -265,6 +273,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         proc_is_host,
         start_cwd: None,
         start_exe: None,
+        pwd_env: None,
     })
 }
 

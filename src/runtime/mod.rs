@@ -43,6 +43,9 @@ pub struct Runtime {
     /// may clear its environment before the library first needs them).
     pub start_cwd: Option<&'static [u8]>,
     pub start_exe: Option<&'static [u8]>,
+    /// `PWD=` the view's name of the starting directory, when the inherited `PWD` says
+    /// otherwise (the constructor puts it in the environment).
+    pub pwd_env: Option<&'static std::ffi::CStr>,
 }
 
 impl Runtime {
