@@ -47,13 +47,27 @@ fn static_and_setuid_executables_are_caught_at_exec() {
     // allow: silent.
     let o = run(&mut kmview(["--unreal", "--static=allow", "--", stat]));
     assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("outside the view\n", ""));
-    // A setuid copy of the dynamic program leaves the view too (the kernel drops LD_PRELOAD).
+    // A copy of the dynamic program setuid to another user leaves the view too (the kernel
+    // drops LD_PRELOAD when the program changes the caller's identity)...
     let suid = s.join("probe_suid");
     std::fs::copy(&dynamic, &suid).unwrap();
+    std::os::unix::fs::chown(&suid, Some(65534), None).unwrap();
     std::fs::set_permissions(&suid, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
     let o = run(&mut kmview(["--unreal", "--static=deny", "--", "sh", "-c", &format!("{}; echo rc=$?", suid.display())]));
     assert_eq!(stdout(&o), "rc=126\n");
     assert!(stderr(&o).contains("setuid"), "{}", stderr(&o));
+    // ...but one setuid to the caller (this test runs as root: a setuid-root program) keeps it,
+    // as the kernel's own run shows.
+    let own = s.join("probe_suid_own");
+    std::fs::copy(&dynamic, &own).unwrap();
+    std::fs::set_permissions(&own, std::os::unix::fs::PermissionsExt::from_mode(0o4755)).unwrap();
+    if unsafe { libc::getuid() } == 0 {
+        let o = run(&mut kmview(["--unreal", "--static=deny", "--"]).arg(&own));
+        assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("in the view\n", ""));
+    }
+    // A dynamic loader run directly loads the preload itself (ldd does this): not static.
+    let o = run(&mut kmview(["--unreal", "--static=deny", "--", "sh", "-c", "ldd /bin/true >/dev/null && /lib64/ld-linux-x86-64.so.2 /bin/echo loader-ok"]));
+    assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("loader-ok\n", ""));
     // A bad policy is the launcher's own error, named.
     let o = run(&mut kmview(["--unreal", "--static=maybe", "--", "true"]));
     assert_eq!(o.status.code(), Some(125));

@@ -192,9 +192,9 @@ pub fn route_exec(rt: &Runtime, path: &[u8], host: &mut PBuf, probe: bool) -> Re
 }
 
 /// The program at `path` (routed into `target`): the first bytes of the file into `head` (how
-/// many were read) and its mode. A program the kernel does not find at the host path is walked
+/// many were read) and what `fstat` says of it. A program the kernel does not find at the host path is walked
 /// in the view once (see [`route_exec`]); `in_view` says where it was found.
-fn read_head(rt: &Runtime, path: &[u8], target: &mut PBuf, in_view: &mut bool, head: &mut [u8]) -> Res<(usize, libc::mode_t)> {
+fn read_head(rt: &Runtime, path: &[u8], target: &mut PBuf, in_view: &mut bool, head: &mut [u8]) -> Res<(usize, Option<libc::stat>)> {
     let fd = match raw::openat(libc::AT_FDCWD, target, libc::O_RDONLY | libc::O_CLOEXEC) {
         Ok(fd) => fd,
         Err(Errno::ENOENT) if rt.has_mounts => {
@@ -202,21 +202,21 @@ fn read_head(rt: &Runtime, path: &[u8], target: &mut PBuf, in_view: &mut bool, h
             if !resolver::retry(&Kernel, rt, path, &Call::at_cwd(true, Op::Read), target)? {
                 // The walk leads where the kernel looked: its ENOENT stands.
                 target.set(first.as_bytes())?;
-                return Ok((0, 0));
+                return Ok((0, None));
             }
             *in_view = true;
             match raw::openat(libc::AT_FDCWD, target, libc::O_RDONLY | libc::O_CLOEXEC) {
                 Ok(fd) => fd,
-                Err(_) => return Ok((0, 0)),
+                Err(_) => return Ok((0, None)),
             }
         }
         // The exec reports it (or runs a program that cannot be read: execute-only).
-        Err(_) => return Ok((0, 0)),
+        Err(_) => return Ok((0, None)),
     };
-    let mode = raw::fstat(fd).map_or(0, |st| st.st_mode);
+    let st = raw::fstat(fd).ok();
     let n = raw::read(fd, head).unwrap_or(0);
     raw::close(fd);
-    Ok((n, mode))
+    Ok((n, st))
 }
 
 /// The loader the view puts at `interp` (a program's `PT_INTERP`), if the kernel would take
@@ -269,16 +269,36 @@ pub fn name_exe(rt: &Runtime, env: &mut Envp, p: &Prepared) {
     }
 }
 
-/// Why an executable would run outside the view: the kernel drops `LD_PRELOAD` for setuid and
-/// setgid programs, and a static program (no `PT_INTERP`) has no loader to preload with.
-fn leaves_view(mode: libc::mode_t, head: &[u8]) -> Option<&'static [u8]> {
-    if mode & (libc::S_ISUID | libc::S_ISGID) != 0 && mode & 0o111 != 0 {
-        return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
+/// Why an executable would run outside the view: the kernel drops `LD_PRELOAD` for a program
+/// that changes its identity when it starts (setuid or setgid to another user or group than the
+/// caller's: running as root, a setuid-root program keeps it), and a static program (no
+/// `PT_INTERP`) has no loader to preload with — unless it is a dynamic loader run directly
+/// (`ld.so PROGRAM`, as `ldd` does), which loads the preload itself.
+fn leaves_view(target: &PBuf, st: Option<&libc::stat>, head: &[u8]) -> Option<&'static [u8]> {
+    if let Some(st) = st {
+        // SAFETY: getuid and getgid have no preconditions.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let changes_user = st.st_mode & libc::S_ISUID != 0 && st.st_uid != uid;
+        let changes_group = st.st_mode & libc::S_ISGID != 0 && st.st_gid != gid;
+        if st.st_mode & 0o111 != 0 && (changes_user || changes_group) {
+            return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
+        }
     }
     match pure::elf(head) {
-        Elf::Static => Some(b"is statically linked (no dynamic loader to preload into)"),
+        Elf::Static if !is_dynamic_loader(target, st) => Some(b"is statically linked (no dynamic loader to preload into)"),
         _ => None,
     }
+}
+
+/// Whether the program at `target` is a dynamic loader: this process's own (the same file), or
+/// one named as loaders are (`ld-linux-x86-64.so.2`, `ld-2.36.so`, `ld.so`).
+fn is_dynamic_loader(target: &PBuf, st: Option<&libc::stat>) -> bool {
+    let name = crate::path::base_name(target.as_bytes());
+    if name.starts_with(b"ld-linux") || (name.starts_with(b"ld-") && name.ends_with(b".so")) || name == b"ld.so" {
+        return true;
+    }
+    let (Some(st), Some(own)) = (st, crate::sys::symbols::loader_path()) else { return false };
+    crate::sys::pool::copy_of(own).is_ok_and(|p| raw::fstatat(libc::AT_FDCWD, &p, 0).is_ok_and(|o| o.st_dev == st.st_dev && o.st_ino == st.st_ino))
 }
 
 /// The directories a root's own loader searches, as host paths joined with `:` (those the
@@ -347,9 +367,9 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
         let mut target = crate::sys::pool::take()?;
         let mut in_view = route_exec(rt, cur, &mut target, false)?;
         let mut elf = [0u8; ELF_HEAD];
-        let (n_elf, mode) = read_head(rt, cur, &mut target, &mut in_view, &mut elf)?;
+        let (n_elf, st) = read_head(rt, cur, &mut target, &mut in_view, &mut elf)?;
         let Some(bang) = pure::shebang(&elf[..n_elf.min(HEAD)]) else {
-            let outside = leaves_view(mode, &elf[..n_elf]);
+            let outside = leaves_view(&target, st.as_ref(), &elf[..n_elf]);
             let loader = match pure::elf(&elf[..n_elf]) {
                 Elf::Interp(r) if !r.is_empty() => own_loader(rt, &elf[r])?,
                 _ => None,

@@ -72,6 +72,24 @@ pub fn own_path() -> Option<&'static [u8]> {
     unsafe { (!m.is_null() && !(*m).l_name.is_null()).then(|| std::ffi::CStr::from_ptr((*m).l_name).to_bytes()) }
 }
 
+/// The path of this process's dynamic loader, as the loader's list names it (the entry loaded
+/// at `AT_BASE`).
+pub fn loader_path() -> Option<&'static [u8]> {
+    // SAFETY: getauxval has no preconditions; the list is read as in `own_map`.
+    unsafe {
+        let base = libc::getauxval(libc::AT_BASE) as usize;
+        let mut m = _r_debug.r_map;
+        while !m.is_null() {
+            if (*m).l_addr == base && !(*m).l_name.is_null() {
+                let name = std::ffi::CStr::from_ptr((*m).l_name).to_bytes();
+                return (!name.is_empty()).then_some(name);
+            }
+            m = (*m).l_next;
+        }
+        None
+    }
+}
+
 /// How a symbol was found.
 pub enum Found {
     At(usize),
