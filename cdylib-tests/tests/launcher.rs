@@ -146,3 +146,41 @@ fn a_panic_inside_the_library_fails_the_call_with_eio_and_does_not_repeat_it() {
     let o = run(kmview(["--unreal", "--", "cat", "/unreal/etc/hostname"]).env("KMVIEW_FAULT", "panic:mkdir"));
     assert_eq!(stdout(&o), std::fs::read_to_string("/etc/hostname").unwrap());
 }
+
+/// With `--tmp` the launcher waits for the command: a Ctrl-C typed at the terminal reaches the
+/// command once (the terminal signals the whole foreground group; the launcher passes on only
+/// what it alone was sent). The command counts the SIGINTs it gets, its handler slow enough that
+/// a second one would wait for it rather than merge with the first.
+#[test]
+fn a_ctrl_c_at_the_terminal_reaches_the_command_once() {
+    let script = r#"
+import os, pty, select, sys, time
+km = sys.argv[1]
+prog = "import signal, time\nn = [0]\ndef h(s, f):\n    n[0] += 1\n    time.sleep(0.3)\nsignal.signal(signal.SIGINT, h)\nprint('ready', flush=True)\ntime.sleep(1.5)\nprint('got', n[0], flush=True)\n"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(km, [km, "--tmp", "/kmview-test-ctrl-c", "--", "python3", "-c", prog])
+out = b""
+sent = False
+end = time.time() + 10
+while time.time() < end:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try:
+            d = os.read(fd, 1024)
+        except OSError:
+            break
+        if not d:
+            break
+        out += d
+    if not sent and b"ready" in out:
+        time.sleep(0.3)
+        os.write(fd, b"\x03")
+        sent = True
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+"#;
+    let o = run(Command::new("python3").arg("-c").arg(script).arg(launcher()));
+    let out = stdout(&o);
+    assert!(out.contains("got 1\n"), "the command should count one SIGINT: {out:?} {}", stderr(&o));
+}

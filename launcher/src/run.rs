@@ -43,9 +43,13 @@ pub fn launch(built: Built, opts: Options) -> ExitCode {
 
 static CHILD: AtomicI32 = AtomicI32::new(0);
 
-extern "C" fn forward(sig: libc::c_int) {
+/// Passes a signal on to the command, unless the terminal sent it: the terminal signals the
+/// whole foreground process group, which the command is in (`SI_KERNEL`), so it has it already.
+extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let from_terminal = !info.is_null() && unsafe { (*info).si_code } == libc::SI_KERNEL;
     let pid = CHILD.load(Ordering::Relaxed);
-    if pid > 0 {
+    if pid > 0 && !from_terminal {
         // SAFETY: kill is async-signal-safe.
         unsafe { libc::kill(pid, sig) };
     }
@@ -59,10 +63,14 @@ fn wait_and_clean(mut cmd: std::process::Command, built: Built) -> ExitCode {
         Err(e) => return fail(format!("cannot start the command: {e}")),
     };
     CHILD.store(child.id() as i32, Ordering::Relaxed);
-    // SAFETY: installing plain handlers; `forward` only calls kill.
+    // SAFETY: installing handlers; `forward` only reads its siginfo and calls kill.
     unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = forward as *const () as libc::sighandler_t;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
         for sig in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
-            libc::signal(sig, forward as *const () as libc::sighandler_t);
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
     }
     let status = child.wait();
