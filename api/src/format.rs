@@ -55,6 +55,10 @@ pub enum Entry {
     Deny { path: Vec<u8> },
     /// `path` is a read-only mount of itself: every write under it is `EROFS`.
     ReadOnly { path: Vec<u8> },
+    /// `path` is a symlink that leads into a mount of the view (the launcher found it where a
+    /// mount was asked for: the kernel mounts on the link's target): paths through it are
+    /// resolved component by component, so that they reach the mount as the kernel's would.
+    Link { path: Vec<u8> },
     /// A private directory `source` (made by the launcher, removed when the command ends) at `at`.
     Tmp { at: Vec<u8>, source: Vec<u8> },
     /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
@@ -134,6 +138,7 @@ pub enum Kind {
     Hide,
     Deny,
     Ro,
+    Link,
     Static,
     Exact,
 }
@@ -149,13 +154,14 @@ impl Kind {
             Kind::Hide => "hide",
             Kind::Deny => "deny",
             Kind::Ro => "ro",
+            Kind::Link => "link",
             Kind::Static => "static",
             Kind::Exact => "exact",
         }
     }
 
     fn from_name(s: &[u8]) -> Option<Kind> {
-        [Kind::Unreal, Kind::Bind, Kind::RoBind, Kind::Root, Kind::Tmp, Kind::Hide, Kind::Deny, Kind::Ro, Kind::Static, Kind::Exact]
+        [Kind::Unreal, Kind::Bind, Kind::RoBind, Kind::Root, Kind::Tmp, Kind::Hide, Kind::Deny, Kind::Ro, Kind::Link, Kind::Static, Kind::Exact]
             .into_iter()
             .find(|k| k.name().as_bytes() == s)
     }
@@ -476,7 +482,7 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             arity(if args.len == 2 && args.walks(1) { 2 } else { 1 })?;
             path(0)
         }
-        Kind::Hide | Kind::Deny | Kind::Ro => {
+        Kind::Hide | Kind::Deny | Kind::Ro | Kind::Link => {
             arity(1)?;
             path(0)
         }
@@ -499,6 +505,7 @@ impl Entry {
             Entry::Hide { .. } => Kind::Hide,
             Entry::Deny { .. } => Kind::Deny,
             Entry::ReadOnly { .. } => Kind::Ro,
+            Entry::Link { .. } => Kind::Link,
             Entry::Tmp { .. } => Kind::Tmp,
             Entry::Static { .. } => Kind::Static,
             Entry::Exact => Kind::Exact,
@@ -511,7 +518,7 @@ impl Entry {
             Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).collect(),
             Entry::Tmp { at, source } => vec![at.as_slice(), source.as_slice()],
             Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).collect(),
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => {
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => {
                 vec![path.as_slice()]
             }
             Entry::Static { policy } => vec![policy.name().as_bytes()],
@@ -530,6 +537,7 @@ impl Entry {
             Kind::Hide => Entry::Hide { path: arg(0) },
             Kind::Deny => Entry::Deny { path: arg(0) },
             Kind::Ro => Entry::ReadOnly { path: arg(0) },
+            Kind::Link => Entry::Link { path: arg(0) },
             Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
             Kind::Exact => Entry::Exact,
         }
@@ -693,6 +701,7 @@ mod tests {
                 Entry::Hide { path: a.clone() },
                 Entry::Deny { path: b.clone() },
                 Entry::ReadOnly { path: a.clone() },
+                Entry::Link { path: b.clone() },
                 Entry::Tmp { at: a.clone(), source: b.clone() },
                 Entry::Exact,
             ] }] };

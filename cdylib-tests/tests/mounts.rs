@@ -169,3 +169,41 @@ fn tmp_is_private_writable_and_gone_afterwards() {
     let o = run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c", "kill -TERM $$"]));
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&o.status), Some(libc::SIGTERM));
 }
+
+/// A bind asked onto a symlink is made on the link's target, as `mount --bind` follows it; the
+/// link stays a link, and paths through it reach the mount (the kernel's run is the oracle).
+#[test]
+fn a_bind_onto_a_symlink_mounts_on_its_target_as_the_kernel_does() {
+    let s = tree();
+    std::fs::create_dir_all(s.join("host/target")).unwrap();
+    std::fs::write(s.join("host/target/underneath"), "host\n").unwrap();
+    std::os::unix::fs::symlink("target", s.join("host/link")).unwrap();
+    let (src, host) = (s.join("src").display().to_string(), s.join("host").display().to_string());
+    let script = "exec 2>&1; cd \"$1\"; ls target link link/; cat link/sub/g target/sub/g; stat -c '%n %F' link link/ target; readlink link; cat link/underneath";
+    let kernel = run(std::process::Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c"])
+        .arg(format!("mount --bind {src} {host}/link && sh -c \"$0\" sh {host}"))
+        .arg(script));
+    let kernel = stdout(&kernel);
+    assert!(kernel.contains("sub") && kernel.contains("g\ng\n"), "the kernel's run: {kernel}");
+    let ours = run(&mut kmview(["-b", &format!("{src}:{host}/link"), "--", "sh", "-c", script, "sh", &host]));
+    assert_eq!(stdout(&ours), kernel);
+}
+
+/// What the kernel refuses to mount is refused before the command runs: a file over a
+/// directory, a directory over a file, `--tmp` on a file.
+#[test]
+fn mounts_the_kernel_refuses_are_refused_with_its_reason() {
+    let s = tree();
+    std::fs::write(s.join("file"), "f\n").unwrap();
+    let (file, dir) = (s.join("file").display().to_string(), s.join("a").display().to_string());
+    for args in
+        [vec!["-b".to_string(), format!("{file}:{dir}")], vec!["-b".to_string(), format!("{dir}:{file}")], vec!["--tmp".to_string(), file.clone()]]
+    {
+        let mut all = args.clone();
+        all.extend(["--".to_string(), "true".to_string()]);
+        let o = run(&mut kmview(&all));
+        assert_eq!(o.status.code(), Some(125), "{args:?}");
+        assert!(stderr(&o).contains("Not a directory") && stderr(&o).lines().count() == 1, "{args:?}: {}", stderr(&o));
+    }
+}

@@ -66,7 +66,14 @@ fn static_and_setuid_executables_are_caught_at_exec() {
         assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("in the view\n", ""));
     }
     // A dynamic loader run directly loads the preload itself (ldd does this): not static.
-    let o = run(&mut kmview(["--unreal", "--static=deny", "--", "sh", "-c", "ldd /bin/true >/dev/null && /lib64/ld-linux-x86-64.so.2 /bin/echo loader-ok"]));
+    let o = run(&mut kmview([
+        "--unreal",
+        "--static=deny",
+        "--",
+        "sh",
+        "-c",
+        "ldd /bin/true >/dev/null && /lib64/ld-linux-x86-64.so.2 /bin/echo loader-ok",
+    ]));
     assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("loader-ok\n", ""));
     // A bad policy is the launcher's own error, named.
     let o = run(&mut kmview(["--unreal", "--static=maybe", "--", "true"]));

@@ -229,6 +229,7 @@ fn describe(e: &Entry) -> String {
         Entry::Hide { path } => format!("hide {}", s(path)),
         Entry::Deny { path } => format!("deny {}", s(path)),
         Entry::ReadOnly { path } => format!("ro {}", s(path)),
+        Entry::Link { path } => format!("link {} (walked)", s(path)),
         Entry::Tmp { at, source } => format!("tmp {} at {}", s(source), s(at)),
         Entry::Static { policy } => format!("static={}", policy.name()),
         Entry::Exact => "exact".to_string(),

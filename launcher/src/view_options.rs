@@ -86,6 +86,36 @@ fn source_path(opt: &str, p: &[u8]) -> Result<Vec<u8>, String> {
     std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("{opt}: {}: {e}", path.display()))
 }
 
+/// Where the kernel would mount onto `at`: through a symlink on the way to `at` (mount follows
+/// it), and only a directory over a directory or a non-directory over a non-directory
+/// (`ENOTDIR` otherwise). A missing `at` stays as it is (the view makes up a missing
+/// mountpoint). Under a `--root`, `at` names a place in the root's tree, which the view resolves
+/// itself. Also the first symlink on the way, if any: paths through it must be walked to reach
+/// the mount, as the kernel's would.
+fn mountpoint(opt: &str, at: Vec<u8>, source_is_dir: bool, under_root: bool) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
+    if under_root {
+        return Ok((at, None));
+    }
+    let path = PathBuf::from(OsString::from_vec(at.clone()));
+    let Ok(meta) = std::fs::metadata(&path) else { return Ok((at, None)) };
+    let kind = |dir: bool| if dir { "directory" } else { "file" };
+    if meta.is_dir() != source_is_dir {
+        return Err(format!(
+            "{opt}: cannot mount a {} over the {} {} (the kernel says: Not a directory)",
+            kind(source_is_dir),
+            kind(meta.is_dir()),
+            path.display()
+        ));
+    }
+    let real = std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("{opt}: {}: {e}", path.display()))?;
+    if real == at {
+        return Ok((at, None));
+    }
+    let link =
+        path.ancestors().collect::<Vec<_>>().into_iter().rev().find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()));
+    Ok((real, link.map(|l| l.as_os_str().as_bytes().to_vec())))
+}
+
 pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {
     // Every mount and mark option with its position on the command line.
     let mut ordered: Vec<(usize, &str, &OsString)> = Vec::new();
@@ -104,6 +134,9 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         }
         built.view.entries.push(Entry::Unreal { prefix: bytes.to_vec() });
     }
+    let under_root = matches.contains_id("root") && matches.get_many::<OsString>("root").is_some_and(|mut v| v.next().is_some());
+    // Symlinks the mounts were asked on (and made on their targets).
+    let mut links: Vec<Vec<u8>> = Vec::new();
     // Mounts by destination, marks by path: the same place twice is a conflict.
     let mut mounted: Vec<(Vec<u8>, &str)> = Vec::new();
     let mut marked: Vec<(Vec<u8>, &str)> = Vec::new();
@@ -122,12 +155,15 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
             "bind" | "ro_bind" => {
                 let (src, dst) = split_pair(raw).ok_or_else(|| format!("{opt}: `{}` is not SRC:DST", value.to_string_lossy()))?;
                 let source = source_path(opt, &src)?;
-                let at = virtual_path(opt, &dst)?;
+                let source_is_dir = std::fs::metadata(OsString::from_vec(source.clone())).is_ok_and(|m| m.is_dir());
+                let (at, link) = mountpoint(opt, virtual_path(opt, &dst)?, source_is_dir, under_root)?;
+                links.extend(link);
                 Entry::Bind { at, source, read_only: id == "ro_bind", walk: Walk::No }
             }
             "root" => Entry::Root { source: source_path(opt, raw)?, walk: Walk::No },
             "tmp" => {
-                let at = virtual_path(opt, raw)?;
+                let (at, link) = mountpoint(opt, virtual_path(opt, raw)?, true, under_root)?;
+                links.extend(link);
                 let dir = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a private directory: {e}"))?;
                 built.tmp_dirs.push(PathBuf::from(OsString::from_vec(dir.clone())));
                 Entry::Tmp { at, source: dir }
@@ -156,6 +192,11 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         }
         if is_mount { &mut mounted } else { &mut marked }.push((place, opt));
         built.view.entries.push(entry);
+    }
+    for path in links {
+        if !built.view.entries.iter().any(|e| matches!(e, Entry::Link { path: p } if *p == path)) {
+            built.view.entries.push(Entry::Link { path });
+        }
     }
     decide_walks(&mut built.view);
     if opts.exact {
@@ -203,7 +244,7 @@ fn decide_walks(view: &mut View) {
         .chain(outer.views.iter().flat_map(|v| v.entries.iter()))
         .filter_map(|e| match e {
             Entry::Bind { at, .. } | Entry::Tmp { at, .. } => Some(at.clone()),
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => Some(path.clone()),
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => Some(path.clone()),
             Entry::Unreal { prefix } => Some(prefix.clone()),
             Entry::Root { .. } => Some(b"/".to_vec()),
             Entry::Static { .. } | Entry::Exact => None,

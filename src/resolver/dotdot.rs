@@ -39,6 +39,7 @@ impl Plan {
     fn see(&mut self, view: &View, pos: &[u8], op: Op) -> Res<()> {
         let d = view.decide(pos, op)?;
         self.touched |= d.touched;
+        self.consistent &= !d.walks;
         self.read_only = d.read_only;
         match self.mount {
             None => self.mount = Some(d.mount),
@@ -62,6 +63,9 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
         // The path ends below the lowest point: no position is an entry's own root.
         let op = if ends_there || !call.op.names_entry() { call.op } else { Op::Modify };
         let d = view.decide(low, op)?;
+        if d.walks {
+            return Ok(None);
+        }
         routed.read_only |= d.read_only && call.op.writes();
         let Some(m) = d.mount else { continue };
         if m.walks_dotdot() {

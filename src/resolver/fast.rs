@@ -16,6 +16,9 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
     let mut routed = Routed::NATIVE;
     for view in rt.views.iter().rev() {
         let d = view.decide(out.as_bytes(), call.op)?;
+        if d.walks {
+            return Ok(None);
+        }
         routed.read_only |= d.read_only && call.op.writes();
         let Some(m) = d.mount else { continue };
         if m.walks() {

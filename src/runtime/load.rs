@@ -190,12 +190,13 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                             return;
                         }
                     },
-                    Kind::Hide | Kind::Deny | Kind::Ro => match path(0) {
+                    Kind::Hide | Kind::Deny | Kind::Ro | Kind::Link => match path(0) {
                         Some(at) => Entry::Mark(Mark {
                             at,
                             kind: match kind {
                                 Kind::Hide => MarkKind::Hide,
                                 Kind::Deny => MarkKind::Deny,
+                                Kind::Link => MarkKind::Link,
                                 _ => MarkKind::ReadOnly,
                             },
                         }),

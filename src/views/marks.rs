@@ -1,5 +1,6 @@
 //! Marks: `hide` (`ENOENT`, and gone from the parent's listing), `deny` (`EACCES`) and `ro`
-//! (writes fail with `EROFS`, as on a read-only bind mount of the path on itself). A mark leads
+//! (writes fail with `EROFS`, as on a read-only bind mount of the path on itself), and `link`
+//! (a symlink that leads into a mount: paths through it are walked in the view). A mark leads
 //! nowhere: paths under it go on to the kernel unchanged, once allowed.
 
 use super::{Layer, Listed, Op};
@@ -10,6 +11,8 @@ pub enum MarkKind {
     Hide,
     Deny,
     ReadOnly,
+    /// A symlink outside every mount that leads into one: paths through it are walked.
+    Link,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -29,8 +32,14 @@ impl Layer for Mark {
             MarkKind::Hide => Err(Errno::ENOENT),
             MarkKind::Deny => Err(Errno::EACCES),
             MarkKind::ReadOnly if op.writes() => Err(Errno::EROFS),
-            MarkKind::ReadOnly => Ok(()),
+            MarkKind::ReadOnly | MarkKind::Link => Ok(()),
         }
+    }
+
+    /// Through a link mark, the kernel would follow the link on the host, past the mount it
+    /// leads into: the walk follows it in the view.
+    fn walks(&self) -> bool {
+        self.kind == MarkKind::Link
     }
 
     /// A read-only mark is the kernel's read-only bind mount of the path on itself.

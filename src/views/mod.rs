@@ -238,6 +238,8 @@ pub struct Decision {
     pub read_only: bool,
     /// Some entry decided something (a mark or a mount applies).
     pub touched: bool,
+    /// A mark says paths here must be walked (a link into a mount).
+    pub walks: bool,
 }
 
 impl View {
@@ -252,6 +254,7 @@ impl View {
                 continue;
             }
             d.touched = true;
+            d.walks |= !e.is_mount() && e.walks();
             // Read-only is reported, not failed: the kernel's order for the errno depends on the
             // call and on what lies at the path (see `resolver::refusal`).
             if e.read_only() {
