@@ -110,11 +110,22 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
         let hot = unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) };
         let mut probe = buf!();
         if hot || matches!(resolver::route(&Kernel, rt, p, &Call::at_cwd(true, Op::Look), &mut probe), Ok(r) if r.route == Route::Native) {
+            // The name it goes by: the path itself, or from the virtual cwd it starts from (a
+            // relative path without `..` under a plain bind stays under it).
+            let mut hint = buf!();
+            if p.first() == Some(&b'/') {
+                let _ = hint.set(p);
+            } else if cwd::get(&mut hint, None).is_ok() && (hint.push_byte(b'/').is_err() || hint.push_bytes(p).is_err()) {
+                hint.clear();
+            }
+            cwd::moving();
             let r = unsafe { real::chdir(path) };
             if r == 0 {
-                moved(rt, None);
+                moved(rt, None, hint.as_bytes());
+                cwd::moved();
                 return r;
             }
+            cwd::moved();
             // A symlink on the way may lead into a mount the kernel does not know.
             if !(sys::errno() == libc::ENOENT && rt.has_mounts) {
                 return r;
@@ -125,17 +136,40 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
         if let Err(e) = walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host) {
             return fail(e);
         }
+        // The host path keeps the caller's trailing `/` (the kernel's ENOTDIR for a file); the
+        // directory's names are without it.
+        let (v, h) = (trimmed(virt.as_bytes()), trimmed(host.as_bytes()));
+        let slot = cwd::prepare(v, h);
         let r = unsafe { real::chdir(host.as_cptr()) };
+        let e = sys::errno();
         if r == 0 {
-            moved(rt, Some(virt.as_bytes()));
+            resolver::cwd::entered(&Kernel, rt, slot, v, h);
+        } else if let Some(i) = slot {
+            cwd::release(i);
         }
+        cwd::moved();
+        sys::set_errno(e);
         r
     })
 }
 
 /// After a successful chdir: the kernel's new directory, named `virt` in the view (or named
 /// from the kernel's path).
-fn moved(rt: &Runtime, virt: Option<&[u8]>) {
+/// A directory's path without the trailing `/` or `/.` a caller may have written (`/` stays).
+fn trimmed(p: &[u8]) -> &[u8] {
+    let mut p = p;
+    loop {
+        if p.len() > 1 && p.ends_with(b"/") {
+            p = &p[..p.len() - 1];
+        } else if p.len() > 2 && p.ends_with(b"/.") {
+            p = &p[..p.len() - 2];
+        } else {
+            return p;
+        }
+    }
+}
+
+fn moved(rt: &Runtime, virt: Option<&[u8]>, hint: &[u8]) {
     let e = sys::errno();
     let mut now = buf!();
     if raw::getcwd(&mut now).is_ok() {
@@ -143,7 +177,7 @@ fn moved(rt: &Runtime, virt: Option<&[u8]>) {
             Some(v) => resolver::cwd::publish(rt, v, now.as_bytes()),
             None => {
                 let mut v = buf!();
-                if resolver::reverse::name(rt, now.as_bytes(), b"", &mut v).is_ok() {
+                if resolver::reverse::name(rt, now.as_bytes(), hint, &mut v).is_ok() {
                     resolver::cwd::publish(rt, v.as_bytes(), now.as_bytes());
                 } else {
                     cwd::forget();

@@ -235,8 +235,7 @@ pub unsafe fn popen(command: CStrP, mode: CStrP) -> *mut FILE {
 pub unsafe fn fork() -> pid_t {
     let pid = unsafe { real::fork() };
     if pid == 0 {
-        crate::state::after_fork();
-        pools_after(true);
+        after_fork_child();
     }
     pid
 }
@@ -245,10 +244,16 @@ pub unsafe fn fork() -> pid_t {
 pub unsafe fn _Fork() -> pid_t {
     let pid = unsafe { real::_Fork() };
     if pid == 0 {
-        crate::state::after_fork();
-        pools_after(true);
+        after_fork_child();
     }
     pid
+}
+
+/// The child's view state after a `fork`: buffers and slots others held are free, and the cwd
+/// is checked against the kernel's before it is next used.
+fn after_fork_child() {
+    crate::state::after_fork();
+    pools_after(true);
 }
 
 /// `vfork` cannot be wrapped by a function with a frame (the child would return through it and

@@ -12,6 +12,13 @@ use crate::views::Op;
 
 /// The virtual working directory into `out`.
 pub fn current<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
+    if cwd::take_verify() {
+        settle(b, rt);
+    }
+    if cwd::is_moving() {
+        // A chdir is under way: the kernel's directory decides.
+        return checked(b, rt, out);
+    }
     if cwd::get(out, None).is_ok() {
         return Ok(());
     }
@@ -41,10 +48,20 @@ pub fn decide<B: Below>(b: &B, rt: &Runtime, host: &PBuf, out: &mut PBuf) -> Res
 /// Publishes `virt` (canonical) as the working directory, the kernel's being `host`.
 pub fn publish(rt: &Runtime, virt: &[u8], host: &[u8]) {
     cwd::set(virt, host, is_plain(rt, virt));
+    // The innermost view's mount it lies under, remembered: a name this process uses.
+    if let Some(last) = rt.views.len().checked_sub(1) {
+        let view = &rt.views[last];
+        if let Some(m) = view.mount_of(virt) {
+            if let Some(i) = view.entries.iter().position(|e| std::ptr::eq(e, m)) {
+                cwd::note_entered(((last as u32) << 16) | i as u32);
+            }
+        }
+    }
 }
 
 /// Whether relative paths without `..` from `virt` are the kernel's business alone: no entry
-/// at it, above it or below it, and it is not among the kernel's magic names.
+/// at it, above it or below it (so the kernel's name for it is the view's too: `realpath` of a
+/// relative path may be the kernel's), and it is not among the kernel's magic names.
 pub fn is_plain(rt: &Runtime, virt: &[u8]) -> bool {
     let magic = rt.proc_is_host && (crate::path::is_under(virt, b"/proc") || crate::path::is_under(virt, b"/dev"));
     !magic && !rt.touches(virt)
@@ -59,18 +76,69 @@ fn same_dir<B: Below>(b: &B, a: &PBuf, c: &PBuf) -> bool {
 /// from the kernel's path (the old name as the hint). What getcwd answers.
 pub fn checked<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
     let mut now = crate::sys::pool::take()?;
-    b.getcwd(&mut now)?;
-    if cwd::get_if_host(out, now.as_bytes()) == Ok(true) {
-        return Ok(());
+    // While other threads move it, the kernel's answer may be one no slot names any more (this
+    // thread was held up after asking): ask again, a few times.
+    for _ in 0..4 {
+        b.getcwd(&mut now)?;
+        if cwd::get_if_host(out, now.as_bytes()) == Ok(true) {
+            return Ok(());
+        }
+        // A chdir under way in another thread (or in the parent this process was forked
+        // from): the directory it is entering, by the name it gave it.
+        if cwd::find_by_host(now.as_bytes(), out) {
+            return Ok(());
+        }
+        if !cwd::is_moving() {
+            break;
+        }
+    }
+    if cwd::is_moving() {
+        // Other threads kept moving it faster than this one could look.
+        return recent_name(rt, now.as_bytes(), out);
     }
     if cwd::get(out, None).is_ok() {
+        // The directory was renamed, or the kernel's cwd moved without this library: named
+        // anew, the old name as the hint.
         let mut hint = crate::sys::pool::take()?;
         hint.set(out.as_bytes())?;
         reverse::name(rt, now.as_bytes(), hint.as_bytes(), out)?;
+        if out.as_bytes() == now.as_bytes() {
+            // Its own name: unless it was entered through a mount's.
+            by_entered_mount(rt, now.as_bytes(), out);
+        }
         publish(rt, out.as_bytes(), now.as_bytes());
         return Ok(());
     }
     decide(b, rt, &now, out)
+}
+
+/// The kernel's working directory `host` named in the view by what this process called its
+/// directories: the name a recent `chdir` gave it, else a mount's name if the process entered
+/// directories through that mount, else its own name.
+fn recent_name(rt: &Runtime, host: &[u8], out: &mut PBuf) -> Res<()> {
+    if cwd::find_by_host(host, out) {
+        return Ok(());
+    }
+    reverse::name(rt, host, b"", out)?;
+    if out.as_bytes() == host {
+        by_entered_mount(rt, host, out);
+    }
+    Ok(())
+}
+
+/// `host` named through a mount this process has had its working directory under, if one of
+/// them shows it (the name it entered by: what the kernel would answer); `out` unchanged if none.
+fn by_entered_mount(rt: &Runtime, host: &[u8], out: &mut PBuf) {
+    let Some(last) = rt.views.len().checked_sub(1) else { return };
+    let Ok(mut named) = crate::sys::pool::take() else { return };
+    let found = cwd::any_entered(|code| {
+        let (v, i) = ((code >> 16) as usize, (code & 0xffff) as usize);
+        let Some(m) = (v == last).then(|| rt.views[v].entries.get(i)).flatten() else { return false };
+        reverse::name(rt, host, crate::views::Layer::at(m), &mut named).is_ok() && named.as_bytes() != host
+    });
+    if found {
+        let _ = out.set(named.as_bytes());
+    }
 }
 
 /// Whether the inherited `PWD` names the working directory in the view (a shell's test: the
@@ -83,4 +151,51 @@ pub fn pwd_names_cwd<B: Below>(b: &B, rt: &Runtime) -> bool {
         return false;
     }
     matches!((b.stat(libc::AT_FDCWD, &host, true), b.stat(libc::AT_FDCWD, &dot, true)), (Ok(x), Ok(y)) if x.same(&y))
+}
+
+/// After a `chdir` into `virt` (the kernel's `host`, whose slot the hook prepared) succeeded:
+/// publishes it if the kernel is there, else (another thread moved in between) names where the
+/// kernel is.
+pub fn entered<B: Below>(b: &B, rt: &Runtime, slot: Option<usize>, virt: &[u8], host: &[u8]) {
+    let (Ok(mut now), Ok(mut named)) = (crate::sys::pool::take(), crate::sys::pool::take()) else {
+        slot.map(cwd::release);
+        return cwd::forget();
+    };
+    if b.getcwd(&mut now).is_err() {
+        slot.map(cwd::release);
+        return cwd::forget();
+    }
+    match slot {
+        Some(i) if now.as_bytes() == host => cwd::publish_prepared(i, is_plain(rt, virt)),
+        Some(i) => cwd::release(i),
+        None => {}
+    }
+    // Another thread's chdir may have come between this one and its publication (or between
+    // its own check and publication): until the kernel's directory is what is published, name
+    // it as its mover did and publish that.
+    for _ in 0..8 {
+        if b.getcwd(&mut now).is_err() {
+            return cwd::forget();
+        }
+        if cwd::get_if_host(&mut named, now.as_bytes()) == Ok(true) {
+            return;
+        }
+        if recent_name(rt, now.as_bytes(), &mut named).is_ok() {
+            publish(rt, named.as_bytes(), now.as_bytes());
+        } else {
+            return cwd::forget();
+        }
+    }
+}
+
+/// The kernel's working directory, named as this process named it (by a recent `chdir`, or the
+/// mount it entered by), published as the cwd: after a `fork` (see `state::cwd::after_fork`).
+pub fn settle<B: Below>(b: &B, rt: &Runtime) {
+    let Ok(mut virt) = crate::sys::pool::take() else { return cwd::forget() };
+    let Ok(mut now) = crate::sys::pool::take() else { return cwd::forget() };
+    if b.getcwd(&mut now).is_ok() && checked(b, rt, &mut virt).is_ok() {
+        publish(rt, virt.as_bytes(), now.as_bytes());
+    } else {
+        cwd::forget();
+    }
 }

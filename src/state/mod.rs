@@ -13,6 +13,7 @@ pub mod spawn;
 /// is half-written here forever; drop it.
 pub fn after_fork() {
     crate::sys::pool::after_fork();
+    cwd::after_fork();
     if seqpath::WRITING.load(std::sync::atomic::Ordering::Relaxed) != 0 {
         cwd::repair();
         fds::repair();

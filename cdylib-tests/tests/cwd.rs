@@ -1,0 +1,57 @@
+//! The working directory under concurrency: threads moving it between two binds while another
+//! asks `getcwd`, and children forked in the middle of a move. A mount namespace always answers
+//! with the mount's name (the kernel's run with the same binds is the oracle); so must the view.
+
+use kmview_cdylib_tests::*;
+use std::process::Command;
+
+/// Two directories bound at `/kmview-cwd-a` and `/kmview-cwd-b`, each holding a file named
+/// after it; the C programs, compiled.
+fn fixture(tag: &str) -> (Scratch, [String; 2], String, String) {
+    let s = Scratch::new(tag);
+    for (d, f) in [("fa", "a"), ("fb", "b")] {
+        std::fs::create_dir_all(s.join(d)).unwrap();
+        std::fs::write(s.join(d).join(f), f).unwrap();
+    }
+    let race = compile_c(s.path(), "chdir_race", include_str!("../c/chdir_race.c"), &["-pthread"]).display().to_string();
+    let fork = compile_c(s.path(), "fork_chdir", include_str!("../c/fork_chdir.c"), &["-pthread"]).display().to_string();
+    let binds = [format!("{}:/kmview-cwd-a", s.join("fa").display()), format!("{}:/kmview-cwd-b", s.join("fb").display())];
+    (s, binds, race, fork)
+}
+
+/// Runs `cmd` in the view, and under the kernel with the same binds made on mountpoints of a
+/// tmpfs mounted over `/mnt` in a private mount namespace (so nothing is made on the host).
+fn both(binds: &[String; 2], cmd: &[&str]) -> (String, String) {
+    let mut kernel_script = String::from("mount -t tmpfs none /mnt && ");
+    let mut ours_args = Vec::new();
+    for b in binds {
+        let (src, dst) = b.split_once(':').unwrap();
+        let dst = dst.replace("/kmview-cwd-", "/mnt/kmview-cwd-");
+        kernel_script += &format!("mkdir {dst} && mount --bind {src} {dst} && ");
+        ours_args.push("-b".to_string());
+        ours_args.push(format!("{src}:{dst}"));
+    }
+    let cmd_mnt: Vec<String> = cmd.iter().map(|a| a.replace("/kmview-cwd-", "/mnt/kmview-cwd-")).collect();
+    kernel_script += "exec \"$@\"";
+    let kernel = run(Command::new("unshare").args(["-rm", "--propagation", "private", "sh", "-c", &kernel_script, "sh"]).args(&cmd_mnt));
+    ours_args.push("--".to_string());
+    ours_args.extend(cmd_mnt);
+    let ours = run(&mut kmview(&ours_args));
+    (stdout(&kernel), format!("{}{}", stdout(&ours), stderr(&ours)))
+}
+
+#[test]
+fn getcwd_names_the_mount_while_two_threads_move_between_binds() {
+    let (_s, binds, race, _) = fixture("cwd-race");
+    let (kernel, ours) = both(&binds, &[&race, "/kmview-cwd-a", "/kmview-cwd-b", "3"]);
+    assert!(kernel.starts_with("ok "), "the kernel's run: {kernel}");
+    assert!(ours.starts_with("ok "), "in the view: {ours}");
+}
+
+#[test]
+fn a_child_forked_in_the_middle_of_a_chdir_sees_a_working_directory_it_can_use() {
+    let (_s, binds, _, fork) = fixture("cwd-fork");
+    let (kernel, ours) = both(&binds, &[&fork, "/kmview-cwd-a", "/kmview-cwd-b", "2000"]);
+    assert_eq!(kernel, "ok\n", "the kernel's run");
+    assert_eq!(ours, "ok\n");
+}
