@@ -55,3 +55,43 @@ fn a_child_forked_in_the_middle_of_a_chdir_sees_a_working_directory_it_can_use()
     assert_eq!(kernel, "ok\n", "the kernel's run");
     assert_eq!(ours, "ok\n");
 }
+
+/// The parent of the working directory renamed under it: relative paths still reach the
+/// directory, and getcwd (and get_current_dir_name, with a `PWD` that no longer exists) names
+/// it where it is now, as under the kernel.
+#[test]
+fn a_working_directory_whose_parent_is_renamed_stays_usable() {
+    let s = Scratch::new("cwd-rename");
+    std::fs::create_dir_all(s.join("x/y")).unwrap();
+    std::fs::write(s.join("x/y/file"), "in y\n").unwrap();
+    let c = r#"
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    (void)argc;
+    char from[4096], to[4096], buf[4096];
+    snprintf(from, sizeof from, "%s/x", argv[1]);
+    snprintf(to, sizeof to, "%s/z", argv[1]);
+    if (chdir(argv[2]) != 0 || rename(from, to) != 0) { perror("setup"); return 2; }
+    FILE *f = fopen("file", "r");
+    printf("fopen %s\n", f && fgets(buf, sizeof buf, f) ? buf : "failed\n");
+    printf("getcwd %s\n", getcwd(buf, sizeof buf));
+    printf("get_current_dir_name %s\n", get_current_dir_name());
+    return 0;
+}
+"#;
+    let bin = compile_c(s.path(), "renamed", c, &[]);
+    let dir = s.path().display().to_string();
+    let y = format!("{dir}/x/y");
+    let oracle = run(Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c"])
+        .arg(format!("mount --bind {dir} {dir} && PWD={y} exec \"$0\" {dir} {y}"))
+        .arg(&bin));
+    let kernel = stdout(&oracle);
+    std::fs::rename(s.join("z"), s.join("x")).unwrap();
+    assert!(kernel.contains("fopen in y"), "the kernel's run: {kernel}");
+    let ours = run(kmview(["-b", &format!("{dir}:{dir}"), "--"]).arg(&bin).arg(&dir).arg(&y).env("PWD", &y));
+    assert_eq!(stdout(&ours), kernel, "{}", stderr(&ours));
+}

@@ -211,7 +211,8 @@ pub unsafe fn fchdir(fd: c_int) -> c_int {
 
 pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
     // SAFETY: the caller's path.
-    if path.is_null() || unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) } {
+    // SAFETY: not NULL (checked first).
+    if path.is_null() || (unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) } && (unsafe { *path } as u8 == b'/' || cwd::names_plain())) {
         return unsafe { real::realpath(path, resolved) };
     }
     guard(Sym::realpath, || {

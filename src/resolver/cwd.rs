@@ -48,7 +48,11 @@ pub fn decide<B: Below>(b: &B, rt: &Runtime, host: &PBuf, out: &mut PBuf) -> Res
 /// Publishes `virt` (canonical) as the working directory, the kernel's being `host`.
 pub fn publish(rt: &Runtime, virt: &[u8], host: &[u8]) {
     cwd::set(virt, host, is_plain(rt, virt));
-    // The innermost view's mount it lies under, remembered: a name this process uses.
+    note_mount(rt, virt);
+}
+
+/// Remembers the innermost view's mount `virt` lies under: a name this process enters by.
+fn note_mount(rt: &Runtime, virt: &[u8]) {
     if let Some(last) = rt.views.len().checked_sub(1) {
         let view = &rt.views[last];
         if let Some(m) = view.mount_of(virt) {
@@ -59,12 +63,17 @@ pub fn publish(rt: &Runtime, virt: &[u8], host: &[u8]) {
     }
 }
 
-/// Whether relative paths without `..` from `virt` are the kernel's business alone: no entry
-/// at it, above it or below it (so the kernel's name for it is the view's too: `realpath` of a
-/// relative path may be the kernel's), and it is not among the kernel's magic names.
-pub fn is_plain(rt: &Runtime, virt: &[u8]) -> bool {
+/// What relative paths from the working directory `virt` may leave to the kernel: whether
+/// relative paths without `..` are its business alone (what a directory descriptor opened there
+/// would be, `resolver::fd_flags_for`: no entry below it, no mark over it, no mount over it
+/// that walks or refuses writes; under a plain bind the kernel's working directory is the
+/// source's directory, and stays right when a directory above it is renamed), and whether
+/// the kernel's names are the view's too (no entry at it, above it or below it: `realpath`
+/// of a relative path may be the kernel's). Neither among the kernel's magic names.
+pub fn is_plain(rt: &Runtime, virt: &[u8]) -> (bool, bool) {
     let magic = rt.proc_is_host && (crate::path::is_under(virt, b"/proc") || crate::path::is_under(virt, b"/dev"));
-    !magic && !rt.touches(virt)
+    let paths = !magic && super::fd_flags_for(rt, virt) & (crate::state::fds::ROUTE | crate::state::fds::READ_ONLY) == 0;
+    (paths, paths && !rt.touches(virt))
 }
 
 fn same_dir<B: Below>(b: &B, a: &PBuf, c: &PBuf) -> bool {
@@ -166,7 +175,10 @@ pub fn entered<B: Below>(b: &B, rt: &Runtime, slot: Option<usize>, virt: &[u8], 
         return cwd::forget();
     }
     match slot {
-        Some(i) if now.as_bytes() == host => cwd::publish_prepared(i, is_plain(rt, virt)),
+        Some(i) if now.as_bytes() == host => {
+            cwd::publish_prepared(i, is_plain(rt, virt));
+            note_mount(rt, virt);
+        }
         Some(i) => cwd::release(i),
         None => {}
     }

@@ -176,6 +176,11 @@ pub fn retry<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut 
     if !rt.has_mounts || path.is_empty() {
         return Ok(false);
     }
+    // From the working directory: the published one may be stale (a directory above it was
+    // renamed): named anew from the kernel's first.
+    if path.first() != Some(&b'/') && call.dirfd == libc::AT_FDCWD {
+        cwd::settle(b, rt);
+    }
     if let magic::Expanded::Done(_) = prepare(b, rt, path, call, out)? {
         return Ok(false);
     }

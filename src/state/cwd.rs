@@ -25,8 +25,10 @@ static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 /// A virtual cwd is known (false until first needed, or when the cwd could not be read).
 static KNOWN: AtomicBool = AtomicBool::new(false);
-/// The cwd is under no entry and above none: relative paths without `..` are hot.
+/// Relative paths without `..` are the kernel's business (see `resolver::cwd::is_plain`): hot.
 static PLAIN: AtomicBool = AtomicBool::new(false);
+/// The cwd is under no entry and above none: the kernel's names under it are the view's too.
+static NAMES_PLAIN: AtomicBool = AtomicBool::new(false);
 /// `chdir`s between their system call's start and their publication: while one is, the
 /// published cwd may lag the kernel's, and relative paths check it against the kernel.
 static MOVING: AtomicUsize = AtomicUsize::new(0);
@@ -71,6 +73,11 @@ pub fn is_plain() -> bool {
     PLAIN.load(Ordering::Relaxed)
 }
 
+/// Whether the kernel's name of a path relative to the cwd is its name in the view too.
+pub fn names_plain() -> bool {
+    NAMES_PLAIN.load(Ordering::Relaxed) && PLAIN.load(Ordering::Relaxed)
+}
+
 pub fn is_known() -> bool {
     KNOWN.load(Ordering::Acquire)
 }
@@ -78,7 +85,7 @@ pub fn is_known() -> bool {
 /// Publishes a new working directory: `virt` in the innermost view's terms, `host` the
 /// kernel's; `plain` as [`is_plain`]. A `vfork` child's chdir is its own, its memory its
 /// parent's: it publishes nothing.
-pub fn set(virt: &[u8], host: &[u8], plain: bool) {
+pub fn set(virt: &[u8], host: &[u8], plain: (bool, bool)) {
     if !crate::sys::owns_memory() {
         return;
     }
@@ -117,10 +124,11 @@ pub fn prepare(virt: &[u8], host: &[u8]) -> Option<usize> {
 }
 
 /// Publishes the slot a [`prepare`] filled (the kernel is there now) and lets it go.
-pub fn publish_prepared(i: usize, plain: bool) {
+pub fn publish_prepared(i: usize, plain: (bool, bool)) {
     CURRENT.store(i, Ordering::Release);
     KNOWN.store(true, Ordering::Release);
-    PLAIN.store(plain, Ordering::Relaxed);
+    NAMES_PLAIN.store(plain.1, Ordering::Relaxed);
+    PLAIN.store(plain.0, Ordering::Relaxed);
     TABLE[i].busy.store(false, Ordering::Release);
 }
 
