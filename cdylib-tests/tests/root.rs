@@ -92,6 +92,40 @@ int main(void) {
 }
 "#;
 
+const POPEN_PROBE: &str = r#"
+#include <stdio.h>
+#include <sys/wait.h>
+int main(void) {
+    /* The shell popen starts must be the root's, mapping the root's libc; quotes survive. */
+    FILE *f = popen("grep -m1 'libc.so' /proc/$$/maps | awk '{print $6}'; echo \"it's\"; exit 3", "r");
+    char line[4096];
+    while (f && fgets(line, sizeof line, f))
+        fputs(line, stdout);
+    int r = f ? pclose(f) : -1;
+    return r != -1 && WEXITSTATUS(r) == 3 ? 0 : 1;
+}
+"#;
+
+#[test]
+fn popen_runs_the_roots_own_shell() {
+    let r = debian_root();
+    let s = Scratch::new("root-popen");
+    compile_c(s.path(), "popen_probe", POPEN_PROBE, &[]);
+    let o = ok(run(&mut kmview([
+        "-r",
+        &r.display().to_string(),
+        "-b",
+        "/proc:/proc",
+        "-b",
+        &format!("{}:/probe", s.path().display()),
+        "--",
+        "/probe/popen_probe",
+    ])));
+    let mut lines = o.lines();
+    assert!(lines.next().unwrap_or("").starts_with(&r.display().to_string()), "the shell mapped {o}");
+    assert_eq!(lines.next(), Some("it's"), "{o}");
+}
+
 #[test]
 fn system_runs_the_roots_own_shell() {
     let r = debian_root();

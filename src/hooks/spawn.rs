@@ -222,9 +222,65 @@ pub unsafe fn system(command: CStrP) -> c_int {
     }
 }
 
+/// `popen` in the view: glibc starts `/bin/sh` with its own internal spawn, which takes the
+/// host's shell. Under a root that is the wrong one, so glibc's shell is only asked to `exec`
+/// `/bin/sh` — an exec made in the view, which starts the root's — with the command quoted,
+/// keeping glibc's `FILE` and `pclose`.
 pub unsafe fn popen(command: CStrP, mode: CStrP) -> *mut FILE {
     super::env::repair_environ();
-    unsafe { real::popen(command, mode) }
+    if !runtime::get().is_some_and(|rt| rt.has_root) {
+        return unsafe { real::popen(command, mode) };
+    }
+    // SAFETY: the caller's command (NULL is glibc's to refuse).
+    let Some(cmd) = (unsafe { bytes(command) }) else {
+        return unsafe { real::popen(command, mode) };
+    };
+    // `exec /bin/sh -c 'CMD'`, each `'` written as `'\''`: at most four bytes for one.
+    let Some(mut line) = Mapped::new(32 + 4 * cmd.len()) else { return super::fail(crate::errno::Errno::ENOMEM) };
+    let out = line.bytes();
+    let mut n = 0;
+    let mut put = |b: &[u8]| {
+        out[n..n + b.len()].copy_from_slice(b);
+        n += b.len();
+    };
+    put(b"exec /bin/sh -c '");
+    for (k, piece) in cmd.split(|&c| c == b'\'').enumerate() {
+        if k > 0 {
+            put(b"'\\''");
+        }
+        put(piece);
+    }
+    put(b"'\0");
+    // SAFETY: a NUL-terminated line; the mapping outlives the call (glibc's spawn has exec'd
+    // the shell by the time popen returns).
+    unsafe { real::popen(line.bytes().as_ptr().cast(), mode) }
+}
+
+/// An anonymous mapping of a few pages, unmapped when dropped: room for a command line of any
+/// length without the heap.
+struct Mapped {
+    at: *mut u8,
+    len: usize,
+}
+
+impl Mapped {
+    fn new(len: usize) -> Option<Mapped> {
+        // SAFETY: an anonymous private mapping, unmapped in Drop.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+        (p != libc::MAP_FAILED).then_some(Mapped { at: p.cast(), len })
+    }
+
+    fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: the mapping is `len` bytes, this Mapped's alone.
+        unsafe { std::slice::from_raw_parts_mut(self.at, self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        // SAFETY: the mapping `new` made.
+        unsafe { libc::munmap(self.at.cast(), self.len) };
+    }
 }
 
 // ---- execl, execle, execlp: C-variadic, so their shells are naked functions that lay the
