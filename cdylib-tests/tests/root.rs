@@ -126,6 +126,40 @@ fn popen_runs_the_roots_own_shell() {
     assert_eq!(lines.next(), Some("it's"), "{o}");
 }
 
+/// A program whose library lives in a directory only the root's `ld.so.conf.d` names runs
+/// through the root's own loader (which is given that directory, as `ldconfig` would have put it
+/// in the root's cache); without the configuration file it does not find its library.
+#[test]
+fn the_roots_ld_so_conf_directories_are_searched() {
+    let r = debian_root();
+    let s = Scratch::new("root-ldconf");
+    let tag = format!("kmview-ldconf-{}", std::process::id());
+    let lib_dir = r.join("opt").join(&tag);
+    std::fs::create_dir_all(&lib_dir).unwrap();
+    std::fs::write(s.join("lib.c"), "const char *kmview_conf_probe(void) { return \"from the conf dir\"; }\n").unwrap();
+    let so = lib_dir.join("libkmconf.so");
+    let o = run(Command::new("gcc").args(["-shared", "-fPIC", "-o"]).arg(&so).arg(s.join("lib.c")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(
+        s.join("main.c"),
+        "#include <stdio.h>\nconst char *kmview_conf_probe(void);\nint main(void) { puts(kmview_conf_probe()); return 0; }\n",
+    )
+    .unwrap();
+    let prog = lib_dir.join("prog");
+    let o = run(Command::new("gcc").arg("-o").arg(&prog).arg(s.join("main.c")).arg(format!("-L{}", lib_dir.display())).arg("-lkmconf"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let conf = r.join("etc/ld.so.conf.d").join(format!("{tag}.conf"));
+    let inside = format!("/opt/{tag}/prog");
+    let root = r.display().to_string();
+    let without = run(&mut kmview(["-r", &root, "--", &inside]));
+    std::fs::write(&conf, format!("# a test's library\n/opt/{tag}\n")).unwrap();
+    let with = run(&mut kmview(["-r", &root, "--", &inside]));
+    let _ = std::fs::remove_file(&conf);
+    let _ = std::fs::remove_dir_all(&lib_dir);
+    assert!(!without.status.success(), "found without the conf file: {}", stdout(&without));
+    assert_eq!(stdout(&with), "from the conf dir\n", "{}", stderr(&with));
+}
+
 #[test]
 fn system_runs_the_roots_own_shell() {
     let r = debian_root();

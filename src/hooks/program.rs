@@ -302,8 +302,8 @@ fn is_dynamic_loader(target: &PBuf, st: Option<&libc::stat>) -> bool {
 }
 
 /// The directories a root's own loader searches, as host paths joined with `:` (those the
-/// view has): the program's `LD_LIBRARY_PATH`, then the usual ones (not the root's
-/// `ld.so.conf`, which only `ldconfig`'s cache, read from the host's `/etc`, would give).
+/// view has): the program's `LD_LIBRARY_PATH`, the root's `ld.so.conf` (its loader would read
+/// `ldconfig`'s cache of it from the host's `/etc`), then the usual ones.
 fn root_library_path(rt: &Runtime, out: &mut PBuf) -> Res<()> {
     const DIRS: [&[u8]; 8] = [
         b"/usr/local/lib/x86_64-linux-gnu",
@@ -318,18 +318,77 @@ fn root_library_path(rt: &Runtime, out: &mut PBuf) -> Res<()> {
     out.clear();
     let mut virt = crate::sys::pool::take()?;
     let mut host = crate::sys::pool::take()?;
-    // `--library-path` replaces LD_LIBRARY_PATH for the loader: the program's own comes first,
-    // in the view's terms.
-    let user = sys::getenv(b"LD_LIBRARY_PATH\0").unwrap_or(b"");
-    for d in user.split(|&b| b == b':').filter(|d| d.first() == Some(&b'/')).chain(DIRS) {
-        if walk::canonicalize(&Kernel, rt, d, libc::AT_FDCWD, &mut virt, &mut host).is_err() || host.as_bytes().contains(&b':') {
-            continue;
+    let mut add = |d: &[u8], out: &mut PBuf| -> Res<()> {
+        if d.first() != Some(&b'/')
+            || walk::canonicalize(&Kernel, rt, d, libc::AT_FDCWD, &mut virt, &mut host).is_err()
+            || host.as_bytes().contains(&b':')
+        {
+            return Ok(());
         }
         if raw::fstatat(libc::AT_FDCWD, &host, 0).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR) {
             if !out.is_empty() {
                 out.push_byte(b':')?;
             }
             out.push_bytes(host.as_bytes())?;
+        }
+        Ok(())
+    };
+    // `--library-path` replaces LD_LIBRARY_PATH for the loader: the program's own comes first,
+    // in the view's terms; then the root's `ld.so.conf` (what `ldconfig` would have put in its
+    // cache), then the usual directories.
+    let user = sys::getenv(b"LD_LIBRARY_PATH\0").unwrap_or(b"");
+    for d in user.split(|&b| b == b':') {
+        add(d, out)?;
+    }
+    let mut conf = crate::sys::pool::take()?;
+    ld_so_conf(rt, b"/etc/ld.so.conf", &mut conf, 0, &mut |d| add(d, out))?;
+    for d in DIRS {
+        add(d, out)?;
+    }
+    Ok(())
+}
+
+/// The directories a root's `ld.so.conf` at `path` names, in order, to `each`: one per line
+/// (`#` comments, blank lines skipped), and the files an `include DIR/*.conf` line names, read
+/// the same way (in name order, as `ldconfig` globs them; two levels at most).
+fn ld_so_conf(rt: &Runtime, path: &[u8], buf: &mut PBuf, depth: u32, each: &mut dyn FnMut(&[u8]) -> Res<()>) -> Res<()> {
+    let mut host = crate::sys::pool::take()?;
+    let mut virt = crate::sys::pool::take()?;
+    if depth > 2 || walk::canonicalize(&Kernel, rt, path, libc::AT_FDCWD, &mut virt, &mut host).is_err() {
+        return Ok(());
+    }
+    let Ok(fd) = raw::openat(libc::AT_FDCWD, &host, libc::O_RDONLY | libc::O_CLOEXEC) else { return Ok(()) };
+    let text = buf.all_mut();
+    let n = raw::read(fd, &mut text[..crate::sys::CAP - 1]).unwrap_or(0);
+    raw::close(fd);
+    let mut name = crate::sys::pool::take()?;
+    for line in text[..n].split(|&b| b == b'\n') {
+        let line = line.split(|&b| b == b'#').next().unwrap_or(b"").trim_ascii();
+        if let Some(pattern) = line.strip_prefix(b"include").map(<[u8]>::trim_ascii).filter(|_| line.len() > 7 && line[7].is_ascii_whitespace()) {
+            // `DIR/PREFIX*SUFFIX`: the files of DIR that match, in name order.
+            let (dir, glob) = pattern.split_at(pattern.iter().rposition(|&b| b == b'/').unwrap_or(0));
+            let glob = glob.strip_prefix(b"/").unwrap_or(glob);
+            let Some(star) = glob.iter().position(|&b| b == b'*') else {
+                let mut sub = crate::sys::pool::take()?;
+                ld_so_conf(rt, pattern, &mut sub, depth + 1, each)?;
+                continue;
+            };
+            let (prefix, suffix) = (&glob[..star], &glob[star + 1..]);
+            // The smallest name after the last one read, until none: name order without a
+            // list to sort.
+            let mut prev = crate::sys::pool::take()?;
+            let mut first = true;
+            while next_name(rt, dir, prefix, suffix, (!first).then_some(prev.as_bytes()), &mut name)? {
+                first = false;
+                let mut file = crate::sys::pool::copy_of(dir)?;
+                file.push_byte(b'/')?;
+                file.push_bytes(name.as_bytes())?;
+                let mut sub = crate::sys::pool::take()?;
+                ld_so_conf(rt, file.as_bytes(), &mut sub, depth + 1, each)?;
+                prev.set(name.as_bytes())?;
+            }
+        } else if !line.is_empty() {
+            each(line)?;
         }
     }
     Ok(())
@@ -426,4 +485,40 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
 pub fn candidate(out: &mut PBuf, dir: &[u8], name: &[u8]) -> bool {
     out.clear();
     (dir.is_empty() || (out.push_bytes(dir).is_ok() && out.push_byte(b'/').is_ok())) && out.push_bytes(name).is_ok()
+}
+
+/// Into `out`, the smallest name in the directory `dir` (of the view) that starts with
+/// `prefix`, ends with `suffix` and sorts after `after`; false if there is none.
+fn next_name(rt: &Runtime, dir: &[u8], prefix: &[u8], suffix: &[u8], after: Option<&[u8]>, out: &mut PBuf) -> Res<bool> {
+    let (mut virt, mut host) = (crate::sys::pool::take()?, crate::sys::pool::take()?);
+    if walk::canonicalize(&Kernel, rt, dir, libc::AT_FDCWD, &mut virt, &mut host).is_err() {
+        return Ok(false);
+    }
+    let Ok(fd) = raw::openat(libc::AT_FDCWD, &host, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) else { return Ok(false) };
+    let mut found = false;
+    let mut block = crate::sys::pool::take()?;
+    'read: loop {
+        let buf = block.all_mut();
+        let n = match raw::getdents64(fd, buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let mut at = 0;
+        while at + 19 < n {
+            let reclen = u16::from_ne_bytes([buf[at + 16], buf[at + 17]]) as usize;
+            if reclen == 0 {
+                break 'read;
+            }
+            let name = &buf[at + 19..at + reclen];
+            let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+            let fits = name.len() >= prefix.len() + suffix.len() && name.starts_with(prefix) && name.ends_with(suffix);
+            if fits && after.is_none_or(|a| name > a) && (!found || name < out.as_bytes()) {
+                out.set(name)?;
+                found = true;
+            }
+            at += reclen;
+        }
+    }
+    raw::close(fd);
+    Ok(found)
 }
