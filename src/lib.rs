@@ -65,6 +65,9 @@ extern "C" fn on_load() {
         if let Some(pwd) = rt.pwd_env.filter(|_| !resolver::cwd::pwd_names_cwd(&resolver::kernel::Kernel, rt)) {
             sys::putenv_static(pwd);
         }
+        // Started through its root's own loader, the kernel named the process after the loader:
+        // its name is the program's, as after an exec of it.
+        resolver::names::name_after_program(&resolver::kernel::Kernel, rt);
     }
 }
 

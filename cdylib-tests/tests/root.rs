@@ -23,15 +23,27 @@ fn the_root_shows_its_own_files() {
     assert!(o.contains("bookworm"), "{o}");
 }
 
+/// The inode of the root's own file at `inside` (a path in the root), as `/proc/*/maps` prints
+/// it: what shows that a mapping is the root's file, now that maps names it as the root does.
+fn root_inode(inside: &str) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let host = debian_root().join(inside.trim_start_matches('/'));
+    let root_ino = std::fs::metadata(&host).unwrap().ino();
+    let host_ino = std::fs::metadata(inside).map(|m| m.ino()).unwrap_or(0);
+    assert_ne!(root_ino, host_ino, "{inside}: the root's and the host's are the same file");
+    root_ino.to_string()
+}
+
 #[test]
 fn programs_run_with_the_roots_own_loader_and_libraries() {
-    let r = debian_root().display().to_string();
-    let o = ok(in_root("grep -E 'ld-linux|libc\\.so' /proc/self/maps | awk '{print $6}' | sort -u; readlink /proc/self/exe"));
+    let o = ok(in_root("grep -E 'ld-linux|libc\\.so' /proc/self/maps | awk '{print $5, $6}' | sort -u; readlink /proc/self/exe"));
     let lines: Vec<&str> = o.lines().collect();
     assert!(lines.len() >= 3, "{o}");
-    // Every loader and libc mapping is the root's file, not the host's.
+    // Every loader and libc mapping is the root's file (its inode), named as the root names it.
     for l in &lines[..lines.len() - 1] {
-        assert!(l.starts_with(&r), "mapped from outside the root: {l}\n{o}");
+        let (ino, path) = l.split_once(' ').unwrap();
+        assert!(path.starts_with("/usr/lib/") || path.starts_with("/lib"), "{l}\n{o}");
+        assert_eq!(ino, root_inode(path), "mapped from outside the root: {l}\n{o}");
     }
     // And the program is named in the root's terms.
     assert_eq!(lines[lines.len() - 1], "/usr/bin/readlink");
@@ -87,7 +99,7 @@ const SYSTEM_PROBE: &str = r#"
 #include <stdlib.h>
 int main(void) {
     /* The shell system() starts must be the root's, mapping the root's libc. */
-    int r = system("grep -m1 'libc.so' /proc/$$/maps | awk '{print $6}'; exit 3");
+    int r = system("grep -m1 'libc.so' /proc/$$/maps | awk '{print $5}'; exit 3");
     return WEXITSTATUS(r) == 3 ? 0 : 1;
 }
 "#;
@@ -97,7 +109,7 @@ const POPEN_PROBE: &str = r#"
 #include <sys/wait.h>
 int main(void) {
     /* The shell popen starts must be the root's, mapping the root's libc; quotes survive. */
-    FILE *f = popen("grep -m1 'libc.so' /proc/$$/maps | awk '{print $6}'; echo \"it's\"; exit 3", "r");
+    FILE *f = popen("grep -m1 'libc.so' /proc/$$/maps | awk '{print $5}'; echo \"it's\"; exit 3", "r");
     char line[4096];
     while (f && fgets(line, sizeof line, f))
         fputs(line, stdout);
@@ -122,7 +134,7 @@ fn popen_runs_the_roots_own_shell() {
         "/probe/popen_probe",
     ])));
     let mut lines = o.lines();
-    assert!(lines.next().unwrap_or("").starts_with(&r.display().to_string()), "the shell mapped {o}");
+    assert_eq!(lines.next(), Some(root_inode("/usr/lib/x86_64-linux-gnu/libc.so.6").as_str()), "the shell mapped another libc: {o}");
     assert_eq!(lines.next(), Some("it's"), "{o}");
 }
 
@@ -160,6 +172,18 @@ fn the_roots_ld_so_conf_directories_are_searched() {
     assert_eq!(stdout(&with), "from the conf dir\n", "{}", stderr(&with));
 }
 
+/// `/proc/self/maps` names the root's files as the root names them (as a chroot shows them), not
+/// by their host paths; `/proc/self/comm` is the program's name, not its loader's; and
+/// `/proc`'s own `..` lead where they lead in `/proc`.
+#[test]
+fn proc_under_a_root_names_what_the_root_names() {
+    let r = debian_root();
+    let root = r.display().to_string();
+    let script = "grep -m1 'libc.so' /proc/self/maps | awk '{print $6}'; cat /proc/self/comm; readlink /proc/1/../self/exe";
+    let o = ok(run(&mut kmview(["-r", &root, "-b", "/proc:/proc", "--", "/bin/sh", "-c", script])));
+    assert_eq!(o, "/usr/lib/x86_64-linux-gnu/libc.so.6\ncat\n/usr/bin/readlink\n");
+}
+
 #[test]
 fn system_runs_the_roots_own_shell() {
     let r = debian_root();
@@ -176,6 +200,6 @@ fn system_runs_the_roots_own_shell() {
         "--",
         "/probe/system_probe",
     ])));
-    assert!(o.trim_end().starts_with(&r.display().to_string()), "the shell mapped {o}");
+    assert_eq!(o.trim_end(), root_inode("/usr/lib/x86_64-linux-gnu/libc.so.6"), "the shell mapped another libc");
     let _ = bin;
 }

@@ -20,6 +20,7 @@ fn own_link(rt: &Runtime, path: &[u8], out: &mut PBuf) -> Res<bool> {
     }
     let mut p = crate::sys::pool::copy_of(path)?;
     normalize(&mut p);
+    magic::proc_dotdots(&mut p)?;
     if p.as_bytes() == b"/proc/self/exe" || p.as_bytes().strip_prefix(b"/proc/").is_some_and(|r| r.ends_with(b"/exe") && is_own(&r[..r.len() - 4])) {
         return Ok(names::exe(&Kernel, rt, out));
     }

@@ -9,7 +9,7 @@ use crate::resolver::kernel::Kernel;
 use crate::resolver::{self, Call};
 use crate::runtime::{self, Runtime};
 use crate::state::fds;
-use crate::sys;
+use crate::sys::{self, raw};
 use crate::views::open_writes;
 
 /// Whether the last component is followed: `O_NOFOLLOW` and `O_CREAT|O_EXCL` do not.
@@ -41,6 +41,10 @@ unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*co
     let Some(rt) = runtime::get() else {
         return call(path, flags);
     };
+    // SAFETY: the caller's path.
+    if let Some(fd) = unsafe { maps_of_the_view(rt, dirfd, path, flags) } {
+        return fd;
+    }
     let (mut host, mut virt) = match (crate::sys::pool::take(), crate::sys::pool::take()) {
         (Ok(h), Ok(v)) => (h, v),
         (Err(e), _) | (_, Err(e)) => return fail(e),
@@ -241,4 +245,69 @@ pub unsafe fn freopen64(path: CStrP, mode: CStrP, stream: *mut FILE) -> *mut FIL
 /// Whether an open with these flags may change the file system (for callers elsewhere).
 pub fn writes(flags: c_int) -> bool {
     open_writes(flags)
+}
+
+/// A process's `/proc/<pid>/maps` or `smaps` opened for reading in a view with mounts: the
+/// kernel's text names mapped files by their host paths, so the process gets a copy in memory
+/// with them named in the view (as a mount namespace or a chroot shows them). `None`: not such
+/// a file (or the copy could not be made: the kernel's own is opened).
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string.
+unsafe fn maps_of_the_view(rt: &Runtime, dirfd: c_int, path: CStrP, flags: c_int) -> Option<c_int> {
+    if !rt.has_mounts || !rt.proc_is_host || flags & libc::O_ACCMODE != libc::O_RDONLY {
+        return None;
+    }
+    // SAFETY: per the contract.
+    let p = unsafe { bytes(path) }?;
+    let rest = p.strip_prefix(b"/proc/")?;
+    let (who, file) = rest.split_at(memchr::memchr(b'/', rest)?);
+    if !matches!(file, b"/maps" | b"/smaps") || (dirfd != libc::AT_FDCWD && p.first() != Some(&b'/')) {
+        return None;
+    }
+    let _ = who;
+    let mut real_path = crate::sys::pool::copy_of(p).ok()?;
+    let src = raw::openat(libc::AT_FDCWD, &real_path, libc::O_RDONLY | libc::O_CLOEXEC).ok()?;
+    let copy = raw::memfd_create(c"kmview-maps", flags & libc::O_CLOEXEC != 0);
+    let Ok(copy) = copy else {
+        raw::close(src);
+        return None;
+    };
+    let ok = copy_maps(rt, src, copy, &mut real_path).is_ok() && raw::rewind(copy).is_ok();
+    raw::close(src);
+    if !ok {
+        raw::close(copy);
+        return None;
+    }
+    Some(copy)
+}
+
+/// Copies the maps text from `src` to `dst` line by line, each named in the view (`line`: room
+/// for a line in progress).
+fn copy_maps(rt: &Runtime, src: c_int, dst: c_int, line: &mut crate::sys::PBuf) -> crate::errno::Res<()> {
+    let mut block = crate::sys::pool::take()?;
+    let mut out = crate::sys::pool::take()?;
+    line.clear();
+    loop {
+        let buf = block.all_mut();
+        let n = raw::read(src, &mut buf[..crate::sys::CAP - 1])?;
+        if n == 0 {
+            break;
+        }
+        for chunk in buf[..n].split_inclusive(|&b| b == b'\n') {
+            line.push_bytes(chunk)?;
+            if chunk.ends_with(b"\n") {
+                let text = &line.as_bytes()[..line.len() - 1];
+                resolver::reverse::maps_line(rt, text, &mut out)?;
+                out.push_byte(b'\n')?;
+                raw::write_all(dst, out.as_bytes())?;
+                line.clear();
+            }
+        }
+    }
+    if !line.is_empty() {
+        resolver::reverse::maps_line(rt, line.as_bytes(), &mut out)?;
+        raw::write_all(dst, out.as_bytes())?;
+    }
+    Ok(())
 }

@@ -88,6 +88,72 @@ fn may_be_magic(p: &[u8]) -> bool {
     }
 }
 
+/// Takes the `..` components of a normalized `/proc/…` path that follow `/proc`'s own
+/// directories (a process, `self`, `thread-self`, a process's `task`, a thread) lexically: none
+/// of them leads anywhere but into `/proc`, so `/proc/1/../self/exe` is `/proc/self/exe`. The
+/// first `..` after anything else (a magic link, a file) and all that follows are left alone.
+/// True if something changed.
+pub fn proc_dotdots(p: &mut PBuf) -> Res<bool> {
+    if !p.as_bytes().starts_with(b"/proc/") || !crate::path::has_dotdot(p.as_bytes()) {
+        return Ok(false);
+    }
+    // Depth below /proc of the kept prefix, and what its last component is.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Own {
+        Proc,
+        Pid,
+        Task,
+        Tid,
+    }
+    let mut out = crate::sys::pool::copy_of(b"/proc")?;
+    let mut stack: [Own; 8] = [Own::Proc; 8];
+    let mut depth = 1;
+    let bytes = p.as_bytes();
+    let mut rest_at = bytes.len();
+    let mut at = 5;
+    while at < bytes.len() {
+        let start = at + 1;
+        let end = memchr::memchr(b'/', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        let comp = &bytes[start..end];
+        let top = stack[depth - 1];
+        let next = match (top, comp) {
+            (_, b"..") if depth > 1 => None,
+            (Own::Proc, b"self" | b"thread-self") => Some(Own::Pid),
+            (Own::Proc, c) if parse_decimal(c).is_some() => Some(Own::Pid),
+            (Own::Pid, b"task") => Some(Own::Task),
+            (Own::Task, c) if parse_decimal(c).is_some() => Some(Own::Tid),
+            _ => {
+                rest_at = at;
+                break;
+            }
+        };
+        match next {
+            None => {
+                depth -= 1;
+                let cut = memchr::memrchr(b'/', out.as_bytes()).unwrap_or(0);
+                out.truncate(cut.max(1));
+            }
+            Some(own) if depth < stack.len() => {
+                stack[depth] = own;
+                depth += 1;
+                out.push_byte(b'/')?;
+                out.push_bytes(comp)?;
+            }
+            Some(_) => {
+                rest_at = at;
+                break;
+            }
+        }
+        at = end;
+    }
+    out.push_bytes(&bytes[rest_at..])?;
+    let changed = out.as_bytes() != p.as_bytes();
+    if changed {
+        p.set(out.as_bytes())?;
+    }
+    Ok(changed)
+}
+
 /// Takes a magic link at the start of `out` back into the view.
 #[inline]
 pub fn expand<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Expanded> {
@@ -97,8 +163,16 @@ pub fn expand<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call:
     expand_link(b, rt, out, shape, call)
 }
 
+/// [`expand`] after `/proc`'s own `..` were taken lexically.
 #[inline(never)]
-fn expand_link<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Expanded> {
+fn expand_link<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, mut shape: Shape, call: &Call) -> Res<Expanded> {
+    if shape.dotdot && proc_dotdots(out)? {
+        shape.dotdot = crate::path::has_dotdot(out.as_bytes());
+    }
+    link_through(b, rt, out, shape, call)
+}
+
+fn link_through<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Expanded> {
     let Some(link) = parse(out.as_bytes(), b.pid()) else {
         return Ok(Expanded::Path(shape));
     };
@@ -207,6 +281,20 @@ mod tests {
 
     fn parsed(p: &[u8]) -> Option<(bool, i32, What, usize)> {
         parse(p, 77).map(|l| (l.own, l.pid, l.what, l.len))
+    }
+
+    #[test]
+    fn proc_own_dotdots_are_taken_lexically_and_no_others() {
+        let go = |p: &[u8]| {
+            let mut b = crate::sys::PBuf::from_bytes(p).unwrap();
+            proc_dotdots(&mut b).unwrap();
+            String::from_utf8_lossy(b.as_bytes()).into_owned()
+        };
+        assert_eq!(go(b"/proc/1/../self/exe"), "/proc/self/exe");
+        assert_eq!(go(b"/proc/self/task/7/../../cwd/x"), "/proc/self/cwd/x");
+        assert_eq!(go(b"/proc/1/fd/3/../x"), "/proc/1/fd/3/../x");
+        assert_eq!(go(b"/proc/self/cwd/.."), "/proc/self/cwd/..");
+        assert_eq!(go(b"/proc/12/../.."), "/proc/..");
     }
 
     #[test]

@@ -85,6 +85,18 @@ pub fn exe<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> bool {
     exe::name(out)
 }
 
+/// If this process was started through its root's own loader (see `KMVIEW_EXE`), gives it the
+/// name the kernel gives a program it execs (`/proc/self/comm`: the last component of the path
+/// it was run by, which `argv[0]` carries), not the loader's.
+pub fn name_after_program<B: Below>(b: &B, rt: &Runtime) {
+    let via = rt.start_exe.and_then(|v| kmview_api::env::exe(v).ok()).is_some_and(|(_, via)| via.is_some());
+    let Ok(mut virt) = crate::sys::pool::take() else { return };
+    if via && exe(b, rt, &mut virt) {
+        let name = crate::sys::argv0_name();
+        crate::sys::set_process_name(if name.is_empty() { crate::path::base_name(virt.as_bytes()) } else { name });
+    }
+}
+
 fn exe_claim<B: Below>(b: &B, rt: &Runtime, virt: &mut PBuf) -> Res<bool> {
     let Some(value) = rt.start_exe else {
         return Ok(false);

@@ -58,3 +58,33 @@ pub fn name(rt: &Runtime, host: &[u8], hint: &[u8], out: &mut PBuf) -> Res<()> {
     }
     Ok(())
 }
+
+/// One line of `/proc/<pid>/maps` (or `smaps`) with its path (the sixth field, a host path)
+/// named in the view, into `out`; a line without a path, or with a path the view does not
+/// reach (as a kernel's chroot shows it: the whole path), as it is.
+pub fn maps_line(rt: &Runtime, line: &[u8], out: &mut PBuf) -> Res<()> {
+    // Five fields, each followed by spaces, then the path.
+    let mut at = 0;
+    for _ in 0..5 {
+        let Some(sp) = memchr::memchr(b' ', &line[at..]) else { return out.set(line) };
+        at += sp;
+        while line.get(at) == Some(&b' ') {
+            at += 1;
+        }
+    }
+    let path = &line[at..];
+    if path.first() != Some(&b'/') {
+        return out.set(line);
+    }
+    let (file, deleted) = match path.strip_suffix(b" (deleted)") {
+        Some(f) => (f, &b" (deleted)"[..]),
+        None => (path, &b""[..]),
+    };
+    let mut named = crate::sys::pool::take()?;
+    if name(rt, file, b"", &mut named).is_err() {
+        return out.set(line);
+    }
+    out.set(&line[..at])?;
+    out.push_bytes(named.as_bytes())?;
+    out.push_bytes(deleted)
+}

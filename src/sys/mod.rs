@@ -107,6 +107,22 @@ fn stack_pointer() -> usize {
 
 extern "C" {
     static mut environ: *mut *mut libc::c_char;
+    /// glibc's: the last component of `argv[0]`, set before constructors run.
+    static program_invocation_short_name: *const libc::c_char;
+}
+
+/// The last component of this process's `argv[0]` (glibc's `program_invocation_short_name`).
+pub fn argv0_name() -> &'static [u8] {
+    // SAFETY: glibc sets it once at start-up to a NUL-terminated string in argv[0], which lives
+    // as long as the process; reading the pointer value is a plain load.
+    unsafe {
+        let p = program_invocation_short_name;
+        if p.is_null() {
+            b""
+        } else {
+            std::ffi::CStr::from_ptr(p).to_bytes()
+        }
+    }
 }
 
 /// The process's environment array, as the `exec*` calls without an envp use it.
@@ -119,4 +135,13 @@ pub fn environ_ptr() -> *const *const libc::c_char {
 pub fn putenv_static(entry: &'static std::ffi::CStr) {
     // SAFETY: putenv keeps the pointer; the string is 'static and never written.
     unsafe { libc::putenv(entry.as_ptr() as *mut libc::c_char) };
+}
+
+/// Sets the calling thread's name (what `/proc/self/comm` says; the kernel keeps 15 bytes).
+pub fn set_process_name(name: &[u8]) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name[..n]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr() as libc::c_ulong, 0, 0, 0) };
 }

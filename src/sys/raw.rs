@@ -126,3 +126,25 @@ pub fn faccessat(dirfd: c_int, path: &PBuf, mode: c_int) -> Res<()> {
     // SAFETY: path is NUL-terminated.
     check(unsafe { syscall4(libc::SYS_faccessat, dirfd as usize, path.as_cptr() as usize, mode as usize, 0) }).map(|_| ())
 }
+
+/// `memfd_create(name, MFD_CLOEXEC?)`: an anonymous file in memory.
+pub fn memfd_create(name: &std::ffi::CStr, cloexec: bool) -> Res<c_int> {
+    let flags = if cloexec { libc::MFD_CLOEXEC } else { 0 };
+    // SAFETY: name is NUL-terminated.
+    check(unsafe { syscall4(libc::SYS_memfd_create, name.as_ptr() as usize, flags as usize, 0, 0) }).map(|fd| fd as c_int)
+}
+
+/// Writes all of `bytes` to `fd`.
+pub fn write_all(fd: c_int, mut bytes: &[u8]) -> Res<()> {
+    while !bytes.is_empty() {
+        let n = check(write(fd, bytes))?;
+        bytes = &bytes[n..];
+    }
+    Ok(())
+}
+
+/// `lseek(fd, 0, SEEK_SET)`.
+pub fn rewind(fd: c_int) -> Res<()> {
+    // SAFETY: no pointer argument.
+    check(unsafe { syscall4(libc::SYS_lseek, fd as usize, 0, libc::SEEK_SET as usize, 0) }).map(|_| ())
+}
