@@ -207,3 +207,39 @@ fn mounts_the_kernel_refuses_are_refused_with_its_reason() {
         assert!(stderr(&o).contains("Not a directory") && stderr(&o).lines().count() == 1, "{args:?}: {}", stderr(&o));
     }
 }
+
+/// A relative AF_UNIX name of 100 bytes, bound from a directory under a bind: the kernel takes it
+/// relative to the working directory; so must the view, though the whole host path would not fit
+/// in `sun_path`.
+#[test]
+fn a_long_relative_socket_name_under_a_bind_stays_relative() {
+    let s = tree();
+    let c = r#"
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    (void)argc;
+    if (chdir(argv[1]) != 0) { perror("chdir"); return 2; }
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    memset(a.sun_path, 's', 100);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int r = bind(fd, (struct sockaddr *)&a, sizeof a);
+    printf("bind %s\n", r == 0 ? "ok" : "failed");
+    if (r == 0) unlink(a.sun_path);
+    return 0;
+}
+"#;
+    let bin = compile_c(s.path(), "long_socket", c, &[]);
+    std::fs::create_dir_all(s.join("src/deep/deeper")).unwrap();
+    let native = ok(run(std::process::Command::new(&bin).arg(s.join("src/deep/deeper"))));
+    assert_eq!(native, "bind ok\n");
+    let ours = ok(run(kmview(["-b", &format!("{}:/mnt/kmview-long-socket", s.join("src").display()), "--"])
+        .arg(&bin)
+        .arg("/mnt/kmview-long-socket/deep/deeper")));
+    assert_eq!(ours, native);
+}

@@ -66,7 +66,16 @@ unsafe fn unix_route(addr: *const sockaddr, len: socklen_t, follow: bool, out: &
     match routed.route {
         Route::Native => Ok(None),
         Route::Host => {
-            let h = host.as_bytes();
+            let mut h = host.as_bytes();
+            // A relative name stays relative where the whole host path would not fit: from the
+            // kernel's working directory, when the name lies below it (as the kernel would
+            // take the caller's name).
+            let mut cwd = crate::sys::pool::take()?;
+            if h.len() >= SUN_PATH && p.first() != Some(&b'/') && crate::sys::raw::getcwd(&mut cwd).is_ok() {
+                if let Some(rest) = h.strip_prefix(cwd.as_bytes()).and_then(|r| r.strip_prefix(b"/")) {
+                    h = rest;
+                }
+            }
             if h.len() >= SUN_PATH {
                 return Err(Errno::ENAMETOOLONG);
             }
