@@ -179,9 +179,11 @@ fn the_roots_ld_so_conf_directories_are_searched() {
 fn proc_under_a_root_names_what_the_root_names() {
     let r = debian_root();
     let root = r.display().to_string();
-    let script = "grep -m1 'libc.so' /proc/self/maps | awk '{print $6}'; cat /proc/self/comm; readlink /proc/1/../self/exe";
-    let o = ok(run(&mut kmview(["-r", &root, "-b", "/proc:/proc", "--", "/bin/sh", "-c", script])));
-    assert_eq!(o, "/usr/lib/x86_64-linux-gnu/libc.so.6\ncat\n/usr/bin/readlink\n");
+    let script = "grep -m1 'libc.so' /proc/self/maps | awk '{print $6}'; cat /proc/self/comm; readlink /proc/1/../self/exe; \
+        exec 3</etc 4</etc/passwd; ls /proc/$$/fd/3/ | grep -x passwd; cat /proc/$$/fd/3/../etc/hostname >/dev/null && echo dotdot-ok; \
+        ls /proc/self/cwd/ | grep -x etc; ls /proc/$$/fd/4/ 2>&1 | grep -o 'Not a directory'";
+    let o = ok(run(&mut kmview(["-r", &root, "-b", "/proc:/proc", "-w", "/", "--", "/bin/sh", "-c", script])));
+    assert_eq!(o, "/usr/lib/x86_64-linux-gnu/libc.so.6\ncat\n/usr/bin/readlink\npasswd\ndotdot-ok\netc\nNot a directory\n");
 }
 
 #[test]
