@@ -243,3 +243,45 @@ int main(int argc, char **argv) {
         .arg("/mnt/kmview-long-socket/deep/deeper")));
     assert_eq!(ours, native);
 }
+
+/// A view path that fits (under 4096 bytes) whose host path does not (the bind's source is
+/// longer than its mountpoint): it works as under the kernel, which resolves the view path.
+#[test]
+fn a_view_path_that_fits_works_when_its_host_path_would_not() {
+    use std::ffi::CString;
+    let s = tree();
+    // The source: a directory with a long name, then directories of 200 bytes down to a file,
+    // the whole view path (under /mnt/kl) about 4000 bytes, the host path longer than 4096.
+    let source = s.join(format!("source-{}", "s".repeat(200)));
+    std::fs::create_dir_all(&source).unwrap();
+    let comp = "d".repeat(200);
+    let depth = 20;
+    // SAFETY: plain *at calls on descriptors this test opens and closes.
+    unsafe {
+        let mut fd = libc::open(CString::new(source.to_str().unwrap()).unwrap().as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+        assert!(fd >= 0);
+        let c = CString::new(comp.as_str()).unwrap();
+        for _ in 0..depth {
+            assert_eq!(libc::mkdirat(fd, c.as_ptr(), 0o755), 0);
+            let next = libc::openat(fd, c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+            libc::close(fd);
+            fd = next;
+            assert!(fd >= 0);
+        }
+        let f = libc::openat(fd, c"file".as_ptr(), libc::O_WRONLY | libc::O_CREAT, 0o644);
+        assert_eq!(libc::write(f, b"deep\n".as_ptr().cast(), 5), 5);
+        libc::close(f);
+        libc::close(fd);
+    }
+    let rest: String = std::iter::repeat_n(comp.as_str(), depth).collect::<Vec<_>>().join("/");
+    let inside = format!("/mnt/kl/{rest}");
+    assert!(inside.len() + 5 < 4096 && source.display().to_string().len() + rest.len() + 6 > 4096);
+    let script = format!("cat {inside}/file; ls {inside}; stat -c %s {inside}/file; touch {inside}/new && ls {inside} | wc -l; rm {inside}/new; cd {inside} && cat file");
+    let kernel = run(std::process::Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c"])
+        .arg(format!("mount -t tmpfs none /mnt && mkdir /mnt/kl && mount --bind {} /mnt/kl && sh -c \"$0\"", source.display()))
+        .arg(&script));
+    assert_eq!(stdout(&kernel), "deep\nfile\n5\n2\ndeep\n", "the kernel's run: {}", stderr(&kernel));
+    let ours = run(&mut kmview(["-b", &format!("{}:/mnt/kl", source.display()), "--", "sh", "-c", &script]));
+    assert_eq!(stdout(&ours), stdout(&kernel), "{}", stderr(&ours));
+}

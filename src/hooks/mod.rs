@@ -153,6 +153,8 @@ pub unsafe fn plain<R: Failed>(sym: Sym, path: *const c_char, how: Call, call: i
     guard(sym, || unsafe { with_path(path, how, call) })
 }
 
+pub use crate::sys::short::{shorten, Short};
+
 /// A path routed for a call: the pointer to hand libc (the caller's, or the host buffer's).
 pub struct Routing {
     pub ptr: *const c_char,
@@ -220,6 +222,13 @@ pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn
     // SAFETY: per the contract.
     let r = match unsafe { route(rt, path, &how, &mut host) } {
         Ok(routing) => {
+            let _short = match routing.routed.route {
+                Route::Host => match shorten(rt.proc_is_host, &mut host) {
+                    Ok(s) => s,
+                    Err(e) => return fail(e),
+                },
+                Route::Native => Short(None),
+            };
             let r = call(routing.ptr);
             if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
                 return r;

@@ -140,7 +140,16 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
         // directory's names are without it.
         let (v, h) = (trimmed(virt.as_bytes()), trimmed(host.as_bytes()));
         let slot = cwd::prepare(v, h);
-        let r = unsafe { real::chdir(host.as_cptr()) };
+        // A host path too long for the kernel is entered through a descriptor on its directory.
+        let mut target = buf!();
+        if let Err(e) = target.set(host.as_bytes()) {
+            return fail(e);
+        }
+        let _short = match super::shorten(rt.proc_is_host, &mut target) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let r = unsafe { real::chdir(target.as_cptr()) };
         let e = sys::errno();
         if r == 0 {
             resolver::cwd::entered(&Kernel, rt, slot, v, h);

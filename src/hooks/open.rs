@@ -50,7 +50,15 @@ unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*co
         (Err(e), _) | (_, Err(e)) => return fail(e),
     };
     // SAFETY: the caller's path.
-    let fd = match unsafe { super::route_keeping(rt, path, &how, &mut host, Some(&mut virt)) } {
+    let routing = unsafe { super::route_keeping(rt, path, &how, &mut host, Some(&mut virt)) };
+    let _short = match &routing {
+        Ok(r) if r.routed.route == resolver::Route::Host => match super::shorten(rt.proc_is_host, &mut host) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        },
+        _ => super::Short(None),
+    };
+    let fd = match routing {
         // A read-only mount let an O_CREAT through because the file exists: nothing may be
         // made if it vanished meanwhile.
         Ok(r) if r.allowed => call(r.ptr, flags & !libc::O_CREAT),

@@ -4,7 +4,7 @@
 
 use super::below::Below;
 use super::{reverse, to_host};
-use crate::errno::Res;
+use crate::errno::{Errno, Res};
 use crate::runtime::Runtime;
 use crate::state::cwd;
 use crate::sys::PBuf;
@@ -23,8 +23,32 @@ pub fn current<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
         return Ok(());
     }
     let mut host = crate::sys::pool::take()?;
-    b.getcwd(&mut host)?;
-    decide(b, rt, &host, out)
+    match b.getcwd(&mut host) {
+        Ok(()) => decide(b, rt, &host, out),
+        // The kernel cannot name its directory (a host path longer than a page): the one the
+        // parent named, if it is this directory.
+        Err(Errno::ENAMETOOLONG) => claimed_unnamed(b, rt, out),
+        Err(e) => Err(e),
+    }
+}
+
+/// The working directory the parent named (`KMVIEW_CWD`) when the kernel cannot name its own:
+/// believed if its host path is the very directory `.` is.
+fn claimed_unnamed<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
+    let claimed = rt.start_cwd.and_then(kmview_api::env::cwd).ok_or(Errno::ENAMETOOLONG)?;
+    let mut behind = crate::sys::pool::take()?;
+    to_host(rt, claimed, Op::Look, &mut behind)?;
+    let full = crate::sys::pool::copy_of(behind.as_bytes())?;
+    let _short = crate::sys::short::shorten(rt.proc_is_host, &mut behind)?;
+    let dot = crate::sys::pool::copy_of(b".")?;
+    match (b.stat(libc::AT_FDCWD, &behind, true), b.stat(libc::AT_FDCWD, &dot, true)) {
+        (Ok(x), Ok(y)) if x.same(&y) => {
+            out.set(claimed)?;
+            publish(rt, claimed, full.as_bytes());
+            Ok(())
+        }
+        _ => Err(Errno::ENAMETOOLONG),
+    }
 }
 
 /// Names the kernel's working directory `host` in the view and publishes it: `KMVIEW_CWD`
@@ -88,7 +112,13 @@ pub fn checked<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
     // While other threads move it, the kernel's answer may be one no slot names any more (this
     // thread was held up after asking): ask again, a few times.
     for _ in 0..4 {
-        b.getcwd(&mut now)?;
+        match b.getcwd(&mut now) {
+            Ok(()) => {}
+            // A cwd whose host path is longer than the kernel will name (a page): the one this
+            // process last entered, as it named it.
+            Err(Errno::ENAMETOOLONG) if cwd::get(out, None).is_ok() => return Ok(()),
+            Err(e) => return Err(e),
+        }
         if cwd::get_if_host(out, now.as_bytes()) == Ok(true) {
             return Ok(());
         }
@@ -170,9 +200,23 @@ pub fn entered<B: Below>(b: &B, rt: &Runtime, slot: Option<usize>, virt: &[u8], 
         slot.map(cwd::release);
         return cwd::forget();
     };
-    if b.getcwd(&mut now).is_err() {
-        slot.map(cwd::release);
-        return cwd::forget();
+    match b.getcwd(&mut now) {
+        Ok(()) => {}
+        // The kernel cannot say where it is (a path longer than a page): the chdir it just
+        // made went where the view said.
+        Err(Errno::ENAMETOOLONG) => {
+            return match slot {
+                Some(i) => {
+                    cwd::publish_prepared(i, is_plain(rt, virt));
+                    note_mount(rt, virt);
+                }
+                None => publish(rt, virt, host),
+            };
+        }
+        Err(_) => {
+            slot.map(cwd::release);
+            return cwd::forget();
+        }
     }
     match slot {
         Some(i) if now.as_bytes() == host => {
