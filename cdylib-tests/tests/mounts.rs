@@ -285,3 +285,41 @@ fn a_view_path_that_fits_works_when_its_host_path_would_not() {
     let ours = run(&mut kmview(["-b", &format!("{}:/mnt/kl", source.display()), "--", "sh", "-c", &script]));
     assert_eq!(stdout(&ours), stdout(&kernel), "{}", stderr(&ours));
 }
+
+/// glibc's `ftw` and `nftw` walk a root in a view with names under the root as the caller wrote
+/// it (the kernel's run with the same bind is the oracle), absolute or relative, the offset of
+/// each last component included.
+#[test]
+fn ftw_and_nftw_report_the_views_names() {
+    let s = tree();
+    let c = r#"
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdio.h>
+#include <unistd.h>
+static int cb(const char *p, const struct stat *sb, int flag, struct FTW *f) { (void)sb; printf("nftw %s %d %s %d\n", p, flag, p + f->base, f->level); return 0; }
+static int cb3(const char *p, const struct stat *sb, int flag) { (void)sb; printf("ftw %s %d\n", p, flag); return 0; }
+int main(int argc, char **argv) {
+    for (int i = 2; i < argc; i++) {
+        if (chdir(argv[1]) != 0) return 2;
+        nftw(argv[i], cb, 8, FTW_PHYS);
+        ftw(argv[i], cb3, 8);
+    }
+    return 0;
+}
+"#;
+    let bin = compile_c(s.path(), "walker", c, &[]);
+    let src = s.join("src").display().to_string();
+    let args = ["/mnt/kmview-walk", "/mnt/kmview-walk/sub", "/mnt/kmview-walk/", "sub", "sub/", "."];
+    let kernel = run(std::process::Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c"])
+        .arg(format!("mount -t tmpfs none /mnt && mkdir /mnt/kmview-walk && mount --bind {src} /mnt/kmview-walk && exec \"$@\""))
+        .arg("sh")
+        .arg(&bin)
+        .arg("/mnt/kmview-walk")
+        .args(args));
+    let kernel = stdout(&kernel);
+    assert!(kernel.contains("nftw /mnt/kmview-walk/sub/g 0 g 2"), "the kernel's run: {kernel}");
+    let ours = run(kmview(["-b", &format!("{src}:/mnt/kmview-walk"), "--"]).arg(&bin).arg("/mnt/kmview-walk").args(args));
+    assert_eq!(stdout(&ours), kernel, "{}", stderr(&ours));
+}

@@ -11,6 +11,7 @@ use super::{bytes, fail, guard, Sym};
 use crate::resolver::Call;
 use crate::runtime::{self, mode, Runtime};
 use crate::sys::{self, raw, PBuf};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 /// `scandir` through the view: this library's `opendir` and `readdir` (so a mountpoint is
 /// listed and a hidden name is not), then the caller's filter and sort, into a `malloc`'d
@@ -257,37 +258,186 @@ pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const
     })
 }
 
+/// The walks (`ftw`, `nftw`) under way whose root was routed: which thread, the caller's callback,
+/// and the root as the caller named it and as glibc walks it. The callback gets paths that start
+/// with the caller's root again, by a trampoline that finds its walk here (the callbacks take
+/// no pointer of ours).
+struct Walk {
+    tid: AtomicI32,
+    callback: AtomicUsize,
+    given: AtomicUsize,
+    given_len: AtomicUsize,
+    host_len: AtomicUsize,
+}
+
+static WALKS: [Walk; 16] = [const {
+    Walk {
+        tid: AtomicI32::new(0),
+        callback: AtomicUsize::new(0),
+        given: AtomicUsize::new(0),
+        given_len: AtomicUsize::new(0),
+        host_len: AtomicUsize::new(0),
+    }
+}; 16];
+
+/// A slot of [`WALKS`], given back when dropped.
+struct WalkSlot(usize);
+
+impl WalkSlot {
+    /// Claims a slot for this thread's walk of `given` (which glibc walks as `host`).
+    fn claim(callback: usize, given: &'static [u8], host_len: usize) -> Option<WalkSlot> {
+        let tid = raw::gettid();
+        for (i, w) in WALKS.iter().enumerate() {
+            if w.tid.compare_exchange(0, -1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                w.callback.store(callback, Ordering::Relaxed);
+                w.given.store(given.as_ptr() as usize, Ordering::Relaxed);
+                w.given_len.store(given.len(), Ordering::Relaxed);
+                w.host_len.store(host_len, Ordering::Relaxed);
+                w.tid.store(tid, Ordering::Release);
+                return Some(WalkSlot(i));
+            }
+        }
+        None
+    }
+}
+
+impl Drop for WalkSlot {
+    fn drop(&mut self) {
+        WALKS[self.0].tid.store(0, Ordering::Release);
+    }
+}
+
+/// The innermost walk of this thread (a callback may start another).
+fn this_walk() -> Option<&'static Walk> {
+    let tid = raw::gettid();
+    WALKS.iter().rev().find(|w| w.tid.load(Ordering::Acquire) == tid)
+}
+
+/// `fpath` as the caller named the root (`out`), and how much longer that is than glibc's.
+fn renamed(w: &Walk, fpath: *const c_char, out: &mut PBuf) -> Option<isize> {
+    // SAFETY: glibc's path for the callback; the given root is the caller's string, alive for
+    // the walk (the slot is released before the walk returns).
+    unsafe {
+        let p = bytes(fpath)?;
+        let host_len = w.host_len.load(Ordering::Relaxed);
+        let given = std::slice::from_raw_parts(w.given.load(Ordering::Relaxed) as *const u8, w.given_len.load(Ordering::Relaxed));
+        if p.len() < host_len || (p.len() > host_len && p[host_len] != b'/') {
+            return None;
+        }
+        out.set(given).ok()?;
+        out.push_bytes(&p[host_len..]).ok()?;
+        Some(given.len() as isize - host_len as isize)
+    }
+}
+
+unsafe extern "C" fn ftw_trampoline(fpath: *const c_char, sb: *const libc::c_void, flag: c_int) -> c_int {
+    let Some(w) = this_walk() else { return -1 };
+    // SAFETY: the caller's callback, of ftw's type (the stat pointer passed as it came).
+    let f: unsafe extern "C" fn(*const c_char, *const libc::c_void, c_int) -> c_int =
+        unsafe { std::mem::transmute(w.callback.load(Ordering::Relaxed)) };
+    let Ok(mut out) = crate::sys::pool::take() else { return unsafe { f(fpath, sb, flag) } };
+    match renamed(w, fpath, &mut out) {
+        // SAFETY: as above.
+        Some(_) => unsafe { f(out.as_cptr(), sb, flag) },
+        None => unsafe { f(fpath, sb, flag) },
+    }
+}
+
+unsafe extern "C" fn nftw_trampoline(fpath: *const c_char, sb: *const libc::c_void, flag: c_int, ftw: *mut libc::c_void) -> c_int {
+    let Some(w) = this_walk() else { return -1 };
+    // SAFETY: the caller's callback, of nftw's type.
+    let f: unsafe extern "C" fn(*const c_char, *const libc::c_void, c_int, *mut libc::c_void) -> c_int =
+        unsafe { std::mem::transmute(w.callback.load(Ordering::Relaxed)) };
+    let Ok(mut out) = crate::sys::pool::take() else { return unsafe { f(fpath, sb, flag, ftw) } };
+    match renamed(w, fpath, &mut out) {
+        Some(shift) if !ftw.is_null() => {
+            // `struct FTW { int base; int level; }`: base is the offset of the last component.
+            // SAFETY: glibc's FTW for this call; a copy with the offset moved is passed on.
+            let mut copy: [c_int; 2] = unsafe { *(ftw as *const [c_int; 2]) };
+            copy[0] = if copy[1] == 0 {
+                // The root itself: its own last component, as the caller wrote it.
+                let name = out.as_bytes();
+                let end = name.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+                name[..end].iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1) as c_int
+            } else {
+                (copy[0] as isize + shift) as c_int
+            };
+            unsafe { f(out.as_cptr(), sb, flag, copy.as_mut_ptr().cast()) }
+        }
+        Some(_) => unsafe { f(out.as_cptr(), sb, flag, ftw) },
+        None => unsafe { f(fpath, sb, flag, ftw) },
+    }
+}
+
+/// A tree walk whose root the view routes: glibc walks the host path, and the callback gets
+/// paths under the root as the caller named it, through `trampoline`.
 #[inline(always)]
-unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, call: impl Fn(*const c_char) -> c_int) -> c_int {
-    if runtime::mode() == mode::PASS {
-        return call(dir);
+unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, callback: usize, trampoline: usize, call: impl Fn(*const c_char, usize) -> c_int) -> c_int {
+    if runtime::mode() == mode::PASS || callback == 0 {
+        return call(dir, callback);
     }
     guard(sym, || {
         let Some(rt) = runtime::get() else {
-            return call(dir);
+            return call(dir, callback);
         };
         let mut host = buf!();
         // SAFETY: the caller's path.
-        match unsafe { walk_root(rt, dir, follow, &mut host) } {
-            Ok(p) => call(p),
-            Err(e) => fail(e),
+        let p = match unsafe { walk_root(rt, dir, follow, &mut host) } {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        // SAFETY: the caller's string, alive for the call.
+        let given: &'static [u8] = match unsafe { bytes(dir) } {
+            Some(g) if p != dir => unsafe { std::slice::from_raw_parts(g.as_ptr(), g.len()) },
+            _ => return call(p, callback),
+        };
+        // glibc drops a root's trailing slashes from the paths it reports.
+        let trim = |b: &'static [u8]| -> &'static [u8] { &b[..b.iter().rposition(|&c| c != b'/').map_or(b.len().min(1), |i| i + 1)] };
+        let host_len = host.as_bytes().iter().rposition(|&c| c != b'/').map_or(host.len().min(1), |i| i + 1);
+        match WalkSlot::claim(callback, trim(given), host_len) {
+            Some(_slot) => call(p, trampoline),
+            // Sixteen walks at once: this one's callback sees the host's names.
+            None => call(p, callback),
         }
     })
 }
 
-// ftw and nftw: the root is routed (see `walk_root`); the walk is glibc's.
+// ftw and nftw: the root is routed (see `walk_root`), the walk is glibc's, the callback sees the
+// root as it was given.
 pub unsafe fn ftw(dir: CStrP, f: FtwFn, nopenfd: c_int) -> c_int {
-    unsafe { tree_walk(Sym::ftw, dir, true, |p| real::ftw(p, f, nopenfd)) }
+    let cb = f.map_or(0, |f| f as usize);
+    // SAFETY: a callback of ftw's type, the caller's or the trampoline (same signature).
+    unsafe {
+        tree_walk(Sym::ftw, dir, true, cb, ftw_trampoline as *const () as usize, |p, c| real::ftw(p, std::mem::transmute::<usize, FtwFn>(c), nopenfd))
+    }
 }
 
 pub unsafe fn ftw64(dir: CStrP, f: Ftw64Fn, nopenfd: c_int) -> c_int {
-    unsafe { tree_walk(Sym::ftw64, dir, true, |p| real::ftw64(p, f, nopenfd)) }
+    let cb = f.map_or(0, |f| f as usize);
+    // SAFETY: as in `ftw`.
+    unsafe {
+        tree_walk(Sym::ftw64, dir, true, cb, ftw_trampoline as *const () as usize, |p, c| {
+            real::ftw64(p, std::mem::transmute::<usize, Ftw64Fn>(c), nopenfd)
+        })
+    }
 }
 
 pub unsafe fn nftw(dir: CStrP, f: NftwFn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { tree_walk(Sym::nftw, dir, flags & FTW_PHYS == 0, |p| real::nftw(p, f, nopenfd, flags)) }
+    let cb = f.map_or(0, |f| f as usize);
+    // SAFETY: as in `ftw`, with nftw's type.
+    unsafe {
+        tree_walk(Sym::nftw, dir, flags & FTW_PHYS == 0, cb, nftw_trampoline as *const () as usize, |p, c| {
+            real::nftw(p, std::mem::transmute::<usize, NftwFn>(c), nopenfd, flags)
+        })
+    }
 }
 
 pub unsafe fn nftw64(dir: CStrP, f: Nftw64Fn, nopenfd: c_int, flags: c_int) -> c_int {
-    unsafe { tree_walk(Sym::nftw64, dir, flags & FTW_PHYS == 0, |p| real::nftw64(p, f, nopenfd, flags)) }
+    let cb = f.map_or(0, |f| f as usize);
+    // SAFETY: as in `nftw`.
+    unsafe {
+        tree_walk(Sym::nftw64, dir, flags & FTW_PHYS == 0, cb, nftw_trampoline as *const () as usize, |p, c| {
+            real::nftw64(p, std::mem::transmute::<usize, Nftw64Fn>(c), nopenfd, flags)
+        })
+    }
 }
