@@ -10,6 +10,7 @@ use libc::c_int;
 pub struct Short(pub Option<c_int>);
 
 impl Drop for Short {
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(fd) = self.0 {
             raw::close(fd);
@@ -21,12 +22,19 @@ impl Drop for Short {
 /// as `/proc/self/fd/N/NAME`, N a descriptor on its directory, opened in two steps that each
 /// fit (a mount's source can make the host path longer than the view's). Needs the kernel's
 /// `/proc` (`proc_is_host`).
+#[inline(always)]
 pub fn shorten(proc_is_host: bool, host: &mut PBuf) -> Res<Short> {
-    let limit = libc::PATH_MAX as usize;
-    let bytes = host.as_bytes();
-    if bytes.len() < limit || !proc_is_host {
+    if host.len() < libc::PATH_MAX as usize || !proc_is_host {
         return Ok(Short(None));
     }
+    shorten_long(host)
+}
+
+#[cold]
+#[inline(never)]
+fn shorten_long(host: &mut PBuf) -> Res<Short> {
+    let limit = libc::PATH_MAX as usize;
+    let bytes = host.as_bytes();
     // The last component (and a trailing `/` the caller wrote), and the directory before it.
     let body_end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
     let slash = memchr::memrchr(b'/', &bytes[..body_end]).ok_or(Errno::ENAMETOOLONG)?;
