@@ -276,12 +276,16 @@ fn a_view_path_that_fits_works_when_its_host_path_would_not() {
     let rest: String = std::iter::repeat_n(comp.as_str(), depth).collect::<Vec<_>>().join("/");
     let inside = format!("/mnt/kl/{rest}");
     assert!(inside.len() + 5 < 4096 && source.display().to_string().len() + rest.len() + 6 > 4096);
-    let script = format!("cat {inside}/file; ls {inside}; stat -c %s {inside}/file; touch {inside}/new && ls {inside} | wc -l; rm {inside}/new; cd {inside} && cat file");
+    let script = format!(
+        "cat {inside}/file; ls {inside}; stat -c %s {inside}/file; touch {inside}/new && ls {inside} | wc -l; \
+         mv {inside}/new {inside}/moved && ln {inside}/moved {inside}/linked && ls {inside} | wc -l; rm {inside}/moved {inside}/linked; \
+         cd {inside} && cat file"
+    );
     let kernel = run(std::process::Command::new("unshare")
         .args(["-rm", "--propagation", "private", "sh", "-c"])
         .arg(format!("mount -t tmpfs none /mnt && mkdir /mnt/kl && mount --bind {} /mnt/kl && sh -c \"$0\"", source.display()))
         .arg(&script));
-    assert_eq!(stdout(&kernel), "deep\nfile\n5\n2\ndeep\n", "the kernel's run: {}", stderr(&kernel));
+    assert_eq!(stdout(&kernel), "deep\nfile\n5\n2\n3\ndeep\n", "the kernel's run: {}", stderr(&kernel));
     let ours = run(&mut kmview(["-b", &format!("{}:/mnt/kl", source.display()), "--", "sh", "-c", &script]));
     assert_eq!(stdout(&ours), stdout(&kernel), "{}", stderr(&ours));
 }

@@ -9,7 +9,7 @@ use super::{bytes, fail, guard, is_hot, Sym};
 use crate::errno::Errno;
 use crate::resolver::kernel::Kernel;
 use crate::resolver::tree::{self, Pair};
-use crate::resolver::Call;
+use crate::resolver::{Call, Route};
 use crate::runtime;
 use crate::sys::raw;
 
@@ -109,16 +109,26 @@ unsafe fn two_paths(
         // keep a last `.` or `..` as the kernel must see it).
         super::with_bufs(|h1, h2| {
             // SAFETY: as above.
-            let q1 = match unsafe { super::route(rt, p1, &Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd }, h1) } {
-                Ok(r) => r.ptr,
+            let r1 = match unsafe { super::route(rt, p1, &Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd }, h1) } {
+                Ok(r) => r,
                 Err(e) => return fail(e),
             };
             // SAFETY: as above.
-            let q2 = match unsafe { super::route(rt, p2, &Call { dirfd: d2, follow: false, op: op2, empty: false }, h2) } {
-                Ok(r) => r.ptr,
+            let r2 = match unsafe { super::route(rt, p2, &Call { dirfd: d2, follow: false, op: op2, empty: false }, h2) } {
+                Ok(r) => r,
                 Err(e) => return fail(e),
             };
-            call(q1, q2)
+            // Host paths too long for the kernel, through descriptors on their directories.
+            let shorts = (r1.routed.route == Route::Host, r2.routed.route == Route::Host);
+            let _s1 = match if shorts.0 { super::shorten(rt.proc_is_host, h1) } else { Ok(super::Short(None)) } {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            let _s2 = match if shorts.1 { super::shorten(rt.proc_is_host, h2) } else { Ok(super::Short(None)) } {
+                Ok(s) => s,
+                Err(e) => return fail(e),
+            };
+            call(r1.ptr, r2.ptr)
         })
     })
 }
