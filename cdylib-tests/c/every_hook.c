@@ -2513,73 +2513,81 @@ GLOB_LIKE(t_glob64, glob64_t, glob64, globfree64)
 /* fts: levels, types and names as the walk reports them (an absolute root by its last
  * component: the names of a walk from an absolute root in P are not compared whole); the
  * paths of a walk from a relative root are the root as given plus the names, in any view. */
-static int fts_cmp(const FTSENT **x, const FTSENT **y) { return strcmp((*x)->fts_name, (*y)->fts_name); }
-
 static const char *base_of(const char *p) {
     const char *s = strrchr(p, '/');
     return s && s[1] ? s + 1 : p;
 }
 
-static void fts_walk(buf_t *b, const char *label, char *const *roots, int options) {
-    add(b, "%s:", label);
-    errno = 0;
-    FTS *f = fts_open(roots, options, fts_cmp);
-    if (!f) {
-        add(b, "open=NULL/%s; ", en(errno));
-        return;
-    }
-    /* before the first read: the roots */
-    FTSENT *c = fts_children(f, 0);
-    add(b, "roots[");
-    for (; c; c = c->fts_link) add(b, "%s:%d ", base_of(c->fts_name), c->fts_info);
-    add(b, "] ");
-    FTSENT *e;
-    errno = 0;
-    while ((e = fts_read(f))) {
-        /* a relative root: the whole path, as given and extended by the walk */
-        if (roots[0][0] != '/')
-            add(b, "%d:%s:%d", e->fts_level, e->fts_path, e->fts_info);
-        else
-            add(b, "%d:%s:%d", e->fts_level, e->fts_level == 0 ? base_of(e->fts_name) : e->fts_name, e->fts_info);
-        if (e->fts_info == FTS_NS || e->fts_info == FTS_ERR || e->fts_info == FTS_DNR)
-            add(b, "/%s", en(e->fts_errno));
-        add(b, " ");
-        if (e->fts_info == FTS_D) {
-            c = fts_children(f, FTS_NAMEONLY);
-            add(b, "children[");
-            for (; c; c = c->fts_link) add(b, "%s ", c->fts_name);
-            add(b, "] ");
-        }
-        errno = 0;
-    }
-    add(b, "end=%s ", en(errno));
-    errno = 0;
-    int r = fts_close(f);
-    rv(b, "close", r, errno);
-}
+/* One walker per flavour: fts_* and, for callers built with 64-bit offsets, fts64_*. */
+#define FTS_WALKER(FN, FTST, ENT, OPEN, CHILDREN, READ, CLOSE) \
+static int FN(cmp)(const ENT **x, const ENT **y) { return strcmp((*x)->fts_name, (*y)->fts_name); }                 \
+                                                                                                                    \
+static void FN(walk)(buf_t *b, const char *label, char *const *roots, int options) {                                \
+    add(b, "%s:", label);                                                                                           \
+    errno = 0;                                                                                                      \
+    FTST *f = OPEN(roots, options, FN(cmp));                                                                        \
+    if (!f) {                                                                                                       \
+        add(b, "open=NULL/%s; ", en(errno));                                                                        \
+        return;                                                                                                     \
+    }                                                                                                               \
+    /* before the first read: the roots */                                                                          \
+    ENT *c = CHILDREN(f, 0);                                                                                        \
+    add(b, "roots[");                                                                                               \
+    for (; c; c = c->fts_link) add(b, "%s:%d ", base_of(c->fts_name), c->fts_info);                                 \
+    add(b, "] ");                                                                                                   \
+    ENT *e;                                                                                                         \
+    errno = 0;                                                                                                      \
+    while ((e = READ(f))) {                                                                                         \
+        /* a relative root: the whole path, as given and extended by the walk */                                    \
+        if (roots[0][0] != '/')                                                                                     \
+            add(b, "%d:%s:%d", e->fts_level, e->fts_path, e->fts_info);                                             \
+        else                                                                                                        \
+            add(b, "%d:%s:%d", e->fts_level, e->fts_level == 0 ? base_of(e->fts_name) : e->fts_name, e->fts_info);  \
+        if (e->fts_info == FTS_NS || e->fts_info == FTS_ERR || e->fts_info == FTS_DNR)                              \
+            add(b, "/%s", en(e->fts_errno));                                                                        \
+        add(b, " ");                                                                                                \
+        if (e->fts_info == FTS_D) {                                                                                 \
+            c = CHILDREN(f, FTS_NAMEONLY);                                                                          \
+            add(b, "children[");                                                                                    \
+            for (; c; c = c->fts_link) add(b, "%s ", c->fts_name);                                                  \
+            add(b, "] ");                                                                                           \
+        }                                                                                                           \
+        errno = 0;                                                                                                  \
+    }                                                                                                               \
+    add(b, "end=%s ", en(errno));                                                                                   \
+    errno = 0;                                                                                                      \
+    int r = CLOSE(f);                                                                                               \
+    rv(b, "close", r, errno);                                                                                       \
+}                                                                                                                   \
+                                                                                                                    \
+static void FN(t)(buf_t *b) {                                                                                       \
+    char *sub[] = {(char *)pj("/sub"), NULL};                                                                       \
+    char *dirlink[] = {(char *)pj("/dirlink"), NULL};                                                               \
+    char *two[] = {(char *)pj("/sub"), (char *)pj("/file"), (char *)pj("/link"), NULL};                             \
+    char *missing[] = {(char *)pj("/missing"), NULL};                                                               \
+    FN(walk)(b, "sub_nochdir", sub, FTS_PHYSICAL | FTS_NOCHDIR);                                                    \
+    FN(walk)(b, "sub_chdir", sub, FTS_PHYSICAL);                                                                    \
+    FN(walk)(b, "sub_seedot", sub, FTS_PHYSICAL | FTS_NOCHDIR | FTS_SEEDOT);                                        \
+    FN(walk)(b, "dirlink_phys", dirlink, FTS_PHYSICAL | FTS_NOCHDIR);                                               \
+    FN(walk)(b, "dirlink_comfollow", dirlink, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR);                          \
+    FN(walk)(b, "dirlink_logical", dirlink, FTS_LOGICAL);                                                           \
+    FN(walk)(b, "roots", two, FTS_PHYSICAL | FTS_NOCHDIR);                                                          \
+    FN(walk)(b, "roots_logical", two, FTS_LOGICAL);                                                                 \
+    FN(walk)(b, "missing", missing, FTS_PHYSICAL);                                                                  \
+    if (chdir(pj("/sub")) == 0) {                                                                                   \
+        char *dot[] = {".", "../dirlink", NULL};                                                                    \
+        FN(walk)(b, "rel", dot, FTS_PHYSICAL | FTS_COMFOLLOW);                                                      \
+        /* the walk came back to the cwd it started in */                                                           \
+        cwd_add(b, "cwd_after");                                                                                    \
+        chdir("/");                                                                                                 \
+    }                                                                                                               \
+}                                                                                                                   \
 
-static void t_fts(buf_t *b) {
-    char *sub[] = {(char *)pj("/sub"), NULL};
-    char *dirlink[] = {(char *)pj("/dirlink"), NULL};
-    char *two[] = {(char *)pj("/sub"), (char *)pj("/file"), (char *)pj("/link"), NULL};
-    char *missing[] = {(char *)pj("/missing"), NULL};
-    fts_walk(b, "sub_nochdir", sub, FTS_PHYSICAL | FTS_NOCHDIR);
-    fts_walk(b, "sub_chdir", sub, FTS_PHYSICAL);
-    fts_walk(b, "sub_seedot", sub, FTS_PHYSICAL | FTS_NOCHDIR | FTS_SEEDOT);
-    fts_walk(b, "dirlink_phys", dirlink, FTS_PHYSICAL | FTS_NOCHDIR);
-    fts_walk(b, "dirlink_comfollow", dirlink, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR);
-    fts_walk(b, "dirlink_logical", dirlink, FTS_LOGICAL);
-    fts_walk(b, "roots", two, FTS_PHYSICAL | FTS_NOCHDIR);
-    fts_walk(b, "roots_logical", two, FTS_LOGICAL);
-    fts_walk(b, "missing", missing, FTS_PHYSICAL);
-    if (chdir(pj("/sub")) == 0) {
-        char *dot[] = {".", "../dirlink", NULL};
-        fts_walk(b, "rel", dot, FTS_PHYSICAL | FTS_COMFOLLOW);
-        /* the walk came back to the cwd it started in */
-        cwd_add(b, "cwd_after");
-        chdir("/");
-    }
-}
+#define FTS_NAME(x) x##_fts
+FTS_WALKER(FTS_NAME, FTS, FTSENT, fts_open, fts_children, fts_read, fts_close)
+#define FTS64_NAME(x) x##_fts64
+FTS_WALKER(FTS64_NAME, FTS64, FTSENT64, fts64_open, fts64_children, fts64_read, fts64_close)
+
 #define FTS_SUB_WALK "0:sub:1 children[inner ] 1:inner:8 0:sub:6 end=0 close=0; "
 #define FTS_OUT                                                                                            \
     "sub_nochdir:roots[sub:1 ] " FTS_SUB_WALK "sub_chdir:roots[sub:1 ] " FTS_SUB_WALK                       \
@@ -3633,6 +3641,10 @@ int main(int argc, char **argv) {
     check_exp("fts_read", t_fts, FTS_OUT);
     check_exp("fts_children", t_fts, FTS_OUT);
     check_exp("fts_close", t_fts, FTS_OUT);
+    check_exp("fts64_open", t_fts64, FTS_OUT);
+    check_exp("fts64_read", t_fts64, FTS_OUT);
+    check_exp("fts64_children", t_fts64, FTS_OUT);
+    check_exp("fts64_close", t_fts64, FTS_OUT);
     check_exp("ftw", t_ftw, FTW_OUT);
     check_exp("ftw64", t_ftw64, FTW_OUT);
     check_exp("nftw", t_nftw, NFTW_OUT);

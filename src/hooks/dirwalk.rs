@@ -222,15 +222,32 @@ impl Roots {
     }
 }
 
-/// The roots of an fts walk are routed; the walk itself is glibc's, so the names it reports
-/// are the kernel's.
+/// The roots of an fts walk are routed; the walk itself is glibc's, and the names `fts_read`
+/// reports are put back under the roots as the caller named them (see [`FtsState`]).
 pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const libc::c_void) -> *mut libc::c_void {
+    // SAFETY: the caller's arguments, handed on as they came.
+    unsafe { open_walk(Sym::fts_open, paths, options, |p| real::fts_open(p, options, compar)) }
+}
+
+/// `fts_open` for callers built with 64-bit file offsets (the same walk on x86-64).
+pub unsafe fn fts64_open(paths: *const *mut c_char, options: c_int, compar: *const libc::c_void) -> *mut libc::c_void {
+    // SAFETY: as for fts_open.
+    unsafe { open_walk(Sym::fts64_open, paths, options, |p| real::fts64_open(p, options, compar)) }
+}
+
+/// Routes the roots `paths` of an fts walk and starts it with `open`.
+unsafe fn open_walk(
+    sym: Sym,
+    paths: *const *mut c_char,
+    options: c_int,
+    open: impl Fn(*const *mut c_char) -> *mut libc::c_void,
+) -> *mut libc::c_void {
     if runtime::mode() == mode::PASS || paths.is_null() {
-        return unsafe { real::fts_open(paths, options, compar) };
+        return open(paths);
     }
-    guard(Sym::fts_open, || {
+    guard(sym, || {
         let Some(rt) = runtime::get() else {
-            return unsafe { real::fts_open(paths, options, compar) };
+            return open(paths);
         };
         let mut n = 0;
         // SAFETY: paths is a NULL-terminated array of C strings.
@@ -244,18 +261,228 @@ pub unsafe fn fts_open(paths: *const *mut c_char, options: c_int, compar: *const
         unsafe {
             let bufs = roots.base.cast::<PBuf>();
             let ptrs = roots.base.add(n * std::mem::size_of::<PBuf>()).cast::<*mut c_char>();
+            let mut moved = false;
             for i in 0..n {
                 // All zeros is an empty buffer.
                 std::ptr::write_bytes(bufs.add(i), 0, 1);
                 match walk_root(rt, *paths.add(i), options & FTS_LOGICAL != 0, &mut *bufs.add(i)) {
-                    Ok(q) => *ptrs.add(i) = q as *mut c_char,
+                    Ok(q) => {
+                        moved |= q != (*paths.add(i)).cast_const();
+                        *ptrs.add(i) = q as *mut c_char;
+                    }
                     Err(e) => return fail(e),
                 }
             }
             *ptrs.add(n) = std::ptr::null_mut();
-            real::fts_open(ptrs, options, compar)
+            let fts = open(ptrs);
+            if moved && !fts.is_null() {
+                FtsState::register(fts, n, |i| (bytes(*paths.add(i)).unwrap_or(b""), bytes(*ptrs.add(i)).unwrap_or(b"")));
+            }
+            fts
         }
     })
+}
+
+/// glibc's `FTSENT` (x86-64), as far as the fields the names live in.
+#[repr(C)]
+struct FtsEnt {
+    cycle: *mut FtsEnt,
+    parent: *mut FtsEnt,
+    link: *mut FtsEnt,
+    number: libc::c_long,
+    pointer: *mut libc::c_void,
+    accpath: *mut c_char,
+    path: *mut c_char,
+    errno: c_int,
+    symfd: c_int,
+    pathlen: u16,
+}
+
+/// One fts walk whose roots were routed: the roots as the caller named them and as glibc walks
+/// them, room for the name `fts_read` last returned, and what that entry held before (put back
+/// before glibc's next call, whose own state it is). In a mapping of its own: a header, then
+/// `1 + 2n` path buffers (the name, then each root as given and as walked).
+#[repr(C)]
+struct FtsState {
+    len: usize,
+    n: usize,
+    entry: *mut FtsEnt,
+    path: *mut c_char,
+    accpath: *mut c_char,
+    pathlen: u16,
+}
+
+/// The walks of [`FtsState`]: the FTS handle and the state's mapping (0: free).
+static FTS_WALKS: [(AtomicUsize, AtomicUsize); 16] = [const { (AtomicUsize::new(0), AtomicUsize::new(0)) }; 16];
+
+impl FtsState {
+    fn buf(&mut self, i: usize) -> &mut PBuf {
+        // SAFETY: the mapping holds 1 + 2n buffers after the header (see `register`).
+        unsafe { &mut *(self as *mut FtsState).cast::<u8>().add(Self::header()).cast::<PBuf>().add(i) }
+    }
+
+    fn header() -> usize {
+        std::mem::size_of::<FtsState>().next_multiple_of(64)
+    }
+
+    /// Records the walk `fts` of `n` roots (`root(i)`: as given, as walked).
+    fn register<'a>(fts: *mut libc::c_void, n: usize, root: impl Fn(usize) -> (&'a [u8], &'a [u8])) {
+        let len = (Self::header() + (1 + 2 * n) * std::mem::size_of::<PBuf>()).next_multiple_of(4096);
+        // SAFETY: an anonymous mapping, zeroed: an empty header and empty buffers.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+        if p == libc::MAP_FAILED {
+            return;
+        }
+        // SAFETY: the mapping is this state's.
+        let st = unsafe { &mut *p.cast::<FtsState>() };
+        st.len = len;
+        st.n = n;
+        for i in 0..n {
+            let (given, walked) = root(i);
+            // glibc drops a root's trailing slashes from the names it reports.
+            let trim = |b: &'a [u8]| &b[..b.iter().rposition(|&c| c != b'/').map_or(b.len().min(1), |k| k + 1)];
+            if st.buf(1 + 2 * i).set(trim(given)).is_err() || st.buf(2 + 2 * i).set(trim(walked)).is_err() {
+                return st.unmap();
+            }
+        }
+        for (key, state) in &FTS_WALKS {
+            if key.compare_exchange(0, fts as usize, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+                state.store(p as usize, Ordering::Release);
+                return;
+            }
+        }
+        st.unmap();
+    }
+
+    fn unmap(&mut self) {
+        let len = self.len;
+        // SAFETY: the mapping `register` made, of this length.
+        unsafe { libc::munmap((self as *mut FtsState).cast(), len) };
+    }
+
+    /// The state of the walk `fts`, if its roots were routed.
+    fn of(fts: *mut libc::c_void) -> Option<&'static mut FtsState> {
+        let (_, state) = FTS_WALKS.iter().find(|(key, _)| key.load(Ordering::Acquire) == fts as usize && fts as usize != 0)?;
+        let p = state.load(Ordering::Acquire);
+        // SAFETY: a live state of this walk (only its own thread uses an FTS).
+        (p != 0).then(|| unsafe { &mut *(p as *mut FtsState) })
+    }
+
+    /// Puts back what the last entry returned held (glibc's own state).
+    fn restore(&mut self) {
+        if !self.entry.is_null() {
+            // SAFETY: the entry glibc returned last, still its own until its next call.
+            unsafe {
+                let e = &mut *self.entry;
+                if e.accpath == e.path {
+                    e.accpath = self.accpath;
+                }
+                e.path = self.path;
+                e.pathlen = self.pathlen;
+            }
+            self.entry = std::ptr::null_mut();
+        }
+    }
+
+    /// Names `e` under the root as the caller named it.
+    fn rename(&mut self, e: *mut FtsEnt) {
+        if e.is_null() {
+            return;
+        }
+        // SAFETY: the entry glibc just returned.
+        let entry = unsafe { &mut *e };
+        if entry.path.is_null() {
+            return;
+        }
+        // SAFETY: glibc's name for it, `pathlen` bytes.
+        let path = unsafe { std::slice::from_raw_parts(entry.path.cast::<u8>(), entry.pathlen as usize) };
+        let Some(i) = (0..self.n).find(|&i| {
+            let walked = self.buf(2 + 2 * i).as_bytes();
+            path.starts_with(walked) && (path.len() == walked.len() || path[walked.len()] == b'/')
+        }) else {
+            return;
+        };
+        let walked_len = self.buf(2 + 2 * i).len();
+        let given = self.buf(1 + 2 * i) as *mut PBuf;
+        let out = self.buf(0);
+        // SAFETY: two distinct buffers of the mapping.
+        if out.set(unsafe { (*given).as_bytes() }).is_err() || out.push_bytes(&path[walked_len..]).is_err() || out.len() > u16::MAX as usize {
+            return;
+        }
+        let (new_path, new_len) = (out.as_cptr() as *mut c_char, out.len() as u16);
+        self.entry = e;
+        self.path = entry.path;
+        self.accpath = entry.accpath;
+        self.pathlen = entry.pathlen;
+        if entry.accpath == entry.path {
+            entry.accpath = new_path;
+        }
+        entry.path = new_path;
+        entry.pathlen = new_len;
+    }
+}
+
+pub unsafe fn fts_read(fts: *mut libc::c_void) -> *mut libc::c_void {
+    read_walk(fts, || unsafe { real::fts_read(fts) })
+}
+
+pub unsafe fn fts64_read(fts: *mut libc::c_void) -> *mut libc::c_void {
+    read_walk(fts, || unsafe { real::fts64_read(fts) })
+}
+
+/// The next entry of the walk `fts` (from `read`), named under the root as the caller named it.
+fn read_walk(fts: *mut libc::c_void, read: impl Fn() -> *mut libc::c_void) -> *mut libc::c_void {
+    let Some(st) = FtsState::of(fts) else {
+        return read();
+    };
+    st.restore();
+    let e = read();
+    st.rename(e.cast());
+    e
+}
+
+pub unsafe fn fts_children(fts: *mut libc::c_void, options: c_int) -> *mut libc::c_void {
+    restore_walk(fts);
+    unsafe { real::fts_children(fts, options) }
+}
+
+pub unsafe fn fts64_children(fts: *mut libc::c_void, options: c_int) -> *mut libc::c_void {
+    restore_walk(fts);
+    unsafe { real::fts64_children(fts, options) }
+}
+
+/// Gives glibc its own names back before it looks at the walk's entries again.
+fn restore_walk(fts: *mut libc::c_void) {
+    if let Some(st) = FtsState::of(fts) {
+        st.restore();
+    }
+}
+
+pub unsafe fn fts_close(fts: *mut libc::c_void) -> c_int {
+    close_walk(fts, || unsafe { real::fts_close(fts) })
+}
+
+pub unsafe fn fts64_close(fts: *mut libc::c_void) -> c_int {
+    close_walk(fts, || unsafe { real::fts64_close(fts) })
+}
+
+/// Ends the walk `fts` (with `close`) and forgets its state.
+fn close_walk(fts: *mut libc::c_void, close: impl Fn() -> c_int) -> c_int {
+    let Some(st) = FtsState::of(fts) else {
+        return close();
+    };
+    st.restore();
+    let r = close();
+    let e = sys::errno();
+    for (key, state) in &FTS_WALKS {
+        if key.load(Ordering::Acquire) == fts as usize {
+            state.store(0, Ordering::Relaxed);
+            key.store(0, Ordering::Release);
+        }
+    }
+    st.unmap();
+    sys::set_errno(e);
+    r
 }
 
 /// The walks (`ftw`, `nftw`) under way whose root was routed: which thread, the caller's callback,
