@@ -73,6 +73,7 @@ extern ssize_t __readlink_chk(const char *, char *, size_t, size_t);
 extern ssize_t __readlinkat_chk(int, const char *, char *, size_t, size_t);
 extern char *__realpath_chk(const char *, char *, size_t);
 extern char *__getcwd_chk(char *, size_t, size_t);
+extern char *__getwd_chk(char *, size_t);
 
 extern char **environ;
 
@@ -2832,6 +2833,17 @@ static void t_getwd(buf_t *b) {
     add(b, "dirlink/..=[%s] ", norm(c));
 }
 
+/* the fortified getwd: the view's name, in a buffer of the size the compiler knew */
+static void t_getwd_chk(buf_t *b) {
+    char t[PATH_MAX];
+    chdir(pj("/sub"));
+    char *c = __getwd_chk(t, sizeof t);
+    add(b, "sub=[%s] same_buf=%d ", norm(c), c == t);
+    chdir(pj("/dirlink/.."));
+    c = __getwd_chk(t, sizeof t);
+    add(b, "dirlink/..=[%s] ", norm(c));
+}
+
 /* chroot, in a child (the test's own root stays): the kernel's answer for the right directory,
  * and after success the new root is that directory */
 static const char *chroot_dir;
@@ -3666,6 +3678,7 @@ int main(int argc, char **argv) {
     check_exp("get_current_dir_name", t_get_current_dir_name, "<P>/sub");
     check_exp("__getcwd_chk", t_getcwd_chk, GETCWD_CHK_OUT);
     check_exp("getwd", t_getwd, "sub=[<P>/sub] same_buf=1 dirlink/..=[<P>] ");
+    check_exp("__getwd_chk", t_getwd_chk, "sub=[<P>/sub] same_buf=1 dirlink/..=[<P>] ");
     check("chdir", t_chdir);
     check_exp("fchdir", t_fchdir,
               "fchdir_sub=0; cwd=[<P>/sub] open_rel=ok; data=[" INNER "] fchdir_parent=0; cwd=[<P>] "

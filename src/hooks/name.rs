@@ -266,6 +266,15 @@ pub unsafe fn __getcwd_chk(buf: *mut c_char, size: size_t, buflen: size_t) -> *m
     unsafe { getcwd(buf, size) }
 }
 
+/// The fortified `getwd` (a buffer of known size): a name that does not fit is an overflow.
+pub unsafe fn __getwd_chk(buf: *mut c_char, buflen: size_t) -> *mut c_char {
+    let r = unsafe { getcwd(buf, buflen) };
+    if r.is_null() && sys::errno() == libc::ERANGE {
+        super::chk_fail();
+    }
+    r
+}
+
 /// `getwd` assumes a buffer of `PATH_MAX` bytes.
 pub unsafe fn getwd(buf: *mut c_char) -> *mut c_char {
     if buf.is_null() {
