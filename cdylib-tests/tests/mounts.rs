@@ -329,7 +329,8 @@ int main(int argc, char **argv) {
 }
 
 /// glibc's `fts` walks a root in a view with `fts_path` under the root as the caller wrote it,
-/// and `fts_accpath` usable, with and without `FTS_NOCHDIR` (the kernel's run is the oracle).
+/// a root named by its own last component, and `fts_accpath` usable, with and without
+/// `FTS_NOCHDIR`, one root at a time and nested roots at once (the kernel's run is the oracle).
 #[test]
 fn fts_reports_the_views_names() {
     let s = tree();
@@ -338,20 +339,25 @@ fn fts_reports_the_views_names() {
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+static void walk(char **roots) {
+    for (int opt = 0; opt < 2; opt++) {
+        FTS *f = fts_open(roots, opt ? FTS_PHYSICAL | FTS_NOCHDIR : FTS_PHYSICAL, NULL);
+        FTSENT *e;
+        while (f && (e = fts_read(f))) {
+            struct stat st;
+            printf("%d %s %d [%s] %d\n", opt, e->fts_path, e->fts_level, e->fts_name, stat(e->fts_accpath, &st) == 0);
+        }
+        if (f) fts_close(f);
+    }
+}
 int main(int argc, char **argv) {
     if (chdir(argv[1]) != 0) return 2;
     for (int i = 2; i < argc; i++) {
         char *roots[] = {argv[i], NULL};
-        for (int opt = 0; opt < 2; opt++) {
-            FTS *f = fts_open(roots, opt ? FTS_PHYSICAL | FTS_NOCHDIR : FTS_PHYSICAL, NULL);
-            FTSENT *e;
-            while (f && (e = fts_read(f))) {
-                struct stat st;
-                printf("%d %s %d %s %d\n", opt, e->fts_path, e->fts_level, e->fts_level ? e->fts_name : "-", stat(e->fts_accpath, &st) == 0);
-            }
-            if (f) fts_close(f);
-        }
+        walk(roots);
     }
+    /* all at once: nested roots, each entry named under its own */
+    walk(argv + 2);
     return 0;
 }
 "#;
@@ -359,7 +365,7 @@ int main(int argc, char **argv) {
     for (name, flags) in [("fts_walker", &[][..]), ("fts64_walker", &["-D_FILE_OFFSET_BITS=64"][..])] {
         let bin = compile_c(s.path(), name, c, flags);
         let src = s.join("src").display().to_string();
-        let args = ["/mnt/kmview-fts", "/mnt/kmview-fts/sub", "sub", "sub/"];
+        let args = ["/mnt/kmview-fts", "/mnt/kmview-fts/", "/mnt/kmview-fts/sub", "sub", "sub/"];
         let kernel = run(std::process::Command::new("unshare")
             .args(["-rm", "--propagation", "private", "sh", "-c"])
             .arg(format!("mount -t tmpfs none /mnt && mkdir /mnt/kmview-fts && mount --bind {src} /mnt/kmview-fts && exec \"$@\""))
@@ -368,7 +374,10 @@ int main(int argc, char **argv) {
             .arg("/mnt/kmview-fts")
             .args(args));
         let kernel = stdout(&kernel);
-        assert!(kernel.contains("1 /mnt/kmview-fts/sub/g 2 g 1"), "the kernel's run: {kernel}");
+        assert!(
+            kernel.contains("1 /mnt/kmview-fts/sub/g 2 [g] 1") && kernel.contains("0 /mnt/kmview-fts 0 [kmview-fts] 1"),
+            "the kernel's run: {kernel}"
+        );
         let ours = run(kmview(["-b", &format!("{src}:/mnt/kmview-fts"), "--"]).arg(&bin).arg("/mnt/kmview-fts").args(args));
         assert_eq!(stdout(&ours), kernel, "{name}: {}", stderr(&ours));
     }

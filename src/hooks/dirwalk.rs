@@ -283,7 +283,7 @@ unsafe fn open_walk(
     })
 }
 
-/// glibc's `FTSENT` (x86-64), as far as the fields the names live in.
+/// glibc's `FTSENT` (x86-64), whole: the name is its last field.
 #[repr(C)]
 struct FtsEnt {
     cycle: *mut FtsEnt,
@@ -296,12 +296,41 @@ struct FtsEnt {
     errno: c_int,
     symfd: c_int,
     pathlen: u16,
+    namelen: u16,
+    ino: u64,
+    dev: u64,
+    nlink: u64,
+    level: i16,
+    info: u16,
+    flags: u16,
+    instr: u16,
+    statp: *mut libc::c_void,
+    /// `namelen` bytes and a NUL; room for the whole path of a root as it was opened.
+    name: [u8; 0],
+}
+
+// glibc 2.36's layout (checked against `offsetof` in <fts.h>).
+const _: () = assert!(std::mem::offset_of!(FtsEnt, namelen) == 66 && std::mem::offset_of!(FtsEnt, level) == 96);
+const _: () = assert!(std::mem::offset_of!(FtsEnt, statp) == 104 && std::mem::offset_of!(FtsEnt, name) == 112);
+
+/// The name glibc gives a root entry once it is read: the last component of the root as
+/// given, unless the root is `/` (or has no slash at all); a trailing slash leaves it empty.
+fn root_name(root: &[u8]) -> &[u8] {
+    match memchr::memrchr(b'/', root) {
+        Some(k) if k != 0 || root.len() > 1 => &root[k + 1..],
+        _ => root,
+    }
+}
+
+/// A root's trailing slashes dropped, as glibc drops them from the paths it builds under it.
+fn trimmed(root: &[u8]) -> &[u8] {
+    &root[..root.iter().rposition(|&c| c != b'/').map_or(root.len().min(1), |k| k + 1)]
 }
 
 /// One fts walk whose roots were routed: the roots as the caller named them and as glibc walks
-/// them, room for the name `fts_read` last returned, and what that entry held before (put back
+/// them, room for the path `fts_read` last returned, and what that entry held before (put back
 /// before glibc's next call, whose own state it is). In a mapping of its own: a header, then
-/// `1 + 2n` path buffers (the name, then each root as given and as walked).
+/// `1 + 2n` path buffers (the path, then each root as given and as walked).
 #[repr(C)]
 struct FtsState {
     len: usize,
@@ -310,6 +339,10 @@ struct FtsState {
     path: *mut c_char,
     accpath: *mut c_char,
     pathlen: u16,
+    /// A root entry's own name, when it was replaced: its length and bytes.
+    renamed: bool,
+    namelen: u16,
+    name: [u8; 256],
 }
 
 /// The walks of [`FtsState`]: the FTS handle and the state's mapping (0: free).
@@ -319,6 +352,17 @@ impl FtsState {
     fn buf(&mut self, i: usize) -> &mut PBuf {
         // SAFETY: the mapping holds 1 + 2n buffers after the header (see `register`).
         unsafe { &mut *(self as *mut FtsState).cast::<u8>().add(Self::header()).cast::<PBuf>().add(i) }
+    }
+
+    /// Root `i` as glibc walks it, as given to it (a root entry's own path).
+    fn walked_root(&self, i: usize) -> &[u8] {
+        // SAFETY: as in `buf`; read only.
+        unsafe { (*(self as *const FtsState).cast::<u8>().add(Self::header()).cast::<PBuf>().add(2 + 2 * i)).as_bytes() }
+    }
+
+    /// Root `i` as glibc walks it, as the paths under it start.
+    fn walked(&self, i: usize) -> &[u8] {
+        trimmed(self.walked_root(i))
     }
 
     fn header() -> usize {
@@ -339,9 +383,7 @@ impl FtsState {
         st.n = n;
         for i in 0..n {
             let (given, walked) = root(i);
-            // glibc drops a root's trailing slashes from the names it reports.
-            let trim = |b: &'a [u8]| &b[..b.iter().rposition(|&c| c != b'/').map_or(b.len().min(1), |k| k + 1)];
-            if st.buf(1 + 2 * i).set(trim(given)).is_err() || st.buf(2 + 2 * i).set(trim(walked)).is_err() {
+            if st.buf(1 + 2 * i).set(given).is_err() || st.buf(2 + 2 * i).set(walked).is_err() {
                 return st.unmap();
             }
         }
@@ -379,7 +421,14 @@ impl FtsState {
                 }
                 e.path = self.path;
                 e.pathlen = self.pathlen;
+                if self.renamed {
+                    let len = self.namelen as usize;
+                    std::ptr::copy_nonoverlapping(self.name.as_ptr(), e.name.as_mut_ptr(), len);
+                    *e.name.as_mut_ptr().add(len) = 0;
+                    e.namelen = self.namelen;
+                }
             }
+            self.renamed = false;
             self.entry = std::ptr::null_mut();
         }
     }
@@ -396,17 +445,25 @@ impl FtsState {
         }
         // SAFETY: glibc's name for it, `pathlen` bytes.
         let path = unsafe { std::slice::from_raw_parts(entry.path.cast::<u8>(), entry.pathlen as usize) };
-        let Some(i) = (0..self.n).find(|&i| {
-            let walked = self.buf(2 + 2 * i).as_bytes();
-            path.starts_with(walked) && (path.len() == walked.len() || path[walked.len()] == b'/')
-        }) else {
+        // The root the entry is under: of two nested roots, the deeper one walked it; of two
+        // that differ in trailing slashes only, a root entry is the one it names exactly.
+        let is_root = |i: usize| entry.level == 0 && path == self.walked_root(i);
+        let Some(i) = (0..self.n)
+            .filter(|&i| {
+                let walked = self.walked(i);
+                path.starts_with(walked) && (path.len() == walked.len() || path[walked.len()] == b'/')
+            })
+            .max_by_key(|&i| (self.walked(i).len(), is_root(i)))
+        else {
             return;
         };
-        let walked_len = self.buf(2 + 2 * i).len();
+        let walked_len = self.walked(i).len();
+        let root_entry = is_root(i);
         let given = self.buf(1 + 2 * i) as *mut PBuf;
         let out = self.buf(0);
         // SAFETY: two distinct buffers of the mapping.
-        if out.set(unsafe { (*given).as_bytes() }).is_err() || out.push_bytes(&path[walked_len..]).is_err() || out.len() > u16::MAX as usize {
+        if out.set(trimmed(unsafe { (*given).as_bytes() })).is_err() || out.push_bytes(&path[walked_len..]).is_err() || out.len() > u16::MAX as usize
+        {
             return;
         }
         let (new_path, new_len) = (out.as_cptr() as *mut c_char, out.len() as u16);
@@ -419,6 +476,34 @@ impl FtsState {
         }
         entry.path = new_path;
         entry.pathlen = new_len;
+        if root_entry {
+            self.rename_root(entry, i);
+        }
+    }
+
+    /// Gives the root entry `entry` of root `i` its name as glibc derives it from the root the
+    /// caller gave (the walked root's last component differs when the root is a mountpoint).
+    /// The new name is written over the old one, which had room for the whole walked path.
+    fn rename_root(&mut self, entry: &mut FtsEnt, i: usize) {
+        let old_len = entry.namelen as usize;
+        let room = self.walked_root(i).len();
+        let given = self.buf(1 + 2 * i) as *mut PBuf;
+        // SAFETY: a buffer of the mapping, not written while this borrow lives.
+        let name = root_name(unsafe { (*given).as_bytes() });
+        // SAFETY: glibc's name of the entry, `namelen` bytes and a NUL.
+        let old = unsafe { std::slice::from_raw_parts(entry.name.as_ptr(), old_len) };
+        if name == old || name.len() > room || old_len >= self.name.len() {
+            return;
+        }
+        self.name[..old_len].copy_from_slice(old);
+        self.namelen = entry.namelen;
+        self.renamed = true;
+        // SAFETY: the entry's name had room for `room` bytes and a NUL (see above).
+        unsafe {
+            std::ptr::copy_nonoverlapping(name.as_ptr(), entry.name.as_mut_ptr(), name.len());
+            *entry.name.as_mut_ptr().add(name.len()) = 0;
+        }
+        entry.namelen = name.len() as u16;
     }
 }
 
