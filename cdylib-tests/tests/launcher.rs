@@ -49,6 +49,22 @@ fn the_starting_directory_is_pwd_in_the_views_terms() {
     assert_eq!(stdout(&o), format!("/kmview-build-dir\n{}\n", proj.display()), "{}", stderr(&o));
 }
 
+/// What the PWD fix is for: gcc names the compilation directory after `$PWD` when it names the
+/// same directory, so a build at a fixed path must record the view's name, not the host's.
+#[test]
+fn gcc_records_the_views_directory_as_the_compilation_directory() {
+    let s = Scratch::new("comp-dir");
+    let proj = s.join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join("hello.c"), "int main(void) { return 0; }\n").unwrap();
+    let bind = format!("{}:/kmview-build-dir", proj.display());
+    let build = "gcc -g -c hello.c -o hello.o && readelf --debug-dump=info hello.o";
+    let o = run(kmview(["-b", &bind, "-w", "/kmview-build-dir", "--", "sh", "-c", build]).current_dir(&proj));
+    let out = stdout(&o);
+    let comp_dir = out.lines().find(|l| l.contains("DW_AT_comp_dir")).unwrap_or_else(|| panic!("no DW_AT_comp_dir: {out}{}", stderr(&o)));
+    assert!(comp_dir.trim_end().ends_with(": /kmview-build-dir"), "{comp_dir}");
+}
+
 #[test]
 fn a_source_may_end_with_a_backslash_and_stack_escapes_what_it_prints() {
     let s = Scratch::new("escapes");

@@ -263,7 +263,13 @@ pub fn writes(flags: c_int) -> bool {
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
 unsafe fn maps_of_the_view(rt: &Runtime, dirfd: c_int, path: CStrP, flags: c_int) -> Option<c_int> {
-    if !rt.has_mounts || !rt.proc_is_host || flags & libc::O_ACCMODE != libc::O_RDONLY {
+    if !rt.has_mounts || !rt.proc_is_host || flags & libc::O_ACCMODE != libc::O_RDONLY || path.is_null() {
+        return None;
+    }
+    // Every other open pays only this: the path's first bytes against `/proc/`, read no further
+    // than the first that differs (its NUL does), before the path's length is taken.
+    // SAFETY: per the contract.
+    if !(0..6).all(|i| unsafe { *path.add(i) } as u8 == b"/proc/"[i]) {
         return None;
     }
     // SAFETY: per the contract.
