@@ -271,6 +271,9 @@ fn a_view_path_that_fits_works_when_its_host_path_would_not() {
         let f = libc::openat(fd, c"file".as_ptr(), libc::O_WRONLY | libc::O_CREAT, 0o644);
         assert_eq!(libc::write(f, b"deep\n".as_ptr().cast(), 5), 5);
         libc::close(f);
+        let f = libc::openat(fd, c"script".as_ptr(), libc::O_WRONLY | libc::O_CREAT, 0o755);
+        assert_eq!(libc::write(f, b"#!/bin/sh\necho script\n".as_ptr().cast(), 22), 22);
+        libc::close(f);
         libc::close(fd);
     }
     let rest: String = std::iter::repeat_n(comp.as_str(), depth).collect::<Vec<_>>().join("/");
@@ -279,13 +282,16 @@ fn a_view_path_that_fits_works_when_its_host_path_would_not() {
     let script = format!(
         "cat {inside}/file; ls {inside}; stat -c %s {inside}/file; touch {inside}/new && ls {inside} | wc -l; \
          mv {inside}/new {inside}/moved && ln {inside}/moved {inside}/linked && ls {inside} | wc -l; rm {inside}/moved {inside}/linked; \
-         cd {inside} && cat file"
+         cd {inside} && cat file; /bin/pwd | wc -c; python3 -c 'import os; print(len(os.getcwd()))'; \
+         {inside}/script; cp /bin/echo {inside}/echo && {inside}/echo elf; rm {inside}/echo; \
+         python3 -c 'import subprocess, sys; subprocess.run([sys.argv[1]])' {inside}/script"
     );
     let kernel = run(std::process::Command::new("unshare")
         .args(["-rm", "--propagation", "private", "sh", "-c"])
         .arg(format!("mount -t tmpfs none /mnt && mkdir /mnt/kl && mount --bind {} /mnt/kl && sh -c \"$0\"", source.display()))
         .arg(&script));
-    assert_eq!(stdout(&kernel), "deep\nfile\n5\n2\n3\ndeep\n", "the kernel's run: {}", stderr(&kernel));
+    let expected = format!("deep\nfile\nscript\n5\n3\n4\ndeep\n{}\n{}\nscript\nelf\nscript\n", inside.len() + 1, inside.len());
+    assert_eq!(stdout(&kernel), expected, "the kernel's run: {}", stderr(&kernel));
     let ours = run(&mut kmview(["-b", &format!("{}:/mnt/kl", source.display()), "--", "sh", "-c", &script]));
     assert_eq!(stdout(&ours), stdout(&kernel), "{}", stderr(&ours));
 }

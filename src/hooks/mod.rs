@@ -277,8 +277,13 @@ pub unsafe fn retry<R: Failed>(rt: &Runtime, path: *const c_char, how: &Call, ho
         return first;
     };
     match resolver::retry(&Kernel, rt, p, how, host) {
-        Ok(true) => call(host.as_cptr()),
-        Ok(false) => {
+        Ok(true) => match shorten(rt.proc_is_host, host) {
+            Ok(_short) => call(host.as_cptr()),
+            Err(e2) => fail(e2),
+        },
+        // The walk could not name a host path (longer than the kernel takes) where the kernel
+        // reached the path through a descriptor: the kernel's answer stands.
+        Ok(false) | Err(Errno::ENAMETOOLONG) => {
             sys::set_errno(e);
             first
         }

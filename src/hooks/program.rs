@@ -7,9 +7,9 @@
 //! `crate::exec`.
 #![allow(unsafe_code)]
 
-use super::bytes;
 use super::env::Envp;
 use super::types::*;
+use super::{bytes, shorten, Short};
 use crate::errno::{Errno, Res};
 use crate::exec::{self as pure, Elf, HEAD};
 use crate::resolver::kernel::Kernel;
@@ -165,6 +165,9 @@ pub struct Prepared {
     pub outside: Option<&'static [u8]>,
     /// The caller's path may go to the kernel as it is (neither it nor an interpreter is in a view).
     pub native: bool,
+    /// The descriptor `target` goes through when the host path is too long for the kernel
+    /// (`/proc/self/fd/N/NAME`): held until the exec.
+    pub held: Short,
 }
 
 /// `path` for an exec: the host path into `host`, and whether it lies in a view. `probe`: look
@@ -425,6 +428,9 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
     loop {
         let mut target = crate::sys::pool::take()?;
         let mut in_view = route_exec(rt, cur, &mut target, false)?;
+        // A host path too long for the kernel behind a view path that is not: through a
+        // descriptor on its directory.
+        let held = if in_view { shorten(rt.proc_is_host, &mut target)? } else { Short(None) };
         let mut elf = [0u8; ELF_HEAD];
         let (n_elf, st) = read_head(rt, cur, &mut target, &mut in_view, &mut elf)?;
         let Some(bang) = pure::shebang(&elf[..n_elf.min(HEAD)]) else {
@@ -433,12 +439,17 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
                 Elf::Interp(r) if !r.is_empty() => own_loader(rt, &elf[r])?,
                 _ => None,
             };
+            // A root's own loader opens the program after the exec has closed the descriptor.
+            if loader.is_some() && held.0.is_some() {
+                return Err(Errno::ENAMETOOLONG);
+            }
             return Ok(Prepared {
                 native: depth == 0 && !in_view && loader.is_none(),
                 target,
                 outside,
                 program: crate::sys::pool::copy_of(cur)?,
                 loader,
+                held,
             });
         };
         let interp = &elf[bang.interp.clone()];
@@ -446,7 +457,7 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
         let interp_in_view = resolver::route(&Kernel, rt, interp, &Call::at_cwd(true, Op::Read), &mut probe)?.route == Route::Host;
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
-            return Ok(Prepared { native: true, target, outside: None, program: crate::sys::pool::take()?, loader: None });
+            return Ok(Prepared { native: true, target, outside: None, program: crate::sys::pool::take()?, loader: None, held });
         }
         if depth == MAX_INTERP_DEPTH {
             return Err(Errno::ELOOP);

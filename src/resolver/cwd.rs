@@ -115,8 +115,9 @@ pub fn checked<B: Below>(b: &B, rt: &Runtime, out: &mut PBuf) -> Res<()> {
         match b.getcwd(&mut now) {
             Ok(()) => {}
             // A cwd whose host path is longer than the kernel will name (a page): the one this
-            // process last entered, as it named it.
+            // process last entered, as it named it, else the one its parent named.
             Err(Errno::ENAMETOOLONG) if cwd::get(out, None).is_ok() => return Ok(()),
+            Err(Errno::ENAMETOOLONG) => return claimed_unnamed(b, rt, out),
             Err(e) => return Err(e),
         }
         if cwd::get_if_host(out, now.as_bytes()) == Ok(true) {
