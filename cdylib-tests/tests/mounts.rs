@@ -388,3 +388,30 @@ int main(int argc, char **argv) {
         assert_eq!(stdout(&ours), kernel, "{name}: {}", stderr(&ours));
     }
 }
+
+/// A mountpoint whose parents do not exist: the directories above it are made up (as bwrap makes
+/// them on its tmpfs, and proot's "glue"), listed, entered and written to as under the kernel
+/// with the same directories made by hand, and gone from the host afterwards.
+#[test]
+fn the_missing_parents_of_a_mountpoint_are_made_up() {
+    let s = tree();
+    let src = s.join("src").display().to_string();
+    let other = s.join("a").display().to_string();
+    let glue = "/mnt/kmview-glue";
+    assert!(!std::path::Path::new(glue).exists(), "{glue} exists on this machine");
+    let script = format!(
+        "exec 2>&1; ls {glue}; ls -a {glue}/b; cat {glue}/b/c/sub/g {glue}/d/open/f; stat -c '%n %F' {glue} {glue}/b {glue}/b/c; \
+         cd {glue}/b/c/sub && pwd && ls ../..; ls {glue}/x; touch {glue}/new && ls {glue}"
+    );
+    let kernel = run(std::process::Command::new("unshare")
+        .args(["-rm", "--propagation", "private", "sh", "-c"])
+        .arg(format!(
+        "mount -t tmpfs none /mnt && mkdir -p {glue}/b/c {glue}/d && mount --bind {src} {glue}/b/c && mount --bind {other} {glue}/d && sh -c \"$0\""
+    ))
+        .arg(&script));
+    let kernel = stdout(&kernel);
+    assert!(kernel.contains("/mnt/kmview-glue/b directory\n"), "the kernel's run: {kernel}");
+    let ours = run(&mut kmview(["-b", &format!("{src}:{glue}/b/c"), "-b", &format!("{other}:{glue}/d"), "--", "sh", "-c", &script]));
+    assert_eq!(stdout(&ours), kernel);
+    assert!(!std::path::Path::new(glue).exists(), "the made-up {glue} was left on the host");
+}

@@ -5,6 +5,7 @@ use crate::Options;
 use kmview_api::{Entry, StaticPolicy, View, Walk};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
 /// A built view and the private directories made for its `--tmp` entries.
@@ -193,6 +194,9 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         if is_mount { &mut mounted } else { &mut marked }.push((place, opt));
         built.view.entries.push(entry);
     }
+    if !under_root {
+        add_glue(&mut built)?;
+    }
     for path in links {
         if !built.view.entries.iter().any(|e| matches!(e, Entry::Link { path: p } if *p == path)) {
             built.view.entries.push(Entry::Link { path });
@@ -228,6 +232,69 @@ fn make_tmp_dir() -> std::io::Result<Vec<u8>> {
     // As a fresh tmpfs: writable by all, sticky.
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
     std::fs::canonicalize(dir).map(|c| c.into_os_string().into_vec())
+}
+
+/// Directories made up to hold mountpoints whose parents do not exist, as proot's "glue" and
+/// bwrap (which makes them on its tmpfs) do: for the highest missing directory above each
+/// mountpoint, a private directory mounted there (a `tmp` entry, removed at the end) holding the
+/// directories down to the mountpoints below it. A missing parent inside another mount of the
+/// view is not made up (that would write into its source).
+fn add_glue(built: &mut Built) -> Result<(), String> {
+    let mounts: Vec<Vec<u8>> = built
+        .view
+        .entries
+        .iter()
+        .filter_map(|e| if let Entry::Bind { at, .. } | Entry::Tmp { at, .. } = e { Some(at.clone()) } else { None })
+        .collect();
+    let unreal: Vec<Vec<u8>> =
+        built.view.entries.iter().filter_map(|e| if let Entry::Unreal { prefix } = e { Some(prefix.clone()) } else { None }).collect();
+    let is_under = |p: &[u8], m: &[u8]| p.starts_with(m) && (p.len() == m.len() || p[m.len()] == b'/');
+    let under_a_mount = |p: &[u8]| mounts.iter().chain(&unreal).any(|m| is_under(p, m));
+    let exists = |p: &[u8]| std::fs::symlink_metadata(OsString::from_vec(p.to_vec())).is_ok();
+    // Glue directories by the place they are mounted at, with the paths to make inside them.
+    let mut glue: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
+    for at in &mounts {
+        let Some(parent_end) = at.iter().rposition(|&b| b == b'/').filter(|&i| i > 0) else { continue };
+        // The highest ancestor of the mountpoint that is missing and under no mount of the view.
+        let mut top = None;
+        for (i, _) in at[..parent_end + 1].iter().enumerate().filter(|(i, &b)| b == b'/' && *i > 0) {
+            let ancestor = &at[..i];
+            if under_a_mount(ancestor) {
+                break;
+            }
+            if !exists(ancestor) {
+                top = Some(ancestor.to_vec());
+                break;
+            }
+        }
+        let Some(top) = top else { continue };
+        let inside = at[top.len()..parent_end].to_vec();
+        match glue.iter_mut().find(|(t, _)| *t == top) {
+            Some((_, paths)) => paths.push(inside),
+            None => glue.push((top, vec![inside])),
+        }
+    }
+    for (top, paths) in glue {
+        let shown = String::from_utf8_lossy(&top).into_owned();
+        let dir = make_tmp_dir().map_err(|e| format!("cannot make up the directory {shown} for a mountpoint below it: {e}"))?;
+        let dir_path = PathBuf::from(OsString::from_vec(dir.clone()));
+        built.tmp_dirs.push(dir_path.clone());
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&dir_path, mode).map_err(|e| format!("{shown}: {e}"))?;
+        for inside in paths {
+            // `inside` is empty or starts with `/`: the directories from the glue down to the
+            // mountpoint's parent (the mountpoint itself is made up by the view).
+            let mut full = dir.clone();
+            full.extend_from_slice(&inside);
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(OsString::from_vec(full))
+                .map_err(|e| format!("cannot make up the directories of {shown}: {e}"))?;
+        }
+        built.view.entries.push(Entry::Tmp { at: top, source: dir });
+    }
+    Ok(())
 }
 
 /// Entries looked at in one bind source before it is taken to need the exact walk.
