@@ -105,13 +105,49 @@ fn generate(rows: &[Row]) -> String {
             params(r),
             r.ret
         );
-        let real_call = format!("super::real::{}({})", r.name, names(r));
+        // `fake`: under a fake root, the call is the facet's (on the routed path) not libc's.
+        let real_call = if r.has("fake") {
+            format!(
+                "if crate::hooks::fakeroot::active_loaded() {{ crate::hooks::fakeroot::{name}({args}) }} else {{ super::real::{name}({args}) }}",
+                name = r.name,
+                args = names(r)
+            )
+        } else {
+            format!("super::real::{}({})", r.name, names(r))
+        };
+        // `statbuf=ARG`: under a fake root (or before the stack is loaded), the call goes to a
+        // cold twin of the shell that adjusts the stat result in ARG on its way back; the shell
+        // itself pays one load and branch.
+        let statbuf = r.attr("statbuf").flatten();
+        let emit = |o: &mut String, body: String| {
+            o.push_str(&head);
+            if statbuf.is_some() {
+                writeln!(
+                    o,
+                    "        if crate::hooks::fakeroot::maybe() {{\n            return unsafe {{ __adjusted_{}({}) }};\n        }}",
+                    r.name,
+                    names(r)
+                )
+                .unwrap();
+            }
+            o.push_str(&body);
+            o.push_str("    }\n");
+            if let Some(buf) = statbuf {
+                writeln!(
+                    o,
+                    "\n    #[cold]\n    #[inline(never)]\n    #[allow(non_snake_case, clippy::too_many_arguments, unused_variables)]\n    unsafe fn __adjusted_{name}({params}) -> {ret} {{\n        let __r = (|| {{\n{body}        }})();\n        unsafe {{ crate::hooks::fakeroot::stat_out(__r, {buf}) }}\n    }}",
+                    name = r.name,
+                    params = params(r),
+                    ret = r.ret,
+                )
+                .unwrap();
+            }
+        };
         match r.kind() {
             Kind::Asm => continue,
             Kind::Pass => {
                 let why = r.attr("pass").flatten().unwrap_or("");
-                o.push_str(&head);
-                writeln!(o, "        // Pass-through: {why}.\n        unsafe {{ {real_call} }}\n    }}").unwrap();
+                emit(&mut o, format!("        // Pass-through: {why}.\n        unsafe {{ {real_call} }}\n"));
             }
             Kind::Custom if r.has("guarded") => {
                 o.push_str(&head);
@@ -144,16 +180,24 @@ fn generate(rows: &[Row]) -> String {
                 let dirfd = arg_of(r, "Dir").unwrap_or_else(|| "libc::AT_FDCWD".into());
                 let with_p: Vec<String> = r.args.iter().map(|(n, _)| if *n == path { "__p".into() } else { n.clone() }).collect();
                 let empty = r.attr("empty").flatten().unwrap_or("false");
-                o.push_str(&head);
-                writeln!(
-                    o,
-                    "        let op: Op = {op};\n        let how = || Call {{ dirfd: {dirfd}, follow: {follow}, op, empty: {empty} }};\n        let call = |__p: *const c_char| unsafe {{ super::real::{name}({with_p}) }};\n        if unsafe {{ crate::hooks::is_hot({dirfd}, {path}, op) }} {{\n            let r = call({path});\n            if crate::sys::real::Failed::is_failed(&r) {{\n                return unsafe {{ crate::hooks::after_hot(Sym::{name}, {path}, how(), r, call) }};\n            }}\n            return r;\n        }}\n        unsafe {{ crate::hooks::plain(Sym::{name}, {path}, how(), call) }}\n    }}",
-                    op = op_expr(r),
-                    follow = follow_expr(r),
-                    name = r.name,
-                    with_p = with_p.join(", ")
-                )
-                .unwrap();
+                let callee = if r.has("fake") {
+                    format!(
+                        "if crate::hooks::fakeroot::active_loaded() {{ crate::hooks::fakeroot::{name}({with_p}) }} else {{ super::real::{name}({with_p}) }}",
+                        name = r.name,
+                        with_p = with_p.join(", ")
+                    )
+                } else {
+                    format!("super::real::{}({})", r.name, with_p.join(", "))
+                };
+                emit(
+                    &mut o,
+                    format!(
+                        "        let op: Op = {op};\n        let how = || Call {{ dirfd: {dirfd}, follow: {follow}, op, empty: {empty} }};\n        let call = |__p: *const c_char| unsafe {{ {callee} }};\n        if unsafe {{ crate::hooks::is_hot({dirfd}, {path}, op) }} {{\n            let r = call({path});\n            if crate::sys::real::Failed::is_failed(&r) {{\n                return unsafe {{ crate::hooks::after_hot(Sym::{name}, {path}, how(), r, call) }};\n            }}\n            return r;\n        }}\n        unsafe {{ crate::hooks::plain(Sym::{name}, {path}, how(), call) }}\n",
+                        op = op_expr(r),
+                        follow = follow_expr(r),
+                        name = r.name,
+                    ),
+                );
             }
         }
     }

@@ -6,6 +6,8 @@
 //! KMVIEW_FDS = "*" / [ item *( ";" item ) ]  ; item = [ "o" ] fd "=" arg (arg as in KMVIEW_STACK)
 //! KMVIEW_EXE = arg [ ";via=" arg ]           ; the program's virtual path [, its loader's host path]
 //! KMVIEW_CWD = PATH                          ; the virtual working directory, raw bytes
+//! KMVIEW_IDS = ids ":" ids ":" [ id *( "," id ) ]  ; under a fake root: uids, gids, groups
+//!              ; ids = real "," effective "," saved "," filesystem (decimal)
 //! LD_PRELOAD = the library's absolute path, then whatever else the program preloads
 //! ```
 //!
@@ -18,6 +20,7 @@ use crate::sink::Sink;
 
 pub const FDS_VAR: &str = "KMVIEW_FDS";
 pub const EXE_VAR: &str = "KMVIEW_EXE";
+pub const IDS_VAR: &str = "KMVIEW_IDS";
 /// The `KMVIEW_FDS` value that asks for every inherited descriptor to be named.
 pub const FDS_SCAN: &[u8] = b"*";
 
@@ -125,6 +128,82 @@ pub fn escape_for_message(out: &mut impl Sink, bytes: &[u8]) -> bool {
     ok
 }
 
+/// At most this many supplementary groups in a fake identity.
+pub const MAX_GROUPS: usize = 64;
+
+/// A process's identity under a fake root: real, effective, saved and file-system user and
+/// group ids, and the supplementary groups.
+#[derive(Clone, Copy, Debug)]
+pub struct Ids {
+    pub uids: [u32; 4],
+    pub gids: [u32; 4],
+    pub groups: [u32; MAX_GROUPS],
+    pub ngroups: usize,
+}
+
+impl PartialEq for Ids {
+    fn eq(&self, o: &Ids) -> bool {
+        self.uids == o.uids && self.gids == o.gids && self.groups() == o.groups()
+    }
+}
+
+impl Ids {
+    /// Everything `uid` and `gid`, with `gid` as the one supplementary group (as a login has).
+    pub fn of(uid: u32, gid: u32) -> Ids {
+        let mut groups = [0; MAX_GROUPS];
+        groups[0] = gid;
+        Ids { uids: [uid; 4], gids: [gid; 4], groups, ngroups: 1 }
+    }
+
+    pub fn groups(&self) -> &[u32] {
+        &self.groups[..self.ngroups]
+    }
+}
+
+/// Writes a `KMVIEW_IDS` value.
+pub fn encode_ids(out: &mut impl Sink, ids: &Ids) -> bool {
+    let mut buf = [0u8; 12];
+    let mut ok = true;
+    for (i, id) in ids.uids.iter().enumerate() {
+        ok &= (i == 0 || out.put(b",")) && out.put(decimal(*id as u64, &mut buf));
+    }
+    ok &= out.put(b":");
+    for (i, id) in ids.gids.iter().enumerate() {
+        ok &= (i == 0 || out.put(b",")) && out.put(decimal(*id as u64, &mut buf));
+    }
+    ok &= out.put(b":");
+    for (i, id) in ids.groups().iter().enumerate() {
+        ok &= (i == 0 || out.put(b",")) && out.put(decimal(*id as u64, &mut buf));
+    }
+    ok
+}
+
+/// Reads a `KMVIEW_IDS` value; `None` if it is not one.
+pub fn ids(value: &[u8]) -> Option<Ids> {
+    let mut parts = value.split(|&b| b == b':');
+    let (u, g, groups) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let four = |s: &[u8]| -> Option<[u32; 4]> {
+        let mut out = [0u32; 4];
+        let mut n = 0;
+        for item in s.split(|&b| b == b',') {
+            *out.get_mut(n)? = u32::try_from(parse_decimal(item)?).ok()?;
+            n += 1;
+        }
+        (n == 4).then_some(out)
+    };
+    let mut ids = Ids { uids: four(u)?, gids: four(g)?, groups: [0; MAX_GROUPS], ngroups: 0 };
+    if !groups.is_empty() {
+        for item in groups.split(|&b| b == b',') {
+            *ids.groups.get_mut(ids.ngroups)? = u32::try_from(parse_decimal(item)?).ok()?;
+            ids.ngroups += 1;
+        }
+    }
+    Some(ids)
+}
+
 /// `n` in decimal into `buf`; the digits written.
 pub fn decimal(mut n: u64, buf: &mut [u8; 12]) -> &[u8] {
     let mut i = buf.len();
@@ -149,6 +228,23 @@ pub fn parse_decimal(s: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identities_round_trip_and_garbage_is_refused() {
+        let mut a = Ids::of(0, 0);
+        a.uids = [1000, 0, 42, 4294967295];
+        a.groups[1] = 7;
+        a.ngroups = 2;
+        let none = Ids { ngroups: 0, ..a };
+        for ids in [a, none, Ids::of(5, 6)] {
+            let mut v = Vec::new();
+            assert!(encode_ids(&mut v, &ids));
+            assert_eq!(super::ids(&v), Some(ids), "{}", String::from_utf8_lossy(&v));
+        }
+        for bad in [&b""[..], b"0,0,0:0,0,0,0:", b"0,0,0,0:0,0,0,0", b"0,0,0,0:0,0,0,x:", b"0,0,0,4294967296:0,0,0,0:", b"0,0,0,0:0,0,0,0:1,,2"] {
+            assert_eq!(super::ids(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+    }
 
     #[test]
     fn descriptors_round_trip_with_any_name() {

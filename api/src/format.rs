@@ -67,6 +67,10 @@ pub enum Entry {
     /// Every path is resolved component by component in the view (no fast path): symlinks
     /// outside every mount that lead into one, or into a mark, are seen too.
     Exact,
+    /// The fake root facet: processes start as `uid`:`gid`, their set*id calls succeed within
+    /// the view, and owners, modes and device numbers they set are recorded in the file `state`
+    /// (a path of the outer view), shared by every process of the view.
+    FakeRoot { uid: u32, gid: u32, state: Vec<u8> },
 }
 
 /// Which paths below a mount the library resolves component by component.
@@ -141,6 +145,7 @@ pub enum Kind {
     Link,
     Static,
     Exact,
+    FakeRoot,
 }
 
 impl Kind {
@@ -157,13 +162,27 @@ impl Kind {
             Kind::Link => "link",
             Kind::Static => "static",
             Kind::Exact => "exact",
+            Kind::FakeRoot => "fakeroot",
         }
     }
 
     fn from_name(s: &[u8]) -> Option<Kind> {
-        [Kind::Unreal, Kind::Bind, Kind::RoBind, Kind::Root, Kind::Tmp, Kind::Hide, Kind::Deny, Kind::Ro, Kind::Link, Kind::Static, Kind::Exact]
-            .into_iter()
-            .find(|k| k.name().as_bytes() == s)
+        [
+            Kind::Unreal,
+            Kind::Bind,
+            Kind::RoBind,
+            Kind::Root,
+            Kind::Tmp,
+            Kind::Hide,
+            Kind::Deny,
+            Kind::Ro,
+            Kind::Link,
+            Kind::Static,
+            Kind::Exact,
+            Kind::FakeRoot,
+        ]
+        .into_iter()
+        .find(|k| k.name().as_bytes() == s)
     }
 }
 
@@ -492,6 +511,21 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             StaticPolicy::from_name(word).map(|_| ()).ok_or(ParseError { what: "a static policy that is not warn, deny or allow", at })
         }
         Kind::Exact => arity(0),
+        Kind::FakeRoot => {
+            arity(3)?;
+            for i in 0..2 {
+                let digits = args.get(i).map(|a| a.raw).unwrap_or(b"");
+                crate::env::parse_decimal(digits).filter(|&n| n <= u32::MAX as u64).ok_or(ParseError { what: "an id that is not a number", at })?;
+            }
+            path(2)
+        }
+    }
+}
+
+impl Args<'_> {
+    /// Argument `i` as a decimal id (of a checked `fakeroot` entry).
+    pub fn id(&self, i: usize) -> u32 {
+        self.get(i).and_then(|a| crate::env::parse_decimal(a.raw)).unwrap_or(0) as u32
     }
 }
 
@@ -509,20 +543,25 @@ impl Entry {
             Entry::Tmp { .. } => Kind::Tmp,
             Entry::Static { .. } => Kind::Static,
             Entry::Exact => Kind::Exact,
+            Entry::FakeRoot { .. } => Kind::FakeRoot,
         }
     }
 
-    fn args(&self) -> Vec<&[u8]> {
+    fn args(&self) -> Vec<std::borrow::Cow<'_, [u8]>> {
+        use std::borrow::Cow::{Borrowed, Owned};
         match self {
-            Entry::Unreal { prefix } => vec![prefix.as_slice()],
-            Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).collect(),
-            Entry::Tmp { at, source } => vec![at.as_slice(), source.as_slice()],
-            Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).collect(),
+            Entry::Unreal { prefix } => vec![Borrowed(prefix.as_slice())],
+            Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
+            Entry::Tmp { at, source } => vec![Borrowed(at.as_slice()), Borrowed(source.as_slice())],
+            Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => {
-                vec![path.as_slice()]
+                vec![Borrowed(path.as_slice())]
             }
-            Entry::Static { policy } => vec![policy.name().as_bytes()],
+            Entry::Static { policy } => vec![Borrowed(policy.name().as_bytes())],
             Entry::Exact => vec![],
+            Entry::FakeRoot { uid, gid, state } => {
+                vec![Owned(uid.to_string().into_bytes()), Owned(gid.to_string().into_bytes()), Borrowed(state.as_slice())]
+            }
         }
     }
 
@@ -540,6 +579,7 @@ impl Entry {
             Kind::Link => Entry::Link { path: arg(0) },
             Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
             Kind::Exact => Entry::Exact,
+            Kind::FakeRoot => Entry::FakeRoot { uid: args.id(0), gid: args.id(1), state: arg(2) },
         }
     }
 }
@@ -557,7 +597,7 @@ impl Stack {
                 out.extend_from_slice(entry.kind().name().as_bytes());
                 for (j, arg) in entry.args().into_iter().enumerate() {
                     out.push(if j == 0 { b'=' } else { b':' });
-                    encode_arg(&mut out, arg);
+                    encode_arg(&mut out, &arg);
                 }
             }
         }
@@ -601,10 +641,17 @@ mod tests {
         let s = Stack {
             views: vec![
                 View { entries: vec![unreal(b"/unreal")] },
-                View { entries: vec![unreal(b"/a:b,c"), Entry::Static { policy: StaticPolicy::Deny }, Entry::Exact] },
+                View {
+                    entries: vec![
+                        unreal(b"/a:b,c"),
+                        Entry::Static { policy: StaticPolicy::Deny },
+                        Entry::Exact,
+                        Entry::FakeRoot { uid: 0, gid: 4294967295, state: b"/tmp/s t".to_vec() },
+                    ],
+                },
             ],
         };
-        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny,exact");
+        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny,exact,fakeroot=0:4294967295:/tmp/s%20t");
         assert_eq!(Stack::parse(s.encode().as_bytes()).unwrap(), s);
     }
 
@@ -644,6 +691,10 @@ mod tests {
             b"kmview1;hide=x",
             b"kmview1;static",
             b"kmview1;exact=/x",
+            b"kmview1;fakeroot=0:0",
+            b"kmview1;fakeroot=x:0:/s",
+            b"kmview1;fakeroot=0:4294967296:/s",
+            b"kmview1;fakeroot=0:0:s",
             b"kmview1;unreal=/a,",
             b"kmview1;unreal=/a,,unreal=/b",
             b"\xff",

@@ -5,6 +5,7 @@
 
 pub mod env;
 pub mod format;
+pub mod record;
 pub mod sink;
 
 use std::ffi::{OsStr, OsString};

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/fsuid.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -2274,6 +2275,26 @@ static void t_getgroups(buf_t *b) {
     }
 }
 
+/* setfsuid/setfsgid answer the previous id (the current one, set to itself); initgroups as the
+ * raw setgroups of the same list would. */
+static void t_setfsuid(buf_t *b) {
+    int prev = setfsuid(geteuid());
+    add(b, "prev=%s; ", prev == (int)syscall(SYS_setfsuid, -1) ? "same" : "DIFFERENT");
+}
+static void t_setfsgid(buf_t *b) {
+    int prev = setfsgid(getegid());
+    add(b, "prev=%s; ", prev == (int)syscall(SYS_setfsgid, -1) ? "same" : "DIFFERENT");
+}
+static int l_initgroups(void) { return initgroups("root", getgid()); }
+static int r_initgroups(void) {
+    gid_t g = getgid();
+    return syscall(SYS_setgroups, 1, &g);
+}
+static void t_initgroups(buf_t *b) {
+    const char *l = in_child(l_initgroups), *r = in_child(r_initgroups);
+    add(b, "same=%d; ", strcmp(l, r) == 0);
+}
+
 /* ---- clock ---- */
 
 static int close_to(long x, long y) { return x - y <= 1 && y - x <= 1; }
@@ -2482,6 +2503,9 @@ int main(int argc, char **argv) {
     check_exp("setresgid", t_setresgid, SET_OUT);
     check_exp("setgroups", t_setgroups, "same=1; ");
     check("getgroups", t_getgroups);
+    check_exp("setfsuid", t_setfsuid, "prev=same; ");
+    check_exp("setfsgid", t_setfsgid, "prev=same; ");
+    check_exp("initgroups", t_initgroups, "same=1; ");
 
     check_exp("time", t_time, "close=1 stored=1 ");
     check_exp("gettimeofday", t_gettimeofday, "rc=0,0 close=1 usec_ok=1 ");

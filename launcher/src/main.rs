@@ -60,6 +60,13 @@ pub struct Options {
     #[arg(long = "tmp", value_name = "PATH")]
     pub tmp: Vec<OsString>,
 
+    /// Fake root, as fakeroot does it but in-process: the command and its children are root
+    /// (uid and gid 0) in the view, their chown, chmod and mknod are recorded and every stat
+    /// reports them; files nobody chowned show as owned by root. The record lasts as long as
+    /// the command.
+    #[arg(short = '0', long = "fakeroot")]
+    pub fakeroot: bool,
+
     /// The starting directory inside the view.
     #[arg(short = 'w', long = "cwd", value_name = "DIR")]
     pub cwd: Option<OsString>,

@@ -233,5 +233,6 @@ fn describe(e: &Entry) -> String {
         Entry::Tmp { at, source } => format!("tmp {} at {}", s(source), s(at)),
         Entry::Static { policy } => format!("static={}", policy.name()),
         Entry::Exact => "exact".to_string(),
+        Entry::FakeRoot { uid, gid, state } => format!("fakeroot as {uid}:{gid}, record {}", s(state)),
     }
 }

@@ -206,6 +206,16 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
     if opts.exact {
         built.view.entries.push(Entry::Exact);
     }
+    if opts.fakeroot {
+        // The record lives in a private directory of its own, removed when the command ends.
+        let dir = make_tmp_dir().map_err(|e| format!("--fakeroot: cannot make a private directory: {e}"))?;
+        let dir_path = PathBuf::from(OsString::from_vec(dir.clone()));
+        built.tmp_dirs.push(dir_path.clone());
+        std::fs::set_permissions(&dir_path, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(|e| format!("--fakeroot: {e}"))?;
+        let state = dir_path.join("record");
+        kmview_api::record::create(&state).map_err(|e| format!("--fakeroot: {}: {e}", state.display()))?;
+        built.view.entries.push(Entry::FakeRoot { uid: 0, gid: 0, state: state.into_os_string().into_vec() });
+    }
     if let Some(p) = &opts.static_policy {
         let policy = StaticPolicy::from_name(p.as_bytes()).ok_or_else(|| format!("--static: `{p}` is not warn, deny or allow"))?;
         built.view.entries.push(Entry::Static { policy });
@@ -314,7 +324,7 @@ fn decide_walks(view: &mut View) {
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => Some(path.clone()),
             Entry::Unreal { prefix } => Some(prefix.clone()),
             Entry::Root { .. } => Some(b"/".to_vec()),
-            Entry::Static { .. } | Entry::Exact => None,
+            Entry::Static { .. } | Entry::Exact | Entry::FakeRoot { .. } => None,
         })
         .collect();
     for e in &mut view.entries {

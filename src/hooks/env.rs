@@ -1,5 +1,5 @@
 //! The environment a child needs to stay in the view: `LD_PRELOAD` naming this library,
-//! `KMVIEW_STACK`, `KMVIEW_CWD`, `KMVIEW_FDS`, `KMVIEW_EXE` (written by `api/`'s encoders). Exec
+//! `KMVIEW_STACK`, `KMVIEW_CWD`, `KMVIEW_FDS`, `KMVIEW_EXE`, `KMVIEW_IDS` (written by `api/`'s encoders). Exec
 //! hooks re-assert them in any envp (a cleared or rewritten one included); before glibc starts a
 //! child by itself (`popen`), `environ` is repaired.
 //!
@@ -22,6 +22,7 @@ const STACK_KEY: &[u8] = b"KMVIEW_STACK=";
 const PRELOAD_KEY: &[u8] = b"LD_PRELOAD=";
 const FDS_KEY: &[u8] = b"KMVIEW_FDS=";
 const EXE_KEY: &[u8] = b"KMVIEW_EXE=";
+const IDS_KEY: &[u8] = b"KMVIEW_IDS=";
 
 /// A child's `KMVIEW_STACK` may be ours, or ours with views pushed inside (a nested `kmview`).
 fn extends(value: &[u8], ours: &[u8]) -> bool {
@@ -143,7 +144,7 @@ impl Envp {
                 n += 1;
             }
         }
-        let need = n + 6;
+        let need = n + 7;
         let out: *mut *const c_char = if need <= INLINE {
             self.inline.as_mut_ptr()
         } else {
@@ -178,14 +179,14 @@ impl Envp {
                     continue;
                 }
                 preload_ok = true;
-            } else if bytes.starts_with(CWD_KEY) || bytes.starts_with(FDS_KEY) || bytes.starts_with(EXE_KEY) {
+            } else if bytes.starts_with(CWD_KEY) || bytes.starts_with(FDS_KEY) || bytes.starts_with(EXE_KEY) || bytes.starts_with(IDS_KEY) {
                 continue;
             }
             // SAFETY: k <= i < need.
             unsafe { *out.add(k) = e };
             k += 1;
         }
-        let mut extra: [*const c_char; 5] = [std::ptr::null(); 5];
+        let mut extra: [*const c_char; 6] = [std::ptr::null(); 6];
         let mut x = 0;
         if !stack_ok {
             extra[x] = rt.stack_env.as_ptr();
@@ -197,6 +198,13 @@ impl Envp {
                 None => rt.preload_env.as_ptr(),
             };
             x += 1;
+        }
+        // Under a fake root, the identity the process has now is the child's.
+        if rt.fake.is_some() {
+            if let Some(at) = self.entry(IDS_KEY, |s| vars::encode_ids(s, &crate::state::identity::get())) {
+                extra[x] = self.ptr(at);
+                x += 1;
+            }
         }
         if let Some(at) = self.cwd_entry(rt, child_cwd) {
             extra[x] = self.ptr(at);
@@ -211,7 +219,7 @@ impl Envp {
             x += 1;
         }
         for p in &extra[..x] {
-            // SAFETY: at most five beyond the n copied, within need.
+            // SAFETY: at most six beyond the n copied, within need.
             unsafe { *out.add(k) = *p };
             k += 1;
         }

@@ -3,6 +3,7 @@
 //! not its target), after the kernel's checks between mounts (`resolver::tree`). The plain
 //! ones (mkdir, mknod, symlink, truncate…) are generated from the table.
 
+use super::fakeroot::{removing, replacing};
 use super::table::real;
 use super::types::*;
 use super::{bytes, fail, guard, is_hot, Sym};
@@ -48,17 +49,20 @@ fn ends_in_dots(p: &[u8]) -> bool {
     last == b"." || last == b".."
 }
 
+// A fake root forgets what it recorded of an inode with its last link (`removing`, and
+// `replacing` for a rename over a name).
+
 pub unsafe fn rmdir(path: CStrP) -> c_int {
-    unsafe { removed(Sym::rmdir, libc::AT_FDCWD, path, Op::RemoveDir, |p| real::rmdir(p)) }
+    unsafe { removed(Sym::rmdir, libc::AT_FDCWD, path, Op::RemoveDir, |p| removing(libc::AT_FDCWD, p, || real::rmdir(p))) }
 }
 
 pub unsafe fn unlink(path: CStrP) -> c_int {
-    unsafe { removed(Sym::unlink, libc::AT_FDCWD, path, Op::Remove, |p| real::unlink(p)) }
+    unsafe { removed(Sym::unlink, libc::AT_FDCWD, path, Op::Remove, |p| removing(libc::AT_FDCWD, p, || real::unlink(p))) }
 }
 
 pub unsafe fn unlinkat(dirfd: c_int, path: CStrP, flags: c_int) -> c_int {
     let op = if flags & libc::AT_REMOVEDIR != 0 { Op::RemoveDir } else { Op::Remove };
-    unsafe { removed(Sym::unlinkat, dirfd, path, op, |p| real::unlinkat(dirfd, p, flags)) }
+    unsafe { removed(Sym::unlinkat, dirfd, path, op, |p| removing(dirfd, p, || real::unlinkat(dirfd, p, flags))) }
 }
 
 /// `remove` as glibc does it: unlink, and rmdir if that says `EISDIR`; both through the view.
@@ -134,15 +138,23 @@ unsafe fn two_paths(
 }
 
 pub unsafe fn rename(old: CStrP, new: CStrP) -> c_int {
-    unsafe { two_paths(Sym::rename, libc::AT_FDCWD, old, libc::AT_FDCWD, new, Pair::Rename, 0, |a, b| real::rename(a, b)) }
+    unsafe {
+        two_paths(Sym::rename, libc::AT_FDCWD, old, libc::AT_FDCWD, new, Pair::Rename, 0, |a, b| {
+            replacing(libc::AT_FDCWD, a, libc::AT_FDCWD, b, 0, || real::rename(a, b))
+        })
+    }
 }
 
 pub unsafe fn renameat(od: c_int, old: CStrP, nd: c_int, new: CStrP) -> c_int {
-    unsafe { two_paths(Sym::renameat, od, old, nd, new, Pair::Rename, 0, |a, b| real::renameat(od, a, nd, b)) }
+    unsafe { two_paths(Sym::renameat, od, old, nd, new, Pair::Rename, 0, |a, b| replacing(od, a, nd, b, 0, || real::renameat(od, a, nd, b))) }
 }
 
 pub unsafe fn renameat2(od: c_int, old: CStrP, nd: c_int, new: CStrP, flags: c_uint) -> c_int {
-    unsafe { two_paths(Sym::renameat2, od, old, nd, new, Pair::Rename, flags as c_int, |a, b| real::renameat2(od, a, nd, b, flags)) }
+    unsafe {
+        two_paths(Sym::renameat2, od, old, nd, new, Pair::Rename, flags as c_int, |a, b| {
+            replacing(od, a, nd, b, flags as c_int, || real::renameat2(od, a, nd, b, flags))
+        })
+    }
 }
 
 pub unsafe fn link(old: CStrP, new: CStrP) -> c_int {

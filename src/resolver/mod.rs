@@ -333,6 +333,7 @@ mod tests {
             proc_is_host: false,
             start_cwd: None,
             start_exe: None,
+            fake: None,
             pwd_env: None,
         })
     }

@@ -47,6 +47,7 @@ struct Sizes {
 /// Reads the stack (the constructor calls this; a hook that runs first does, through `ensure`).
 pub fn load() {
     let Some(value) = crate::sys::getenv(b"KMVIEW_STACK\0") else {
+        crate::views::fakeroot::none();
         MODE.store(mode::PASS, Ordering::Relaxed);
         return;
     };
@@ -75,7 +76,8 @@ pub fn load() {
         + 2 * start_cwd.map_or(0, |c| c.len())
         + start_exe.map_or(0, |c| c.len())
         + 256
-        + 64 * 8;
+        + 64 * 8
+        + 64;
     let Some(mut arena) = Arena::map(need) else { out_of_memory() };
     let Some(mut rt) = fill(&mut arena, value, &sizes, lib) else { out_of_memory() };
     rt.start_cwd = start_cwd.and_then(|c| arena.bytes(c));
@@ -88,6 +90,15 @@ pub fn load() {
         }
     }
     rt.start_exe = start_exe.and_then(|c| arena.bytes(c));
+    if let Some(fake) = rt.fake {
+        // No fake identity without its record: stop rather than show a root nobody recorded.
+        if let Err(why) = crate::views::fakeroot::start(&fake, crate::sys::getenv(b"KMVIEW_IDS\0")) {
+            crate::sys::write_stderr(&[b"kmview: ", why.as_bytes(), b" (", fake.state.to_bytes(), b"): refusing to run outside the view\n"]);
+            crate::sys::exit_now(125);
+        }
+    } else {
+        crate::views::fakeroot::none();
+    }
     let slow = rt.exact || rt.has_root || rt.index.is_empty() && rt.has_entries();
     let m = if !rt.has_entries() {
         mode::PASS
@@ -119,6 +130,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let (mut nv, mut ne) = (0usize, 0usize);
     let mut policy = StaticPolicy::Warn;
     let mut exact = false;
+    let mut fake = None;
     let mut failed = false;
     let mut store = |e: Entry, ne: &mut usize| {
         if *ne < entries.len() {
@@ -215,6 +227,14 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         exact = true;
                         return;
                     }
+                    Kind::FakeRoot => {
+                        // A later (inner) view's fake root stands in front of an outer one's.
+                        match path(2).and_then(|p| cstr_in(arena, &[p])) {
+                            Some(state) => fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state }),
+                            None => failed = true,
+                        }
+                        return;
+                    }
                 };
                 store(e, &mut ne);
             }
@@ -275,6 +295,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         start_cwd: None,
         start_exe: None,
         pwd_env: None,
+        fake,
     })
 }
 

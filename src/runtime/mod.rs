@@ -46,6 +46,17 @@ pub struct Runtime {
     /// `PWD=` the view's name of the starting directory, when the inherited `PWD` says
     /// otherwise (the constructor puts it in the environment).
     pub pwd_env: Option<&'static std::ffi::CStr>,
+    /// The fake root facet of the innermost view that has one.
+    pub fake: Option<Fake>,
+}
+
+/// A fake root (`-0`): the identity processes start with, and the record of owners and modes.
+#[derive(Clone, Copy, Debug)]
+pub struct Fake {
+    pub uid: u32,
+    pub gid: u32,
+    /// The record's file (a path of the outermost view's, that is the kernel's, terms).
+    pub state: &'static std::ffi::CStr,
 }
 
 impl Runtime {

@@ -5,6 +5,8 @@
 pub mod cwd;
 pub mod exe;
 pub mod fds;
+pub mod identity;
+pub mod owners;
 pub mod seqpath;
 pub mod sockets;
 pub mod spawn;

@@ -14,6 +14,7 @@ pub mod pool;
 pub mod raw;
 pub mod real;
 pub mod scan;
+pub mod shared;
 pub mod short;
 pub mod symbols;
 

@@ -8,6 +8,7 @@
 //! in which layers see a call; each layer decides only what it means.
 
 pub mod bind;
+pub mod fakeroot;
 pub mod marks;
 pub mod unreal;
 

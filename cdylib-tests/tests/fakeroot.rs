@@ -1,0 +1,179 @@
+//! The fake root (`-0`): the same packaging scripts under Debian's fakeroot (the oracle where it
+//! is right) and under `kmview -0` print the same; where fakeroot is wrong (a reused inode, an
+//! identity lost with `env -i`), the kernel is the oracle. Every subject runs as an unprivileged
+//! user (these tests run as root, whose real rights would prove nothing), in a directory of its
+//! own, with copies of the launcher and library it can read.
+
+use kmview_cdylib_tests::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOBODY: u32 = 65534;
+
+/// A work directory the unprivileged user owns, and the launcher (with the library beside it)
+/// where that user can run it.
+struct Fixture {
+    s: Scratch,
+    work: PathBuf,
+    km: PathBuf,
+}
+
+fn fixture(tag: &str) -> Fixture {
+    let s = Scratch::new(tag);
+    std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let work = s.join("work");
+    let bin = s.join("bin");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(launcher(), bin.join("kmview")).unwrap();
+    std::fs::copy(library(), bin.join("libkmview.so")).unwrap();
+    if is_root() {
+        std::os::unix::fs::chown(&work, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    Fixture { km: bin.join("kmview"), work, s }
+}
+
+fn is_root() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `cmd` as the unprivileged user (when these tests run as root), in `dir`.
+fn unprivileged(dir: &Path, cmd: &[&str]) -> Command {
+    let mut c = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups", "--"]).args(cmd);
+        c
+    } else {
+        let mut c = Command::new(cmd[0]);
+        c.args(&cmd[1..]);
+        c
+    };
+    c.current_dir(dir).env("HOME", dir).env_remove("KMVIEW_LIB");
+    c
+}
+
+/// Runs `script` under Debian's fakeroot and under `kmview -0`, each in a fresh directory.
+fn both(tag: &str, script: &str) -> (String, String) {
+    let a = fixture(&format!("{tag}-fakeroot"));
+    let oracle = run(&mut unprivileged(&a.work, &["fakeroot", "--", "sh", "-c", script]));
+    assert!(oracle.status.success(), "fakeroot's run failed: {}{}", stdout(&oracle), stderr(&oracle));
+    let b = fixture(&format!("{tag}-kmview"));
+    let ours = run(&mut unprivileged(&b.work, &[b.km.to_str().unwrap(), "-0", "--", "sh", "-c", script]));
+    (stdout(&oracle), format!("{}{}", stdout(&ours), stderr(&ours)))
+}
+
+#[test]
+fn packaging_scripts_print_what_fakeroot_prints() {
+    let script = r#"set -e; umask 022
+mkdir -p pkg/usr/bin pkg/dev pkg/etc pkg/DEBIAN
+printf 'Package: kmtest\nVersion: 1\nArchitecture: all\nMaintainer: t <t@t>\nDescription: t\n' > pkg/DEBIAN/control
+echo tool > pkg/usr/bin/tool; echo conf > pkg/etc/conf
+chown -R 0:0 pkg; chown 42:43 pkg/etc/conf; chown 7 pkg/usr
+chmod 4755 pkg/usr/bin/tool; chmod 1777 pkg/etc
+mknod pkg/dev/null c 1 3; mknod pkg/dev/sda b 8 0; mkfifo pkg/dev/fifo
+install -o 0 -g 0 -m 2711 pkg/etc/conf pkg/usr/bin/inst
+id -u; id -g; id -un
+find pkg | sort | xargs stat -c '%n %A %u %g %t:%T'
+find pkg -printf '%u %g %m %p\n' | sort
+tar --numeric-owner -cf pkg.tar pkg; tar --numeric-owner -tvf pkg.tar | awk '{print $1, $2, $3, $NF}'
+cp -a pkg copy; find copy | sort | xargs stat -c '%n %A %u %g %t:%T'
+rm -rf pkg/dev; dpkg-deb --build pkg pkg.deb >/dev/null; dpkg-deb -c pkg.deb | awk '{print $1, $2, $NF}'
+"#;
+    let (oracle, ours) = both("packaging", script);
+    assert!(oracle.contains("pkg/usr/bin/tool -rwsr-xr-x 0 0"), "fakeroot's run: {oracle}");
+    assert_eq!(ours, oracle);
+}
+
+#[test]
+fn the_disk_keeps_safe_modes_and_the_real_owner() {
+    let f = fixture("safe-modes");
+    let script = "touch f; mkdir d; chmod 4777 f; chmod 2777 d; chown 0:0 f; mknod dev c 1 3; stat -c '%a %u %F' f d dev";
+    let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", script]));
+    assert_eq!(stdout(&o), "4777 0 regular empty file\n2777 0 directory\n644 0 character special file\n", "{}", stderr(&o));
+    // Outside the view: the real user's files, nobody else can write them, no set-id bits.
+    let real = |name: &str| std::fs::metadata(f.work.join(name)).unwrap();
+    for name in ["f", "d", "dev"] {
+        let m = real(name);
+        assert_eq!(m.permissions().mode() & 0o7022, 0, "{name}: {:o}", m.permissions().mode());
+        if is_root() {
+            assert_eq!(std::os::unix::fs::MetadataExt::uid(&m), NOBODY, "{name}");
+        }
+    }
+    assert!(real("dev").is_file(), "a device is an empty regular file on disk");
+}
+
+/// The record forgets an inode with its last link (removed by its last name, or replaced by a
+/// rename), so the next file the file system gives that inode (ext4 and tmpfs reuse it at
+/// once) does not show a deleted file's owner or mode.
+#[test]
+fn a_reused_inode_does_not_inherit_a_deleted_files_owner() {
+    let f = fixture("inode-reuse");
+    // Removed by its last name (after a second one went), or replaced by a rename.
+    let script = "for i in 1 2 3 4 5 6 7 8; do touch a; chown 42:42 a; chmod 4700 a; ln a a2; rm a; stat -c '%u %a' a2; rm a2; touch b; stat -c '%u %a' b; rm b; done; \
+                  for i in 1 2 3 4 5 6 7 8; do touch a c; chown 43:43 a; mv c a; stat -c '%u %a' a; rm a; touch b; stat -c '%u %a' b; rm b; done";
+    let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", &format!("({script}) | sort | uniq -c")]));
+    assert_eq!(stdout(&o), "     24 0 644\n      8 42 4700\n", "{}", stderr(&o));
+}
+
+/// The identity after `setgid`/`setuid` in the view, inherited across exec (through `env -i`
+/// too), under the kernel's rules: the kernel running the same program as real root is the
+/// oracle.
+#[test]
+fn set_id_calls_change_the_fake_identity_as_the_kernel_would() {
+    let f = fixture("identity");
+    let c = r#"
+#include <grp.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    uid_t r, e, s;
+    gid_t g = 5;
+    printf("%d %d %d %d\n", (int)getuid(), (int)geteuid(), (int)getgid(), getgroups(0, NULL));
+    if (setgroups(1, &g) != 0 || setresgid(100, 100, 100) != 0 || setreuid(1000, 1001) != 0) { perror("set"); return 1; }
+    getresuid(&r, &e, &s);
+    printf("%d %d %d %d\n", (int)r, (int)e, (int)s, (int)getegid());
+    printf("%s\n", setuid(0) == 0 ? "regained" : "refused");
+    printf("%s\n", seteuid(1000) == 0 ? "seteuid to real" : "refused");
+    fflush(stdout);
+    execl("/usr/bin/env", "env", "-i", "/bin/sh", "-c", "id -u; id -g; id -G", NULL);
+    return 2;
+}
+"#;
+    let bin = compile_c(f.s.path(), "ids", c, &[]);
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ours = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", bin.to_str().unwrap()]));
+    if is_root() {
+        // The kernel, with real root: the same answers (the number of groups aside, which is
+        // the real root's own).
+        let kernel = run(Command::new(&bin).current_dir(&f.work));
+        let tail = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+        assert_eq!(tail(&stdout(&ours)), tail(&stdout(&kernel)), "{}", stderr(&ours));
+    }
+    assert_eq!(stdout(&ours), "0 0 0 1\n1000 1001 1001 100\nrefused\nseteuid to real\n1000\n100\n100 5\n", "{}", stderr(&ours));
+}
+
+/// Many processes recording at once lose nothing: each of 8 writers chowns its own files, all
+/// of them also chown one shared file, and every record is there at the end.
+#[test]
+fn concurrent_writers_lose_no_record() {
+    let f = fixture("concurrent");
+    let script = "for w in 1 2 3 4 5 6 7 8; do (for i in $(seq 1 40); do touch f$w-$i; chown $w$i f$w-$i; chown $w shared 2>/dev/null || touch shared; done) & done; wait; \
+                  for w in 1 2 3 4 5 6 7 8; do for i in $(seq 1 40); do [ \"$(stat -c %u f$w-$i)\" = \"$w$i\" ] || echo lost f$w-$i; done; done; echo checked";
+    let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", script]));
+    assert_eq!(stdout(&o), "checked\n", "{}", stderr(&o));
+}
+
+/// A record that cannot be used stops the program (it never runs as a root nobody records).
+#[test]
+fn a_record_that_cannot_be_used_stops_the_program() {
+    let s = Scratch::new("bad-record");
+    std::fs::write(s.join("short"), b"not a record").unwrap();
+    for state in [s.join("missing"), s.join("short")] {
+        let stack = format!("kmview1;fakeroot=0:0:{}", state.display());
+        let o = run(Command::new("true").env("KMVIEW_STACK", &stack).env("LD_PRELOAD", library()));
+        assert_eq!(o.status.code(), Some(125), "{stack}");
+        assert!(stderr(&o).contains("record") && stderr(&o).contains(&state.display().to_string()), "{}", stderr(&o));
+    }
+}

@@ -1,0 +1,259 @@
+//! The fake root's calls at the C edge (`views::fakeroot` decides): stat results adjusted on
+//! their way back, and chown, chmod and mknod on the host path the view routed them to
+//! (the generated shells call these instead of libc's when a fake root is active, after the
+//! view's own checks), and the record forgotten with an inode's last link.
+
+use super::table::real;
+use super::types::*;
+use crate::views::fakeroot::{self as facet, StatFields};
+
+pub use facet::{active, maybe};
+
+/// Whether a fake root is active, loading the stack first if no call has yet.
+#[inline]
+pub fn active_loaded() -> bool {
+    crate::runtime::get().is_some_and(|rt| rt.fake.is_some())
+}
+
+/// A stat form's result on its way back: the record's owner, mode and device number.
+///
+/// # Safety
+/// `buf` is NULL or the caller's buffer that the call filled when it returned 0.
+#[inline(always)]
+pub unsafe fn stat_out<T: StatFields>(r: c_int, buf: *mut T) -> c_int {
+    if r == 0 && active() && !buf.is_null() {
+        // SAFETY: per the contract.
+        facet::adjust(unsafe { &mut *buf });
+    }
+    r
+}
+
+/// The real file's fields at `path` from `dirfd` (`flags`: `AT_SYMLINK_NOFOLLOW`,
+/// `AT_EMPTY_PATH`), or -1 with errno set.
+unsafe fn real_stat(dirfd: c_int, path: CStrP, flags: c_int) -> Result<libc::stat, c_int> {
+    // SAFETY: an all-zero stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: the caller's path; a buffer of the right type.
+    match unsafe { real::fstatat(dirfd, path, &mut st, flags & (libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH)) } {
+        0 => Ok(st),
+        r => Err(r),
+    }
+}
+
+fn done(r: crate::errno::Res<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => super::fail(e),
+    }
+}
+
+pub unsafe fn fchownat(dirfd: c_int, path: CStrP, uid: libc::uid_t, gid: libc::gid_t, flags: c_int) -> c_int {
+    // SAFETY: the caller's path.
+    match unsafe { real_stat(dirfd, path, flags) } {
+        Ok(st) => done(facet::chown(&st, uid, gid)),
+        Err(r) => r,
+    }
+}
+
+pub unsafe fn chown(path: CStrP, uid: libc::uid_t, gid: libc::gid_t) -> c_int {
+    unsafe { fchownat(libc::AT_FDCWD, path, uid, gid, 0) }
+}
+
+pub unsafe fn lchown(path: CStrP, uid: libc::uid_t, gid: libc::gid_t) -> c_int {
+    unsafe { fchownat(libc::AT_FDCWD, path, uid, gid, libc::AT_SYMLINK_NOFOLLOW) }
+}
+
+pub unsafe fn fchown(fd: c_int, uid: libc::uid_t, gid: libc::gid_t) -> c_int {
+    unsafe { fchownat(fd, c"".as_ptr(), uid, gid, libc::AT_EMPTY_PATH) }
+}
+
+/// `chmod` on a host path: the mode recorded, a safe one put on disk (a real `EPERM`, on a
+/// file the real user does not own, is the fake root's success, as with fakeroot).
+pub unsafe fn fchmodat(dirfd: c_int, path: CStrP, mode: mode_t, flags: c_int) -> c_int {
+    // SAFETY: the caller's path.
+    let st = match unsafe { real_stat(dirfd, path, flags) } {
+        Ok(st) => st,
+        Err(r) => return r,
+    };
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        // A symlink's own mode: glibc's answer (EOPNOTSUPP).
+        // SAFETY: the caller's arguments.
+        return unsafe { real::fchmodat(dirfd, path, mode, flags) };
+    }
+    let disk = match facet::chmod(&st, mode) {
+        Ok(m) => m,
+        Err(e) => return super::fail(e),
+    };
+    // SAFETY: the caller's path.
+    let r = unsafe { real::fchmodat(dirfd, path, disk, flags & libc::AT_SYMLINK_NOFOLLOW) };
+    if r != 0 && crate::sys::errno() == libc::EPERM {
+        return 0;
+    }
+    r
+}
+
+pub unsafe fn chmod(path: CStrP, mode: mode_t) -> c_int {
+    unsafe { fchmodat(libc::AT_FDCWD, path, mode, 0) }
+}
+
+pub unsafe fn lchmod(path: CStrP, mode: mode_t) -> c_int {
+    unsafe { fchmodat(libc::AT_FDCWD, path, mode, libc::AT_SYMLINK_NOFOLLOW) }
+}
+
+pub unsafe fn fchmod(fd: c_int, mode: mode_t) -> c_int {
+    // SAFETY: an all-zero stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a buffer of the right type.
+    if unsafe { real::fstat(fd, &mut st) } != 0 {
+        return -1;
+    }
+    let disk = match facet::chmod(&st, mode) {
+        Ok(m) => m,
+        Err(e) => return super::fail(e),
+    };
+    // SAFETY: the caller's descriptor.
+    let r = unsafe { real::fchmod(fd, disk) };
+    if r != 0 && crate::sys::errno() == libc::EPERM {
+        return 0;
+    }
+    r
+}
+
+/// `mknod` on a host path: a device is an empty regular file with its type and number
+/// recorded; anything else is made as it is.
+pub unsafe fn mknodat(dirfd: c_int, path: CStrP, mode: mode_t, dev: libc::dev_t) -> c_int {
+    let kind = mode & libc::S_IFMT;
+    if kind != libc::S_IFCHR && kind != libc::S_IFBLK {
+        // SAFETY: the caller's arguments.
+        return unsafe { real::mknodat(dirfd, path, mode, dev) };
+    }
+    // SAFETY: the caller's path; the umask applies to the mode as the kernel's mknod would.
+    let fd = unsafe { real::openat(dirfd, path, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC, mode & 0o777) };
+    if fd < 0 {
+        return -1;
+    }
+    // SAFETY: an all-zero stat is a valid value to be overwritten.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: our own descriptor, a buffer of the right type.
+    let r = unsafe { real::fstat(fd, &mut st) };
+    crate::sys::raw::close(fd);
+    if r != 0 {
+        return -1;
+    }
+    done(facet::mknod(&st, mode, dev))
+}
+
+pub unsafe fn mknod(path: CStrP, mode: mode_t, dev: libc::dev_t) -> c_int {
+    unsafe { mknodat(libc::AT_FDCWD, path, mode, dev) }
+}
+
+pub unsafe fn __xmknod(_ver: c_int, path: CStrP, mode: mode_t, dev: *mut libc::dev_t) -> c_int {
+    // SAFETY: glibc's contract: `dev` points at the device number.
+    unsafe { mknodat(libc::AT_FDCWD, path, mode, *dev) }
+}
+
+pub unsafe fn __xmknodat(_ver: c_int, dirfd: c_int, path: CStrP, mode: mode_t, dev: *mut libc::dev_t) -> c_int {
+    // SAFETY: as above.
+    unsafe { mknodat(dirfd, path, mode, *dev) }
+}
+
+/// `setxattr` of a POSIX access ACL (what `cp -a` and `setfacl` write instead of a chmod):
+/// its mode recorded as a chmod's; any other attribute as it is.
+unsafe fn acl_as_chmod(
+    name: CStrP,
+    value: *const libc::c_void,
+    size: size_t,
+    chmod: impl FnOnce(mode_t) -> c_int,
+    call: impl FnOnce() -> c_int,
+) -> c_int {
+    // SAFETY: the caller's attribute name, NUL-terminated.
+    if name.is_null() || unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes() != b"system.posix_acl_access" || value.is_null() {
+        return call();
+    }
+    // SAFETY: the caller's value of `size` bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(value.cast::<u8>(), size) };
+    match facet::acl_mode(bytes) {
+        Some(mode) => chmod(mode),
+        None => call(),
+    }
+}
+
+pub unsafe fn setxattr(path: CStrP, name: CStrP, value: *const libc::c_void, size: size_t, flags: c_int) -> c_int {
+    unsafe {
+        acl_as_chmod(
+            name,
+            value,
+            size,
+            |m| fchmodat(libc::AT_FDCWD, path, m | special_bits(libc::AT_FDCWD, path, 0), 0),
+            || real::setxattr(path, name, value, size, flags),
+        )
+    }
+}
+
+pub unsafe fn lsetxattr(path: CStrP, name: CStrP, value: *const libc::c_void, size: size_t, flags: c_int) -> c_int {
+    unsafe {
+        acl_as_chmod(
+            name,
+            value,
+            size,
+            |m| fchmodat(libc::AT_FDCWD, path, m | special_bits(libc::AT_FDCWD, path, libc::AT_SYMLINK_NOFOLLOW), libc::AT_SYMLINK_NOFOLLOW),
+            || real::lsetxattr(path, name, value, size, flags),
+        )
+    }
+}
+
+pub unsafe fn fsetxattr(fd: c_int, name: CStrP, value: *const libc::c_void, size: size_t, flags: c_int) -> c_int {
+    unsafe {
+        acl_as_chmod(
+            name,
+            value,
+            size,
+            |m| fchmod(fd, m | special_bits(fd, c"".as_ptr(), libc::AT_EMPTY_PATH)),
+            || real::fsetxattr(fd, name, value, size, flags),
+        )
+    }
+}
+
+/// The setuid, setgid and sticky bits the view shows on a file (an ACL leaves them as they are).
+unsafe fn special_bits(dirfd: c_int, path: CStrP, flags: c_int) -> mode_t {
+    // SAFETY: the caller's path.
+    match unsafe { real_stat(dirfd, path, flags) } {
+        Ok(mut st) => {
+            facet::adjust(&mut st);
+            st.st_mode & 0o7000
+        }
+        Err(_) => 0,
+    }
+}
+
+/// Removes a name (`call`, on the host path `path` from `dirfd`): with the inode's last link,
+/// its record is forgotten.
+pub fn removing(dirfd: c_int, path: *const c_char, call: impl Fn() -> c_int) -> c_int {
+    if !active() {
+        return call();
+    }
+    // SAFETY: the host path the view routed the caller's to.
+    let before = unsafe { real_stat(dirfd, path, libc::AT_SYMLINK_NOFOLLOW) };
+    let r = call();
+    if let (0, Ok(st)) = (r, before) {
+        facet::removed(&st);
+    }
+    r
+}
+
+/// A rename (`call`) of `old` over `new` (host paths): the inode `new` named loses a link, and
+/// with its last one, its record (unless it is `old`'s own inode, or the names are exchanged).
+pub fn replacing(od: c_int, old: *const c_char, nd: c_int, new: *const c_char, flags: c_int, call: impl Fn() -> c_int) -> c_int {
+    if !active() || flags & libc::RENAME_EXCHANGE as c_int != 0 {
+        return call();
+    }
+    // SAFETY: the host paths the view routed the caller's to.
+    let (src, before) = unsafe { (real_stat(od, old, libc::AT_SYMLINK_NOFOLLOW), real_stat(nd, new, libc::AT_SYMLINK_NOFOLLOW)) };
+    let r = call();
+    if let (0, Ok(st), Ok(s)) = (r, before, src) {
+        if (st.st_dev, st.st_ino) != (s.st_dev, s.st_ino) {
+            facet::removed(&st);
+        }
+    }
+    r
+}

@@ -1,0 +1,200 @@
+//! `getuid` & co. and `set*id` under a fake root: answered from, and made on, the process's
+//! fake identity (`state::identity`); libc's own without one. A `set*id` changes only what the
+//! view shows: the real process keeps the real user's rights.
+
+use super::table::real;
+use super::types::*;
+use crate::state::identity::{self as ids, EFFECTIVE, REAL, SAVED};
+
+fn fake() -> bool {
+    super::fakeroot::active_loaded()
+}
+
+fn done(r: crate::errno::Res<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => super::fail(e),
+    }
+}
+
+pub unsafe fn getuid() -> libc::uid_t {
+    if fake() {
+        ids::uid(REAL)
+    } else {
+        unsafe { real::getuid() }
+    }
+}
+
+pub unsafe fn geteuid() -> libc::uid_t {
+    if fake() {
+        ids::uid(EFFECTIVE)
+    } else {
+        unsafe { real::geteuid() }
+    }
+}
+
+pub unsafe fn getgid() -> libc::gid_t {
+    if fake() {
+        ids::gid(REAL)
+    } else {
+        unsafe { real::getgid() }
+    }
+}
+
+pub unsafe fn getegid() -> libc::gid_t {
+    if fake() {
+        ids::gid(EFFECTIVE)
+    } else {
+        unsafe { real::getegid() }
+    }
+}
+
+/// Writes three ids where the caller asked (`EFAULT` for a NULL pointer, as the kernel).
+unsafe fn three(out: [*mut u32; 3], v: [u32; 3]) -> c_int {
+    if out.iter().any(|p| p.is_null()) {
+        return super::fail(crate::errno::Errno::EFAULT);
+    }
+    for (p, v) in out.into_iter().zip(v) {
+        // SAFETY: the caller's pointers, checked non-NULL.
+        unsafe { *p = v };
+    }
+    0
+}
+
+pub unsafe fn getresuid(r: *mut libc::uid_t, e: *mut libc::uid_t, s: *mut libc::uid_t) -> c_int {
+    if !fake() {
+        return unsafe { real::getresuid(r, e, s) };
+    }
+    unsafe { three([r, e, s], [ids::uid(REAL), ids::uid(EFFECTIVE), ids::uid(SAVED)]) }
+}
+
+pub unsafe fn getresgid(r: *mut libc::gid_t, e: *mut libc::gid_t, s: *mut libc::gid_t) -> c_int {
+    if !fake() {
+        return unsafe { real::getresgid(r, e, s) };
+    }
+    unsafe { three([r, e, s], [ids::gid(REAL), ids::gid(EFFECTIVE), ids::gid(SAVED)]) }
+}
+
+pub unsafe fn getgroups(n: c_int, list: *mut libc::gid_t) -> c_int {
+    if !fake() {
+        return unsafe { real::getgroups(n, list) };
+    }
+    let mut all = [0u32; kmview_api::env::MAX_GROUPS];
+    let count = ids::groups(&mut all);
+    if n == 0 {
+        return count as c_int;
+    }
+    if n < 0 || (n as usize) < count {
+        return super::fail(crate::errno::Errno::EINVAL);
+    }
+    for (i, g) in all[..count].iter().enumerate() {
+        // SAFETY: the caller's array of `n` >= `count` entries.
+        unsafe { *list.add(i) = *g };
+    }
+    count as c_int
+}
+
+pub unsafe fn setgroups(n: size_t, list: *const libc::gid_t) -> c_int {
+    if !fake() {
+        return unsafe { real::setgroups(n, list) };
+    }
+    if n > kmview_api::env::MAX_GROUPS {
+        return super::fail(crate::errno::Errno::EINVAL);
+    }
+    let mut all = [0u32; kmview_api::env::MAX_GROUPS];
+    for (i, g) in all[..n].iter_mut().enumerate() {
+        // SAFETY: the caller's array of `n` entries.
+        *g = unsafe { *list.add(i) };
+    }
+    done(ids::setgroups(&all[..n]))
+}
+
+pub unsafe fn setuid(u: libc::uid_t) -> c_int {
+    if fake() {
+        done(ids::setuid(u))
+    } else {
+        unsafe { real::setuid(u) }
+    }
+}
+
+pub unsafe fn seteuid(u: libc::uid_t) -> c_int {
+    if fake() {
+        done(ids::seteuid(u))
+    } else {
+        unsafe { real::seteuid(u) }
+    }
+}
+
+pub unsafe fn setreuid(r: libc::uid_t, e: libc::uid_t) -> c_int {
+    if fake() {
+        done(ids::setreuid(r, e))
+    } else {
+        unsafe { real::setreuid(r, e) }
+    }
+}
+
+pub unsafe fn setresuid(r: libc::uid_t, e: libc::uid_t, s: libc::uid_t) -> c_int {
+    if fake() {
+        done(ids::setresuid(r, e, s))
+    } else {
+        unsafe { real::setresuid(r, e, s) }
+    }
+}
+
+pub unsafe fn setgid(g: libc::gid_t) -> c_int {
+    if fake() {
+        done(ids::setgid(g))
+    } else {
+        unsafe { real::setgid(g) }
+    }
+}
+
+pub unsafe fn setegid(g: libc::gid_t) -> c_int {
+    if fake() {
+        done(ids::setegid(g))
+    } else {
+        unsafe { real::setegid(g) }
+    }
+}
+
+pub unsafe fn setregid(r: libc::gid_t, e: libc::gid_t) -> c_int {
+    if fake() {
+        done(ids::setregid(r, e))
+    } else {
+        unsafe { real::setregid(r, e) }
+    }
+}
+
+pub unsafe fn setresgid(r: libc::gid_t, e: libc::gid_t, s: libc::gid_t) -> c_int {
+    if fake() {
+        done(ids::setresgid(r, e, s))
+    } else {
+        unsafe { real::setresgid(r, e, s) }
+    }
+}
+
+pub unsafe fn setfsuid(u: libc::uid_t) -> c_int {
+    if fake() {
+        ids::setfsuid(u) as c_int
+    } else {
+        unsafe { real::setfsuid(u) }
+    }
+}
+
+pub unsafe fn setfsgid(g: libc::gid_t) -> c_int {
+    if fake() {
+        ids::setfsgid(g) as c_int
+    } else {
+        unsafe { real::setfsgid(g) }
+    }
+}
+
+/// `initgroups`: under a fake root, the group given (the user database is the view's files,
+/// which a program reads itself; a build needs no more).
+pub unsafe fn initgroups(user: CStrP, g: libc::gid_t) -> c_int {
+    if fake() {
+        done(ids::setgroups(&[g]))
+    } else {
+        unsafe { real::initgroups(user, g) }
+    }
+}

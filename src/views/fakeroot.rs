@@ -1,0 +1,239 @@
+//! The fake root facet (`-0`): what a process's stat calls report, given what the view
+//! recorded; what chown, chmod and mknod record; and the modes that reach the disk. The record
+//! itself is `state::owners`; the identity `state::identity`; the hooks that call this are
+//! `hooks::fakeroot`.
+//!
+//! As Debian's fakeroot: a file nobody chowned in the view shows as owned by 0:0; a chmod is
+//! recorded whole (setuid, setgid, sticky) and reaches the disk only as a safe mode; a
+//! character or block device is an empty regular file on disk with its type and number in the
+//! record. Unlike it, a record is forgotten when the inode's last link goes through the view,
+//! and one made for an inode of another type is ignored, so a reused inode never shows a
+//! deleted file's owner.
+
+use crate::errno::Res;
+use crate::runtime::Fake;
+use crate::state::{identity, owners};
+use kmview_api::record::{Record, HAS_MODE, HAS_OWNER, HAS_RDEV};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// What any stat form reports of a file, whatever its layout.
+pub trait StatFields {
+    fn dev_ino(&self) -> (u64, u64);
+    /// The `S_IFMT` bits and the permission bits.
+    fn mode(&self) -> u32;
+    fn nlink(&self) -> u64;
+    fn set_owner(&mut self, uid: u32, gid: u32);
+    fn set_mode(&mut self, mode: u32);
+    fn set_rdev(&mut self, rdev: u64);
+}
+
+impl StatFields for libc::stat {
+    fn dev_ino(&self) -> (u64, u64) {
+        (self.st_dev, self.st_ino)
+    }
+    fn mode(&self) -> u32 {
+        self.st_mode
+    }
+    fn nlink(&self) -> u64 {
+        self.st_nlink
+    }
+    fn set_owner(&mut self, uid: u32, gid: u32) {
+        (self.st_uid, self.st_gid) = (uid, gid);
+    }
+    fn set_mode(&mut self, mode: u32) {
+        self.st_mode = mode;
+    }
+    fn set_rdev(&mut self, rdev: u64) {
+        self.st_rdev = rdev;
+    }
+}
+
+impl StatFields for libc::stat64 {
+    fn dev_ino(&self) -> (u64, u64) {
+        (self.st_dev, self.st_ino)
+    }
+    fn mode(&self) -> u32 {
+        self.st_mode
+    }
+    fn nlink(&self) -> u64 {
+        self.st_nlink
+    }
+    fn set_owner(&mut self, uid: u32, gid: u32) {
+        (self.st_uid, self.st_gid) = (uid, gid);
+    }
+    fn set_mode(&mut self, mode: u32) {
+        self.st_mode = mode;
+    }
+    fn set_rdev(&mut self, rdev: u64) {
+        self.st_rdev = rdev;
+    }
+}
+
+impl StatFields for libc::statx {
+    fn dev_ino(&self) -> (u64, u64) {
+        (libc::makedev(self.stx_dev_major, self.stx_dev_minor), self.stx_ino)
+    }
+    fn mode(&self) -> u32 {
+        self.stx_mode as u32
+    }
+    fn nlink(&self) -> u64 {
+        self.stx_nlink as u64
+    }
+    fn set_owner(&mut self, uid: u32, gid: u32) {
+        (self.stx_uid, self.stx_gid) = (uid, gid);
+    }
+    fn set_mode(&mut self, mode: u32) {
+        self.stx_mode = mode as u16;
+    }
+    fn set_rdev(&mut self, rdev: u64) {
+        (self.stx_rdev_major, self.stx_rdev_minor) = (libc::major(rdev), libc::minor(rdev));
+    }
+}
+
+const IFMT: u32 = libc::S_IFMT;
+
+/// The process's identity at load: the parent's at its exec (`KMVIEW_IDS`), else the view's
+/// starting one; and the record mapped. `Err`: the record cannot be used (the caller stops the
+/// program rather than run it with a fake identity and no record).
+pub fn start(fake: &Fake, inherited: Option<&[u8]>) -> Result<(), &'static str> {
+    crate::sys::shared::map(fake.state)?;
+    let ids = inherited.and_then(kmview_api::env::ids).unwrap_or(kmview_api::env::Ids::of(fake.uid, fake.gid));
+    identity::set(&ids);
+    STATE.store(ON, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Loaded without a fake root.
+pub fn none() {
+    STATE.store(OFF, Ordering::Relaxed);
+}
+
+const OFF: u8 = 0;
+const UNKNOWN: u8 = 1;
+const ON: u8 = 2;
+
+/// Whether the process lives under a fake root: unknown until the stack is loaded.
+static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// Whether a fake root is active (after a hook's own call the stack is loaded).
+#[inline(always)]
+pub fn active() -> bool {
+    STATE.load(Ordering::Relaxed) == ON
+}
+
+/// Whether a result may need adjusting: a fake root is active, or the stack is not loaded yet
+/// (the one test a stat shell pays).
+#[inline(always)]
+pub fn maybe() -> bool {
+    STATE.load(Ordering::Relaxed) != OFF
+}
+
+/// The record that applies to a file with these real fields, if any.
+fn record_of(st: &impl StatFields) -> Option<Record> {
+    let (dev, ino) = st.dev_ino();
+    owners::get(dev, ino).filter(|r| r.kind == st.mode() & IFMT)
+}
+
+/// A stat result as the view shows it: the recorded owner, mode and device number, else owned
+/// by 0:0.
+pub fn adjust(st: &mut impl StatFields) {
+    let r = record_of(st).unwrap_or_default();
+    if r.flags & HAS_OWNER != 0 {
+        st.set_owner(r.uid, r.gid);
+    } else {
+        st.set_owner(0, 0);
+    }
+    if r.flags & (HAS_MODE | HAS_RDEV) != 0 {
+        let kind = if r.flags & HAS_RDEV != 0 { r.mode & IFMT } else { st.mode() & IFMT };
+        st.set_mode(kind | (r.mode & 0o7777));
+    }
+    if r.flags & HAS_RDEV != 0 {
+        st.set_rdev(r.rdev);
+    }
+}
+
+/// `chown` of the file `st` describes: recorded (-1 keeps an id), never made on disk.
+pub fn chown(st: &impl StatFields, uid: u32, gid: u32) -> Res<()> {
+    // The owner it shows now, for an id left as it is.
+    let shown = record_of(st).filter(|r| r.flags & HAS_OWNER != 0).map_or((0, 0), |r| (r.uid, r.gid));
+    let (dev, ino) = st.dev_ino();
+    let new_uid = if uid == u32::MAX { shown.0 } else { uid };
+    let new_gid = if gid == u32::MAX { shown.1 } else { gid };
+    owners::update(dev, ino, st.mode() & IFMT, |r| {
+        (r.uid, r.gid) = (new_uid, new_gid);
+        r.flags |= HAS_OWNER;
+        // As the kernel: a chown by a process without CAP_FSETID (a fake root has it) clears
+        // setuid, and the setgid of a group-executable file.
+        if r.flags & HAS_MODE != 0 && st.mode() & IFMT == libc::S_IFREG && identity::uid(identity::EFFECTIVE) != 0 {
+            r.mode &= !libc::S_ISUID;
+            if r.mode & libc::S_IXGRP != 0 {
+                r.mode &= !libc::S_ISGID;
+            }
+        }
+    })
+}
+
+/// `chmod` of the file `st` describes: the whole mode recorded; the mode for the disk returned.
+pub fn chmod(st: &impl StatFields, mode: u32) -> Res<u32> {
+    let (dev, ino) = st.dev_ino();
+    let kind = st.mode() & IFMT;
+    owners::update(dev, ino, kind, |r| {
+        r.mode = (r.mode & IFMT) | (mode & 0o7777);
+        r.flags |= HAS_MODE;
+    })?;
+    Ok(safe_mode(kind, mode))
+}
+
+/// A mode safe to put on disk: the owner (the real user) can read and write it (and search a
+/// directory), nobody else can write it, and no setuid, setgid or sticky bit.
+pub fn safe_mode(kind: u32, mode: u32) -> u32 {
+    let owner = if kind == libc::S_IFDIR { 0o700 } else { 0o600 };
+    (mode & 0o755) | owner
+}
+
+/// A device node made as an empty regular file (`st`, its real fields): its type, mode and
+/// number recorded, owned by the fake file-system ids (as the kernel makes a new file).
+pub fn mknod(st: &impl StatFields, mode: u32, rdev: u64) -> Res<()> {
+    let (dev, ino) = st.dev_ino();
+    let (uid, gid) = (identity::uid(identity::FS), identity::gid(identity::FS));
+    owners::update(dev, ino, st.mode() & IFMT, |r| {
+        r.mode = (mode & IFMT) | (st.mode() & 0o777);
+        r.rdev = rdev;
+        (r.uid, r.gid) = (uid, gid);
+        r.flags |= HAS_RDEV | HAS_OWNER;
+    })
+}
+
+/// The permission bits a POSIX access ACL (its xattr form: a version word, then entries of
+/// tag, permissions and id) amounts to: owner, mask (else group) and other. `None` if it is
+/// not one.
+pub fn acl_mode(acl: &[u8]) -> Option<u32> {
+    const USER_OBJ: u16 = 0x01;
+    const GROUP_OBJ: u16 = 0x04;
+    const MASK: u16 = 0x10;
+    const OTHER: u16 = 0x20;
+    if acl.len() < 4 || (acl.len() - 4) % 8 != 0 || u32::from_le_bytes(acl[..4].try_into().ok()?) != 2 {
+        return None;
+    }
+    let (mut user, mut group, mut mask, mut other) = (None, None, None, None);
+    for e in acl[4..].chunks_exact(8) {
+        let tag = u16::from_le_bytes([e[0], e[1]]);
+        let perm = u16::from_le_bytes([e[2], e[3]]) as u32 & 7;
+        match tag {
+            USER_OBJ => user = Some(perm),
+            GROUP_OBJ => group = Some(perm),
+            MASK => mask = Some(perm),
+            OTHER => other = Some(perm),
+            _ => {}
+        }
+    }
+    Some(user? << 6 | mask.or(group)? << 3 | other?)
+}
+
+/// A name of the file `st` described is gone: with its last link, its record.
+pub fn removed(st: &impl StatFields) {
+    if st.mode() & IFMT == libc::S_IFDIR || st.nlink() <= 1 {
+        let (dev, ino) = st.dev_ino();
+        owners::forget(dev, ino);
+    }
+}
