@@ -69,8 +69,9 @@ pub enum Entry {
     Exact,
     /// The fake root facet: processes start as `uid`:`gid`, their set*id calls succeed within
     /// the view, and owners, modes and device numbers they set are recorded in the file `state`
-    /// (a path of the outer view), shared by every process of the view.
-    FakeRoot { uid: u32, gid: u32, state: Vec<u8> },
+    /// (a path of the outer view), shared by every process of the view. `unknown_is_real`: a
+    /// file nobody chowned shows its real owner (else 0:0). Written `fakeroot=UID:GID:STATE[:real]`.
+    FakeRoot { uid: u32, gid: u32, state: Vec<u8>, unknown_is_real: bool },
 }
 
 /// Which paths below a mount the library resolves component by component.
@@ -358,7 +359,7 @@ fn check_path_bytes(bytes: impl Iterator<Item = u8>, at: usize) -> Result<(), Pa
 }
 
 /// At most this many arguments to an entry.
-pub const MAX_ARGS: usize = 3;
+pub const MAX_ARGS: usize = 4;
 
 /// The checked arguments of one entry.
 #[derive(Clone, Copy, Debug)]
@@ -512,7 +513,7 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
         }
         Kind::Exact => arity(0),
         Kind::FakeRoot => {
-            arity(3)?;
+            arity(if args.len == 4 && args.get(3).is_some_and(|a| a.raw == b"real") { 4 } else { 3 })?;
             for i in 0..2 {
                 let digits = args.get(i).map(|a| a.raw).unwrap_or(b"");
                 crate::env::parse_decimal(digits).filter(|&n| n <= u32::MAX as u64).ok_or(ParseError { what: "an id that is not a number", at })?;
@@ -559,8 +560,11 @@ impl Entry {
             }
             Entry::Static { policy } => vec![Borrowed(policy.name().as_bytes())],
             Entry::Exact => vec![],
-            Entry::FakeRoot { uid, gid, state } => {
-                vec![Owned(uid.to_string().into_bytes()), Owned(gid.to_string().into_bytes()), Borrowed(state.as_slice())]
+            Entry::FakeRoot { uid, gid, state, unknown_is_real } => {
+                [Owned(uid.to_string().into_bytes()), Owned(gid.to_string().into_bytes()), Borrowed(state.as_slice())]
+                    .into_iter()
+                    .chain(unknown_is_real.then_some(Borrowed(&b"real"[..])))
+                    .collect()
             }
         }
     }
@@ -579,7 +583,7 @@ impl Entry {
             Kind::Link => Entry::Link { path: arg(0) },
             Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
             Kind::Exact => Entry::Exact,
-            Kind::FakeRoot => Entry::FakeRoot { uid: args.id(0), gid: args.id(1), state: arg(2) },
+            Kind::FakeRoot => Entry::FakeRoot { uid: args.id(0), gid: args.id(1), state: arg(2), unknown_is_real: args.len() == 4 },
         }
     }
 }
@@ -646,12 +650,13 @@ mod tests {
                         unreal(b"/a:b,c"),
                         Entry::Static { policy: StaticPolicy::Deny },
                         Entry::Exact,
-                        Entry::FakeRoot { uid: 0, gid: 4294967295, state: b"/tmp/s t".to_vec() },
+                        Entry::FakeRoot { uid: 0, gid: 4294967295, state: b"/tmp/s t".to_vec(), unknown_is_real: false },
+                        Entry::FakeRoot { uid: 5, gid: 6, state: b"/s".to_vec(), unknown_is_real: true },
                     ],
                 },
             ],
         };
-        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny,exact,fakeroot=0:4294967295:/tmp/s%20t");
+        assert_eq!(s.encode(), "kmview1;unreal=/unreal;unreal=/a%3Ab%2Cc,static=deny,exact,fakeroot=0:4294967295:/tmp/s%20t,fakeroot=5:6:/s:real");
         assert_eq!(Stack::parse(s.encode().as_bytes()).unwrap(), s);
     }
 
@@ -695,6 +700,7 @@ mod tests {
             b"kmview1;fakeroot=x:0:/s",
             b"kmview1;fakeroot=0:4294967296:/s",
             b"kmview1;fakeroot=0:0:s",
+            b"kmview1;fakeroot=0:0:/s:unreal",
             b"kmview1;unreal=/a,",
             b"kmview1;unreal=/a,,unreal=/b",
             b"\xff",

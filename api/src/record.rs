@@ -44,6 +44,23 @@ pub fn is_header(h: &[u8]) -> bool {
     h.len() >= HEADER_SIZE && h[..HEADER_SIZE - 40] == header()[..HEADER_SIZE - 40]
 }
 
+/// Whether the file at `path` is a record this layout can use: why not, if it is not.
+pub fn check(path: &std::path::Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut h = [0u8; HEADER_SIZE];
+    if f.read_exact(&mut h).is_err() || !h.starts_with(&MAGIC[..6]) {
+        return Err("not a kmview fake root record".into());
+    }
+    if !is_header(&h) {
+        return Err("a fake root record of another format version".into());
+    }
+    if f.metadata().map_err(|e| e.to_string())?.len() < FILE_SIZE as u64 {
+        return Err("a fake root record cut short".into());
+    }
+    Ok(())
+}
+
 /// Makes an empty record file at `path` (which must not exist).
 pub fn create(path: &std::path::Path) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;

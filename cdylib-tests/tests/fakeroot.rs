@@ -177,3 +177,45 @@ fn a_record_that_cannot_be_used_stops_the_program() {
         assert!(stderr(&o).contains("record") && stderr(&o).contains(&state.display().to_string()), "{}", stderr(&o));
     }
 }
+
+/// `--uid`/`--gid` start the command as another fake identity; `-u` shows a file nobody chowned
+/// as its real owner (as fakeroot's `-u`).
+#[test]
+fn another_identity_and_unknown_is_real() {
+    let f = fixture("uid-gid");
+    let km = f.km.to_str().unwrap();
+    let o = run(&mut unprivileged(
+        &f.work,
+        &[km, "--uid", "1000", "--gid", "100", "--", "sh", "-c", "id -u; id -g; touch f; chown 5:6 f; stat -c '%u %g' f"],
+    ));
+    assert_eq!(stdout(&o), "1000\n100\n5 6\n", "{}", stderr(&o));
+    let o = run(&mut unprivileged(&f.work, &[km, "-0", "-u", "--", "sh", "-c", "touch g h; chown 0:0 h; stat -c '%u %g' g h"]));
+    let real = if is_root() { NOBODY } else { unsafe { libc::getuid() } };
+    assert_eq!(stdout(&o), format!("{real} {real}\n0 0\n"), "{}", stderr(&o));
+}
+
+/// `--state FILE`: two invocations naming the same file share the record live, and a later one
+/// finds it; a file that is not a record stops the launcher (125, naming it) and is left as it was.
+#[test]
+fn a_state_file_is_shared_live_and_kept() {
+    let f = fixture("state");
+    let km = f.km.to_str().unwrap();
+    let state = f.work.join("state.rec");
+    let state_arg = format!("--state={}", state.display());
+    let wait_for = |name: &str| format!("i=0; while [ ! -e {name} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done");
+    let a = format!("touch f; chown 42 f; touch ready; {}; stat -c %u g", wait_for("go"));
+    let b = format!("{}; touch g; chown 43 g; stat -c %u f; touch go", wait_for("ready"));
+    let first = unprivileged(&f.work, &[km, &state_arg, "--", "sh", "-c", &a]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let second = run(&mut unprivileged(&f.work, &[km, &state_arg, "--", "sh", "-c", &b]));
+    let first = first.wait_with_output().unwrap();
+    assert_eq!((stdout(&first), stdout(&second)), ("43\n".to_string(), "42\n".to_string()), "{}", stderr(&second));
+    let later = run(&mut unprivileged(&f.work, &[km, &state_arg, "--", "stat", "-c", "%u", "f", "g"]));
+    assert_eq!(stdout(&later), "42\n43\n", "{}", stderr(&later));
+    // Not a record: refused, untouched.
+    let bad = f.work.join("not-a-record");
+    std::fs::write(&bad, "dev=fe00,ino=1,mode=100644,uid=0,gid=0,nlink=1,rdev=0\n").unwrap();
+    let o = run(&mut unprivileged(&f.work, &[km, &format!("--state={}", bad.display()), "--", "true"]));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains(&bad.display().to_string()) && stderr(&o).lines().count() == 1, "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&bad).unwrap(), "dev=fe00,ino=1,mode=100644,uid=0,gid=0,nlink=1,rdev=0\n");
+}

@@ -67,6 +67,23 @@ pub struct Options {
     #[arg(short = '0', long = "fakeroot")]
     pub fakeroot: bool,
 
+    /// With the fake root: the user id processes start with (default 0; implies -0).
+    #[arg(long, value_name = "N")]
+    pub uid: Option<u32>,
+
+    /// With the fake root: the group id processes start with (default 0; implies -0).
+    #[arg(long, value_name = "N")]
+    pub gid: Option<u32>,
+
+    /// With the fake root: a file nobody chowned shows its real owner, not root (implies -0).
+    #[arg(short = 'u', long = "unknown-is-real")]
+    pub unknown_is_real: bool,
+
+    /// With the fake root: keep the record in FILE (made if missing), across runs, and share it
+    /// live with every other kmview naming the same FILE (implies -0).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<OsString>,
+
     /// The starting directory inside the view.
     #[arg(short = 'w', long = "cwd", value_name = "DIR")]
     pub cwd: Option<OsString>,

@@ -233,6 +233,8 @@ fn describe(e: &Entry) -> String {
         Entry::Tmp { at, source } => format!("tmp {} at {}", s(source), s(at)),
         Entry::Static { policy } => format!("static={}", policy.name()),
         Entry::Exact => "exact".to_string(),
-        Entry::FakeRoot { uid, gid, state } => format!("fakeroot as {uid}:{gid}, record {}", s(state)),
+        Entry::FakeRoot { uid, gid, state, unknown_is_real } => {
+            format!("fakeroot as {uid}:{gid}, record {}{}", s(state), if *unknown_is_real { ", unknown files as they are" } else { "" })
+        }
     }
 }

@@ -206,21 +206,43 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
     if opts.exact {
         built.view.entries.push(Entry::Exact);
     }
-    if opts.fakeroot {
-        // The record lives in a private directory of its own, removed when the command ends.
-        let dir = make_tmp_dir().map_err(|e| format!("--fakeroot: cannot make a private directory: {e}"))?;
-        let dir_path = PathBuf::from(OsString::from_vec(dir.clone()));
-        built.tmp_dirs.push(dir_path.clone());
-        std::fs::set_permissions(&dir_path, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(|e| format!("--fakeroot: {e}"))?;
-        let state = dir_path.join("record");
-        kmview_api::record::create(&state).map_err(|e| format!("--fakeroot: {}: {e}", state.display()))?;
-        built.view.entries.push(Entry::FakeRoot { uid: 0, gid: 0, state: state.into_os_string().into_vec() });
+    if opts.fakeroot || opts.uid.is_some() || opts.gid.is_some() || opts.unknown_is_real || opts.state.is_some() {
+        let state = match &opts.state {
+            Some(file) => state_file(file)?,
+            None => {
+                // The record lives in a private directory of its own, removed when the command ends.
+                let dir = make_tmp_dir().map_err(|e| format!("--fakeroot: cannot make a private directory: {e}"))?;
+                let dir_path = PathBuf::from(OsString::from_vec(dir.clone()));
+                built.tmp_dirs.push(dir_path.clone());
+                std::fs::set_permissions(&dir_path, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(|e| format!("--fakeroot: {e}"))?;
+                let state = dir_path.join("record");
+                kmview_api::record::create(&state).map_err(|e| format!("--fakeroot: {}: {e}", state.display()))?;
+                state.into_os_string().into_vec()
+            }
+        };
+        built.view.entries.push(Entry::FakeRoot {
+            uid: opts.uid.unwrap_or(0),
+            gid: opts.gid.unwrap_or(0),
+            state,
+            unknown_is_real: opts.unknown_is_real,
+        });
     }
     if let Some(p) = &opts.static_policy {
         let policy = StaticPolicy::from_name(p.as_bytes()).ok_or_else(|| format!("--static: `{p}` is not warn, deny or allow"))?;
         built.view.entries.push(Entry::Static { policy });
     }
     Ok(built)
+}
+
+/// `--state FILE`: an existing record (checked whole: never discarded or overwritten if it is
+/// not one), or a new one; its canonical path.
+fn state_file(file: &std::ffi::OsStr) -> Result<Vec<u8>, String> {
+    let path = PathBuf::from(file);
+    if !path.exists() {
+        kmview_api::record::create(&path).map_err(|e| format!("--state {}: {e}", path.display()))?;
+    }
+    kmview_api::record::check(&path).map_err(|e| format!("--state {}: {e}", path.display()))?;
+    std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("--state {}: {e}", path.display()))
 }
 
 fn entry_hides_or_denies(e: &Entry) -> bool {

@@ -230,7 +230,9 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                     Kind::FakeRoot => {
                         // A later (inner) view's fake root stands in front of an outer one's.
                         match path(2).and_then(|p| cstr_in(arena, &[p])) {
-                            Some(state) => fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state }),
+                            Some(state) => {
+                                fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state, unknown_is_real: args.len() == 4 })
+                            }
                             None => failed = true,
                         }
                         return;

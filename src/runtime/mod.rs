@@ -57,6 +57,8 @@ pub struct Fake {
     pub gid: u32,
     /// The record's file (a path of the outermost view's, that is the kernel's, terms).
     pub state: &'static std::ffi::CStr,
+    /// A file nobody chowned shows its real owner (else 0:0).
+    pub unknown_is_real: bool,
 }
 
 impl Runtime {

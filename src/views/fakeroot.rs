@@ -14,7 +14,7 @@ use crate::errno::Res;
 use crate::runtime::Fake;
 use crate::state::{identity, owners};
 use kmview_api::record::{Record, HAS_MODE, HAS_OWNER, HAS_RDEV};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// What any stat form reports of a file, whatever its layout.
 pub trait StatFields {
@@ -22,6 +22,7 @@ pub trait StatFields {
     /// The `S_IFMT` bits and the permission bits.
     fn mode(&self) -> u32;
     fn nlink(&self) -> u64;
+    fn owner(&self) -> (u32, u32);
     fn set_owner(&mut self, uid: u32, gid: u32);
     fn set_mode(&mut self, mode: u32);
     fn set_rdev(&mut self, rdev: u64);
@@ -30,6 +31,9 @@ pub trait StatFields {
 impl StatFields for libc::stat {
     fn dev_ino(&self) -> (u64, u64) {
         (self.st_dev, self.st_ino)
+    }
+    fn owner(&self) -> (u32, u32) {
+        (self.st_uid, self.st_gid)
     }
     fn mode(&self) -> u32 {
         self.st_mode
@@ -51,6 +55,9 @@ impl StatFields for libc::stat {
 impl StatFields for libc::stat64 {
     fn dev_ino(&self) -> (u64, u64) {
         (self.st_dev, self.st_ino)
+    }
+    fn owner(&self) -> (u32, u32) {
+        (self.st_uid, self.st_gid)
     }
     fn mode(&self) -> u32 {
         self.st_mode
@@ -79,6 +86,9 @@ impl StatFields for libc::statx {
     fn nlink(&self) -> u64 {
         self.stx_nlink as u64
     }
+    fn owner(&self) -> (u32, u32) {
+        (self.stx_uid, self.stx_gid)
+    }
     fn set_owner(&mut self, uid: u32, gid: u32) {
         (self.stx_uid, self.stx_gid) = (uid, gid);
     }
@@ -99,6 +109,7 @@ pub fn start(fake: &Fake, inherited: Option<&[u8]>) -> Result<(), &'static str> 
     crate::sys::shared::map(fake.state)?;
     let ids = inherited.and_then(kmview_api::env::ids).unwrap_or(kmview_api::env::Ids::of(fake.uid, fake.gid));
     identity::set(&ids);
+    UNKNOWN_IS_REAL.store(fake.unknown_is_real, Ordering::Relaxed);
     STATE.store(ON, Ordering::Relaxed);
     Ok(())
 }
@@ -111,6 +122,9 @@ pub fn none() {
 const OFF: u8 = 0;
 const UNKNOWN: u8 = 1;
 const ON: u8 = 2;
+
+/// `-u`: a file nobody chowned shows its real owner.
+static UNKNOWN_IS_REAL: AtomicBool = AtomicBool::new(false);
 
 /// Whether the process lives under a fake root: unknown until the stack is loaded.
 static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
@@ -135,12 +149,12 @@ fn record_of(st: &impl StatFields) -> Option<Record> {
 }
 
 /// A stat result as the view shows it: the recorded owner, mode and device number, else owned
-/// by 0:0.
+/// by 0:0 (or, with `-u`, by its real owner).
 pub fn adjust(st: &mut impl StatFields) {
     let r = record_of(st).unwrap_or_default();
     if r.flags & HAS_OWNER != 0 {
         st.set_owner(r.uid, r.gid);
-    } else {
+    } else if !UNKNOWN_IS_REAL.load(Ordering::Relaxed) {
         st.set_owner(0, 0);
     }
     if r.flags & (HAS_MODE | HAS_RDEV) != 0 {
@@ -153,9 +167,11 @@ pub fn adjust(st: &mut impl StatFields) {
 }
 
 /// `chown` of the file `st` describes: recorded (-1 keeps an id), never made on disk.
-pub fn chown(st: &impl StatFields, uid: u32, gid: u32) -> Res<()> {
+pub fn chown(st: &(impl StatFields + Copy), uid: u32, gid: u32) -> Res<()> {
     // The owner it shows now, for an id left as it is.
-    let shown = record_of(st).filter(|r| r.flags & HAS_OWNER != 0).map_or((0, 0), |r| (r.uid, r.gid));
+    let mut now = *st;
+    adjust(&mut now);
+    let shown = now.owner();
     let (dev, ino) = st.dev_ino();
     let new_uid = if uid == u32::MAX { shown.0 } else { uid };
     let new_gid = if gid == u32::MAX { shown.1 } else { gid };
