@@ -84,7 +84,40 @@ pub struct Record {
     /// The file type the real inode had (`S_IFMT` bits): an inode reused for another type is
     /// not this record's.
     pub kind: u32,
-    pub _reserved: [u32; 5],
+    /// The link count when it was last written (for fakeroot's save format).
+    pub nlink: u32,
+    pub _reserved: [u32; 4],
+}
+
+impl Record {
+    /// Its bytes as the file holds them (native byte order, `repr(C)` layout).
+    pub fn to_bytes(&self) -> [u8; RECORD_SIZE] {
+        let mut b = [0u8; RECORD_SIZE];
+        b[0..8].copy_from_slice(&self.dev.to_ne_bytes());
+        b[8..16].copy_from_slice(&self.ino.to_ne_bytes());
+        b[16..24].copy_from_slice(&self.rdev.to_ne_bytes());
+        for (i, v) in [self.uid, self.gid, self.mode, self.flags, self.kind, self.nlink].into_iter().enumerate() {
+            b[24 + 4 * i..28 + 4 * i].copy_from_slice(&v.to_ne_bytes());
+        }
+        b
+    }
+
+    pub fn from_bytes(b: &[u8; RECORD_SIZE]) -> Record {
+        let u64_at = |i: usize| u64::from_ne_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        let u32_at = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap_or_default());
+        Record {
+            dev: u64_at(0),
+            ino: u64_at(8),
+            rdev: u64_at(16),
+            uid: u32_at(24),
+            gid: u32_at(28),
+            mode: u32_at(32),
+            flags: u32_at(36),
+            kind: u32_at(40),
+            nlink: u32_at(44),
+            _reserved: [0; 4],
+        }
+    }
 }
 
 pub const HAS_OWNER: u32 = 1;
@@ -94,3 +127,136 @@ pub const HAS_RDEV: u32 = 4;
 pub const GONE: u32 = 8;
 
 const _: () = assert!(std::mem::size_of::<Record>() == RECORD_SIZE);
+
+/// The slot an inode's search starts at (then the next ones, wrapping around).
+pub fn first_slot(dev: u64, ino: u64) -> u32 {
+    let h = (ino ^ dev.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 40) as u32 & (SLOTS - 1)
+}
+
+/// Where the header keeps the next free record.
+pub const NEXT_AT: usize = 24;
+
+fn record_at(n: u32) -> u64 {
+    (RECORDS_AT + RECORD_SIZE * n as usize) as u64
+}
+
+fn read_u32(f: &std::fs::File, at: u64) -> std::io::Result<u32> {
+    let mut b = [0u8; 4];
+    std::os::unix::fs::FileExt::read_exact_at(f, &mut b, at)?;
+    Ok(u32::from_ne_bytes(b))
+}
+
+fn read_record(f: &std::fs::File, n: u32) -> std::io::Result<Record> {
+    let mut b = [0u8; RECORD_SIZE];
+    std::os::unix::fs::FileExt::read_exact_at(f, &mut b, record_at(n))?;
+    Ok(Record::from_bytes(&b))
+}
+
+/// Every record in force in the file at `path` (the newest of each inode, not forgotten).
+pub fn read_all(path: &std::path::Path) -> std::io::Result<Vec<Record>> {
+    let f = std::fs::File::open(path)?;
+    let mut out = Vec::new();
+    for i in 0..SLOTS {
+        let n = read_u32(&f, (SLOTS_AT + 4 * i as usize) as u64)?;
+        if n != 0 && n < RECORDS {
+            let r = read_record(&f, n)?;
+            if r.flags & GONE == 0 {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Adds `records` to the file at `path`, each replacing what it had for its inode. For a record
+/// no process maps yet (before the command starts): a single writer.
+pub fn write_all(path: &std::path::Path, records: &[Record]) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let mut next = read_u32(&f, NEXT_AT as u64)?;
+    for r in records {
+        if next == 0 || next >= RECORDS {
+            return Err(std::io::Error::other("the record is full"));
+        }
+        let mut i = first_slot(r.dev, r.ino);
+        loop {
+            let at = (SLOTS_AT + 4 * i as usize) as u64;
+            let n = read_u32(&f, at)?;
+            if n == 0 || read_record(&f, n).is_ok_and(|o| o.dev == r.dev && o.ino == r.ino) {
+                f.write_all_at(&r.to_bytes(), record_at(next))?;
+                f.write_all_at(&next.to_ne_bytes(), at)?;
+                next += 1;
+                break;
+            }
+            i = (i + 1) & (SLOTS - 1);
+        }
+    }
+    f.write_all_at(&next.to_ne_bytes(), NEXT_AT as u64)
+}
+
+/// One record as a line of Debian fakeroot's save format (`fakeroot -s`):
+/// `dev=HEX,ino=N,mode=OCTAL,uid=N,gid=N,nlink=N,rdev=N`. A file nobody chowned is 0:0.
+pub fn fakeroot_line(r: &Record) -> String {
+    let (uid, gid) = if r.flags & HAS_OWNER != 0 { (r.uid, r.gid) } else { (0, 0) };
+    let mode = if r.flags & HAS_RDEV != 0 { r.mode } else { r.kind | (r.mode & 0o7777) };
+    format!("dev={:x},ino={},mode={:o},uid={},gid={},nlink={},rdev={}", r.dev, r.ino, mode, uid, gid, r.nlink, r.rdev)
+}
+
+/// A line of fakeroot's save format as a record (`None` if it is not one). A device's real file
+/// is an empty regular file, under fakeroot as here.
+pub fn from_fakeroot_line(line: &str) -> Option<Record> {
+    let mut r = Record::default();
+    let mut seen = 0;
+    for field in line.trim_end().split(',') {
+        let (k, v) = field.split_once('=')?;
+        let (bit, radix) = match k {
+            "dev" => (1, 16),
+            "ino" => (2, 10),
+            "mode" => (4, 8),
+            "uid" => (8, 10),
+            "gid" => (16, 10),
+            "nlink" => (32, 10),
+            "rdev" => (64, 10),
+            _ => return None,
+        };
+        let n = u64::from_str_radix(v, radix).ok()?;
+        match k {
+            "dev" => r.dev = n,
+            "ino" => r.ino = n,
+            "mode" => r.mode = u32::try_from(n).ok()?,
+            "uid" => r.uid = u32::try_from(n).ok()?,
+            "gid" => r.gid = u32::try_from(n).ok()?,
+            "nlink" => r.nlink = u32::try_from(n).ok()?,
+            _ => r.rdev = n,
+        }
+        seen |= bit;
+    }
+    if seen != 127 {
+        return None;
+    }
+    let kind = r.mode & 0o170000;
+    let device = kind == 0o020000 || kind == 0o060000;
+    r.kind = if device { 0o100000 } else { kind };
+    r.flags = HAS_OWNER | HAS_MODE | if device { HAS_RDEV } else { 0 };
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fakeroot_lines_round_trip() {
+        for line in
+            ["dev=fe00,ino=10012734,mode=104755,uid=42,gid=43,nlink=1,rdev=0", "dev=fe00,ino=10012735,mode=20644,uid=0,gid=0,nlink=1,rdev=259"]
+        {
+            let r = from_fakeroot_line(line).unwrap();
+            assert_eq!(fakeroot_line(&r), line);
+            assert_eq!(Record::from_bytes(&r.to_bytes()), r);
+        }
+        for bad in ["", "dev=fe00", "dev=zz,ino=1,mode=0,uid=0,gid=0,nlink=1,rdev=0", "dev=1,ino=1,mode=0,uid=0,gid=0,nlink=1,rdev=0,x=1"] {
+            assert!(from_fakeroot_line(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -219,3 +219,40 @@ fn a_state_file_is_shared_live_and_kept() {
     assert!(stderr(&o).contains(&bad.display().to_string()) && stderr(&o).lines().count() == 1, "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "dev=fe00,ino=1,mode=100644,uid=0,gid=0,nlink=1,rdev=0\n");
 }
+
+/// fakeroot's save format both ways: saved by `fakeroot -s`, loaded by `--state-load`; saved by
+/// `--state-save`, loaded by `fakeroot -i`: each shows the other's owners, modes and devices.
+#[test]
+fn fakeroot_save_files_move_both_ways() {
+    let f = fixture("save-load");
+    let km = f.km.to_str().unwrap();
+    let show = "stat -c '%n %u %g %a %F %t:%T' a b c";
+    let make = "touch a b; chown 42:43 a; chmod 4755 b; mknod c c 1 3";
+    let from_fakeroot = f.work.join("from-fakeroot");
+    let from_kmview = f.work.join("from-kmview");
+    let (a, b) = (f.work.join("a"), f.work.join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir(d).unwrap();
+        if is_root() {
+            std::os::unix::fs::chown(d, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+    }
+    // fakeroot saves, kmview loads.
+    let s = from_fakeroot.to_str().unwrap();
+    let made = run(&mut unprivileged(&a, &["fakeroot", "-s", s, "--", "sh", "-c", &format!("{make}; {show}")]));
+    assert!(made.status.success(), "{}", stderr(&made));
+    let ours = run(&mut unprivileged(&a, &[km, &format!("--state-load={s}"), "--", "sh", "-c", show]));
+    assert_eq!(stdout(&ours), stdout(&made), "{}", stderr(&ours));
+    assert!(stdout(&made).contains("c 0 0 644 character special file 1:3"), "{}", stdout(&made));
+    // kmview saves, fakeroot loads.
+    let s = from_kmview.to_str().unwrap();
+    let made = run(&mut unprivileged(&b, &[km, &format!("--state-save={s}"), "--", "sh", "-c", &format!("{make}; {show}")]));
+    assert!(made.status.success(), "{}", stderr(&made));
+    let theirs = run(&mut unprivileged(&b, &["fakeroot", "-i", s, "--", "sh", "-c", show]));
+    assert_eq!(stdout(&theirs), stdout(&made), "{}", stderr(&theirs));
+    // A line that is not the format: 125, naming the file and the line.
+    std::fs::write(f.work.join("bad-save"), "dev=fe00,ino=1\n").unwrap();
+    let o = run(&mut unprivileged(&f.work, &[km, "--state-load=bad-save", "--", "true"]));
+    assert_eq!(o.status.code(), Some(125));
+    assert!(stderr(&o).contains("bad-save: line 1"), "{}", stderr(&o));
+}

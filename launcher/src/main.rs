@@ -84,6 +84,16 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub state: Option<OsString>,
 
+    /// With the fake root: when the command ends, write the record to FILE in Debian fakeroot's
+    /// save format (what `fakeroot -s FILE` writes; implies -0).
+    #[arg(long = "state-save", value_name = "FILE")]
+    pub state_save: Option<OsString>,
+
+    /// With the fake root: start from the record in FILE, in Debian fakeroot's save format (what
+    /// `fakeroot -i FILE` reads; implies -0).
+    #[arg(long = "state-load", value_name = "FILE")]
+    pub state_load: Option<OsString>,
+
     /// The starting directory inside the view.
     #[arg(short = 'w', long = "cwd", value_name = "DIR")]
     pub cwd: Option<OsString>,

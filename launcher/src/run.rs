@@ -34,7 +34,7 @@ pub fn launch(built: Built, opts: Options) -> ExitCode {
         cmd.arg("--cwd").arg(dir);
     }
     cmd.arg("--").args(&opts.command);
-    if built.tmp_dirs.is_empty() {
+    if built.tmp_dirs.is_empty() && built.save.is_none() {
         let err = cmd.exec();
         return fail(format!("cannot re-execute itself: {err}"));
     }
@@ -74,6 +74,12 @@ fn wait_and_clean(mut cmd: std::process::Command, built: Built) -> ExitCode {
         }
     }
     let status = child.wait();
+    if let Some((record, file)) = &built.save {
+        if let Err(msg) = crate::view_options::save_fakeroot(record, file) {
+            drop(built);
+            return fail(msg);
+        }
+    }
     drop(built);
     match status {
         Err(e) => fail(format!("waiting for the command: {e}")),

@@ -12,6 +12,9 @@ use std::path::PathBuf;
 pub struct Built {
     pub view: View,
     pub tmp_dirs: Vec<PathBuf>,
+    /// `--state-save`: the fake root's record, and where to write it in fakeroot's format when
+    /// the command ends.
+    pub save: Option<(PathBuf, PathBuf)>,
 }
 
 impl Drop for Built {
@@ -126,7 +129,7 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         }
     }
     ordered.sort_by_key(|(i, _, _)| *i);
-    let mut built = Built { view: View::default(), tmp_dirs: Vec::new() };
+    let mut built = Built { view: View::default(), tmp_dirs: Vec::new(), save: None };
     if let Some(prefix) = &opts.unreal {
         let bytes = prefix.as_bytes();
         kmview_api::format::check_mount_path(bytes).map_err(|e| format!("--unreal: {e}"))?;
@@ -206,7 +209,8 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
     if opts.exact {
         built.view.entries.push(Entry::Exact);
     }
-    if opts.fakeroot || opts.uid.is_some() || opts.gid.is_some() || opts.unknown_is_real || opts.state.is_some() {
+    let fake = opts.fakeroot || opts.uid.is_some() || opts.gid.is_some() || opts.unknown_is_real;
+    if fake || opts.state.is_some() || opts.state_save.is_some() || opts.state_load.is_some() {
         let state = match &opts.state {
             Some(file) => state_file(file)?,
             None => {
@@ -220,6 +224,13 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
                 state.into_os_string().into_vec()
             }
         };
+        let record = PathBuf::from(OsString::from_vec(state.clone()));
+        if let Some(file) = &opts.state_load {
+            load_fakeroot_save(&record, std::path::Path::new(file))?;
+        }
+        if let Some(file) = &opts.state_save {
+            built.save = Some((record, PathBuf::from(file)));
+        }
         built.view.entries.push(Entry::FakeRoot {
             uid: opts.uid.unwrap_or(0),
             gid: opts.gid.unwrap_or(0),
@@ -243,6 +254,25 @@ fn state_file(file: &std::ffi::OsStr) -> Result<Vec<u8>, String> {
     }
     kmview_api::record::check(&path).map_err(|e| format!("--state {}: {e}", path.display()))?;
     std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("--state {}: {e}", path.display()))
+}
+
+/// `--state-load FILE`: fakeroot's save format into the record, every line checked first.
+fn load_fakeroot_save(record: &std::path::Path, file: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("--state-load {}: {e}", file.display()))?;
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        records.push(kmview_api::record::from_fakeroot_line(line).ok_or_else(|| {
+            format!("--state-load {}: line {} is not fakeroot's save format (dev=…,ino=…,mode=…,uid=…,gid=…,nlink=…,rdev=…)", file.display(), i + 1)
+        })?);
+    }
+    kmview_api::record::write_all(record, &records).map_err(|e| format!("--state-load {}: {e}", file.display()))
+}
+
+/// `--state-save FILE`: the record in fakeroot's save format.
+pub fn save_fakeroot(record: &std::path::Path, file: &std::path::Path) -> Result<(), String> {
+    let records = kmview_api::record::read_all(record).map_err(|e| format!("--state-save: reading the record: {e}"))?;
+    let text: String = records.iter().map(|r| kmview_api::record::fakeroot_line(r) + "\n").collect();
+    std::fs::write(file, text).map_err(|e| format!("--state-save {}: {e}", file.display()))
 }
 
 fn entry_hides_or_denies(e: &Entry) -> bool {

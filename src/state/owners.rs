@@ -6,11 +6,8 @@
 
 use crate::errno::{Errno, Res};
 use crate::sys::shared;
-use kmview_api::record::{Record, GONE, RECORDS, RECORDS_AT, RECORD_SIZE, SLOTS, SLOTS_AT};
+use kmview_api::record::{first_slot, Record, GONE, NEXT_AT, RECORDS, RECORDS_AT, RECORD_SIZE, SLOTS, SLOTS_AT};
 use std::sync::atomic::Ordering;
-
-/// Where the header keeps the next free record.
-const NEXT_AT: usize = 24;
 
 fn slot(i: u32) -> Option<&'static std::sync::atomic::AtomicU32> {
     shared::word(SLOTS_AT + 4 * i as usize)
@@ -18,11 +15,6 @@ fn slot(i: u32) -> Option<&'static std::sync::atomic::AtomicU32> {
 
 fn record(n: u32) -> Option<Record> {
     shared::read(RECORDS_AT + RECORD_SIZE * n as usize)
-}
-
-fn first_slot(dev: u64, ino: u64) -> u32 {
-    let h = (ino ^ dev.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    (h >> 40) as u32 & (SLOTS - 1)
 }
 
 /// The slot that names `dev`:`ino`, or the empty one where it would go, and the record named.

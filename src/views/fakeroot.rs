@@ -172,10 +172,9 @@ pub fn chown(st: &(impl StatFields + Copy), uid: u32, gid: u32) -> Res<()> {
     let mut now = *st;
     adjust(&mut now);
     let shown = now.owner();
-    let (dev, ino) = st.dev_ino();
     let new_uid = if uid == u32::MAX { shown.0 } else { uid };
     let new_gid = if gid == u32::MAX { shown.1 } else { gid };
-    owners::update(dev, ino, st.mode() & IFMT, |r| {
+    record(st, |r| {
         (r.uid, r.gid) = (new_uid, new_gid);
         r.flags |= HAS_OWNER;
         // As the kernel: a chown by a process without CAP_FSETID (a fake root has it) clears
@@ -189,11 +188,23 @@ pub fn chown(st: &(impl StatFields + Copy), uid: u32, gid: u32) -> Res<()> {
     })
 }
 
+/// Updates the record of the file `st` describes; a mode nobody set is kept as the file has it
+/// (for a saved record), and the link count.
+fn record(st: &impl StatFields, change: impl Fn(&mut Record)) -> Res<()> {
+    let (dev, ino) = st.dev_ino();
+    owners::update(dev, ino, st.mode() & IFMT, |r| {
+        if r.flags & (HAS_MODE | HAS_RDEV) == 0 {
+            r.mode = st.mode();
+        }
+        r.nlink = st.nlink() as u32;
+        change(r);
+    })
+}
+
 /// `chmod` of the file `st` describes: the whole mode recorded; the mode for the disk returned.
 pub fn chmod(st: &impl StatFields, mode: u32) -> Res<u32> {
-    let (dev, ino) = st.dev_ino();
     let kind = st.mode() & IFMT;
-    owners::update(dev, ino, kind, |r| {
+    record(st, |r| {
         r.mode = (r.mode & IFMT) | (mode & 0o7777);
         r.flags |= HAS_MODE;
     })?;
@@ -210,9 +221,8 @@ pub fn safe_mode(kind: u32, mode: u32) -> u32 {
 /// A device node made as an empty regular file (`st`, its real fields): its type, mode and
 /// number recorded, owned by the fake file-system ids (as the kernel makes a new file).
 pub fn mknod(st: &impl StatFields, mode: u32, rdev: u64) -> Res<()> {
-    let (dev, ino) = st.dev_ino();
     let (uid, gid) = (identity::uid(identity::FS), identity::gid(identity::FS));
-    owners::update(dev, ino, st.mode() & IFMT, |r| {
+    record(st, |r| {
         r.mode = (mode & IFMT) | (st.mode() & 0o777);
         r.rdev = rdev;
         (r.uid, r.gid) = (uid, gid);
