@@ -28,6 +28,7 @@ fn fixture(tag: &str) -> Fixture {
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::copy(launcher(), bin.join("kmview")).unwrap();
     std::fs::copy(library(), bin.join("libkmview.so")).unwrap();
+    std::fs::copy(launcher().with_file_name("kmview-fakeroot"), bin.join("kmview-fakeroot")).unwrap();
     if is_root() {
         std::os::unix::fs::chown(&work, Some(NOBODY), Some(NOBODY)).unwrap();
     }
@@ -255,4 +256,85 @@ fn fakeroot_save_files_move_both_ways() {
     let o = run(&mut unprivileged(&f.work, &[km, "--state-load=bad-save", "--", "true"]));
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains("bad-save: line 1"), "{}", stderr(&o));
+}
+
+/// `kmview-fakeroot` takes fakeroot's command line: `-s`/`-i`/`-u`, `-l`/`--faked` noted and
+/// ignored, `-b` ignored, fakeroot-ng's `-p`; it sets `FAKEROOTKEY`.
+#[test]
+fn the_front_end_takes_fakeroots_command_line() {
+    let f = fixture("front");
+    let front = f.km.with_file_name("kmview-fakeroot");
+    let front = front.to_str().unwrap();
+    let o = run(&mut unprivileged(
+        &f.work,
+        &[
+            front,
+            "-l",
+            "/x.so",
+            "--faked",
+            "/faked",
+            "-b",
+            "3",
+            "-u",
+            "-p",
+            "st",
+            "--",
+            "sh",
+            "-c",
+            "echo $FAKEROOTKEY; id -u; touch f; stat -c %u f; chown 7 f",
+        ],
+    ));
+    let real = if is_root() { NOBODY } else { unsafe { libc::getuid() } };
+    assert_eq!(stdout(&o), format!("kmview\n0\n{real}\n"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().filter(|l| l.contains("note:")).count(), 2, "{}", stderr(&o));
+    // -p kept the record: a later run sees the chown.
+    let o = run(&mut unprivileged(&f.work, &[front, "-p", "st", "stat", "-c", "%u", "f"]));
+    assert_eq!(stdout(&o), "7\n", "{}", stderr(&o));
+    let o = run(&mut unprivileged(&f.work, &[front, "--frob"]));
+    assert_eq!(o.status.code(), Some(125));
+}
+
+/// A small Debian package (a program installed setuid root, a directory owned by a system uid)
+/// built with `dpkg-buildpackage -r"kmview-fakeroot"` and with `-rfakeroot`: the same file list,
+/// owners and modes.
+#[test]
+fn dpkg_buildpackage_with_kmview_fakeroot_makes_what_fakeroot_makes() {
+    let control = "Source: kmtest\nSection: misc\nPriority: optional\nMaintainer: Test <test@example.com>\nStandards-Version: 4.6.2\n\n\
+                   Package: kmtest\nArchitecture: all\nDescription: kmview test package\n built by the kmview tests\n";
+    let changelog = "kmtest (1.0) unstable; urgency=medium\n\n  * Test.\n\n -- Test <test@example.com>  Wed, 02 Dec 2026 12:00:00 +0000\n";
+    let rules = "#!/usr/bin/make -f\nbuild build-arch build-indep:\nclean:\n\trm -rf debian/tmp debian/files\nbinary binary-arch binary-indep:\n\
+                 \trm -rf debian/tmp\n\tinstall -d debian/tmp/DEBIAN debian/tmp/usr/bin debian/tmp/var/lib/kmtest\n\
+                 \tinstall -o root -g root -m 4755 tool debian/tmp/usr/bin/tool\n\tinstall -d -m 750 debian/tmp/var/lib/kmtest/data\n\
+                 \tchown 101:102 debian/tmp/var/lib/kmtest/data\n\tdpkg-gencontrol -pkmtest -Pdebian/tmp\n\tdpkg-deb --build debian/tmp ..\n";
+    let mut lists = Vec::new();
+    for rootcmd in ["fakeroot", "kmview-fakeroot"] {
+        let f = fixture(&format!("dpkg-{rootcmd}"));
+        let src = f.work.join("kmtest");
+        std::fs::create_dir_all(src.join("debian/source")).unwrap();
+        std::fs::write(src.join("debian/control"), control).unwrap();
+        std::fs::write(src.join("debian/changelog"), changelog).unwrap();
+        std::fs::write(src.join("debian/rules"), rules).unwrap();
+        std::fs::write(src.join("debian/source/format"), "3.0 (native)\n").unwrap();
+        std::fs::write(src.join("tool"), "#!/bin/sh\necho tool\n").unwrap();
+        std::fs::set_permissions(src.join("debian/rules"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        if is_root() {
+            let o = run(Command::new("chown").args(["-R", &format!("{NOBODY}:{NOBODY}")]).arg(&src));
+            assert!(o.status.success());
+        }
+        let path = format!("{}:{}", f.km.parent().unwrap().display(), std::env::var("PATH").unwrap_or_default());
+        let o = run(unprivileged(&src, &["dpkg-buildpackage", "-b", "-us", "-uc", &format!("-r{rootcmd}")]).env("PATH", &path));
+        assert!(o.status.success(), "dpkg-buildpackage -r{rootcmd}:\n{}{}", stdout(&o), stderr(&o));
+        let deb = f.work.join("kmtest_1.0_all.deb");
+        let o = run(Command::new("dpkg-deb").arg("-c").arg(&deb));
+        let list: Vec<String> = stdout(&o)
+            .lines()
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                format!("{} {} {}", w[0], w[1], w[w.len() - 1])
+            })
+            .collect();
+        lists.push(list.join("\n"));
+    }
+    assert!(lists[0].contains("-rwsr-xr-x root/root ./usr/bin/tool"), "fakeroot's package: {}", lists[0]);
+    assert_eq!(lists[1], lists[0]);
 }
