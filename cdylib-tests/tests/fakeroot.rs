@@ -338,3 +338,87 @@ fn dpkg_buildpackage_with_kmview_fakeroot_makes_what_fakeroot_makes() {
     assert!(lists[0].contains("-rwsr-xr-x root/root ./usr/bin/tool"), "fakeroot's package: {}", lists[0]);
     assert_eq!(lists[1], lists[0]);
 }
+
+/// Nested: `-0` inside `-0` (Debian's fakeroot refuses it), an inner `-0` over an outer bind, an
+/// outer `-0` seen through an inner view's mount.
+#[test]
+fn fake_roots_nest_with_other_views() {
+    let f = fixture("nested");
+    let km = f.km.to_str().unwrap();
+    std::fs::create_dir(f.work.join("src")).unwrap();
+    if is_root() {
+        std::os::unix::fs::chown(f.work.join("src"), Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    let bind = format!("{}:/mnt/kmview-fr", f.work.join("src").display());
+    let inner = format!("{km} -0 -- sh -c 'id -u; touch a; chown 42 a; stat -c %u a'");
+    let o = run(&mut unprivileged(&f.work, &[km, "-0", "--", "sh", "-c", &inner]));
+    assert_eq!(stdout(&o), "0\n42\n", "{}", stderr(&o));
+    let inner = format!("{km} -0 -- sh -c 'touch /mnt/kmview-fr/b; chown 43:44 /mnt/kmview-fr/b; stat -c \"%u %g\" /mnt/kmview-fr/b'");
+    let o = run(&mut unprivileged(&f.work, &[km, "-b", &bind, "--", "sh", "-c", &inner]));
+    assert_eq!(stdout(&o), "43 44\n", "{}", stderr(&o));
+    let inner = format!("{km} -b {bind} -- sh -c 'id -u; stat -c %u /mnt/kmview-fr/c'");
+    let o = run(&mut unprivileged(&f.work, &[km, "-0", "--", "sh", "-c", &format!("touch src/c; chown 45 src/c; {inner}")]));
+    assert_eq!(stdout(&o), "0\n45\n", "{}", stderr(&o));
+}
+
+/// Writers killed with SIGKILL at any moment leave the record consistent: every file shows the
+/// last owner a finished chown gave it, or the one a killed call was giving it.
+#[test]
+fn writers_killed_mid_update_leave_the_record_consistent() {
+    let f = fixture("kill-9");
+    let c = r#"
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    int start = atoi(argv[1]);
+    char name[16], line[32];
+    for (int i = start; ; i++) {
+        snprintf(name, sizeof name, "f%d", i % 8);
+        if (chown(name, i, i) != 0) return 1;
+        int n = snprintf(line, sizeof line, "%s %d\n", name, i);
+        if (write(1, line, n) != n) return 1;
+    }
+}
+"#;
+    let bin = compile_c(f.s.path(), "chowner", &c.replace("#include <string.h>", "#include <string.h>\n#include <stdlib.h>"), &[]);
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let km = f.km.to_str().unwrap();
+    let state = format!("--state={}", f.work.join("rec").display());
+    for i in 0..8 {
+        let p = f.work.join(format!("f{i}"));
+        std::fs::write(&p, "").unwrap();
+        if is_root() {
+            std::os::unix::fs::chown(&p, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+    }
+    let mut last = [None::<u32>; 8];
+    let mut next_start = 1000u32;
+    for round in 0..12 {
+        let mut child = unprivileged(&f.work, &[km, &state, "--", bin.to_str().unwrap(), &next_start.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20 + 7 * round));
+        // The writer is the launcher's child (or the launcher itself): kill the whole group of it.
+        let _ = Command::new("pkill").args(["-KILL", "-f", bin.to_str().unwrap()]).status();
+        let out = child.wait_with_output().unwrap();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((name, v)) = line.split_once(' ') {
+                if let (Some(k), Ok(v)) = (name.strip_prefix('f').and_then(|k| k.parse::<usize>().ok()), v.parse::<u32>()) {
+                    last[k] = Some(v);
+                }
+            }
+        }
+        next_start += 1_000_000;
+    }
+    assert!(last.iter().all(|l| l.is_some()), "some writer never finished a chown: {last:?}");
+    let o = run(&mut unprivileged(&f.work, &[km, &state, "--", "stat", "-c", "%n %u %g", "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"]));
+    for (k, line) in stdout(&o).lines().enumerate() {
+        let w: Vec<u32> = line.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect();
+        let l = last[k].unwrap();
+        // The last finished chown, or one in flight when its writer was killed (a later value of
+        // the same file, owner and group set together).
+        assert!(w[0] == w[1] && w[0] >= l && w[0] % 8 == k as u32 % 8 && w[0] - l < 8 * 2_000_000, "f{k}: {line}, last finished {l}");
+    }
+}
