@@ -395,7 +395,7 @@ int main(int argc, char **argv) {
     let mut last = [None::<u32>; 8];
     let mut next_start = 1000u32;
     for round in 0..12 {
-        let mut child = unprivileged(&f.work, &[km, &state, "--", bin.to_str().unwrap(), &next_start.to_string()])
+        let child = unprivileged(&f.work, &[km, &state, "--", bin.to_str().unwrap(), &next_start.to_string()])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
