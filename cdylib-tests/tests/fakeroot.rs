@@ -422,3 +422,13 @@ int main(int argc, char **argv) {
         assert!(w[0] == w[1] && w[0] >= l && w[0] % 8 == k as u32 % 8 && w[0] - l < 8 * 2_000_000, "f{k}: {line}, last finished {l}");
     }
 }
+
+/// A recorded device shows its type in a directory listing too (`d_type`), so `find -type c`
+/// finds it (Debian's fakeroot leaves the regular file's type there: its `find` finds nothing).
+#[test]
+fn a_listing_shows_recorded_devices_as_devices() {
+    let f = fixture("d-type");
+    let script = "mknod c c 1 3; mknod b b 8 0; touch r; find . -type c; find . -type b; find . -type f";
+    let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", script]));
+    assert_eq!(stdout(&o), "./c\n./b\n./r\n", "{}", stderr(&o));
+}

@@ -207,7 +207,9 @@ fn next(x: &mut Extra, real_entry: *mut Dirent64) -> *mut Dirent64 {
 
 pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
     let Some(x) = slot(dir) else {
-        return unsafe { real::readdir64(dir) };
+        let r = unsafe { real::readdir64(dir) };
+        unsafe { super::fakeroot::entry_out(dir, r) };
+        return r;
     };
     let e = sys::errno();
     sys::set_errno(0);
@@ -219,14 +221,18 @@ pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
         return r;
     }
     sys::set_errno(e);
-    next(x, r)
+    let r = next(x, r);
+    unsafe { super::fakeroot::entry_out(dir, r) };
+    r
 }
 
 pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
     // On 64-bit glibc `struct dirent` and `struct dirent64` are the same layout.
     const _: () = assert!(std::mem::size_of::<Dirent>() == std::mem::size_of::<Dirent64>());
     let Some(x) = slot(dir) else {
-        return unsafe { real::readdir(dir) };
+        let r = unsafe { real::readdir(dir) };
+        unsafe { super::fakeroot::entry_out(dir, r.cast()) };
+        return r;
     };
     let e = sys::errno();
     sys::set_errno(0);
@@ -238,7 +244,9 @@ pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
         return r;
     }
     sys::set_errno(e);
-    next(x, r.cast()).cast()
+    let r = next(x, r.cast());
+    unsafe { super::fakeroot::entry_out(dir, r) };
+    r.cast()
 }
 
 pub unsafe fn rewinddir(dir: *mut DIR) {
@@ -249,6 +257,7 @@ pub unsafe fn rewinddir(dir: *mut DIR) {
 }
 
 pub unsafe fn closedir(dir: *mut DIR) -> c_int {
+    super::fakeroot::dir_closed(dir);
     if slot(dir).is_some() {
         release(dir);
     }

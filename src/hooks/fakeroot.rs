@@ -226,6 +226,45 @@ unsafe fn special_bits(dirfd: c_int, path: CStrP, flags: c_int) -> mode_t {
     }
 }
 
+thread_local! {
+    /// The directory stream this thread last read under a fake root, its descriptor and the
+    /// device it is on (so a listing costs one `fstat`, not one per entry).
+    static LAST_DIR: std::cell::Cell<(usize, c_int, u64)> = const { std::cell::Cell::new((0, -1, 0)) };
+}
+
+/// A directory entry on its way back: a recorded device's type instead of the regular file
+/// that stands for it on disk (`find -type c` finds it).
+///
+/// # Safety
+/// `dir` is an open stream, `e` NULL or the entry it just returned.
+pub unsafe fn entry_out(dir: *mut DIR, e: *mut libc::dirent64) {
+    // SAFETY: per the contract.
+    if !active() || e.is_null() || unsafe { (*e).d_type } != libc::DT_REG {
+        return;
+    }
+    // SAFETY: an open stream.
+    let fd = unsafe { libc::dirfd(dir) };
+    let (p, f, mut dev) = LAST_DIR.get();
+    if (p, f) != (dir as usize, fd) {
+        let Ok(st) = crate::sys::raw::fstat(fd) else { return };
+        dev = st.st_dev;
+        LAST_DIR.set((dir as usize, fd, dev));
+    }
+    // SAFETY: per the contract.
+    if let Some(t) = facet::device_dtype(dev, unsafe { (*e).d_ino }) {
+        // SAFETY: as above.
+        unsafe { (*e).d_type = t };
+    }
+}
+
+/// A stream closed: whatever this thread remembered of it is forgotten (its address and
+/// descriptor may be reused).
+pub fn dir_closed(dir: *mut DIR) {
+    if LAST_DIR.get().0 == dir as usize {
+        LAST_DIR.set((0, -1, 0));
+    }
+}
+
 /// Removes a name (`call`, on the host path `path` from `dirfd`): with the inode's last link,
 /// its record is forgotten.
 pub fn removing(dirfd: c_int, path: *const c_char, call: impl Fn() -> c_int) -> c_int {

@@ -256,6 +256,17 @@ pub fn acl_mode(acl: &[u8]) -> Option<u32> {
     Some(user? << 6 | mask.or(group)? << 3 | other?)
 }
 
+/// The `d_type` a directory entry shows for the inode `dev`:`ino` whose real file is a regular
+/// one: a recorded device's type (`DT_CHR`, `DT_BLK`), if it is one.
+pub fn device_dtype(dev: u64, ino: u64) -> Option<u8> {
+    let r = owners::get(dev, ino).filter(|r| r.kind == libc::S_IFREG && r.flags & HAS_RDEV != 0)?;
+    match r.mode & IFMT {
+        libc::S_IFCHR => Some(libc::DT_CHR),
+        libc::S_IFBLK => Some(libc::DT_BLK),
+        _ => None,
+    }
+}
+
 /// A name of the file `st` described is gone: with its last link, its record.
 pub fn removed(st: &impl StatFields) {
     if st.mode() & IFMT == libc::S_IFDIR || st.nlink() <= 1 {
