@@ -80,6 +80,9 @@ find pkg | sort | xargs stat -c '%n %A %u %g %t:%T'
 find pkg -printf '%u %g %m %p\n' | sort
 tar --numeric-owner -cf pkg.tar pkg; tar --numeric-owner -tvf pkg.tar | awk '{print $1, $2, $3, $NF}'
 cp -a pkg copy; find copy | sort | xargs stat -c '%n %A %u %g %t:%T'
+find pkg | sort | cpio -o -H newc 2>/dev/null > pkg.cpio; cpio -itv --numeric-uid-gid < pkg.cpio 2>/dev/null | awk '{print $1, $3, $4, $NF}'
+mkdir out; cd out; cpio -idm < ../pkg.cpio 2>/dev/null; find pkg | sort | xargs stat -c '%n %A %u %g %t:%T'; cd ..
+rsync -a pkg/ rcopy/; find rcopy | sort | xargs stat -c '%n %A %u %g %t:%T'
 rm -rf pkg/dev; dpkg-deb --build pkg pkg.deb >/dev/null; dpkg-deb -c pkg.deb | awk '{print $1, $2, $NF}'
 "#;
     let (oracle, ours) = both("packaging", script);
@@ -294,18 +297,21 @@ fn the_front_end_takes_fakeroots_command_line() {
     assert_eq!(o.status.code(), Some(125));
 }
 
-/// A small Debian package (a program installed setuid root, a directory owned by a system uid)
-/// built with `dpkg-buildpackage -r"kmview-fakeroot"` and with `-rfakeroot`: the same file list,
-/// owners and modes.
+/// A small Debian package (debhelper; a program installed setuid root, a directory owned by a
+/// system uid) built with `dpkg-buildpackage -r"kmview-fakeroot"` and with `-rfakeroot`: the
+/// same file list, owners and modes.
 #[test]
 fn dpkg_buildpackage_with_kmview_fakeroot_makes_what_fakeroot_makes() {
-    let control = "Source: kmtest\nSection: misc\nPriority: optional\nMaintainer: Test <test@example.com>\nStandards-Version: 4.6.2\n\n\
+    let control = "Source: kmtest\nSection: misc\nPriority: optional\nMaintainer: Test <test@example.com>\n\
+                   Build-Depends: debhelper-compat (= 13)\nStandards-Version: 4.6.2\n\n\
                    Package: kmtest\nArchitecture: all\nDescription: kmview test package\n built by the kmview tests\n";
     let changelog = "kmtest (1.0) unstable; urgency=medium\n\n  * Test.\n\n -- Test <test@example.com>  Wed, 02 Dec 2026 12:00:00 +0000\n";
-    let rules = "#!/usr/bin/make -f\nbuild build-arch build-indep:\nclean:\n\trm -rf debian/tmp debian/files\nbinary binary-arch binary-indep:\n\
-                 \trm -rf debian/tmp\n\tinstall -d debian/tmp/DEBIAN debian/tmp/usr/bin debian/tmp/var/lib/kmtest\n\
-                 \tinstall -o root -g root -m 4755 tool debian/tmp/usr/bin/tool\n\tinstall -d -m 750 debian/tmp/var/lib/kmtest/data\n\
-                 \tchown 101:102 debian/tmp/var/lib/kmtest/data\n\tdpkg-gencontrol -pkmtest -Pdebian/tmp\n\tdpkg-deb --build debian/tmp ..\n";
+    // debhelper: dh_fixperms makes everything root's and drops set-id bits; the package then
+    // gives its program setuid root and a directory to a system user, as such packages do.
+    let rules = "#!/usr/bin/make -f\n%:\n\tdh $@\noverride_dh_auto_install:\n\
+                 \tinstall -D -m 755 tool debian/kmtest/usr/bin/tool\n\tinstall -d -m 750 debian/kmtest/var/lib/kmtest/data\n\
+                 override_dh_fixperms:\n\tdh_fixperms\n\tchmod 4755 debian/kmtest/usr/bin/tool\n\
+                 \tchown 101:102 debian/kmtest/var/lib/kmtest/data\n";
     let mut lists = Vec::new();
     for rootcmd in ["fakeroot", "kmview-fakeroot"] {
         let f = fixture(&format!("dpkg-{rootcmd}"));
@@ -336,6 +342,7 @@ fn dpkg_buildpackage_with_kmview_fakeroot_makes_what_fakeroot_makes() {
         lists.push(list.join("\n"));
     }
     assert!(lists[0].contains("-rwsr-xr-x root/root ./usr/bin/tool"), "fakeroot's package: {}", lists[0]);
+    assert!(lists[0].lines().any(|l| l.ends_with("./var/lib/kmtest/data/") && !l.contains("root/root")), "fakeroot's package: {}", lists[0]);
     assert_eq!(lists[1], lists[0]);
 }
 
@@ -431,4 +438,70 @@ fn a_listing_shows_recorded_devices_as_devices() {
     let script = "mknod c c 1 3; mknod b b 8 0; touch r; find . -type c; find . -type b; find . -type f";
     let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", script]));
     assert_eq!(stdout(&o), "./c\n./b\n./r\n", "{}", stderr(&o));
+}
+
+/// A file renamed outside the view keeps its record (it is the same inode); one removed outside
+/// and its inode reused for a directory does not lend it its owner.
+#[test]
+fn files_changed_outside_the_view_heal() {
+    let f = fixture("outside");
+    let km = f.km.to_str().unwrap();
+    let state = format!("--state={}", f.work.join("rec").display());
+    let o = run(&mut unprivileged(&f.work, &[km, &state, "--", "sh", "-c", "touch a b; chown 42:42 a b; chmod 4711 b"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Outside: a renamed, b removed and the names reused.
+    let o = run(&mut unprivileged(&f.work, &["sh", "-c", "mv a a2; rm b; for i in 1 2 3 4 5 6 7 8; do mkdir d$i; done"]));
+    assert!(o.status.success());
+    let o =
+        run(&mut unprivileged(&f.work, &[km, &state, "--", "sh", "-c", "stat -c '%n %u %a' a2; stat -c '%u %a' d1 d2 d3 d4 d5 d6 d7 d8 | sort -u"]));
+    assert_eq!(stdout(&o), "a2 42 644\n0 755\n", "{}", stderr(&o));
+}
+
+/// Threads of one process and forked children chowning and statting the same files at once:
+/// no record lost, each file shows one of the owners written to it last.
+#[test]
+fn threads_and_children_record_at_once() {
+    let f = fixture("threads");
+    let c = r#"
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static int base;
+static void *work(void *arg) {
+    long t = (long)arg;
+    char name[32];
+    struct stat st;
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "f%ld-%d", t, i % 20);
+        if (chown(name, base + t * 1000 + i, 7) != 0 || stat(name, &st) != 0 || st.st_uid != (uid_t)(base + t * 1000 + i)) { printf("lost %s\n", name); return NULL; }
+        stat("shared", &st);
+        chown("shared", base + t, 7);
+    }
+    return NULL;
+}
+int main(void) {
+    pthread_t th[8];
+    for (int p = 0; p < 2; p++) {
+        if (fork() == 0) {
+            base = (p + 1) * 100000;
+            for (long t = 0; t < 8; t++) pthread_create(&th[t], NULL, work, (void *)(t + 10 * p));
+            for (int t = 0; t < 8; t++) pthread_join(th[t], NULL);
+            _exit(0);
+        }
+    }
+    while (wait(NULL) > 0) {}
+    puts("done");
+    return 0;
+}
+"#;
+    let bin = compile_c(f.s.path(), "threads", c, &["-pthread"]);
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = format!(
+        "for t in 0 1 2 3 4 5 6 7 10 11 12 13 14 15 16 17; do for i in $(seq 0 19); do touch f$t-$i; done; done; touch shared; {}",
+        bin.display()
+    );
+    let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", &script]));
+    assert_eq!(stdout(&o), "done\n", "{}", stderr(&o));
 }
