@@ -52,7 +52,8 @@ names!(
     ENOEXEC,
     ERANGE,
     ENXIO,
-    ETXTBSY
+    ETXTBSY,
+    ENODATA
 );
 
 impl std::fmt::Debug for Errno {

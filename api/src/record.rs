@@ -5,6 +5,9 @@
 //! header   64 bytes: MAGIC (8), VERSION (4), SLOTS (4), RECORDS (4), 0 (4), next record (4), 0…
 //! slots    SLOTS × u32: the index of an inode's newest record (0: empty), open addressing
 //! records  RECORDS × 64 bytes, index 0 unused; a record never changes once a slot names it
+//! xslots   XSLOTS × u32: the same for extended attributes, by device, inode and name
+//! xrecords XRECORDS × 512 bytes: device, inode, file type, flags, name and value lengths, name
+//!          (up to 96 bytes), value (up to 384 bytes)
 //! ```
 //!
 //! The file is sparse: only the pages written take room.
@@ -14,7 +17,7 @@ use std::io::Write;
 /// The first bytes of every record file.
 pub const MAGIC: &[u8; 8] = b"kmvrec\0\x01";
 /// The layout's version; another one is refused, never overwritten.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Slots of the inode table (a power of two).
 pub const SLOTS: u32 = 1 << 19;
 /// Records the file has room for.
@@ -24,8 +27,19 @@ pub const RECORD_SIZE: usize = 64;
 /// Where the slots start, and the records.
 pub const SLOTS_AT: usize = HEADER_SIZE;
 pub const RECORDS_AT: usize = SLOTS_AT + SLOTS as usize * 4;
+/// Slots of the extended attribute table, and its records.
+pub const XSLOTS: u32 = 1 << 16;
+pub const XRECORDS: u32 = 1 << 15;
+pub const XRECORD_SIZE: usize = 512;
+pub const XSLOTS_AT: usize = RECORDS_AT + RECORDS as usize * RECORD_SIZE;
+pub const XRECORDS_AT: usize = XSLOTS_AT + XSLOTS as usize * 4;
+/// The longest attribute name and value kept.
+pub const XNAME_MAX: usize = 96;
+pub const XVALUE_MAX: usize = 384;
+/// Where the header keeps the next free attribute record.
+pub const XNEXT_AT: usize = 28;
 /// The whole file.
-pub const FILE_SIZE: usize = RECORDS_AT + RECORDS as usize * RECORD_SIZE;
+pub const FILE_SIZE: usize = XRECORDS_AT + XRECORDS as usize * XRECORD_SIZE;
 
 /// The header of an empty record.
 pub fn header() -> [u8; HEADER_SIZE] {
@@ -36,6 +50,7 @@ pub fn header() -> [u8; HEADER_SIZE] {
     h[16..20].copy_from_slice(&RECORDS.to_ne_bytes());
     // The next free record: 1 (0 means an empty slot).
     h[24..28].copy_from_slice(&1u32.to_ne_bytes());
+    h[XNEXT_AT..XNEXT_AT + 4].copy_from_slice(&1u32.to_ne_bytes());
     h
 }
 
@@ -136,6 +151,15 @@ pub fn first_slot(dev: u64, ino: u64) -> u32 {
 
 /// Where the header keeps the next free record.
 pub const NEXT_AT: usize = 24;
+
+/// The slot an attribute's search starts at.
+pub fn xfirst_slot(dev: u64, ino: u64, name: &[u8]) -> u32 {
+    let mut h = (ino ^ dev.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &b in name {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    (h >> 40) as u32 & (XSLOTS - 1)
+}
 
 fn record_at(n: u32) -> u64 {
     (RECORDS_AT + RECORD_SIZE * n as usize) as u64

@@ -505,3 +505,16 @@ int main(void) {
     let o = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", &script]));
     assert_eq!(stdout(&o), "done\n", "{}", stderr(&o));
 }
+
+/// `security.*` attributes, which the real user may not set, are kept by the view: `setcap`
+/// (which first raises its own capabilities with `capset`), `getcap`, `cp -a`, listing and
+/// removal print what they print under Debian's fakeroot.
+#[test]
+fn capabilities_and_security_attributes_are_kept() {
+    let script = "touch g; /usr/sbin/setcap cap_net_raw+ep g; echo rc=$?; /usr/sbin/getcap g; cp -a g h; /usr/sbin/getcap h; \
+                  python3 -c 'import os; print(os.listxattr(\"g\"), os.getxattr(\"g\", \"security.capability\").hex())'; \
+                  /usr/sbin/setcap -r g; /usr/sbin/getcap g; python3 -c 'import os; print(os.listxattr(\"g\"))'";
+    let (oracle, ours) = both("setcap", script);
+    assert!(oracle.contains("g cap_net_raw=ep"), "fakeroot's run: {oracle}");
+    assert_eq!(ours, oracle);
+}

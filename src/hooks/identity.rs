@@ -198,3 +198,43 @@ pub unsafe fn initgroups(user: CStrP, g: libc::gid_t) -> c_int {
         unsafe { real::initgroups(user, g) }
     }
 }
+
+/// The capability sets' versions whose data is two 32-bit words per set (else one).
+const CAP_V2: u32 = 0x2007_1026;
+const CAP_V3: u32 = 0x2008_0522;
+/// Every capability of this kernel generation (0 to 40), in two words.
+const ALL_CAPS: [u32; 2] = [u32::MAX, (1 << (40 + 1 - 32)) - 1];
+
+fn fake_root() -> bool {
+    fake() && ids::uid(EFFECTIVE) == 0
+}
+
+/// `capget`: a fake root has every capability (effective and permitted), as root does; the
+/// kernel checks the header and fills the rest.
+pub unsafe fn capget(hdr: *mut libc::c_void, data: *mut libc::c_void) -> c_int {
+    // SAFETY: the caller's arguments.
+    let r = unsafe { real::capget(hdr, data) };
+    if r != 0 || data.is_null() || !fake_root() {
+        return r;
+    }
+    // SAFETY: the kernel accepted the header: a version word first.
+    let words = if matches!(unsafe { *hdr.cast::<u32>() }, CAP_V2 | CAP_V3) { 2 } else { 1 };
+    let sets = data.cast::<[u32; 3]>();
+    for (i, all) in ALL_CAPS.iter().enumerate().take(words) {
+        // SAFETY: `words` sets of effective, permitted, inheritable, as the kernel just wrote.
+        unsafe {
+            (*sets.add(i))[0] = *all;
+            (*sets.add(i))[1] = *all;
+        }
+    }
+    0
+}
+
+/// `capset`: a fake root may set any capability (in the view, nothing changes for real).
+pub unsafe fn capset(hdr: *mut libc::c_void, data: *const libc::c_void) -> c_int {
+    if fake_root() && !hdr.is_null() && !data.is_null() {
+        return 0;
+    }
+    // SAFETY: the caller's arguments.
+    unsafe { real::capset(hdr, data) }
+}

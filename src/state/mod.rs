@@ -10,6 +10,7 @@ pub mod owners;
 pub mod seqpath;
 pub mod sockets;
 pub mod spawn;
+pub mod xattrs;
 
 /// In the child of a `fork`: a path some other thread of the parent was writing at that moment
 /// is half-written here forever; drop it.

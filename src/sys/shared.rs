@@ -49,6 +49,18 @@ pub fn word(offset: usize) -> Option<&'static AtomicU32> {
     at(offset, 4).map(|p| unsafe { &*p.cast::<AtomicU32>() })
 }
 
+/// Copies the bytes at `offset` into `out` (an attribute record no process changes any more).
+pub fn read_bytes(offset: usize, out: &mut [u8]) -> bool {
+    // SAFETY: inside the mapping; plain bytes.
+    at(offset, out.len()).map(|p| unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) }).is_some()
+}
+
+/// Writes `bytes` at `offset` (an attribute record no slot names yet).
+pub fn write_bytes(offset: usize, bytes: &[u8]) -> bool {
+    // SAFETY: inside the mapping.
+    at(offset, bytes.len()).map(|p| unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) }).is_some()
+}
+
 /// A copy of the record at `offset` (written before any slot named it, never changed since).
 pub fn read(offset: usize) -> Option<Record> {
     // SAFETY: inside the mapping; every bit pattern is a valid Record (integers only).

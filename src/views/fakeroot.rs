@@ -267,6 +267,36 @@ pub fn device_dtype(dev: u64, ino: u64) -> Option<u8> {
     }
 }
 
+/// Whether the fake root keeps the extended attribute `name` itself: `security.*`, which the
+/// real user may not set (`setcap`'s `security.capability`).
+pub fn keeps_xattr(name: &[u8]) -> bool {
+    name.starts_with(b"security.")
+}
+
+/// The kept names a listing can show (looked up one by one: the table is by name).
+pub const KEPT_NAMES: [&[u8]; 5] = [b"security.capability", b"security.selinux", b"security.ima", b"security.evm", b"security.SMACK64"];
+
+/// A kept attribute of the file `st` describes, into `out`: its length.
+pub fn xattr_get(st: &impl StatFields, name: &[u8], out: &mut [u8; kmview_api::record::XVALUE_MAX]) -> Option<usize> {
+    let (dev, ino) = st.dev_ino();
+    crate::state::xattrs::get(dev, ino, st.mode() & IFMT, name, out)
+}
+
+/// Sets a kept attribute (`XATTR_CREATE`: `EEXIST` if it is there; `XATTR_REPLACE`: `ENODATA`
+/// if not), or removes it (`value` `None`: `ENODATA` if it is not there).
+pub fn xattr_put(st: &impl StatFields, name: &[u8], value: Option<&[u8]>, flags: i32) -> Res<()> {
+    let mut scratch = [0u8; kmview_api::record::XVALUE_MAX];
+    let there = xattr_get(st, name, &mut scratch).is_some();
+    if value.is_some() && flags & libc::XATTR_CREATE != 0 && there {
+        return Err(crate::errno::Errno::EEXIST);
+    }
+    if (value.is_none() || flags & libc::XATTR_REPLACE != 0) && !there {
+        return Err(crate::errno::Errno::ENODATA);
+    }
+    let (dev, ino) = st.dev_ino();
+    crate::state::xattrs::put(dev, ino, st.mode() & IFMT, name, value)
+}
+
 /// A name of the file `st` described is gone: with its last link, its record.
 pub fn removed(st: &impl StatFields) {
     if st.mode() & IFMT == libc::S_IFDIR || st.nlink() <= 1 {
