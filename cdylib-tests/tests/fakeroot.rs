@@ -76,6 +76,7 @@ chmod 4755 pkg/usr/bin/tool; chmod 1777 pkg/etc
 mknod pkg/dev/null c 1 3; mknod pkg/dev/sda b 8 0; mkfifo pkg/dev/fifo
 install -o 0 -g 0 -m 2711 pkg/etc/conf pkg/usr/bin/inst
 id -u; id -g; id -un
+ls -ln pkg/usr/bin pkg/dev pkg/etc | awk '{print $1, $3, $4, $NF}'
 find pkg | sort | xargs stat -c '%n %A %u %g %t:%T'
 find pkg -printf '%u %g %m %p\n' | sort
 tar --numeric-owner -cf pkg.tar pkg; tar --numeric-owner -tvf pkg.tar | awk '{print $1, $2, $3, $NF}'
@@ -121,8 +122,8 @@ fn a_reused_inode_does_not_inherit_a_deleted_files_owner() {
     assert_eq!(stdout(&o), "     24 0 644\n      8 42 4700\n", "{}", stderr(&o));
 }
 
-/// The identity after `setgid`/`setuid` in the view, inherited across exec (through `env -i`
-/// too), under the kernel's rules: the kernel running the same program as real root is the
+/// The identity after `setgid`/`setuid` in the view, inherited across exec (through `popen`'s
+/// shell and `env -i` too), under the kernel's rules: the kernel running the same program as real root is the
 /// oracle.
 #[test]
 fn set_id_calls_change_the_fake_identity_as_the_kernel_would() {
@@ -141,6 +142,11 @@ int main(void) {
     printf("%s\n", setuid(0) == 0 ? "regained" : "refused");
     printf("%s\n", seteuid(1000) == 0 ? "seteuid to real" : "refused");
     fflush(stdout);
+    FILE *p = popen("id -u; id -g", "r");
+    char line[64];
+    while (p && fgets(line, sizeof line, p)) printf("popen: %s", line);
+    if (p) pclose(p);
+    fflush(stdout);
     execl("/usr/bin/env", "env", "-i", "/bin/sh", "-c", "id -u; id -g; id -G", NULL);
     return 2;
 }
@@ -155,7 +161,12 @@ int main(void) {
         let tail = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
         assert_eq!(tail(&stdout(&ours)), tail(&stdout(&kernel)), "{}", stderr(&ours));
     }
-    assert_eq!(stdout(&ours), "0 0 0 1\n1000 1001 1001 100\nrefused\nseteuid to real\n1000\n100\n100 5\n", "{}", stderr(&ours));
+    assert_eq!(
+        stdout(&ours),
+        "0 0 0 1\n1000 1001 1001 100\nrefused\nseteuid to real\npopen: 1000\npopen: 100\n1000\n100\n100 5\n",
+        "{}",
+        stderr(&ours)
+    );
 }
 
 /// Many processes recording at once lose nothing: each of 8 writers chowns its own files, all
@@ -222,6 +233,21 @@ fn a_state_file_is_shared_live_and_kept() {
     assert_eq!(o.status.code(), Some(125));
     assert!(stderr(&o).contains(&bad.display().to_string()) && stderr(&o).lines().count() == 1, "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "dev=fe00,ino=1,mode=100644,uid=0,gid=0,nlink=1,rdev=0\n");
+    // A record cut short, and one of another format version: refused the same way, untouched.
+    let whole = std::fs::read(&state).unwrap();
+    let short = f.work.join("short.rec");
+    std::fs::write(&short, &whole[..4096]).unwrap();
+    let mut other = whole.clone();
+    other[8] ^= 0x7f;
+    let other_path = f.work.join("other.rec");
+    std::fs::write(&other_path, &other).unwrap();
+    for (p, why) in [(&short, "cut short"), (&other_path, "another format version")] {
+        let before = std::fs::read(p).unwrap();
+        let o = run(&mut unprivileged(&f.work, &[km, &format!("--state={}", p.display()), "--", "true"]));
+        assert_eq!(o.status.code(), Some(125));
+        assert!(stderr(&o).contains(&p.display().to_string()) && stderr(&o).contains(why), "{}", stderr(&o));
+        assert!(std::fs::read(p).unwrap() == before, "{} was changed", p.display());
+    }
 }
 
 /// fakeroot's save format both ways: saved by `fakeroot -s`, loaded by `--state-load`; saved by

@@ -61,6 +61,36 @@ pub fn repair_environ() {
         CWD_TURN.store(turn, Ordering::Relaxed);
         sys::putenv_static(entry);
     }
+    if rt.fake.is_some() {
+        repair_ids();
+    }
+}
+
+/// Room for `KMVIEW_IDS=` and the longest identity (8 ids and 64 groups of up to 10 digits).
+const IDS_ROOM: usize = 16 + 72 * 11;
+
+/// Two buffers that take turns holding `KMVIEW_IDS=<identity>` for `environ`.
+struct IdsEntries(UnsafeCell<[[u8; IDS_ROOM]; 2]>);
+// SAFETY: written only by `repair_ids`, into the buffer `environ` does not point at.
+unsafe impl Sync for IdsEntries {}
+static IDS_ENTRIES: IdsEntries = IdsEntries(UnsafeCell::new([[0; IDS_ROOM]; 2]));
+static IDS_TURN: AtomicUsize = AtomicUsize::new(0);
+
+/// Puts the process's fake identity into `environ` (a child glibc starts by itself, `popen`'s
+/// shell, starts with it).
+fn repair_ids() {
+    let turn = 1 - IDS_TURN.load(Ordering::Relaxed);
+    // SAFETY: buffer `turn` is not the one environ points at (if any); ours to fill. It is
+    // 'static, and the next repair writes the other one.
+    let buf: &'static mut [u8; IDS_ROOM] = unsafe { &mut *(IDS_ENTRIES.0.get() as *mut [u8; IDS_ROOM]).add(turn) };
+    let mut sink = Fixed::new(&mut buf[..]);
+    if !(sink.put(IDS_KEY) && vars::encode_ids(&mut sink, &crate::state::identity::get()) && sink.put(b"\0")) {
+        return;
+    }
+    let len = sink.len;
+    let Ok(entry) = std::ffi::CStr::from_bytes_with_nul(&buf[..len]) else { return };
+    IDS_TURN.store(turn, Ordering::Relaxed);
+    sys::putenv_static(entry);
 }
 
 /// Entries kept inline before the envp array moves to an anonymous mapping.
