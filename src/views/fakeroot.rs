@@ -28,53 +28,37 @@ pub trait StatFields {
     fn set_rdev(&mut self, rdev: u64);
 }
 
-impl StatFields for libc::stat {
-    fn dev_ino(&self) -> (u64, u64) {
-        (self.st_dev, self.st_ino)
-    }
-    fn owner(&self) -> (u32, u32) {
-        (self.st_uid, self.st_gid)
-    }
-    fn mode(&self) -> u32 {
-        self.st_mode
-    }
-    fn nlink(&self) -> u64 {
-        self.st_nlink
-    }
-    fn set_owner(&mut self, uid: u32, gid: u32) {
-        (self.st_uid, self.st_gid) = (uid, gid);
-    }
-    fn set_mode(&mut self, mode: u32) {
-        self.st_mode = mode;
-    }
-    fn set_rdev(&mut self, rdev: u64) {
-        self.st_rdev = rdev;
-    }
+/// `stat` and `stat64` have the same fields (and, on x86-64, the same layout).
+macro_rules! stat_fields {
+    ($t:ty) => {
+        impl StatFields for $t {
+            fn dev_ino(&self) -> (u64, u64) {
+                (self.st_dev, self.st_ino)
+            }
+            fn owner(&self) -> (u32, u32) {
+                (self.st_uid, self.st_gid)
+            }
+            fn mode(&self) -> u32 {
+                self.st_mode
+            }
+            fn nlink(&self) -> u64 {
+                self.st_nlink
+            }
+            fn set_owner(&mut self, uid: u32, gid: u32) {
+                (self.st_uid, self.st_gid) = (uid, gid);
+            }
+            fn set_mode(&mut self, mode: u32) {
+                self.st_mode = mode;
+            }
+            fn set_rdev(&mut self, rdev: u64) {
+                self.st_rdev = rdev;
+            }
+        }
+    };
 }
 
-impl StatFields for libc::stat64 {
-    fn dev_ino(&self) -> (u64, u64) {
-        (self.st_dev, self.st_ino)
-    }
-    fn owner(&self) -> (u32, u32) {
-        (self.st_uid, self.st_gid)
-    }
-    fn mode(&self) -> u32 {
-        self.st_mode
-    }
-    fn nlink(&self) -> u64 {
-        self.st_nlink
-    }
-    fn set_owner(&mut self, uid: u32, gid: u32) {
-        (self.st_uid, self.st_gid) = (uid, gid);
-    }
-    fn set_mode(&mut self, mode: u32) {
-        self.st_mode = mode;
-    }
-    fn set_rdev(&mut self, rdev: u64) {
-        self.st_rdev = rdev;
-    }
-}
+stat_fields!(libc::stat);
+stat_fields!(libc::stat64);
 
 impl StatFields for libc::statx {
     fn dev_ino(&self) -> (u64, u64) {
