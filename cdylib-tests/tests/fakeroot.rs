@@ -386,6 +386,14 @@ fn fake_roots_nest_with_other_views() {
     let inner = format!("{km} -0 -- sh -c 'id -u; touch a; chown 42 a; stat -c %u a'");
     let o = run(&mut unprivileged(&f.work, &[km, "-0", "--", "sh", "-c", &inner]));
     assert_eq!(stdout(&o), "0\n42\n", "{}", stderr(&o));
+    // The onion: what the outer fake root recorded shows through the inner one (modes, devices;
+    // an owner too with the inner `-u`), what the inner one records stays its own.
+    let inner = |u: &str| format!("{km} -0 {u} -- sh -c \"stat -c '%n %u %a %F' f g d; chown 43 f; stat -c '%n %u %a' f\"");
+    let outer = format!("touch f g; chmod 4755 f; mknod d c 1 3; chown 42 g; {}; {}; stat -c '%n %u %a' f g", inner(""), inner("-u"));
+    let o = run(&mut unprivileged(&f.work, &[km, "-0", "--", "sh", "-c", &outer]));
+    let once = "f 0 4755 regular empty file\ng 0 644 regular empty file\nd 0 644 character special file\nf 43 4755\n";
+    let once_u = "f 0 4755 regular empty file\ng 42 644 regular empty file\nd 0 644 character special file\nf 43 4755\n";
+    assert_eq!(stdout(&o), format!("{once}{once_u}f 0 4755\ng 42 644\n"), "{}", stderr(&o));
     let inner = format!("{km} -0 -- sh -c 'touch /mnt/kmview-fr/b; chown 43:44 /mnt/kmview-fr/b; stat -c \"%u %g\" /mnt/kmview-fr/b'");
     let o = run(&mut unprivileged(&f.work, &[km, "-b", &bind, "--", "sh", "-c", &inner]));
     assert_eq!(stdout(&o), "43 44\n", "{}", stderr(&o));

@@ -334,6 +334,7 @@ mod tests {
             start_cwd: None,
             start_exe: None,
             fake: None,
+            fakes: [None; crate::sys::shared::MAX_LAYERS],
             pwd_env: None,
         })
     }

@@ -90,10 +90,11 @@ pub fn load() {
         }
     }
     rt.start_exe = start_exe.and_then(|c| arena.bytes(c));
-    if let Some(fake) = rt.fake {
+    if rt.fake.is_some() {
         // No fake identity without its record: stop rather than show a root nobody recorded.
-        if let Err(why) = crate::views::fakeroot::start(&fake, crate::sys::getenv(b"KMVIEW_IDS\0")) {
-            crate::sys::write_stderr(&[b"kmview: ", why.as_bytes(), b" (", fake.state.to_bytes(), b"): refusing to run outside the view\n"]);
+        if let Err(why) = crate::views::fakeroot::start(&rt.fakes, crate::sys::getenv(b"KMVIEW_IDS\0")) {
+            let (why, state) = why;
+            crate::sys::write_stderr(&[b"kmview: ", why.as_bytes(), b" (", state.to_bytes(), b"): refusing to run outside the view\n"]);
             crate::sys::exit_now(125);
         }
     } else {
@@ -131,6 +132,8 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let mut policy = StaticPolicy::Warn;
     let mut exact = false;
     let mut fake = None;
+    let mut fakes = [None; crate::sys::shared::MAX_LAYERS];
+    let mut nfakes = 0;
     let mut failed = false;
     let mut store = |e: Entry, ne: &mut usize| {
         if *ne < entries.len() {
@@ -228,12 +231,15 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         return;
                     }
                     Kind::FakeRoot => {
-                        // A later (inner) view's fake root stands in front of an outer one's.
+                        // A later (inner) view's fake root stands in front of an outer one's: its
+                        // identity is the process's; every one adjusts results, outermost first.
                         match path(2).and_then(|p| cstr_in(arena, &[p])) {
-                            Some(state) => {
-                                fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state, unknown_is_real: args.len() == 4 })
+                            Some(state) if nfakes < fakes.len() => {
+                                fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state, unknown_is_real: args.len() == 4 });
+                                fakes[nfakes] = fake;
+                                nfakes += 1;
                             }
-                            None => failed = true,
+                            _ => failed = true,
                         }
                         return;
                     }
@@ -298,6 +304,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         start_exe: None,
         pwd_env: None,
         fake,
+        fakes,
     })
 }
 

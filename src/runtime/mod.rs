@@ -48,6 +48,9 @@ pub struct Runtime {
     pub pwd_env: Option<&'static std::ffi::CStr>,
     /// The fake root facet of the innermost view that has one.
     pub fake: Option<Fake>,
+    /// Every view's fake root, outermost first (a nested `-0` has a record of its own): results
+    /// are adjusted by each in turn, outermost first, as they travel back.
+    pub fakes: [Option<Fake>; crate::sys::shared::MAX_LAYERS],
 }
 
 /// A fake root (`-0`): the identity processes start with, and the record of owners and modes.

@@ -9,23 +9,23 @@ use crate::sys::shared;
 use kmview_api::record::{first_slot, Record, GONE, NEXT_AT, RECORDS, RECORDS_AT, RECORD_SIZE, SLOTS, SLOTS_AT};
 use std::sync::atomic::Ordering;
 
-fn slot(i: u32) -> Option<&'static std::sync::atomic::AtomicU32> {
-    shared::word(SLOTS_AT + 4 * i as usize)
+fn slot(l: usize, i: u32) -> Option<&'static std::sync::atomic::AtomicU32> {
+    shared::word(l, SLOTS_AT + 4 * i as usize)
 }
 
-fn record(n: u32) -> Option<Record> {
-    shared::read(RECORDS_AT + RECORD_SIZE * n as usize)
+fn record(l: usize, n: u32) -> Option<Record> {
+    shared::read(l, RECORDS_AT + RECORD_SIZE * n as usize)
 }
 
 /// The slot that names `dev`:`ino`, or the empty one where it would go, and the record named.
-fn find(dev: u64, ino: u64) -> Option<(u32, u32, Option<Record>)> {
+fn find(l: usize, dev: u64, ino: u64) -> Option<(u32, u32, Option<Record>)> {
     let mut i = first_slot(dev, ino);
     for _ in 0..SLOTS {
-        let n = slot(i)?.load(Ordering::Acquire);
+        let n = slot(l, i)?.load(Ordering::Acquire);
         if n == 0 {
             return Some((i, 0, None));
         }
-        let r = record(n)?;
+        let r = record(l, n)?;
         if r.dev == dev && r.ino == ino {
             return Some((i, n, Some(r)));
         }
@@ -34,18 +34,18 @@ fn find(dev: u64, ino: u64) -> Option<(u32, u32, Option<Record>)> {
     None
 }
 
-/// What the view set on `dev`:`ino`, if anything (and not forgotten).
-pub fn get(dev: u64, ino: u64) -> Option<Record> {
-    find(dev, ino).and_then(|(_, _, r)| r).filter(|r| r.flags & GONE == 0)
+/// What fake root `l` set on `dev`:`ino`, if anything (and not forgotten).
+pub fn get(l: usize, dev: u64, ino: u64) -> Option<Record> {
+    find(l, dev, ino).and_then(|(_, _, r)| r).filter(|r| r.flags & GONE == 0)
 }
 
-/// Sets what `change` makes of the inode's record (a fresh one if it has none, or had one for
+/// Sets what `change` makes of the inode's record in fake root `l`'s (a fresh one if it has none, or had one for
 /// an inode of another `kind` or one forgotten).
-pub fn update(dev: u64, ino: u64, kind: u32, change: impl Fn(&mut Record)) -> Res<()> {
-    let next = shared::word(NEXT_AT).ok_or(Errno::EIO)?;
+pub fn update(l: usize, dev: u64, ino: u64, kind: u32, change: impl Fn(&mut Record)) -> Res<()> {
+    let next = shared::word(l, NEXT_AT).ok_or(Errno::EIO)?;
     let mut mine = 0;
     loop {
-        let (i, old, current) = find(dev, ino).ok_or(Errno::ENOSPC)?;
+        let (i, old, current) = find(l, dev, ino).ok_or(Errno::ENOSPC)?;
         let mut r = match current {
             Some(r) if r.kind == kind && r.flags & GONE == 0 => r,
             _ => Record { dev, ino, kind, ..Record::default() },
@@ -57,11 +57,11 @@ pub fn update(dev: u64, ino: u64, kind: u32, change: impl Fn(&mut Record)) -> Re
                 return Err(Errno::ENOSPC);
             }
         }
-        if !shared::write(RECORDS_AT + RECORD_SIZE * mine as usize, r) {
+        if !shared::write(l, RECORDS_AT + RECORD_SIZE * mine as usize, r) {
             return Err(Errno::EIO);
         }
         // Published only now: a reader that sees the slot sees the whole record.
-        if slot(i).ok_or(Errno::EIO)?.compare_exchange(old, mine, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        if slot(l, i).ok_or(Errno::EIO)?.compare_exchange(old, mine, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             return Ok(());
         }
         // Another process changed this inode (or took the empty slot) meanwhile: again, on
@@ -70,8 +70,8 @@ pub fn update(dev: u64, ino: u64, kind: u32, change: impl Fn(&mut Record)) -> Re
 }
 
 /// The inode's last link is gone: its record no longer applies (the inode may be reused).
-pub fn forget(dev: u64, ino: u64) {
-    if get(dev, ino).is_some() {
-        let _ = update(dev, ino, 0, |r| r.flags = GONE);
+pub fn forget(l: usize, dev: u64, ino: u64) {
+    if get(l, dev, ino).is_some() {
+        let _ = update(l, dev, ino, 0, |r| r.flags = GONE);
     }
 }

@@ -13,8 +13,8 @@ const REMOVED: u32 = 1;
 const NAME_AT: usize = 32;
 const VALUE_AT: usize = NAME_AT + XNAME_MAX;
 
-fn slot(i: u32) -> Option<&'static std::sync::atomic::AtomicU32> {
-    shared::word(XSLOTS_AT + 4 * i as usize)
+fn slot(l: usize, i: u32) -> Option<&'static std::sync::atomic::AtomicU32> {
+    shared::word(l, XSLOTS_AT + 4 * i as usize)
 }
 
 fn at(n: u32) -> usize {
@@ -22,30 +22,30 @@ fn at(n: u32) -> usize {
 }
 
 /// The fixed part of record `n`: device, inode, file type, flags, name length, value length.
-fn head(n: u32) -> Option<(u64, u64, u32, u32, usize, usize)> {
+fn head(l: usize, n: u32) -> Option<(u64, u64, u32, u32, usize, usize)> {
     let mut b = [0u8; NAME_AT];
-    shared::read_bytes(at(n), &mut b).then_some(())?;
+    shared::read_bytes(l, at(n), &mut b).then_some(())?;
     let u64_at = |i: usize| u64::from_ne_bytes(b[i..i + 8].try_into().unwrap_or_default());
     let u32_at = |i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap_or_default());
     let u16_at = |i: usize| u16::from_ne_bytes(b[i..i + 2].try_into().unwrap_or_default()) as usize;
     Some((u64_at(0), u64_at(8), u32_at(16), u32_at(20), u16_at(24).min(XNAME_MAX), u16_at(26).min(XVALUE_MAX)))
 }
 
-fn name_is(n: u32, len: usize, name: &[u8]) -> bool {
+fn name_is(l: usize, n: u32, len: usize, name: &[u8]) -> bool {
     let mut b = [0u8; XNAME_MAX];
-    len == name.len() && shared::read_bytes(at(n) + NAME_AT, &mut b[..len]) && &b[..len] == name
+    len == name.len() && shared::read_bytes(l, at(n) + NAME_AT, &mut b[..len]) && &b[..len] == name
 }
 
 /// The slot of `name` on `dev`:`ino` (or the empty one it would take) and the record it names.
-fn find(dev: u64, ino: u64, name: &[u8]) -> Option<(u32, u32)> {
+fn find(l: usize, dev: u64, ino: u64, name: &[u8]) -> Option<(u32, u32)> {
     let mut i = xfirst_slot(dev, ino, name);
     for _ in 0..XSLOTS {
-        let n = slot(i)?.load(Ordering::Acquire);
+        let n = slot(l, i)?.load(Ordering::Acquire);
         if n == 0 {
             return Some((i, 0));
         }
-        let (d, o, _, _, len, _) = head(n)?;
-        if d == dev && o == ino && name_is(n, len, name) {
+        let (d, o, _, _, len, _) = head(l, n)?;
+        if d == dev && o == ino && name_is(l, n, len, name) {
             return Some((i, n));
         }
         i = (i + 1) & (XSLOTS - 1);
@@ -53,18 +53,18 @@ fn find(dev: u64, ino: u64, name: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
-/// The value of `name` on the inode (of file type `kind`) into `out`; its length.
-pub fn get(dev: u64, ino: u64, kind: u32, name: &[u8], out: &mut [u8; XVALUE_MAX]) -> Option<usize> {
-    let (_, n) = find(dev, ino, name)?;
-    let (_, _, k, flags, _, len) = head(n).filter(|_| n != 0)?;
+/// The value of `name` on the inode in fake root `l`'s record (of file type `kind`) into `out`; its length.
+pub fn get(l: usize, dev: u64, ino: u64, kind: u32, name: &[u8], out: &mut [u8; XVALUE_MAX]) -> Option<usize> {
+    let (_, n) = find(l, dev, ino, name)?;
+    let (_, _, k, flags, _, len) = head(l, n).filter(|_| n != 0)?;
     if k != kind || flags & REMOVED != 0 {
         return None;
     }
-    shared::read_bytes(at(n) + VALUE_AT, &mut out[..len]).then_some(len)
+    shared::read_bytes(l, at(n) + VALUE_AT, &mut out[..len]).then_some(len)
 }
 
-/// Sets (`Some`) or removes (`None`) `name` on the inode.
-pub fn put(dev: u64, ino: u64, kind: u32, name: &[u8], value: Option<&[u8]>) -> Res<()> {
+/// Sets (`Some`) or removes (`None`) `name` on the inode in fake root `l`'s record.
+pub fn put(l: usize, dev: u64, ino: u64, kind: u32, name: &[u8], value: Option<&[u8]>) -> Res<()> {
     let v = value.unwrap_or(b"");
     if name.len() > XNAME_MAX {
         return Err(Errno::ERANGE);
@@ -72,7 +72,7 @@ pub fn put(dev: u64, ino: u64, kind: u32, name: &[u8], value: Option<&[u8]>) -> 
     if v.len() > XVALUE_MAX {
         return Err(Errno::E2BIG);
     }
-    let next = shared::word(XNEXT_AT).ok_or(Errno::EIO)?;
+    let next = shared::word(l, XNEXT_AT).ok_or(Errno::EIO)?;
     let mine = next.fetch_add(1, Ordering::Relaxed);
     if mine == 0 || mine >= XRECORDS {
         return Err(Errno::ENOSPC);
@@ -84,13 +84,13 @@ pub fn put(dev: u64, ino: u64, kind: u32, name: &[u8], value: Option<&[u8]>) -> 
     h[20..24].copy_from_slice(&(if value.is_some() { 0 } else { REMOVED }).to_ne_bytes());
     h[24..26].copy_from_slice(&(name.len() as u16).to_ne_bytes());
     h[26..28].copy_from_slice(&(v.len() as u16).to_ne_bytes());
-    if !(shared::write_bytes(at(mine), &h) && shared::write_bytes(at(mine) + NAME_AT, name) && shared::write_bytes(at(mine) + VALUE_AT, v)) {
+    if !(shared::write_bytes(l, at(mine), &h) && shared::write_bytes(l, at(mine) + NAME_AT, name) && shared::write_bytes(l, at(mine) + VALUE_AT, v)) {
         return Err(Errno::EIO);
     }
     loop {
-        let (i, old) = find(dev, ino, name).ok_or(Errno::ENOSPC)?;
+        let (i, old) = find(l, dev, ino, name).ok_or(Errno::ENOSPC)?;
         // Published only now, whole.
-        if slot(i).ok_or(Errno::EIO)?.compare_exchange(old, mine, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        if slot(l, i).ok_or(Errno::EIO)?.compare_exchange(old, mine, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             return Ok(());
         }
     }

@@ -5,12 +5,19 @@
 use kmview_api::record::{is_header, Record, FILE_SIZE, HEADER_SIZE, RECORD_SIZE};
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
-/// The mapping (null until [`map`] succeeded); never unmapped.
-static BASE: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+/// At most this many fake roots in one stack (each nested `-0` has a record of its own).
+pub const MAX_LAYERS: usize = 4;
 
-/// Maps the record file at `path` (opened read-write), checking its size and header. At load,
-/// before any hook needs it.
-pub fn map(path: &std::ffi::CStr) -> Result<(), &'static str> {
+/// The mapping of each fake root's record, outermost first (null until [`map`] succeeded);
+/// never unmapped.
+static BASES: [AtomicPtr<u8>; MAX_LAYERS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_LAYERS];
+
+/// Maps the record file at `path` (opened read-write) as layer `layer`, checking its size and
+/// header. At load, before any hook needs it.
+pub fn map(layer: usize, path: &std::ffi::CStr) -> Result<(), &'static str> {
+    if layer >= MAX_LAYERS {
+        return Err("more fake roots nested than kmview keeps records of");
+    }
     // The kernel's path (the launcher made it where no view moves it); the descriptor is
     // closed below, the mapping stays.
     let name = super::pool::copy_of(path.to_bytes()).map_err(|_| "no buffer for the fake root's record")?;
@@ -31,12 +38,12 @@ pub fn map(path: &std::ffi::CStr) -> Result<(), &'static str> {
     if !is_header(unsafe { std::slice::from_raw_parts(p.cast::<u8>(), HEADER_SIZE) }) {
         return Err("the fake root's record is of another format or version");
     }
-    BASE.store(p.cast(), Ordering::Release);
+    BASES[layer].store(p.cast(), Ordering::Release);
     Ok(())
 }
 
-fn at(offset: usize, size: usize) -> Option<*mut u8> {
-    let base = BASE.load(Ordering::Acquire);
+fn at(layer: usize, offset: usize, size: usize) -> Option<*mut u8> {
+    let base = BASES.get(layer)?.load(Ordering::Acquire);
     (!base.is_null() && offset % 4 == 0 && offset.checked_add(size)? <= FILE_SIZE).then(|| {
         // SAFETY: inside the mapping (checked above).
         unsafe { base.add(offset) }
@@ -44,31 +51,31 @@ fn at(offset: usize, size: usize) -> Option<*mut u8> {
 }
 
 /// The 32-bit word at `offset` (a multiple of 4), shared with every process of the view.
-pub fn word(offset: usize) -> Option<&'static AtomicU32> {
+pub fn word(layer: usize, offset: usize) -> Option<&'static AtomicU32> {
     // SAFETY: aligned, inside a mapping that is never unmapped; only ever accessed atomically.
-    at(offset, 4).map(|p| unsafe { &*p.cast::<AtomicU32>() })
+    at(layer, offset, 4).map(|p| unsafe { &*p.cast::<AtomicU32>() })
 }
 
 /// Copies the bytes at `offset` into `out` (an attribute record no process changes any more).
-pub fn read_bytes(offset: usize, out: &mut [u8]) -> bool {
+pub fn read_bytes(layer: usize, offset: usize, out: &mut [u8]) -> bool {
     // SAFETY: inside the mapping; plain bytes.
-    at(offset, out.len()).map(|p| unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) }).is_some()
+    at(layer, offset, out.len()).map(|p| unsafe { std::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) }).is_some()
 }
 
 /// Writes `bytes` at `offset` (an attribute record no slot names yet).
-pub fn write_bytes(offset: usize, bytes: &[u8]) -> bool {
+pub fn write_bytes(layer: usize, offset: usize, bytes: &[u8]) -> bool {
     // SAFETY: inside the mapping.
-    at(offset, bytes.len()).map(|p| unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) }).is_some()
+    at(layer, offset, bytes.len()).map(|p| unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) }).is_some()
 }
 
 /// A copy of the record at `offset` (written before any slot named it, never changed since).
-pub fn read(offset: usize) -> Option<Record> {
+pub fn read(layer: usize, offset: usize) -> Option<Record> {
     // SAFETY: inside the mapping; every bit pattern is a valid Record (integers only).
-    at(offset, RECORD_SIZE).map(|p| unsafe { std::ptr::read_volatile(p.cast::<Record>()) })
+    at(layer, offset, RECORD_SIZE).map(|p| unsafe { std::ptr::read_volatile(p.cast::<Record>()) })
 }
 
 /// Writes the record at `offset` (one no slot names yet: no other process reads it).
-pub fn write(offset: usize, r: Record) -> bool {
+pub fn write(layer: usize, offset: usize, r: Record) -> bool {
     // SAFETY: inside the mapping, aligned to 8 (records start at a multiple of 64).
-    at(offset, RECORD_SIZE).map(|p| unsafe { std::ptr::write_volatile(p.cast::<Record>(), r) }).is_some()
+    at(layer, offset, RECORD_SIZE).map(|p| unsafe { std::ptr::write_volatile(p.cast::<Record>(), r) }).is_some()
 }

@@ -13,8 +13,9 @@
 use crate::errno::Res;
 use crate::runtime::Fake;
 use crate::state::{identity, owners};
+use crate::sys::shared::MAX_LAYERS;
 use kmview_api::record::{Record, HAS_MODE, HAS_OWNER, HAS_RDEV};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
 /// What any stat form reports of a file, whatever its layout.
 pub trait StatFields {
@@ -89,13 +90,32 @@ const IFMT: u32 = libc::S_IFMT;
 /// The process's identity at load: the parent's at its exec (`KMVIEW_IDS`), else the view's
 /// starting one; and the record mapped. `Err`: the record cannot be used (the caller stops the
 /// program rather than run it with a fake identity and no record).
-pub fn start(fake: &Fake, inherited: Option<&[u8]>) -> Result<(), &'static str> {
-    crate::sys::shared::map(fake.state)?;
+pub fn start(fakes: &[Option<Fake>], inherited: Option<&[u8]>) -> Result<(), (&'static str, &'static std::ffi::CStr)> {
+    let mut inner = None;
+    for (l, fake) in fakes.iter().enumerate() {
+        let Some(fake) = fake else { break };
+        crate::sys::shared::map(l, fake.state).map_err(|why| (why, fake.state))?;
+        UNKNOWN_IS_REAL[l].store(fake.unknown_is_real, Ordering::Relaxed);
+        LAYERS.store(l + 1, Ordering::Relaxed);
+        inner = Some(fake);
+    }
+    let Some(fake) = inner else { return Ok(()) };
     let ids = inherited.and_then(kmview_api::env::ids).unwrap_or(kmview_api::env::Ids::of(fake.uid, fake.gid));
     identity::set(&ids);
-    UNKNOWN_IS_REAL.store(fake.unknown_is_real, Ordering::Relaxed);
     STATE.store(ON, Ordering::Relaxed);
     Ok(())
+}
+
+/// How many fake roots the stack has (their records are layers 0, outermost, to this - 1).
+static LAYERS: AtomicUsize = AtomicUsize::new(0);
+
+fn layers() -> usize {
+    LAYERS.load(Ordering::Relaxed)
+}
+
+/// The innermost fake root's layer: the one a chown, chmod or mknod in this view records in.
+fn inner() -> usize {
+    layers().saturating_sub(1)
 }
 
 /// Loaded without a fake root.
@@ -107,8 +127,8 @@ const OFF: u8 = 0;
 const UNKNOWN: u8 = 1;
 const ON: u8 = 2;
 
-/// `-u`: a file nobody chowned shows its real owner.
-static UNKNOWN_IS_REAL: AtomicBool = AtomicBool::new(false);
+/// `-u`, per layer: a file nobody chowned shows the owner the layer below shows.
+static UNKNOWN_IS_REAL: [AtomicBool; MAX_LAYERS] = [const { AtomicBool::new(false) }; MAX_LAYERS];
 
 /// Whether the process lives under a fake root: unknown until the stack is loaded.
 static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
@@ -126,27 +146,31 @@ pub fn maybe() -> bool {
     STATE.load(Ordering::Relaxed) != OFF
 }
 
-/// The record that applies to a file with these real fields, if any.
-fn record_of(st: &impl StatFields) -> Option<Record> {
-    let (dev, ino) = st.dev_ino();
-    owners::get(dev, ino).filter(|r| r.kind == st.mode() & IFMT)
+/// The record layer `l` keeps for the inode `dev`:`ino` whose real file type is `kind`, if any.
+fn record_of(l: usize, dev: u64, ino: u64, kind: u32) -> Option<Record> {
+    owners::get(l, dev, ino).filter(|r| r.kind == kind)
 }
 
-/// A stat result as the view shows it: the recorded owner, mode and device number, else owned
-/// by 0:0 (or, with `-u`, by its real owner).
+/// A stat result as the view shows it: each fake root's record applied in turn, outermost first
+/// (the onion's way back): the recorded owner, mode and device number, else owned by 0:0 (or,
+/// with `-u`, as the layer below shows it).
 pub fn adjust(st: &mut impl StatFields) {
-    let r = record_of(st).unwrap_or_default();
-    if r.flags & HAS_OWNER != 0 {
-        st.set_owner(r.uid, r.gid);
-    } else if !UNKNOWN_IS_REAL.load(Ordering::Relaxed) {
-        st.set_owner(0, 0);
-    }
-    if r.flags & (HAS_MODE | HAS_RDEV) != 0 {
-        let kind = if r.flags & HAS_RDEV != 0 { r.mode & IFMT } else { st.mode() & IFMT };
-        st.set_mode(kind | (r.mode & 0o7777));
-    }
-    if r.flags & HAS_RDEV != 0 {
-        st.set_rdev(r.rdev);
+    let (dev, ino) = st.dev_ino();
+    let kind = st.mode() & IFMT;
+    for l in 0..layers() {
+        let r = record_of(l, dev, ino, kind).unwrap_or_default();
+        if r.flags & HAS_OWNER != 0 {
+            st.set_owner(r.uid, r.gid);
+        } else if !UNKNOWN_IS_REAL[l].load(Ordering::Relaxed) {
+            st.set_owner(0, 0);
+        }
+        if r.flags & (HAS_MODE | HAS_RDEV) != 0 {
+            let shown = if r.flags & HAS_RDEV != 0 { r.mode & IFMT } else { st.mode() & IFMT };
+            st.set_mode(shown | (r.mode & 0o7777));
+        }
+        if r.flags & HAS_RDEV != 0 {
+            st.set_rdev(r.rdev);
+        }
     }
 }
 
@@ -176,7 +200,7 @@ pub fn chown(st: &(impl StatFields + Copy), uid: u32, gid: u32) -> Res<()> {
 /// (for a saved record), and the link count.
 fn record(st: &impl StatFields, change: impl Fn(&mut Record)) -> Res<()> {
     let (dev, ino) = st.dev_ino();
-    owners::update(dev, ino, st.mode() & IFMT, |r| {
+    owners::update(inner(), dev, ino, st.mode() & IFMT, |r| {
         if r.flags & (HAS_MODE | HAS_RDEV) == 0 {
             r.mode = st.mode();
         }
@@ -243,7 +267,7 @@ pub fn acl_mode(acl: &[u8]) -> Option<u32> {
 /// The `d_type` a directory entry shows for the inode `dev`:`ino` whose real file is a regular
 /// one: a recorded device's type (`DT_CHR`, `DT_BLK`), if it is one.
 pub fn device_dtype(dev: u64, ino: u64) -> Option<u8> {
-    let r = owners::get(dev, ino).filter(|r| r.kind == libc::S_IFREG && r.flags & HAS_RDEV != 0)?;
+    let r = (0..layers()).rev().find_map(|l| record_of(l, dev, ino, libc::S_IFREG).filter(|r| r.flags & HAS_RDEV != 0))?;
     match r.mode & IFMT {
         libc::S_IFCHR => Some(libc::DT_CHR),
         libc::S_IFBLK => Some(libc::DT_BLK),
@@ -263,7 +287,7 @@ pub const KEPT_NAMES: [&[u8]; 5] = [b"security.capability", b"security.selinux",
 /// A kept attribute of the file `st` describes, into `out`: its length.
 pub fn xattr_get(st: &impl StatFields, name: &[u8], out: &mut [u8; kmview_api::record::XVALUE_MAX]) -> Option<usize> {
     let (dev, ino) = st.dev_ino();
-    crate::state::xattrs::get(dev, ino, st.mode() & IFMT, name, out)
+    (0..layers()).rev().find_map(|l| crate::state::xattrs::get(l, dev, ino, st.mode() & IFMT, name, out))
 }
 
 /// Sets a kept attribute (`XATTR_CREATE`: `EEXIST` if it is there; `XATTR_REPLACE`: `ENODATA`
@@ -278,13 +302,14 @@ pub fn xattr_put(st: &impl StatFields, name: &[u8], value: Option<&[u8]>, flags:
         return Err(crate::errno::Errno::ENODATA);
     }
     let (dev, ino) = st.dev_ino();
-    crate::state::xattrs::put(dev, ino, st.mode() & IFMT, name, value)
+    crate::state::xattrs::put(inner(), dev, ino, st.mode() & IFMT, name, value)
 }
 
 /// A name of the file `st` described is gone: with its last link, its record.
 pub fn removed(st: &impl StatFields) {
     if st.mode() & IFMT == libc::S_IFDIR || st.nlink() <= 1 {
         let (dev, ino) = st.dev_ino();
-        owners::forget(dev, ino);
+        // The inode is gone for every view: each layer forgets it.
+        (0..layers()).for_each(|l| owners::forget(l, dev, ino));
     }
 }
