@@ -418,7 +418,7 @@ pub unsafe fn entry_out(dir: *mut DIR, e: *mut libc::dirent64) {
 /// A stream closed: whatever this thread remembered of it is forgotten (its address and
 /// descriptor may be reused).
 pub fn dir_closed(dir: *mut DIR) {
-    if LAST_DIR.get().0 == dir as usize {
+    if active() && LAST_DIR.get().0 == dir as usize {
         LAST_DIR.set((0, -1, 0));
     }
 }
