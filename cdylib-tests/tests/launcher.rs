@@ -200,3 +200,32 @@ sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
     let out = stdout(&o);
     assert!(out.contains("got 1\n"), "the command should count one SIGINT: {out:?} {}", stderr(&o));
 }
+
+/// `kmview --print-lib` names the library (for wrappers that set `LD_PRELOAD` themselves), and
+/// proot's option names work where they mean the same: `-m`/`--mount` for `-b`, `HOST` alone
+/// bound at its own path, `--rootfs` for `-r`, `--pwd` for `-w`.
+#[test]
+fn print_lib_and_proots_option_names() {
+    let o = run(&mut kmview(["--print-lib"]));
+    assert_eq!(stdout(&o).trim_end(), std::fs::canonicalize(library()).unwrap().display().to_string(), "{}", stderr(&o));
+    let s = Scratch::new("proot-names");
+    std::fs::create_dir_all(s.join("src")).unwrap();
+    std::fs::write(s.join("src/f"), "f\n").unwrap();
+    let src = s.join("src").display().to_string();
+    // HOST alone: the view shows it where it is (with --ro-bind, read-only there).
+    let o = run(&mut kmview(["--ro-bind", &src, "--pwd", &src, "--", "sh", "-c", "cat f; touch g 2>&1 | grep -c 'Read-only'"]));
+    assert_eq!(stdout(&o), "f\n1\n", "{}", stderr(&o));
+    let o = run(&mut kmview([
+        "-m",
+        &format!("{src}:/kmview-m"),
+        "--mount",
+        &format!("{src}:/kmview-mount"),
+        "--",
+        "cat",
+        "/kmview-m/f",
+        "/kmview-mount/f",
+    ]));
+    assert_eq!(stdout(&o), "f\nf\n", "{}", stderr(&o));
+    let o = run(&mut kmview(["--rootfs", "/", "--", "cat", &format!("{src}/f")]));
+    assert_eq!(stdout(&o), "f\n", "{}", stderr(&o));
+}

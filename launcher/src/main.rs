@@ -32,8 +32,8 @@ pub const EXIT_NOT_FOUND: u8 = 127;
     trailing_var_arg = true
 )]
 pub struct Options {
-    /// DST shows SRC (a file or a directory).
-    #[arg(short = 'b', long = "bind", value_name = "SRC:DST")]
+    /// DST shows SRC (a file or a directory); SRC alone binds it at its own path (proot's -b, -m, --mount).
+    #[arg(short = 'b', long = "bind", value_name = "SRC[:DST]", short_alias = 'm', alias = "mount")]
     pub bind: Vec<OsString>,
 
     /// The same, read-only: every write under DST fails with EROFS.
@@ -41,7 +41,7 @@ pub struct Options {
     pub ro_bind: Vec<OsString>,
 
     /// DIR is the view's /, with the other mounts on top of it.
-    #[arg(short = 'r', long = "root", value_name = "DIR")]
+    #[arg(short = 'r', long = "root", value_name = "DIR", alias = "rootfs")]
     pub root: Option<OsString>,
 
     /// PATH is ENOENT, and absent from its parent's listing.
@@ -95,7 +95,7 @@ pub struct Options {
     pub state_load: Option<OsString>,
 
     /// The starting directory inside the view.
-    #[arg(short = 'w', long = "cwd", value_name = "DIR")]
+    #[arg(short = 'w', long = "cwd", value_name = "DIR", alias = "pwd")]
     pub cwd: Option<OsString>,
 
     /// The seed's test view: PREFIX/X and PREFIX/PREFIX/X are /X (PREFIX defaults to /unreal).
@@ -144,6 +144,16 @@ fn one_line(e: &clap::Error) -> String {
 
 fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.len() == 2 && argv[1] == "--print-lib" {
+        // For wrappers that set LD_PRELOAD themselves.
+        return match kmview_api::find_library().map(std::fs::canonicalize) {
+            Some(Ok(lib)) => {
+                println!("{}", lib.display());
+                ExitCode::SUCCESS
+            }
+            _ => fail(format!("cannot find {} beside this executable (set KMVIEW_LIB)", kmview_api::LIB_NAME)),
+        };
+    }
     if argv.len() >= 2 && argv[1] == "stack" {
         return run::print_stack(&argv[2..]);
     }

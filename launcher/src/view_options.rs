@@ -157,7 +157,11 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         let raw = value.as_bytes();
         let entry = match id {
             "bind" | "ro_bind" => {
-                let (src, dst) = split_pair(raw).ok_or_else(|| format!("{opt}: `{}` is not SRC:DST", value.to_string_lossy()))?;
+                // SRC alone is bound at its own (canonical) path, as proot's `-b HOST` is.
+                let (src, dst) = match split_pair(raw) {
+                    Some(pair) => pair,
+                    None => (unescape(raw), source_path(opt, &unescape(raw))?),
+                };
                 let source = source_path(opt, &src)?;
                 let source_is_dir = std::fs::metadata(OsString::from_vec(source.clone())).is_ok_and(|m| m.is_dir());
                 let (at, link) = mountpoint(opt, virtual_path(opt, &dst)?, source_is_dir, under_root)?;
