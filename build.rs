@@ -108,7 +108,7 @@ fn generate(rows: &[Row]) -> String {
         // `fake`: under a fake root, the call is the facet's (on the routed path) not libc's.
         let real_call = if r.has("fake") {
             format!(
-                "if crate::hooks::fakeroot::active_loaded() {{ crate::hooks::fakeroot::{name}({args}) }} else {{ super::real::{name}({args}) }}",
+                "if crate::hooks::fakeroot::on() {{ crate::hooks::fakeroot::{name}({args}) }} else {{ super::real::{name}({args}) }}",
                 name = r.name,
                 args = names(r)
             )
@@ -182,7 +182,7 @@ fn generate(rows: &[Row]) -> String {
                 let empty = r.attr("empty").flatten().unwrap_or("false");
                 let callee = if r.has("fake") {
                     format!(
-                        "if crate::hooks::fakeroot::active_loaded() {{ crate::hooks::fakeroot::{name}({with_p}) }} else {{ super::real::{name}({with_p}) }}",
+                        "if crate::hooks::fakeroot::on() {{ crate::hooks::fakeroot::{name}({with_p}) }} else {{ super::real::{name}({with_p}) }}",
                         name = r.name,
                         with_p = with_p.join(", ")
                     )

@@ -552,3 +552,51 @@ fn capabilities_and_security_attributes_are_kept() {
     assert!(oracle.contains("g cap_net_raw=ep"), "fakeroot's run: {oracle}");
     assert_eq!(ours, oracle);
 }
+
+/// The review's cases: an inner `-0 --uid` starts as its own identity, not the outer process's;
+/// an inner `-0` whose record lives in an outer view's `--tmp` directory runs;
+/// a removed kept attribute of an inner view hides the outer one's; a chmod that fails records
+/// nothing; errno is untouched by a swallowed EPERM.
+#[test]
+fn nested_identities_records_and_failures() {
+    let f = fixture("review");
+    let km = f.km.to_str().unwrap();
+    let o = run(&mut unprivileged(&f.work, &[km, "-0", "--", km, "-0", "--uid", "1000", "--", "id", "-u"]));
+    assert_eq!(stdout(&o), "1000\n", "{}", stderr(&o));
+    let o = run(&mut unprivileged(
+        &f.work,
+        &[
+            km,
+            "--tmp",
+            "/var/tmp",
+            "--",
+            "env",
+            "TMPDIR=/var/tmp",
+            km,
+            "-0",
+            "--",
+            "sh",
+            "-c",
+            "touch /var/tmp/x; chown 5 /var/tmp/x; stat -c %u /var/tmp/x",
+        ],
+    ));
+    assert_eq!(stdout(&o), "5\n", "{}", stderr(&o));
+    let inner = format!("{km} -0 -- sh -c '/usr/sbin/setcap -r g; /usr/sbin/getcap g; echo inner-done'");
+    let o = run(&mut unprivileged(
+        &f.work,
+        &[km, "-0", "--", "sh", "-c", &format!("touch g; /usr/sbin/setcap cap_net_raw+ep g; {inner}; /usr/sbin/getcap g")],
+    ));
+    assert_eq!(stdout(&o), "inner-done\ng cap_net_raw=ep\n", "{}", stderr(&o));
+    let o = run(&mut unprivileged(
+        &f.work,
+        &[
+            km,
+            "-0",
+            "--",
+            "sh",
+            "-c",
+            "chmod 4755 /no/such 2>/dev/null; touch h; chmod 4755 /etc/passwd 2>/dev/null; stat -c %a /etc/passwd; chmod 4700 h; stat -c %a h",
+        ],
+    ));
+    assert_eq!(stdout(&o), "4755\n4700\n", "{}", stderr(&o));
+}

@@ -216,7 +216,17 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
     let fake = opts.fakeroot || opts.uid.is_some() || opts.gid.is_some() || opts.unknown_is_real;
     if fake || opts.state.is_some() || opts.state_save.is_some() || opts.state_load.is_some() {
         let state = match &opts.state {
-            Some(file) => state_file(file)?,
+            Some(file) => {
+                // Loading writes the record without the library's compare-and-swap: only into
+                // one no other process can be using yet.
+                if opts.state_load.is_some() && std::path::Path::new(file).exists() {
+                    return Err(format!(
+                        "--state-load: loads only into a new record, and {} exists (it may be in use)",
+                        std::path::Path::new(file).display()
+                    ));
+                }
+                state_file(file)?
+            }
             None => {
                 // The record lives in a private directory of its own, removed when the command ends.
                 let dir = make_tmp_dir().map_err(|e| format!("--fakeroot: cannot make a private directory: {e}"))?;

@@ -192,6 +192,7 @@ impl Envp {
         };
         let mut k = 0;
         let mut stack_ok = false;
+        let mut new_fake_root = false;
         let mut preload_ok = false;
         let mut theirs: &[u8] = b"";
         for i in 0..n {
@@ -203,6 +204,8 @@ impl Envp {
                     continue;
                 }
                 stack_ok = true;
+                // A nested kmview pushing a fake root of its own: its identity starts afresh.
+                new_fake_root = memchr::memmem::find(&v[rt.stack_value().len()..], b"fakeroot=").is_some();
             } else if let Some(v) = bytes.strip_prefix(PRELOAD_KEY) {
                 if !vars::preload_names(v, rt.lib_path) {
                     theirs = v;
@@ -229,11 +232,15 @@ impl Envp {
             };
             x += 1;
         }
-        // Under a fake root, the identity the process has now is the child's.
-        if rt.fake.is_some() {
-            if let Some(at) = self.entry(IDS_KEY, |s| vars::encode_ids(s, &crate::state::identity::get())) {
-                extra[x] = self.ptr(at);
-                x += 1;
+        // Under a fake root, the identity the process has now is the child's (never silently
+        // the view's starting one: no room fails the exec).
+        if rt.fake.is_some() && !new_fake_root {
+            match self.entry(IDS_KEY, |s| vars::encode_ids(s, &crate::state::identity::get())) {
+                Some(at) => {
+                    extra[x] = self.ptr(at);
+                    x += 1;
+                }
+                None => return std::ptr::null(),
             }
         }
         if let Some(at) = self.cwd_entry(rt, child_cwd) {

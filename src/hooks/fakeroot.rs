@@ -15,16 +15,36 @@ pub fn active_loaded() -> bool {
     crate::runtime::get().is_some_and(|rt| rt.fake.is_some())
 }
 
+/// Whether a fake root is active: one byte once the stack is loaded (loading it if not).
+#[inline(always)]
+pub fn on() -> bool {
+    if facet::known() {
+        active()
+    } else {
+        active_loaded()
+    }
+}
+
 /// A stat form's result on its way back: the record's owner, mode and device number.
 ///
 /// # Safety
 /// `buf` is NULL or the caller's buffer that the call filled when it returned 0.
 #[inline(always)]
 pub unsafe fn stat_out<T: StatFields>(r: c_int, buf: *mut T) -> c_int {
-    if r == 0 && active() && !buf.is_null() {
+    if r == 0 && !buf.is_null() && (active() || (!facet::known() && active_loaded())) {
         // SAFETY: per the contract.
         facet::adjust(unsafe { &mut *buf });
     }
+    r
+}
+
+/// The real file's fields at `path` from `dirfd`, errno left as it was (a look the caller did
+/// not ask for).
+unsafe fn probe_stat(dirfd: c_int, path: CStrP, flags: c_int) -> Option<libc::stat> {
+    let e = crate::sys::errno();
+    // SAFETY: per the caller's contract.
+    let r = unsafe { real_stat(dirfd, path, flags) }.ok();
+    crate::sys::set_errno(e);
     r
 }
 
@@ -80,16 +100,20 @@ pub unsafe fn fchmodat(dirfd: c_int, path: CStrP, mode: mode_t, flags: c_int) ->
         // SAFETY: the caller's arguments.
         return unsafe { real::fchmodat(dirfd, path, mode, flags) };
     }
-    let disk = match facet::chmod(&st, mode) {
-        Ok(m) => m,
-        Err(e) => return super::fail(e),
-    };
+    let e = crate::sys::errno();
     // SAFETY: the caller's path.
-    let r = unsafe { real::fchmodat(dirfd, path, disk, flags & libc::AT_SYMLINK_NOFOLLOW) };
-    if r != 0 && crate::sys::errno() == libc::EPERM {
-        return 0;
+    let r = unsafe { real::fchmodat(dirfd, path, facet::safe_mode(st.st_mode & libc::S_IFMT, mode), flags & libc::AT_SYMLINK_NOFOLLOW) };
+    chmodded(r, e, &st, mode)
+}
+
+/// After the disk's chmod (`r`; `e`: errno before it): recorded if it worked, or if the real user
+/// may not (the fake root may): then errno is as it was.
+fn chmodded(r: c_int, e: c_int, st: &libc::stat, mode: mode_t) -> c_int {
+    if r != 0 && crate::sys::errno() != libc::EPERM {
+        return r;
     }
-    r
+    crate::sys::set_errno(e);
+    done(facet::chmod(st, mode).map(|_| ()))
 }
 
 pub unsafe fn chmod(path: CStrP, mode: mode_t) -> c_int {
@@ -107,16 +131,10 @@ pub unsafe fn fchmod(fd: c_int, mode: mode_t) -> c_int {
     if unsafe { real::fstat(fd, &mut st) } != 0 {
         return -1;
     }
-    let disk = match facet::chmod(&st, mode) {
-        Ok(m) => m,
-        Err(e) => return super::fail(e),
-    };
+    let e = crate::sys::errno();
     // SAFETY: the caller's descriptor.
-    let r = unsafe { real::fchmod(fd, disk) };
-    if r != 0 && crate::sys::errno() == libc::EPERM {
-        return 0;
-    }
-    r
+    let r = unsafe { real::fchmod(fd, facet::safe_mode(st.st_mode & libc::S_IFMT, mode)) };
+    chmodded(r, e, &st, mode)
 }
 
 /// `mknod` on a host path: a device is an empty regular file with its type and number
@@ -257,10 +275,7 @@ unsafe fn get_kept(
 ) -> ssize_t {
     let mut v = [0u8; kmview_api::record::XVALUE_MAX];
     // SAFETY: the caller's path.
-    let found = match unsafe { real_stat(dirfd, path, stflags) } {
-        Ok(st) => facet::xattr_get(&st, name, &mut v),
-        Err(_) => None,
-    };
+    let found = unsafe { probe_stat(dirfd, path, stflags) }.and_then(|st| facet::xattr_get(&st, name, &mut v));
     let Some(len) = found else { return real() };
     if size == 0 {
         return len as ssize_t;
@@ -308,11 +323,16 @@ unsafe fn list_kept(
         return r;
     }
     // SAFETY: the caller's path.
-    let Ok(st) = (unsafe { real_stat(dirfd, path, stflags) }) else { return r };
+    let Some(st) = (unsafe { probe_stat(dirfd, path, stflags) }) else { return r };
     let mut v = [0u8; kmview_api::record::XVALUE_MAX];
     let mut len = r as usize;
     for name in facet::KEPT_NAMES {
         if facet::xattr_get(&st, name, &mut v).is_none() {
+            continue;
+        }
+        // Listed by the disk already (a file system that has it too): once.
+        // SAFETY: the `r` bytes the disk's listing wrote, when the caller gave a buffer.
+        if size != 0 && unsafe { std::slice::from_raw_parts(list.cast::<u8>(), r as usize) }.split(|&b| b == 0).any(|n| n == name) {
             continue;
         }
         if size != 0 {
@@ -343,31 +363,36 @@ pub unsafe fn flistxattr(fd: c_int, list: *mut c_char, size: size_t) -> ssize_t 
 }
 
 /// `removexattr` of a kept name: from the record (`ENODATA` if it is not there).
-unsafe fn remove_kept(dirfd: c_int, path: CStrP, stflags: c_int, name: &[u8]) -> c_int {
+unsafe fn remove_kept(dirfd: c_int, path: CStrP, stflags: c_int, name: &[u8], real: impl FnOnce() -> c_int) -> c_int {
     // SAFETY: the caller's path.
     match unsafe { real_stat(dirfd, path, stflags) } {
-        Ok(st) => done(facet::xattr_put(&st, name, None, 0)),
+        Ok(st) => match facet::xattr_put(&st, name, None, 0) {
+            Ok(()) => 0,
+            // Kept nowhere: the disk's, if it has one.
+            Err(crate::errno::Errno::ENODATA) => real(),
+            Err(e) => super::fail(e),
+        },
         Err(r) => r,
     }
 }
 
 pub unsafe fn removexattr(path: CStrP, name: CStrP) -> c_int {
     match unsafe { kept(name) } {
-        Some(n) => unsafe { remove_kept(libc::AT_FDCWD, path, 0, n) },
+        Some(n) => unsafe { remove_kept(libc::AT_FDCWD, path, 0, n, || real::removexattr(path, name)) },
         None => unsafe { real::removexattr(path, name) },
     }
 }
 
 pub unsafe fn lremovexattr(path: CStrP, name: CStrP) -> c_int {
     match unsafe { kept(name) } {
-        Some(n) => unsafe { remove_kept(libc::AT_FDCWD, path, libc::AT_SYMLINK_NOFOLLOW, n) },
+        Some(n) => unsafe { remove_kept(libc::AT_FDCWD, path, libc::AT_SYMLINK_NOFOLLOW, n, || real::lremovexattr(path, name)) },
         None => unsafe { real::lremovexattr(path, name) },
     }
 }
 
 pub unsafe fn fremovexattr(fd: c_int, name: CStrP) -> c_int {
     match unsafe { kept(name) } {
-        Some(n) => unsafe { remove_kept(fd, c"".as_ptr(), libc::AT_EMPTY_PATH, n) },
+        Some(n) => unsafe { remove_kept(fd, c"".as_ptr(), libc::AT_EMPTY_PATH, n, || real::fremovexattr(fd, name)) },
         None => unsafe { real::fremovexattr(fd, name) },
     }
 }
@@ -375,12 +400,12 @@ pub unsafe fn fremovexattr(fd: c_int, name: CStrP) -> c_int {
 /// The setuid, setgid and sticky bits the view shows on a file (an ACL leaves them as they are).
 unsafe fn special_bits(dirfd: c_int, path: CStrP, flags: c_int) -> mode_t {
     // SAFETY: the caller's path.
-    match unsafe { real_stat(dirfd, path, flags) } {
-        Ok(mut st) => {
+    match unsafe { probe_stat(dirfd, path, flags) } {
+        Some(mut st) => {
             facet::adjust(&mut st);
             st.st_mode & 0o7000
         }
-        Err(_) => 0,
+        None => 0,
     }
 }
 
@@ -430,9 +455,9 @@ pub fn removing(dirfd: c_int, path: *const c_char, call: impl Fn() -> c_int) -> 
         return call();
     }
     // SAFETY: the host path the view routed the caller's to.
-    let before = unsafe { real_stat(dirfd, path, libc::AT_SYMLINK_NOFOLLOW) };
+    let before = unsafe { probe_stat(dirfd, path, libc::AT_SYMLINK_NOFOLLOW) };
     let r = call();
-    if let (0, Ok(st)) = (r, before) {
+    if let (0, Some(st)) = (r, before) {
         facet::removed(&st);
     }
     r
@@ -445,9 +470,9 @@ pub fn replacing(od: c_int, old: *const c_char, nd: c_int, new: *const c_char, f
         return call();
     }
     // SAFETY: the host paths the view routed the caller's to.
-    let (src, before) = unsafe { (real_stat(od, old, libc::AT_SYMLINK_NOFOLLOW), real_stat(nd, new, libc::AT_SYMLINK_NOFOLLOW)) };
+    let (src, before) = unsafe { (probe_stat(od, old, libc::AT_SYMLINK_NOFOLLOW), probe_stat(nd, new, libc::AT_SYMLINK_NOFOLLOW)) };
     let r = call();
-    if let (0, Ok(st), Ok(s)) = (r, before, src) {
+    if let (0, Some(st), Some(s)) = (r, before, src) {
         if (st.st_dev, st.st_ino) != (s.st_dev, s.st_ino) {
             facet::removed(&st);
         }

@@ -7,7 +7,7 @@ use super::types::*;
 use crate::state::identity::{self as ids, EFFECTIVE, REAL, SAVED};
 
 fn fake() -> bool {
-    super::fakeroot::active_loaded()
+    super::fakeroot::on()
 }
 
 fn done(r: crate::errno::Res<()>) -> c_int {
@@ -97,6 +97,10 @@ pub unsafe fn getgroups(n: c_int, list: *mut libc::gid_t) -> c_int {
 pub unsafe fn setgroups(n: size_t, list: *const libc::gid_t) -> c_int {
     if !fake() {
         return unsafe { real::setgroups(n, list) };
+    }
+    // The kernel's order: privilege first, then the count.
+    if ids::uid(EFFECTIVE) != 0 {
+        return super::fail(crate::errno::Errno::EPERM);
     }
     if n > kmview_api::env::MAX_GROUPS {
         return super::fail(crate::errno::Errno::EINVAL);

@@ -92,11 +92,14 @@ pub fn load() {
     rt.start_exe = start_exe.and_then(|c| arena.bytes(c));
     if rt.fake.is_some() {
         // No fake identity without its record: stop rather than show a root nobody recorded.
-        if let Err(why) = crate::views::fakeroot::start(&rt.fakes, crate::sys::getenv(b"KMVIEW_IDS\0")) {
-            let (why, state) = why;
-            crate::sys::write_stderr(&[b"kmview: ", why.as_bytes(), b" (", state.to_bytes(), b"): refusing to run outside the view\n"]);
-            crate::sys::exit_now(125);
+        for (l, fake) in rt.fakes.iter().enumerate() {
+            let Some(fake) = fake else { break };
+            if let Err(why) = map_record(rt.views, l, fake) {
+                crate::sys::write_stderr(&[b"kmview: ", why.as_bytes(), b" (", fake.state.to_bytes(), b"): refusing to run outside the view\n"]);
+                crate::sys::exit_now(125);
+            }
         }
+        crate::views::fakeroot::start(&rt.fakes, crate::sys::getenv(b"KMVIEW_IDS\0"));
     } else {
         crate::views::fakeroot::none();
     }
@@ -235,7 +238,8 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         // identity is the process's; every one adjusts results, outermost first.
                         match path(2).and_then(|p| cstr_in(arena, &[p])) {
                             Some(state) if nfakes < fakes.len() => {
-                                fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state, unknown_is_real: args.len() == 4 });
+                                let view = nv.saturating_sub(1);
+                                fake = Some(crate::runtime::Fake { uid: args.id(0), gid: args.id(1), state, unknown_is_real: args.len() == 4, view });
                                 fakes[nfakes] = fake;
                                 nfakes += 1;
                             }
@@ -306,6 +310,19 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         fake,
         fakes,
     })
+}
+
+/// Maps fake root `l`'s record: its path is in the terms of the view the launcher ran in (the
+/// views outside the fake root's), so each of those maps it outward before the kernel opens it.
+fn map_record(views: &[View], l: usize, fake: &crate::runtime::Fake) -> Result<(), &'static str> {
+    let mut path = crate::sys::pool::copy_of(fake.state.to_bytes()).map_err(|_| "no buffer for the fake root's record")?;
+    for view in views[..fake.view.min(views.len())].iter().rev() {
+        let d = view.decide(path.as_bytes(), crate::views::Op::Open(libc::O_RDWR)).map_err(|_| "the fake root's record is out of reach")?;
+        if let Some(m) = d.mount {
+            m.map_out(&mut path).map_err(|_| "the fake root's record is out of reach")?;
+        }
+    }
+    crate::sys::shared::map(l, &path)
 }
 
 /// A `&'static mut` slice of the arena as a shared one.

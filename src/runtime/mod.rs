@@ -62,6 +62,8 @@ pub struct Fake {
     pub state: &'static std::ffi::CStr,
     /// A file nobody chowned shows its real owner (else 0:0).
     pub unknown_is_real: bool,
+    /// The view it belongs to (its record's path is in the terms of the views outside it).
+    pub view: usize,
 }
 
 impl Runtime {

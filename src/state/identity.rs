@@ -149,7 +149,11 @@ fn set_one(ids: &[AtomicU32; 4], v: u32) -> Res<()> {
         setres_unchecked(ids, v, v, v);
         return Ok(());
     }
-    setres(ids, KEEP, v, KEEP)
+    if v != ids[REAL].load(Ordering::Relaxed) && v != ids[SAVED].load(Ordering::Relaxed) {
+        return Err(Errno::EPERM);
+    }
+    setres_unchecked(ids, KEEP, v, KEEP);
+    Ok(())
 }
 
 pub fn setuid(u: u32) -> Res<()> {

@@ -53,14 +53,31 @@ fn find(l: usize, dev: u64, ino: u64, name: &[u8]) -> Option<(u32, u32)> {
     None
 }
 
-/// The value of `name` on the inode in fake root `l`'s record (of file type `kind`) into `out`; its length.
-pub fn get(l: usize, dev: u64, ino: u64, kind: u32, name: &[u8], out: &mut [u8; XVALUE_MAX]) -> Option<usize> {
-    let (_, n) = find(l, dev, ino, name)?;
-    let (_, _, k, flags, _, len) = head(l, n).filter(|_| n != 0)?;
-    if k != kind || flags & REMOVED != 0 {
-        return None;
+/// What a record says of one attribute.
+pub enum Found {
+    /// Its value, this long (in the caller's buffer).
+    Value(usize),
+    /// Removed.
+    Removed,
+    /// Nothing.
+    No,
+}
+
+/// The value of `name` on the inode (of file type `kind`) in fake root `l`'s record, into `out`.
+pub fn get(l: usize, dev: u64, ino: u64, kind: u32, name: &[u8], out: &mut [u8; XVALUE_MAX]) -> Found {
+    let Some((_, n)) = find(l, dev, ino, name).filter(|&(_, n)| n != 0) else { return Found::No };
+    let Some((_, _, k, flags, _, len)) = head(l, n) else { return Found::No };
+    if k != kind {
+        return Found::No;
     }
-    shared::read_bytes(l, at(n) + VALUE_AT, &mut out[..len]).then_some(len)
+    if flags & REMOVED != 0 {
+        return Found::Removed;
+    }
+    if shared::read_bytes(l, at(n) + VALUE_AT, &mut out[..len]) {
+        Found::Value(len)
+    } else {
+        Found::No
+    }
 }
 
 /// Sets (`Some`) or removes (`None`) `name` on the inode in fake root `l`'s record.

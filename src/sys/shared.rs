@@ -14,14 +14,12 @@ static BASES: [AtomicPtr<u8>; MAX_LAYERS] = [const { AtomicPtr::new(std::ptr::nu
 
 /// Maps the record file at `path` (opened read-write) as layer `layer`, checking its size and
 /// header. At load, before any hook needs it.
-pub fn map(layer: usize, path: &std::ffi::CStr) -> Result<(), &'static str> {
+pub fn map(layer: usize, path: &super::PBuf) -> Result<(), &'static str> {
     if layer >= MAX_LAYERS {
         return Err("more fake roots nested than kmview keeps records of");
     }
-    // The kernel's path (the launcher made it where no view moves it); the descriptor is
-    // closed below, the mapping stays.
-    let name = super::pool::copy_of(path.to_bytes()).map_err(|_| "no buffer for the fake root's record")?;
-    let fd = super::raw::openat(libc::AT_FDCWD, &name, libc::O_RDWR | libc::O_CLOEXEC).map_err(|_| "cannot open the fake root's record")?;
+    // The kernel's path; the descriptor is closed below, the mapping stays.
+    let fd = super::raw::openat(libc::AT_FDCWD, path, libc::O_RDWR | libc::O_CLOEXEC).map_err(|_| "cannot open the fake root's record")?;
     let st = super::raw::fstat(fd);
     let p = match st {
         // SAFETY: a shared mapping of the whole file, which is at least that long.

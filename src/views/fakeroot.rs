@@ -87,23 +87,21 @@ impl StatFields for libc::statx {
 
 const IFMT: u32 = libc::S_IFMT;
 
-/// The process's identity at load: the parent's at its exec (`KMVIEW_IDS`), else the view's
-/// starting one; and the record mapped. `Err`: the record cannot be used (the caller stops the
-/// program rather than run it with a fake identity and no record).
-pub fn start(fakes: &[Option<Fake>], inherited: Option<&[u8]>) -> Result<(), (&'static str, &'static std::ffi::CStr)> {
+/// At load, once every fake root's record is mapped (`runtime::load`): the layers, and the
+/// process's identity: the parent's at its exec (`KMVIEW_IDS`), else the innermost fake root's
+/// starting one.
+pub fn start(fakes: &[Option<Fake>], inherited: Option<&[u8]>) {
     let mut inner = None;
     for (l, fake) in fakes.iter().enumerate() {
         let Some(fake) = fake else { break };
-        crate::sys::shared::map(l, fake.state).map_err(|why| (why, fake.state))?;
         UNKNOWN_IS_REAL[l].store(fake.unknown_is_real, Ordering::Relaxed);
         LAYERS.store(l + 1, Ordering::Relaxed);
         inner = Some(fake);
     }
-    let Some(fake) = inner else { return Ok(()) };
+    let Some(fake) = inner else { return };
     let ids = inherited.and_then(kmview_api::env::ids).unwrap_or(kmview_api::env::Ids::of(fake.uid, fake.gid));
     identity::set(&ids);
     STATE.store(ON, Ordering::Relaxed);
-    Ok(())
 }
 
 /// How many fake roots the stack has (their records are layers 0, outermost, to this - 1).
@@ -144,6 +142,12 @@ pub fn active() -> bool {
 #[inline(always)]
 pub fn maybe() -> bool {
     STATE.load(Ordering::Relaxed) != OFF
+}
+
+/// Whether the stack is loaded yet (else [`active`] cannot tell).
+#[inline(always)]
+pub fn known() -> bool {
+    STATE.load(Ordering::Relaxed) != UNKNOWN
 }
 
 /// The record layer `l` keeps for the inode `dev`:`ino` whose real file type is `kind`, if any.
@@ -287,12 +291,23 @@ pub const KEPT_NAMES: [&[u8]; 5] = [b"security.capability", b"security.selinux",
 /// A kept attribute of the file `st` describes, into `out`: its length.
 pub fn xattr_get(st: &impl StatFields, name: &[u8], out: &mut [u8; kmview_api::record::XVALUE_MAX]) -> Option<usize> {
     let (dev, ino) = st.dev_ino();
-    (0..layers()).rev().find_map(|l| crate::state::xattrs::get(l, dev, ino, st.mode() & IFMT, name, out))
+    for l in (0..layers()).rev() {
+        match crate::state::xattrs::get(l, dev, ino, st.mode() & IFMT, name, out) {
+            crate::state::xattrs::Found::Value(len) => return Some(len),
+            // Removed in this view: what an outer one keeps does not show through.
+            crate::state::xattrs::Found::Removed => return None,
+            crate::state::xattrs::Found::No => {}
+        }
+    }
+    None
 }
 
 /// Sets a kept attribute (`XATTR_CREATE`: `EEXIST` if it is there; `XATTR_REPLACE`: `ENODATA`
 /// if not), or removes it (`value` `None`: `ENODATA` if it is not there).
 pub fn xattr_put(st: &impl StatFields, name: &[u8], value: Option<&[u8]>, flags: i32) -> Res<()> {
+    if flags & !(libc::XATTR_CREATE | libc::XATTR_REPLACE) != 0 {
+        return Err(crate::errno::Errno::EINVAL);
+    }
     let mut scratch = [0u8; kmview_api::record::XVALUE_MAX];
     let there = xattr_get(st, name, &mut scratch).is_some();
     if value.is_some() && flags & libc::XATTR_CREATE != 0 && there {
@@ -309,7 +324,16 @@ pub fn xattr_put(st: &impl StatFields, name: &[u8], value: Option<&[u8]>, flags:
 pub fn removed(st: &impl StatFields) {
     if st.mode() & IFMT == libc::S_IFDIR || st.nlink() <= 1 {
         let (dev, ino) = st.dev_ino();
-        // The inode is gone for every view: each layer forgets it.
-        (0..layers()).for_each(|l| owners::forget(l, dev, ino));
+        // The inode is gone for every view: each layer forgets it, attributes included.
+        let kind = st.mode() & IFMT;
+        let mut scratch = [0u8; kmview_api::record::XVALUE_MAX];
+        for l in 0..layers() {
+            owners::forget(l, dev, ino);
+            for name in KEPT_NAMES {
+                if let crate::state::xattrs::Found::Value(_) = crate::state::xattrs::get(l, dev, ino, kind, name, &mut scratch) {
+                    let _ = crate::state::xattrs::put(l, dev, ino, kind, name, None);
+                }
+            }
+        }
     }
 }
