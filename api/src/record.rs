@@ -76,11 +76,21 @@ pub fn check(path: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Makes an empty record file at `path` (which must not exist).
+/// Makes an empty record file at `path` (which must not exist: `AlreadyExists` if it does).
+/// Whole or not at all: it is made under a temporary name beside it and linked into place, so
+/// another process never finds it half-made.
 pub fn create(path: &std::path::Path) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-    f.write_all(&header())?;
-    f.set_len(FILE_SIZE as u64)
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.new", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    let made = (|| {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(&header())?;
+        f.set_len(FILE_SIZE as u64)?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    made
 }
 
 /// One inode's entry: what was set in the view, and what the inode was when it was set.

@@ -600,3 +600,36 @@ fn nested_identities_records_and_failures() {
     ));
     assert_eq!(stdout(&o), "4755\n4700\n", "{}", stderr(&o));
 }
+
+/// glibc's own walkers stat internally: `nftw` callbacks and `fts_read`'s `fts_statp` still show
+/// the record (Debian's fakeroot gets `fts` right and `nftw` wrong).
+#[test]
+fn glibc_walkers_see_the_record() {
+    let f = fixture("walkers");
+    let c = r#"
+#define _XOPEN_SOURCE 700
+#include <fts.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+static int cb(const char *p, const struct stat *sb, int flag, struct FTW *f) { (void)flag; (void)f; if (strstr(p, "/a")) printf("nftw %s %d %o\n", p, (int)sb->st_uid, (unsigned)sb->st_mode); return 0; }
+int main(void) {
+    nftw(".", cb, 8, FTW_PHYS);
+    char *roots[] = {".", NULL};
+    FTS *t = fts_open(roots, FTS_PHYSICAL, NULL);
+    FTSENT *e;
+    while ((e = fts_read(t))) if (!strcmp(e->fts_name, "a")) printf("fts %s %d %o\n", e->fts_path, (int)e->fts_statp->st_uid, (unsigned)e->fts_statp->st_mode);
+    fts_close(t);
+    return 0;
+}
+"#;
+    let bin = compile_c(f.s.path(), "walkers", c, &[]);
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = format!("rm -f a; touch a; chown 42 a; chmod 4755 a; {}", bin.display());
+    // fakeroot is right for fts, not for nftw (its callback shows the real owner).
+    let oracle = run(&mut unprivileged(&f.work, &["fakeroot", "--", "sh", "-c", &script]));
+    let fts_line = stdout(&oracle).lines().find(|l| l.starts_with("fts ")).map(str::to_owned);
+    assert_eq!(fts_line.as_deref(), Some("fts ./a 42 104755"), "fakeroot's run: {}", stdout(&oracle));
+    let ours = run(&mut unprivileged(&f.work, &[f.km.to_str().unwrap(), "-0", "--", "sh", "-c", &script]));
+    assert_eq!(stdout(&ours), "nftw ./a 42 104755\nfts ./a 42 104755\n", "{}", stderr(&ours));
+}

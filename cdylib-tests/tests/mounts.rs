@@ -156,15 +156,14 @@ fn tmp_is_private_writable_and_gone_afterwards() {
         "ls -A /scratch | wc -l; echo hi > /scratch/f && cat /scratch/f; stat -c %a /scratch; kmview stack 2>/dev/null || true",
     ])));
     assert_eq!(o.lines().take(3).collect::<Vec<_>>(), ["0", "hi", "1777"]);
-    // The private directory is gone once the command ends (and a signal still ends it so).
-    let o = ok(run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c", "readlink -f /proc/self/fd/1 >/dev/null; kill -0 $$; echo ok"])));
+    // The private directory is gone once the command ends (and a signal still ends it so). It
+    // is made in $TMPDIR: a directory of this test's own, so other tests' do not count.
+    let own_tmp = Scratch::new("tmp-leftovers");
+    let o =
+        ok(run(kmview(["--tmp", "/scratch", "--", "sh", "-c", "readlink -f /proc/self/fd/1 >/dev/null; kill -0 $$; echo ok"])
+            .env("TMPDIR", own_tmp.path())));
     assert_eq!(o, "ok\n");
-    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("kmview-tmp-"))
-        .filter(|e| e.metadata().map(|m| m.modified().unwrap().elapsed().unwrap().as_secs() < 60).unwrap_or(false))
-        .collect();
+    let leftovers: Vec<_> = std::fs::read_dir(own_tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
     let o = run(&mut kmview(["--tmp", "/scratch", "--", "sh", "-c", "kill -TERM $$"]));
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&o.status), Some(libc::SIGTERM));

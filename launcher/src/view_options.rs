@@ -263,8 +263,11 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
 /// not one), or a new one; its canonical path.
 fn state_file(file: &std::ffi::OsStr) -> Result<Vec<u8>, String> {
     let path = PathBuf::from(file);
-    if !path.exists() {
-        kmview_api::record::create(&path).map_err(|e| format!("--state {}: {e}", path.display()))?;
+    // Two invocations may make it at once: the first one's stands.
+    match kmview_api::record::create(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("--state {}: {e}", path.display())),
     }
     kmview_api::record::check(&path).map_err(|e| format!("--state {}: {e}", path.display()))?;
     std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("--state {}: {e}", path.display()))

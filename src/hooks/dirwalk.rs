@@ -517,13 +517,42 @@ pub unsafe fn fts64_read(fts: *mut libc::c_void) -> *mut libc::c_void {
 
 /// The next entry of the walk `fts` (from `read`), named under the root as the caller named it.
 fn read_walk(fts: *mut libc::c_void, read: impl Fn() -> *mut libc::c_void) -> *mut libc::c_void {
-    let Some(st) = FtsState::of(fts) else {
-        return read();
+    let e = match FtsState::of(fts) {
+        None => read(),
+        Some(st) => {
+            st.restore();
+            let e = read();
+            st.rename(e.cast());
+            e
+        }
     };
-    st.restore();
-    let e = read();
-    st.rename(e.cast());
+    faked_entry(e.cast());
     e
+}
+
+/// Under a fake root, an entry's stat (glibc's, made by its internal calls) as the view shows it.
+fn faked_entry(e: *mut FtsEnt) {
+    if e.is_null() || !super::fakeroot::active() {
+        return;
+    }
+    // SAFETY: glibc's entry for the caller; its stat buffer (x86-64: stat and stat64 alike).
+    unsafe { super::fakeroot::stat_out(0, (*e).statp.cast::<libc::stat>()) };
+}
+
+/// Under a fake root, a callback's stat as the view shows it: a copy in `copy`, adjusted.
+///
+/// # Safety
+/// `sb` is NULL or glibc's stat for the callback.
+unsafe fn faked_stat(sb: *const libc::c_void, copy: &mut std::mem::MaybeUninit<libc::stat>) -> *const libc::c_void {
+    if sb.is_null() || !super::fakeroot::active() {
+        return sb;
+    }
+    // SAFETY: per the contract; x86-64's stat and stat64 are alike.
+    unsafe {
+        copy.write(*sb.cast::<libc::stat>());
+        super::fakeroot::stat_out(0, copy.as_mut_ptr());
+    }
+    copy.as_ptr().cast()
 }
 
 pub unsafe fn fts_children(fts: *mut libc::c_void, options: c_int) -> *mut libc::c_void {
@@ -647,6 +676,9 @@ unsafe extern "C" fn ftw_trampoline(fpath: *const c_char, sb: *const libc::c_voi
     // SAFETY: the caller's callback, of ftw's type (the stat pointer passed as it came).
     let f: unsafe extern "C" fn(*const c_char, *const libc::c_void, c_int) -> c_int =
         unsafe { std::mem::transmute(w.callback.load(Ordering::Relaxed)) };
+    let mut copy = std::mem::MaybeUninit::uninit();
+    // SAFETY: glibc's stat for this call.
+    let sb = unsafe { faked_stat(sb, &mut copy) };
     let Ok(mut out) = crate::sys::pool::take() else { return unsafe { f(fpath, sb, flag) } };
     match renamed(w, fpath, &mut out) {
         // SAFETY: as above.
@@ -660,6 +692,9 @@ unsafe extern "C" fn nftw_trampoline(fpath: *const c_char, sb: *const libc::c_vo
     // SAFETY: the caller's callback, of nftw's type.
     let f: unsafe extern "C" fn(*const c_char, *const libc::c_void, c_int, *mut libc::c_void) -> c_int =
         unsafe { std::mem::transmute(w.callback.load(Ordering::Relaxed)) };
+    let mut copy = std::mem::MaybeUninit::uninit();
+    // SAFETY: glibc's stat for this call.
+    let sb = unsafe { faked_stat(sb, &mut copy) };
     let Ok(mut out) = crate::sys::pool::take() else { return unsafe { f(fpath, sb, flag, ftw) } };
     match renamed(w, fpath, &mut out) {
         Some(shift) if !ftw.is_null() => {
@@ -685,7 +720,9 @@ unsafe extern "C" fn nftw_trampoline(fpath: *const c_char, sb: *const libc::c_vo
 /// paths under the root as the caller named it, through `trampoline`.
 #[inline(always)]
 unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, callback: usize, trampoline: usize, call: impl Fn(*const c_char, usize) -> c_int) -> c_int {
-    if runtime::mode() == mode::PASS || callback == 0 {
+    // Under a fake root the callback goes through the trampoline, which adjusts its stat.
+    let fake = super::fakeroot::on();
+    if (runtime::mode() == mode::PASS && !fake) || callback == 0 {
         return call(dir, callback);
     }
     guard(sym, || {
@@ -700,12 +737,13 @@ unsafe fn tree_walk(sym: Sym, dir: CStrP, follow: bool, callback: usize, trampol
         };
         // SAFETY: the caller's string, alive for the call.
         let given: &'static [u8] = match unsafe { bytes(dir) } {
-            Some(g) if p != dir => unsafe { std::slice::from_raw_parts(g.as_ptr(), g.len()) },
+            Some(g) if p != dir || fake => unsafe { std::slice::from_raw_parts(g.as_ptr(), g.len()) },
             _ => return call(p, callback),
         };
         // glibc drops a root's trailing slashes from the paths it reports.
         let trim = |b: &'static [u8]| -> &'static [u8] { &b[..b.iter().rposition(|&c| c != b'/').map_or(b.len().min(1), |i| i + 1)] };
-        let host_len = host.as_bytes().iter().rposition(|&c| c != b'/').map_or(host.len().min(1), |i| i + 1);
+        let host_len =
+            if p == dir { trim(given).len() } else { host.as_bytes().iter().rposition(|&c| c != b'/').map_or(host.len().min(1), |i| i + 1) };
         match WalkSlot::claim(callback, trim(given), host_len) {
             Some(_slot) => call(p, trampoline),
             // Sixteen walks at once: this one's callback sees the host's names.
