@@ -229,3 +229,16 @@ fn print_lib_and_proots_option_names() {
     let o = run(&mut kmview(["--rootfs", "/", "--", "cat", &format!("{src}/f")]));
     assert_eq!(stdout(&o), "f\n", "{}", stderr(&o));
 }
+
+/// `--help` is grouped by purpose, with an example per group.
+#[test]
+fn help_is_grouped_with_examples() {
+    let o = run(&mut kmview(["--help"]));
+    let out = stdout(&o);
+    for heading in ["Mounts:", "Hiding and protecting:", "Fake root:", "Running:", "Examples:"] {
+        assert!(out.contains(heading), "no {heading} in:\n{out}");
+    }
+    for example in ["kmview -b \"$PWD:/build\"", "kmview --hide", "kmview -0 --", "kmview -r "] {
+        assert!(out.contains(example), "no example {example} in:\n{out}");
+    }
+}

@@ -25,92 +25,98 @@ pub const EXIT_NOT_FOUND: u8 = 127;
     name = "kmview",
     version,
     about = "Run a command in its own view of the file system (no root, no namespaces).",
-    after_help = "SRC paths are paths of the view kmview runs in; in SRC:DST, `\\:` is a colon and `\\\\` a backslash.\n\
-                  Inside a view, `kmview stack` prints the stack, outermost view first.\n\
+    after_help = "Examples:\n  \
+                  kmview -b \"$PWD:/build\" -w /build -- make             build at a fixed path\n  \
+                  kmview -r ~/roots/bookworm -b /proc -b /dev -- bash   a Debian root's own programs\n  \
+                  kmview --hide ~/.ssh --ro \"$PWD\" -- ./tool            hide secrets, keep the tree as it is\n  \
+                  kmview -0 -- tar --numeric-owner -cf pkg.tar pkg      fake root (kmview-fakeroot: fakeroot's options)\n  \
+                  kmview --unreal -- cat /unreal/etc/passwd             the seed's test view\n\n\
+                  SRC paths are paths of the view kmview runs in; in SRC:DST, `\\:` is a colon and `\\\\` a backslash.\n\
+                  Inside a view, `kmview stack` prints the stack, outermost view first; `kmview --print-lib` the library.\n\
                   Exit status: the command's own (killed by a signal: the same signal); \
                   125 kmview's own error; 126 command not executable; 127 command not found.",
     trailing_var_arg = true
 )]
 pub struct Options {
     /// DST shows SRC (a file or a directory); SRC alone binds it at its own path (proot's -b, -m, --mount).
-    #[arg(short = 'b', long = "bind", value_name = "SRC[:DST]", short_alias = 'm', alias = "mount")]
+    #[arg(short = 'b', long = "bind", value_name = "SRC[:DST]", short_alias = 'm', alias = "mount", help_heading = "Mounts")]
     pub bind: Vec<OsString>,
 
     /// The same, read-only: every write under DST fails with EROFS.
-    #[arg(long = "ro-bind", value_name = "SRC:DST")]
+    #[arg(long = "ro-bind", value_name = "SRC:DST", help_heading = "Mounts")]
     pub ro_bind: Vec<OsString>,
 
     /// DIR is the view's /, with the other mounts on top of it.
-    #[arg(short = 'r', long = "root", value_name = "DIR", alias = "rootfs")]
+    #[arg(short = 'r', long = "root", value_name = "DIR", alias = "rootfs", help_heading = "Mounts")]
     pub root: Option<OsString>,
 
     /// PATH is ENOENT, and absent from its parent's listing.
-    #[arg(long = "hide", value_name = "PATH")]
+    #[arg(long = "hide", value_name = "PATH", help_heading = "Hiding and protecting")]
     pub hide: Vec<OsString>,
 
     /// EACCES for PATH and below.
-    #[arg(long = "deny", value_name = "PATH")]
+    #[arg(long = "deny", value_name = "PATH", help_heading = "Hiding and protecting")]
     pub deny: Vec<OsString>,
 
     /// Every write under PATH fails with EROFS: PATH is a read-only bind mount of itself (rename and link across its edge are EXDEV, removing PATH is EBUSY).
-    #[arg(long = "ro", value_name = "PATH")]
+    #[arg(long = "ro", value_name = "PATH", help_heading = "Hiding and protecting")]
     pub ro: Vec<OsString>,
 
     /// A fresh empty writable directory at PATH, removed when the command ends.
-    #[arg(long = "tmp", value_name = "PATH")]
+    #[arg(long = "tmp", value_name = "PATH", help_heading = "Mounts")]
     pub tmp: Vec<OsString>,
 
     /// Fake root, as fakeroot does it but in-process: the command and its children are root
     /// (uid and gid 0) in the view, their chown, chmod and mknod are recorded and every stat
     /// reports them; files nobody chowned show as owned by root. The record lasts as long as
     /// the command.
-    #[arg(short = '0', long = "fakeroot")]
+    #[arg(short = '0', long = "fakeroot", help_heading = "Fake root")]
     pub fakeroot: bool,
 
     /// With the fake root: the user id processes start with (default 0; implies -0).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Fake root")]
     pub uid: Option<u32>,
 
     /// With the fake root: the group id processes start with (default 0; implies -0).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Fake root")]
     pub gid: Option<u32>,
 
     /// With the fake root: a file nobody chowned shows its real owner, not root (implies -0).
-    #[arg(short = 'u', long = "unknown-is-real")]
+    #[arg(short = 'u', long = "unknown-is-real", help_heading = "Fake root")]
     pub unknown_is_real: bool,
 
     /// With the fake root: keep the record in FILE (made if missing), across runs, and share it
     /// live with every other kmview naming the same FILE (implies -0).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Fake root")]
     pub state: Option<OsString>,
 
     /// With the fake root: when the command ends, write the record to FILE in Debian fakeroot's
     /// save format (what `fakeroot -s FILE` writes; implies -0).
-    #[arg(long = "state-save", value_name = "FILE")]
+    #[arg(long = "state-save", value_name = "FILE", help_heading = "Fake root")]
     pub state_save: Option<OsString>,
 
     /// With the fake root: start from the record in FILE, in Debian fakeroot's save format (what
     /// `fakeroot -i FILE` reads; implies -0).
-    #[arg(long = "state-load", value_name = "FILE")]
+    #[arg(long = "state-load", value_name = "FILE", help_heading = "Fake root")]
     pub state_load: Option<OsString>,
 
     /// The starting directory inside the view.
-    #[arg(short = 'w', long = "cwd", value_name = "DIR", alias = "pwd")]
+    #[arg(short = 'w', long = "cwd", value_name = "DIR", alias = "pwd", help_heading = "Running")]
     pub cwd: Option<OsString>,
 
     /// The seed's test view: PREFIX/X and PREFIX/PREFIX/X are /X (PREFIX defaults to /unreal).
-    #[arg(long, value_name = "PREFIX", num_args = 0..=1, require_equals = true, default_missing_value = "/unreal")]
+    #[arg(long, value_name = "PREFIX", num_args = 0..=1, require_equals = true, default_missing_value = "/unreal", help_heading = "Running")]
     pub unreal: Option<OsString>,
 
     /// Resolve every path component by component in the view, so that a symlink outside every
     /// mount whose target leads into a mount, a hidden or a denied path is seen too (the default
     /// fast way leaves such a link to the kernel, which follows it on the host). Slower.
-    #[arg(long)]
+    #[arg(long, help_heading = "Running")]
     pub exact: bool,
 
     /// What to do when the command runs a static or setuid/setgid executable, which leaves
     /// the view: warn (default: one line on stderr), deny (EACCES) or allow.
-    #[arg(long = "static", value_name = "POLICY", value_parser = ["warn", "deny", "allow"])]
+    #[arg(long = "static", value_name = "POLICY", value_parser = ["warn", "deny", "allow"], help_heading = "Running")]
     pub static_policy: Option<String>,
 
     /// Internal: the second stage, already inside the view.
