@@ -205,3 +205,18 @@ fn system_runs_the_roots_own_shell() {
     assert_eq!(o.trim_end(), root_inode("/usr/lib/x86_64-linux-gnu/libc.so.6"), "the shell mapped another libc");
     let _ = bin;
 }
+
+/// `-R DIR` (proot's `-R`): the root's own programs, with the host's usual paths bound on it:
+/// `/etc/passwd` and `/etc/resolv.conf` are the host's, `/proc`, `/dev`, `/tmp` and `$HOME` work.
+#[test]
+fn root_with_host_paths_binds_the_usual_ones() {
+    let r = debian_root();
+    let home = Scratch::new("root-home");
+    std::fs::write(home.join("marker"), "home\n").unwrap();
+    let script = "head -1 /etc/passwd; [ \"$(readlink /proc/self/exe)\" = \"$(command -v readlink)\" ] && echo proc; test -c /dev/null && echo dev; ls /tmp >/dev/null && echo tmp; cat \"$HOME/marker\"";
+    let o = run(kmview(["-R", &r.display().to_string(), "--", "sh", "-c", script]).env("HOME", home.path()));
+    let host_first = std::fs::read_to_string("/etc/passwd").unwrap().lines().next().unwrap().to_string();
+    assert_eq!(stdout(&o), format!("{host_first}\nproc\ndev\ntmp\nhome\n"), "{}", stderr(&o));
+    let o = run(&mut kmview(["-R", "/", "-r", "/", "--", "true"]));
+    assert_eq!(o.status.code(), Some(125), "-R and -r together");
+}

@@ -50,6 +50,11 @@ pub struct Options {
     #[arg(short = 'r', long = "root", value_name = "DIR", alias = "rootfs", help_heading = "Mounts")]
     pub root: Option<OsString>,
 
+    /// DIR is the view's /, with the host's usual paths bound on it, as proot's -R does: /dev,
+    /// /proc, /sys, /tmp, /run, $HOME, and /etc's hosts, passwd, group, resolv.conf, localtime...
+    #[arg(short = 'R', long = "root-with-host", value_name = "DIR", conflicts_with = "root", help_heading = "Mounts")]
+    pub root_with_host: Option<OsString>,
+
     /// PATH is ENOENT, and absent from its parent's listing.
     #[arg(long = "hide", value_name = "PATH", help_heading = "Hiding and protecting")]
     pub hide: Vec<OsString>,

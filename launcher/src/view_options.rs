@@ -138,7 +138,11 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         }
         built.view.entries.push(Entry::Unreal { prefix: bytes.to_vec() });
     }
-    let under_root = matches.contains_id("root") && matches.get_many::<OsString>("root").is_some_and(|mut v| v.next().is_some());
+    let under_root =
+        opts.root_with_host.is_some() || matches.contains_id("root") && matches.get_many::<OsString>("root").is_some_and(|mut v| v.next().is_some());
+    if let Some(dir) = &opts.root_with_host {
+        root_with_host(&mut built.view, dir.as_bytes())?;
+    }
     // Symlinks the mounts were asked on (and made on their targets).
     let mut links: Vec<Vec<u8>> = Vec::new();
     // Mounts by destination, marks by path: the same place twice is a conflict.
@@ -290,6 +294,39 @@ pub fn save_fakeroot(record: &std::path::Path, file: &std::path::Path) -> Result
     let records = kmview_api::record::read_all(record).map_err(|e| format!("--state-save: reading the record: {e}"))?;
     let text: String = records.iter().map(|r| kmview_api::record::fakeroot_line(r) + "\n").collect();
     std::fs::write(file, text).map_err(|e| format!("--state-save {}: {e}", file.display()))
+}
+
+/// The host paths `-R` binds on the root, as proot's `-R` does (those the host has).
+const HOST_PATHS: [&str; 15] = [
+    "/etc/host.conf",
+    "/etc/hosts",
+    "/etc/hosts.equiv",
+    "/etc/netgroup",
+    "/etc/networks",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/resolv.conf",
+    "/etc/localtime",
+    "/dev",
+    "/sys",
+    "/proc",
+    "/tmp",
+    "/run",
+];
+
+/// `-R DIR`: DIR as the view's `/`, then the host's usual paths bound at their own places (and
+/// `$HOME`); the command line's own mounts come after them and cover them.
+fn root_with_host(view: &mut View, dir: &[u8]) -> Result<(), String> {
+    view.entries.push(Entry::Root { source: source_path("-R", dir)?, walk: Walk::No });
+    let home = std::env::var_os("HOME").map(|h| h.into_vec()).unwrap_or_default();
+    for p in HOST_PATHS.iter().map(|p| p.as_bytes().to_vec()).chain(std::iter::once(home).filter(|h| h.len() > 1)) {
+        // The host's file, wherever a symlink of its leads (resolv.conf, localtime).
+        let Ok(source) = std::fs::canonicalize(OsString::from_vec(p.clone())) else { continue };
+        let at = virtual_path("-R", &p)?;
+        view.entries.push(Entry::Bind { at, source: source.into_os_string().into_vec(), read_only: false, walk: Walk::No });
+    }
+    Ok(())
 }
 
 fn entry_hides_or_denies(e: &Entry) -> bool {
