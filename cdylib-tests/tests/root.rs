@@ -220,3 +220,13 @@ fn root_with_host_paths_binds_the_usual_ones() {
     let o = run(&mut kmview(["-R", "/", "-r", "/", "--", "true"]));
     assert_eq!(o.status.code(), Some(125), "-R and -r together");
 }
+
+/// Another process's `/proc/PID/cwd` and `/proc/PID/exe` name paths in the view, as in a chroot
+/// (the kernel's text is a host path under the root).
+#[test]
+fn another_processs_links_are_named_in_the_view() {
+    let r = debian_root();
+    let script = "cd /etc; sh -c 'readlink /proc/$PPID/cwd; e=$(readlink /proc/$PPID/exe); test -e \"$e\" && echo \"${e%%/*}exe in the view\"'";
+    let o = run(&mut kmview(["-r", &r.display().to_string(), "-b", "/proc:/proc", "--", "sh", "-c", script]));
+    assert_eq!(stdout(&o), "/etc\nexe in the view\n", "{}", stderr(&o));
+}

@@ -1,6 +1,6 @@
 //! Reading links. A link's contents are never translated: `readlink` returns what is stored.
-//! The links the view itself answers are this process's `/proc/…/cwd`, `/proc/…/exe` and
-//! `/proc/…/fd/N` (and `/dev/fd/N`): their kernel text is a host path, named here in the view.
+//! The links the view itself answers are `/proc/…/cwd`, `/proc/…/exe` and `/proc/…/fd/N` (and `/dev/fd/N`): their kernel text is a host path, named here in the view
+//! (this process's from what it knows of itself, another's by the mounts).
 
 use super::table::real;
 use super::types::*;
@@ -31,8 +31,31 @@ fn own_link(rt: &Runtime, path: &[u8], out: &mut PBuf) -> Res<bool> {
             crate::resolver::cwd::checked(&Kernel, rt, out)?;
             Ok(true)
         }
-        None => Ok(false),
+        None => other_process_link(rt, &p, out),
     }
+}
+
+/// Another process's `/proc/PID/{exe,cwd,fd/N}`: the kernel's text is a host path, named
+/// in the view (as a process of the same view names it; one started through a root's own
+/// loader shows that loader, in the view's terms).
+fn other_process_link(rt: &Runtime, p: &PBuf, out: &mut PBuf) -> Res<bool> {
+    let Some(rest) = p.as_bytes().strip_prefix(b"/proc/") else { return Ok(false) };
+    let Some(slash) = rest.iter().position(|&b| b == b'/') else { return Ok(false) };
+    let (who, what) = rest.split_at(slash);
+    let link = matches!(what, b"/exe" | b"/cwd") || what.strip_prefix(b"/fd/").is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit));
+    if who.is_empty() || !who.iter().all(u8::is_ascii_digit) || !link {
+        return Ok(false);
+    }
+    let mut text = crate::sys::pool::take()?;
+    text.fill_with(|buf| raw::readlinkat(libc::AT_FDCWD, p, buf))?;
+    // Pipes, sockets and the like ("pipe:[…]") are no paths.
+    if text.as_bytes().first() != Some(&b'/') {
+        return Ok(false);
+    }
+    crate::resolver::reverse::name(rt, text.as_bytes(), b"", out)?;
+    // Nowhere in the view (a process outside it): the kernel's text, as a chroot shows a path
+    // it cannot reach.
+    Ok(!out.is_empty())
 }
 
 fn is_own(who: &[u8]) -> bool {
