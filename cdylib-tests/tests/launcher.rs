@@ -242,3 +242,32 @@ fn help_is_grouped_with_examples() {
         assert!(out.contains(example), "no example {example} in:\n{out}");
     }
 }
+
+/// `kmview-proot` takes proot's command line: the options that mean the same translated, the
+/// others noted on one line each and skipped.
+#[test]
+fn the_proot_front_end_takes_proots_command_line() {
+    let front = launcher().with_file_name("kmview-proot");
+    let s = Scratch::new("proot-front");
+    std::fs::create_dir_all(s.join("src")).unwrap();
+    std::fs::write(s.join("src/f"), "f\n").unwrap();
+    let bind = format!("{}:/kmview-pb", s.join("src").display());
+    let o = run(Command::new(&front).args([
+        "-b",
+        &bind,
+        "--pwd=/kmview-pb",
+        "-q",
+        "qemu-arm",
+        "--kill-on-exit",
+        "-i",
+        "1000:100",
+        "--",
+        "sh",
+        "-c",
+        "cat f; id -u; id -g",
+    ]));
+    assert_eq!(stdout(&o), "f\n1000\n100\n", "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().filter(|l| l.contains("not supported")).count(), 2, "{}", stderr(&o));
+    let o = run(Command::new(&front).args(["--frobnicate", "true"]));
+    assert_eq!(o.status.code(), Some(125));
+}
