@@ -9,15 +9,16 @@
 //!                 [-b FD] [-p STATE] [-h] [-v] [--] [COMMAND [ARGS...]]
 //! ```
 
+#[path = "front.rs"]
+mod front;
+
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: kmview-fakeroot [-l|--lib LIB] [--faked BIN] [-s SAVE-FILE] [-i LOAD-FILE] [-u|--unknown-is-real] [-b FD] [-p STATE-FILE] [-h] [-v] [--] [COMMAND [ARGS...]]";
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("kmview-fakeroot: {msg}");
-    ExitCode::from(125)
+    front::fail("kmview-fakeroot", msg)
 }
 
 fn main() -> ExitCode {
@@ -71,10 +72,6 @@ fn main() -> ExitCode {
     }
     km.push("--".into());
     km.extend(args);
-    let Some(kmview) = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.join("kmview"))).filter(|k| k.is_file()) else {
-        return fail("cannot find kmview beside this executable");
-    };
     // Scripts (and dpkg) test FAKEROOTKEY to know they run under a fake root.
-    let err = std::process::Command::new(&kmview).args(&km).env("FAKEROOTKEY", "kmview").exec();
-    fail(&format!("cannot run {}: {err}", kmview.display()))
+    front::exec_kmview("kmview-fakeroot", &km, &[("FAKEROOTKEY", "kmview")])
 }

@@ -8,13 +8,14 @@
 //!              [--] [COMMAND [ARGS...]]
 //! ```
 
+#[path = "front.rs"]
+mod front;
+
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("kmview-proot: {msg}");
-    ExitCode::from(125)
+    front::fail("kmview-proot", msg)
 }
 
 /// proot's options kmview has no counterpart for, and whether each takes a value.
@@ -94,9 +95,5 @@ fn main() -> ExitCode {
     }
     km.push("--".into());
     km.extend(args);
-    let Some(kmview) = std::env::current_exe().ok().and_then(|e| Some(e.parent()?.join("kmview"))).filter(|k| k.is_file()) else {
-        return fail("cannot find kmview beside this executable");
-    };
-    let err = std::process::Command::new(&kmview).args(&km).exec();
-    fail(&format!("cannot run {}: {err}", kmview.display()))
+    front::exec_kmview("kmview-proot", &km, &[])
 }

@@ -2,6 +2,7 @@
 //! fake identity (`state::identity`); libc's own without one. A `set*id` changes only what the
 //! view shows: the real process keeps the real user's rights.
 
+use super::done;
 use super::table::real;
 use super::types::*;
 use crate::state::identity::{self as ids, EFFECTIVE, REAL, SAVED};
@@ -10,43 +11,31 @@ fn fake() -> bool {
     super::fakeroot::on()
 }
 
-fn done(r: crate::errno::Res<()>) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => super::fail(e),
-    }
+/// The fake identity's answer under a fake root, else libc's own.
+macro_rules! fake_or_libc {
+    ($fake:expr, $libc:expr) => {
+        if fake() {
+            $fake
+        } else {
+            unsafe { $libc }
+        }
+    };
 }
 
 pub unsafe fn getuid() -> libc::uid_t {
-    if fake() {
-        ids::uid(REAL)
-    } else {
-        unsafe { real::getuid() }
-    }
+    fake_or_libc!(ids::uid(REAL), real::getuid())
 }
 
 pub unsafe fn geteuid() -> libc::uid_t {
-    if fake() {
-        ids::uid(EFFECTIVE)
-    } else {
-        unsafe { real::geteuid() }
-    }
+    fake_or_libc!(ids::uid(EFFECTIVE), real::geteuid())
 }
 
 pub unsafe fn getgid() -> libc::gid_t {
-    if fake() {
-        ids::gid(REAL)
-    } else {
-        unsafe { real::getgid() }
-    }
+    fake_or_libc!(ids::gid(REAL), real::getgid())
 }
 
 pub unsafe fn getegid() -> libc::gid_t {
-    if fake() {
-        ids::gid(EFFECTIVE)
-    } else {
-        unsafe { real::getegid() }
-    }
+    fake_or_libc!(ids::gid(EFFECTIVE), real::getegid())
 }
 
 /// Writes three ids where the caller asked (`EFAULT` for a NULL pointer, as the kernel).
@@ -114,93 +103,49 @@ pub unsafe fn setgroups(n: size_t, list: *const libc::gid_t) -> c_int {
 }
 
 pub unsafe fn setuid(u: libc::uid_t) -> c_int {
-    if fake() {
-        done(ids::setuid(u))
-    } else {
-        unsafe { real::setuid(u) }
-    }
+    fake_or_libc!(done(ids::setuid(u)), real::setuid(u))
 }
 
 pub unsafe fn seteuid(u: libc::uid_t) -> c_int {
-    if fake() {
-        done(ids::seteuid(u))
-    } else {
-        unsafe { real::seteuid(u) }
-    }
+    fake_or_libc!(done(ids::seteuid(u)), real::seteuid(u))
 }
 
 pub unsafe fn setreuid(r: libc::uid_t, e: libc::uid_t) -> c_int {
-    if fake() {
-        done(ids::setreuid(r, e))
-    } else {
-        unsafe { real::setreuid(r, e) }
-    }
+    fake_or_libc!(done(ids::setreuid(r, e)), real::setreuid(r, e))
 }
 
 pub unsafe fn setresuid(r: libc::uid_t, e: libc::uid_t, s: libc::uid_t) -> c_int {
-    if fake() {
-        done(ids::setresuid(r, e, s))
-    } else {
-        unsafe { real::setresuid(r, e, s) }
-    }
+    fake_or_libc!(done(ids::setresuid(r, e, s)), real::setresuid(r, e, s))
 }
 
 pub unsafe fn setgid(g: libc::gid_t) -> c_int {
-    if fake() {
-        done(ids::setgid(g))
-    } else {
-        unsafe { real::setgid(g) }
-    }
+    fake_or_libc!(done(ids::setgid(g)), real::setgid(g))
 }
 
 pub unsafe fn setegid(g: libc::gid_t) -> c_int {
-    if fake() {
-        done(ids::setegid(g))
-    } else {
-        unsafe { real::setegid(g) }
-    }
+    fake_or_libc!(done(ids::setegid(g)), real::setegid(g))
 }
 
 pub unsafe fn setregid(r: libc::gid_t, e: libc::gid_t) -> c_int {
-    if fake() {
-        done(ids::setregid(r, e))
-    } else {
-        unsafe { real::setregid(r, e) }
-    }
+    fake_or_libc!(done(ids::setregid(r, e)), real::setregid(r, e))
 }
 
 pub unsafe fn setresgid(r: libc::gid_t, e: libc::gid_t, s: libc::gid_t) -> c_int {
-    if fake() {
-        done(ids::setresgid(r, e, s))
-    } else {
-        unsafe { real::setresgid(r, e, s) }
-    }
+    fake_or_libc!(done(ids::setresgid(r, e, s)), real::setresgid(r, e, s))
 }
 
 pub unsafe fn setfsuid(u: libc::uid_t) -> c_int {
-    if fake() {
-        ids::setfsuid(u) as c_int
-    } else {
-        unsafe { real::setfsuid(u) }
-    }
+    fake_or_libc!(ids::setfsuid(u) as c_int, real::setfsuid(u))
 }
 
 pub unsafe fn setfsgid(g: libc::gid_t) -> c_int {
-    if fake() {
-        ids::setfsgid(g) as c_int
-    } else {
-        unsafe { real::setfsgid(g) }
-    }
+    fake_or_libc!(ids::setfsgid(g) as c_int, real::setfsgid(g))
 }
 
 /// `initgroups`: under a fake root, the group given (the user database is the view's files,
 /// which a program reads itself; a build needs no more).
 pub unsafe fn initgroups(user: CStrP, g: libc::gid_t) -> c_int {
-    if fake() {
-        done(ids::setgroups(&[g]))
-    } else {
-        unsafe { real::initgroups(user, g) }
-    }
+    fake_or_libc!(done(ids::setgroups(&[g])), real::initgroups(user, g))
 }
 
 /// The capability sets' versions whose data is two 32-bit words per set (else one).

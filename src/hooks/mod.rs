@@ -137,6 +137,15 @@ pub fn fail<R: Failed>(e: Errno) -> R {
     R::failed()
 }
 
+/// A call that returns 0 or -1 the way C expects: 0, or errno set and -1.
+#[inline]
+pub fn done(r: crate::errno::Res<()>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => fail(e),
+    }
+}
+
 /// What glibc's fortified functions do on a buffer overflow: abort the program.
 pub fn chk_fail() -> ! {
     sys::write_stderr(&[b"*** buffer overflow detected ***: terminated\n"]);

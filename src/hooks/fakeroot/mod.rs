@@ -65,12 +65,7 @@ pub(super) unsafe fn real_stat(dirfd: c_int, path: CStrP, flags: c_int) -> Resul
     }
 }
 
-pub(super) fn done(r: crate::errno::Res<()>) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => super::fail(e),
-    }
-}
+pub(super) use super::done;
 
 pub unsafe fn fchownat(dirfd: c_int, path: CStrP, uid: libc::uid_t, gid: libc::gid_t, flags: c_int) -> c_int {
     // SAFETY: the caller's path.
