@@ -27,6 +27,7 @@ pub mod resolver;
 pub mod runtime;
 pub mod state;
 pub mod sys;
+pub mod trace;
 pub mod views;
 
 /// This library's version, exported so that the launcher can check it preloads kmview's own
@@ -75,3 +76,13 @@ extern "C" fn on_load() {
 #[allow(unsafe_code)]
 #[link_section = ".init_array"]
 static ON_LOAD: extern "C" fn() = on_load;
+
+/// Runs at `exit` (after the program's own handlers): the trace's buffered lines are written.
+extern "C" fn on_unload() {
+    trace::flush();
+}
+
+#[used]
+#[allow(unsafe_code)]
+#[link_section = ".fini_array"]
+static ON_UNLOAD: extern "C" fn() = on_unload;

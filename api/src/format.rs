@@ -72,6 +72,36 @@ pub enum Entry {
     /// (a path of the outer view), shared by every process of the view. `unknown_is_real`: a
     /// file nobody chowned shows its real owner (else 0:0). Written `fakeroot=UID:GID:STATE[:real]`.
     FakeRoot { uid: u32, gid: u32, state: Vec<u8>, unknown_is_real: bool },
+    /// The trace facet: every call that crosses this view is written to `file` (a path of the
+    /// outer view), one line per call, in `format`. Written `trace=FORMAT:FILE`.
+    Trace { format: TraceFormat, file: Vec<u8> },
+}
+
+/// What a trace file holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// One JSON object per line (see the README's "Trace" section).
+    #[default]
+    Json,
+    /// fsatrace's `op|path` lines.
+    Fsatrace,
+}
+
+impl TraceFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            TraceFormat::Json => "json",
+            TraceFormat::Fsatrace => "fsatrace",
+        }
+    }
+
+    pub fn from_name(s: &[u8]) -> Option<TraceFormat> {
+        match s {
+            b"json" => Some(TraceFormat::Json),
+            b"fsatrace" => Some(TraceFormat::Fsatrace),
+            _ => None,
+        }
+    }
 }
 
 /// Which paths below a mount the library resolves component by component.
@@ -147,6 +177,7 @@ pub enum Kind {
     Static,
     Exact,
     FakeRoot,
+    Trace,
 }
 
 impl Kind {
@@ -164,6 +195,7 @@ impl Kind {
             Kind::Static => "static",
             Kind::Exact => "exact",
             Kind::FakeRoot => "fakeroot",
+            Kind::Trace => "trace",
         }
     }
 
@@ -181,6 +213,7 @@ impl Kind {
             Kind::Static,
             Kind::Exact,
             Kind::FakeRoot,
+            Kind::Trace,
         ]
         .into_iter()
         .find(|k| k.name().as_bytes() == s)
@@ -520,6 +553,12 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             }
             path(2)
         }
+        Kind::Trace => {
+            arity(2)?;
+            let word = args.get(0).map(|a| a.raw).unwrap_or(b"");
+            TraceFormat::from_name(word).ok_or(ParseError { what: "a trace format that is not json or fsatrace", at })?;
+            path(1)
+        }
     }
 }
 
@@ -545,6 +584,7 @@ impl Entry {
             Entry::Static { .. } => Kind::Static,
             Entry::Exact => Kind::Exact,
             Entry::FakeRoot { .. } => Kind::FakeRoot,
+            Entry::Trace { .. } => Kind::Trace,
         }
     }
 
@@ -566,6 +606,7 @@ impl Entry {
                     .chain(unknown_is_real.then_some(Borrowed(&b"real"[..])))
                     .collect()
             }
+            Entry::Trace { format, file } => vec![Borrowed(format.name().as_bytes()), Borrowed(file.as_slice())],
         }
     }
 
@@ -584,6 +625,7 @@ impl Entry {
             Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
             Kind::Exact => Entry::Exact,
             Kind::FakeRoot => Entry::FakeRoot { uid: args.id(0), gid: args.id(1), state: arg(2), unknown_is_real: args.len() == 4 },
+            Kind::Trace => Entry::Trace { format: TraceFormat::from_name(&arg(0)).unwrap_or_default(), file: arg(1) },
         }
     }
 }
@@ -701,6 +743,9 @@ mod tests {
             b"kmview1;fakeroot=0:4294967296:/s",
             b"kmview1;fakeroot=0:0:s",
             b"kmview1;fakeroot=0:0:/s:unreal",
+            b"kmview1;trace=/t",
+            b"kmview1;trace=xml:/t",
+            b"kmview1;trace=json:t",
             b"kmview1;unreal=/a,",
             b"kmview1;unreal=/a,,unreal=/b",
             b"\xff",
@@ -761,6 +806,7 @@ mod tests {
                 Entry::Link { path: b.clone() },
                 Entry::Tmp { at: a.clone(), source: b.clone() },
                 Entry::Exact,
+                Entry::Trace { format: if ro { TraceFormat::Fsatrace } else { TraceFormat::Json }, file: a.clone() },
             ] }] };
             let text = stack.encode();
             prop_assert_eq!(Stack::parse(text.as_bytes()).unwrap(), stack);

@@ -1,19 +1,38 @@
 //! kmview's embedding API: the `KMVIEW_STACK` format (one parser, one writer, shared with the
-//! library and the launcher) and a way to run a command inside a view.
+//! library and the launcher) and a way to run a command inside a view: [`ViewBuilder`] builds a
+//! view in code, as `kmview`'s options do, and gives a [`Command`] that runs in it or the
+//! environment variables that put a program in it.
 //!
 //! This crate carries no hook exports: a tool that links it keeps its own `open`.
+//!
+//! ```
+//! let dir = std::env::temp_dir();
+//! let b = kmview_api::ViewBuilder::new().ro_bind(&dir, "/kmview-doc/src").hide("/kmview-doc/secret");
+//! let view = b.view()?;
+//! assert!(kmview_api::Stack { views: vec![view] }.encode().contains("robind=/kmview-doc/src:"));
+//! # Ok::<(), kmview_api::Error>(())
+//! ```
 
+mod builder;
+pub mod deps;
 pub mod env;
+mod error;
 pub mod format;
+pub mod libcheck;
+pub mod mounts;
 pub mod record;
 pub mod sink;
+pub mod trace;
+pub mod walks;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use format::{Entry, ParseError, Stack, StaticPolicy, View, Walk};
+pub use builder::ViewBuilder;
+pub use error::Error;
+pub use format::{Entry, ParseError, Stack, StaticPolicy, TraceFormat, View, Walk};
 
 /// The environment variable that carries the stack, outermost view first.
 pub const STACK_VAR: &str = "KMVIEW_STACK";
@@ -42,18 +61,27 @@ pub fn find_library() -> Option<PathBuf> {
 }
 
 /// A `Command` that runs `program` inside `stack` (the whole stack, outermost first), with
-/// `lib` (an absolute path to `libkmview.so`) preloaded.
+/// `lib` (an absolute path to `libkmview.so`) preloaded: [`view_env`]'s variables set, and
+/// `KMVIEW_EXE` (what an outer view's process was started as) removed.
 pub fn command_in(stack: &Stack, lib: &Path, program: impl AsRef<OsStr>) -> Command {
     let mut cmd = Command::new(program);
-    cmd.env(STACK_VAR, stack.encode());
-    cmd.env("LD_PRELOAD", preload_value(lib, std::env::var_os("LD_PRELOAD")));
-    if let Ok(cwd) = std::env::current_dir() {
-        cmd.env(CWD_VAR, cwd);
-    }
-    // The first process of the view names every descriptor it inherits (none is unknown).
-    cmd.env(env::FDS_VAR, OsStr::from_bytes(env::FDS_SCAN));
+    cmd.envs(view_env(stack, lib));
     cmd.env_remove(env::EXE_VAR);
     cmd
+}
+
+/// The variables that put a program this process starts inside `stack`, with `lib` (an absolute
+/// path to `libkmview.so`) preloaded: `KMVIEW_STACK`, `LD_PRELOAD` (the library first, this
+/// process's other preloads kept), `KMVIEW_CWD` (this process's directory, believed by the
+/// library only while the program is still there) and `KMVIEW_FDS=*` (the first process of the
+/// view names every descriptor it inherits). The one list [`command_in`] and `kmview env` set.
+pub fn view_env(stack: &Stack, lib: &Path) -> Vec<(OsString, OsString)> {
+    let mut vars = vec![(STACK_VAR.into(), stack.encode().into()), ("LD_PRELOAD".into(), preload_value(lib, std::env::var_os("LD_PRELOAD")))];
+    if let Ok(cwd) = std::env::current_dir() {
+        vars.push((CWD_VAR.into(), cwd.into()));
+    }
+    vars.push((env::FDS_VAR.into(), OsStr::from_bytes(env::FDS_SCAN).into()));
+    vars
 }
 
 /// `LD_PRELOAD` with `lib` in it once, first, keeping any other preloads the caller had.

@@ -1204,6 +1204,19 @@ static void t_fexecve(buf_t *b) {
     (void)x_fexecve_path;
 }
 
+/* _exit and _Exit end the process at once: stdio's buffer is not written (the library writes
+   only its own trace buffers first). */
+static void x__exit(void) {
+    printf("buffered, never written");
+    _exit(7);
+}
+static void x__Exit(void) {
+    printf("buffered, never written");
+    _Exit(8);
+}
+static void t__exit(buf_t *b) { capture(b, "_exit", x__exit); }
+static void t__Exit(buf_t *b) { capture(b, "_Exit", x__Exit); }
+
 static void x_execveat_dir(void) { execveat(open_as_9(pj("/bin"), O_RDONLY | O_DIRECTORY), "prog", prog_argv, environ, 0); }
 static void x_execveat_dir_h(void) {
     execveat(open_as_9(pj("/bin"), O_RDONLY | O_DIRECTORY), "hprog", hprog_argv, empty_env, 0);
@@ -2467,6 +2480,8 @@ int main(int argc, char **argv) {
               "missing=/tmp/mtn?????? exists=0 ");
     check_exp("tmpnam", t_tmpnam, "static=/tmp/file?????? exists=0 same_buf=1 buf=/tmp/file?????? exists=0 ");
 
+    check_exp("_exit", t__exit, "_exit: exit=7 out=[]; ");
+    check_exp("_Exit", t__Exit, "_Exit: exit=8 out=[]; ");
     check_exp("fexecve", t_fexecve,
               "sh: exit=0 out=[" CONTENT "<P>/sub\n" INNER "]; hprog: exit=0 out=[/dev/fd/9 x y\n<P>/sub\n]; "
               "prog: exit=0 out=[/dev/fd/9 x y\n<P>/sub\n]; noexec: " EXEC_ERR("EACCES"));

@@ -7,7 +7,7 @@
 //! command go through the view: the command is looked up in the view, and a `#!` script's
 //! interpreter too. With `--tmp`, stage one stays behind to remove the directories at the end.
 
-mod libcheck;
+mod print_env;
 mod run;
 mod view_options;
 
@@ -33,6 +33,7 @@ pub const EXIT_NOT_FOUND: u8 = 127;
                   kmview --unreal -- cat /unreal/etc/passwd             the seed's test view\n\n\
                   SRC paths are paths of the view kmview runs in; in SRC:DST, `\\:` is a colon and `\\\\` a backslash.\n\
                   Inside a view, `kmview stack` prints the stack, outermost view first; `kmview --print-lib` the library.\n\
+                  `kmview env OPTIONS` prints the variables that put programs in that view, for `eval \"$(kmview env ...)\"`.\n\
                   Exit status: the command's own (killed by a signal: the same signal); \
                   125 kmview's own error; 126 command not executable; 127 command not found.",
     trailing_var_arg = true
@@ -105,6 +106,20 @@ pub struct Options {
     #[arg(long = "state-load", value_name = "FILE", help_heading = "Fake root")]
     pub state_load: Option<OsString>,
 
+    /// Write every call that crosses this view to FILE, one line per call (JSON objects, or
+    /// fsatrace's lines with --trace-format=fsatrace); FILE is emptied first.
+    #[arg(long, value_name = "FILE", help_heading = "Tracing")]
+    pub trace: Option<OsString>,
+
+    /// The trace's format: json (default) or fsatrace (its `op|path` lines).
+    #[arg(long = "trace-format", value_name = "FORMAT", value_parser = ["json", "fsatrace"], help_heading = "Tracing")]
+    pub trace_format: Option<String>,
+
+    /// When the command ends, write to FILE, as one JSON document, every path it read, wrote,
+    /// executed, listed, removed, renamed or probed and found missing, with its host name.
+    #[arg(long, value_name = "FILE", help_heading = "Tracing")]
+    pub deps: Option<OsString>,
+
     /// The starting directory inside the view.
     #[arg(short = 'w', long = "cwd", value_name = "DIR", alias = "pwd", help_heading = "Running")]
     pub cwd: Option<OsString>,
@@ -168,6 +183,9 @@ fn main() -> ExitCode {
     if argv.len() >= 2 && argv[1] == "stack" {
         return run::print_stack(&argv[2..]);
     }
+    // `kmview env OPTIONS`: the view the same options build, printed as variables to set.
+    let env_only = argv.len() >= 2 && argv[1] == "env";
+    let argv: Vec<OsString> = if env_only { argv[..1].iter().chain(&argv[2..]).cloned().collect() } else { argv };
     let matches = match Options::command().try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) if e.use_stderr() => return fail(one_line(&e)),
@@ -181,6 +199,9 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
+    if env_only {
+        return print_env::print(&opts, &matches);
+    }
     if opts.in_view {
         return run::in_view(opts.cwd, opts.command);
     }

@@ -11,30 +11,36 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-/// Stage one: the new stack, the environment that carries it, and stage two.
-pub fn launch(built: Built, opts: Options) -> ExitCode {
+/// The stack with `view` pushed onto the one this process runs in, and the library to preload
+/// (canonical, checked to be kmview's of this version): what stage one and `kmview env` need.
+pub fn stack_and_library(view: &kmview_api::View) -> Result<(Stack, std::path::PathBuf), String> {
     let outer = match kmview_api::current_stack() {
         Ok(s) => s.unwrap_or_default(),
-        Err(e) => return fail(format!("malformed KMVIEW_STACK in this environment: {e}")),
+        Err(e) => return Err(format!("malformed KMVIEW_STACK in this environment: {e}")),
     };
-    let stack: Stack = outer.pushed(built.view.clone());
     let Some(lib) = kmview_api::find_library() else {
-        return fail(format!("cannot find {} beside this executable (set KMVIEW_LIB)", kmview_api::LIB_NAME));
+        return Err(format!("cannot find {} beside this executable (set KMVIEW_LIB)", kmview_api::LIB_NAME));
     };
-    let lib = match std::fs::canonicalize(&lib) {
-        Ok(l) => l,
-        Err(e) => return fail(format!("{}: {e}", lib.display())),
-    };
-    if let Err(why) = crate::libcheck::check(&lib) {
-        return fail(format!("{} {why} (check KMVIEW_LIB): refusing to run outside the view", escaped(lib.as_os_str().as_bytes())));
+    let lib = std::fs::canonicalize(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+    if let Err(why) = kmview_api::libcheck::check(&lib) {
+        return Err(format!("{} {why} (check KMVIEW_LIB): refusing to run outside the view", escaped(lib.as_os_str().as_bytes())));
     }
+    Ok((outer.pushed(view.clone()), lib))
+}
+
+/// Stage one: the new stack, the environment that carries it, and stage two.
+pub fn launch(built: Built, opts: Options) -> ExitCode {
+    let (stack, lib) = match stack_and_library(&built.view) {
+        Ok(pair) => pair,
+        Err(msg) => return fail(msg),
+    };
     let mut cmd = kmview_api::command_in(&stack, &lib, "/proc/self/exe");
     cmd.arg0("kmview").arg("--in-view");
     if let Some(dir) = &opts.cwd {
         cmd.arg("--cwd").arg(dir);
     }
     cmd.arg("--").args(&opts.command);
-    if built.tmp_dirs.is_empty() && built.save.is_none() {
+    if built.tmp_dirs.is_empty() && built.save.is_none() && built.deps.is_none() {
         let err = cmd.exec();
         return fail(format!("cannot re-execute itself: {err}"));
     }
@@ -74,6 +80,14 @@ fn wait_and_clean(mut cmd: std::process::Command, built: Built) -> ExitCode {
         }
     }
     let status = child.wait();
+    if let Some((trace, out)) = &built.deps {
+        let written = kmview_api::deps::Deps::from_trace_file(trace).and_then(|d| std::fs::write(out, d.to_json()));
+        if let Err(e) = written {
+            let msg = format!("--deps {}: {}", out.display(), io_reason(&e));
+            drop(built);
+            return fail(msg);
+        }
+    }
     if let Some((record, file)) = &built.save {
         if let Err(msg) = crate::view_options::save_fakeroot(record, file) {
             drop(built);
@@ -169,7 +183,7 @@ pub fn in_view(cwd: Option<OsString>, mut command: Vec<OsString>) -> ExitCode {
 }
 
 /// An I/O error as a message says it: the reason alone ("No such file or directory").
-fn io_reason(e: &std::io::Error) -> String {
+pub fn io_reason(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
@@ -242,5 +256,6 @@ fn describe(e: &Entry) -> String {
         Entry::FakeRoot { uid, gid, state, unknown_is_real } => {
             format!("fakeroot as {uid}:{gid}, record {}{}", s(state), if *unknown_is_real { ", unknown files as they are" } else { "" })
         }
+        Entry::Trace { format, file } => format!("trace ({}) to {}", format.name(), s(file)),
     }
 }

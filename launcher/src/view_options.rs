@@ -2,10 +2,10 @@
 //! entry covers an earlier one at the same path), each path checked before anything runs.
 
 use crate::Options;
-use kmview_api::{Entry, StaticPolicy, View, Walk};
+use kmview_api::mounts::private_dir as make_tmp_dir;
+use kmview_api::{Entry, StaticPolicy, TraceFormat, View, Walk};
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
 /// A built view and the private directories made for its `--tmp` entries.
@@ -15,6 +15,8 @@ pub struct Built {
     /// `--state-save`: the fake root's record, and where to write it in fakeroot's format when
     /// the command ends.
     pub save: Option<(PathBuf, PathBuf)>,
+    /// `--deps`: the JSON trace to read, and where to write the document when the command ends.
+    pub deps: Option<(PathBuf, PathBuf)>,
 }
 
 impl Drop for Built {
@@ -90,34 +92,11 @@ fn source_path(opt: &str, p: &[u8]) -> Result<Vec<u8>, String> {
     std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("{opt}: {}: {e}", path.display()))
 }
 
-/// Where the kernel would mount onto `at`: through a symlink on the way to `at` (mount follows
-/// it), and only a directory over a directory or a non-directory over a non-directory
-/// (`ENOTDIR` otherwise). A missing `at` stays as it is (the view makes up a missing
-/// mountpoint). Under a `--root`, `at` names a place in the root's tree, which the view resolves
-/// itself. Also the first symlink on the way, if any: paths through it must be walked to reach
-/// the mount, as the kernel's would.
+/// Where the kernel would mount onto `at` (`kmview_api::mounts::mountpoint`: through a symlink on
+/// the way, a directory only over a directory), with a Link entry's path if through a symlink;
+/// errors named after `opt`.
 fn mountpoint(opt: &str, at: Vec<u8>, source_is_dir: bool, under_root: bool) -> Result<(Vec<u8>, Option<Vec<u8>>), String> {
-    if under_root {
-        return Ok((at, None));
-    }
-    let path = PathBuf::from(OsString::from_vec(at.clone()));
-    let Ok(meta) = std::fs::metadata(&path) else { return Ok((at, None)) };
-    let kind = |dir: bool| if dir { "directory" } else { "file" };
-    if meta.is_dir() != source_is_dir {
-        return Err(format!(
-            "{opt}: cannot mount a {} over the {} {} (the kernel says: Not a directory)",
-            kind(source_is_dir),
-            kind(meta.is_dir()),
-            path.display()
-        ));
-    }
-    let real = std::fs::canonicalize(&path).map(|c| c.into_os_string().into_vec()).map_err(|e| format!("{opt}: {}: {e}", path.display()))?;
-    if real == at {
-        return Ok((at, None));
-    }
-    let link =
-        path.ancestors().collect::<Vec<_>>().into_iter().rev().find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()));
-    Ok((real, link.map(|l| l.as_os_str().as_bytes().to_vec())))
+    kmview_api::mounts::mountpoint(at, source_is_dir, under_root).map_err(|e| format!("{opt}: {e}"))
 }
 
 pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {
@@ -129,7 +108,7 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         }
     }
     ordered.sort_by_key(|(i, _, _)| *i);
-    let mut built = Built { view: View::default(), tmp_dirs: Vec::new(), save: None };
+    let mut built = Built { view: View::default(), tmp_dirs: Vec::new(), save: None, deps: None };
     if let Some(prefix) = &opts.unreal {
         let bytes = prefix.as_bytes();
         kmview_api::format::check_mount_path(bytes).map_err(|e| format!("--unreal: {e}"))?;
@@ -206,14 +185,14 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         built.view.entries.push(entry);
     }
     if !under_root {
-        add_glue(&mut built)?;
+        kmview_api::mounts::add_glue(&mut built.view, &mut built.tmp_dirs).map_err(|e| e.to_string())?;
     }
     for path in links {
         if !built.view.entries.iter().any(|e| matches!(e, Entry::Link { path: p } if *p == path)) {
             built.view.entries.push(Entry::Link { path });
         }
     }
-    decide_walks(&mut built.view);
+    kmview_api::walks::decide(&mut built.view, &kmview_api::current_stack().ok().flatten().unwrap_or_default());
     if opts.exact {
         built.view.entries.push(Entry::Exact);
     }
@@ -256,11 +235,57 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
             unknown_is_real: opts.unknown_is_real,
         });
     }
+    add_traces(opts, &mut built)?;
     if let Some(p) = &opts.static_policy {
         let policy = StaticPolicy::from_name(p.as_bytes()).ok_or_else(|| format!("--static: `{p}` is not warn, deny or allow"))?;
         built.view.entries.push(Entry::Static { policy });
     }
     Ok(built)
+}
+
+/// `--trace FILE [--trace-format F]` and `--deps FILE`: the trace entries, each file made
+/// absolute and emptied before the command starts (a trace is of this run only).
+fn add_traces(opts: &Options, built: &mut Built) -> Result<(), String> {
+    let format = match opts.trace_format.as_deref() {
+        None | Some("json") => TraceFormat::Json,
+        Some("fsatrace") => TraceFormat::Fsatrace,
+        Some(other) => return Err(format!("--trace-format: `{other}` is not json or fsatrace")),
+    };
+    if opts.trace_format.is_some() && opts.trace.is_none() {
+        return Err("--trace-format needs --trace FILE".to_string());
+    }
+    let mut json_trace = None;
+    if let Some(file) = &opts.trace {
+        let path = empty_file("--trace", file)?;
+        if format == TraceFormat::Json {
+            json_trace = Some(path.clone());
+        }
+        built.view.entries.push(Entry::Trace { format, file: path.into_os_string().into_vec() });
+    }
+    if let Some(out) = &opts.deps {
+        // The document is written where the launcher stands: checked now, not after the run.
+        let out = empty_file("--deps", out)?;
+        let trace = match json_trace {
+            Some(t) => t,
+            None => {
+                let dir = PathBuf::from(OsString::from_vec(make_tmp_dir().map_err(|e| format!("--deps: cannot make a private directory: {e}"))?));
+                built.tmp_dirs.push(dir.clone());
+                let t = dir.join("trace.jsonl");
+                std::fs::File::create(&t).map_err(|e| format!("--deps: {}: {e}", t.display()))?;
+                built.view.entries.push(Entry::Trace { format: TraceFormat::Json, file: t.clone().into_os_string().into_vec() });
+                t
+            }
+        };
+        built.deps = Some((trace, out));
+    }
+    Ok(())
+}
+
+/// `FILE` made absolute, created or emptied.
+fn empty_file(opt: &str, file: &std::ffi::OsStr) -> Result<PathBuf, String> {
+    let path = std::path::absolute(file).map_err(|e| format!("{opt} {}: {e}", PathBuf::from(file).display()))?;
+    std::fs::File::create(&path).map_err(|e| format!("{opt} {}: {}", path.display(), crate::run::io_reason(&e)))?;
+    Ok(path)
 }
 
 /// `--state FILE`: an existing record (checked whole: never discarded or overwritten if it is
@@ -331,225 +356,4 @@ fn root_with_host(view: &mut View, dir: &[u8]) -> Result<(), String> {
 
 fn entry_hides_or_denies(e: &Entry) -> bool {
     matches!(e, Entry::Hide { .. } | Entry::Deny { .. })
-}
-
-/// A fresh private directory for `--tmp`, in `$TMPDIR` (else `/tmp`), canonical.
-fn make_tmp_dir() -> std::io::Result<Vec<u8>> {
-    let base = std::env::var_os("TMPDIR").filter(|t| !t.is_empty()).unwrap_or_else(|| "/tmp".into());
-    let mut template = PathBuf::from(base).join("kmview-tmp-XXXXXX").into_os_string().into_vec();
-    template.push(0);
-    // SAFETY: template is a NUL-terminated, writable buffer ending in XXXXXX.
-    let p = unsafe { libc::mkdtemp(template.as_mut_ptr().cast()) };
-    if p.is_null() {
-        return Err(std::io::Error::last_os_error());
-    }
-    template.pop();
-    let dir = PathBuf::from(OsString::from_vec(template));
-    // As a fresh tmpfs: writable by all, sticky.
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o1777))?;
-    std::fs::canonicalize(dir).map(|c| c.into_os_string().into_vec())
-}
-
-/// Directories made up to hold mountpoints whose parents do not exist, as proot's "glue" and
-/// bwrap (which makes them on its tmpfs) do: for the highest missing directory above each
-/// mountpoint, a private directory mounted there (a `tmp` entry, removed at the end) holding the
-/// directories down to the mountpoints below it. A missing parent inside another mount of the
-/// view is not made up (that would write into its source).
-fn add_glue(built: &mut Built) -> Result<(), String> {
-    let mounts: Vec<Vec<u8>> = built
-        .view
-        .entries
-        .iter()
-        .filter_map(|e| if let Entry::Bind { at, .. } | Entry::Tmp { at, .. } = e { Some(at.clone()) } else { None })
-        .collect();
-    let unreal: Vec<Vec<u8>> =
-        built.view.entries.iter().filter_map(|e| if let Entry::Unreal { prefix } = e { Some(prefix.clone()) } else { None }).collect();
-    let is_under = |p: &[u8], m: &[u8]| p.starts_with(m) && (p.len() == m.len() || p[m.len()] == b'/');
-    let under_a_mount = |p: &[u8]| mounts.iter().chain(&unreal).any(|m| is_under(p, m));
-    let exists = |p: &[u8]| std::fs::symlink_metadata(OsString::from_vec(p.to_vec())).is_ok();
-    // Glue directories by the place they are mounted at, with the paths to make inside them.
-    let mut glue: Vec<(Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
-    for at in &mounts {
-        let Some(parent_end) = at.iter().rposition(|&b| b == b'/').filter(|&i| i > 0) else { continue };
-        // The highest ancestor of the mountpoint that is missing and under no mount of the view.
-        let mut top = None;
-        for (i, _) in at[..parent_end + 1].iter().enumerate().filter(|(i, &b)| b == b'/' && *i > 0) {
-            let ancestor = &at[..i];
-            if under_a_mount(ancestor) {
-                break;
-            }
-            if !exists(ancestor) {
-                top = Some(ancestor.to_vec());
-                break;
-            }
-        }
-        let Some(top) = top else { continue };
-        let inside = at[top.len()..parent_end].to_vec();
-        match glue.iter_mut().find(|(t, _)| *t == top) {
-            Some((_, paths)) => paths.push(inside),
-            None => glue.push((top, vec![inside])),
-        }
-    }
-    for (top, paths) in glue {
-        let shown = String::from_utf8_lossy(&top).into_owned();
-        let dir = make_tmp_dir().map_err(|e| format!("cannot make up the directory {shown} for a mountpoint below it: {e}"))?;
-        let dir_path = PathBuf::from(OsString::from_vec(dir.clone()));
-        built.tmp_dirs.push(dir_path.clone());
-        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
-        std::fs::set_permissions(&dir_path, mode).map_err(|e| format!("{shown}: {e}"))?;
-        for inside in paths {
-            // `inside` is empty or starts with `/`: the directories from the glue down to the
-            // mountpoint's parent (the mountpoint itself is made up by the view).
-            let mut full = dir.clone();
-            full.extend_from_slice(&inside);
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(OsString::from_vec(full))
-                .map_err(|e| format!("cannot make up the directories of {shown}: {e}"))?;
-        }
-        built.view.entries.push(Entry::Tmp { at: top, source: dir });
-    }
-    Ok(())
-}
-
-/// Entries looked at in one bind source before it is taken to need the exact walk.
-const SCAN_LIMIT: usize = 200_000;
-
-/// Marks each bind (and root) whose source holds a symlink that leads out of it, which the
-/// kernel would follow on the host: paths below it are then resolved component by component.
-fn decide_walks(view: &mut View) {
-    let has_root = view.entries.iter().any(|e| matches!(e, Entry::Root { .. }));
-    let outer = kmview_api::current_stack().ok().flatten().unwrap_or_default();
-    let places: Vec<Vec<u8>> = view
-        .entries
-        .iter()
-        .chain(outer.views.iter().flat_map(|v| v.entries.iter()))
-        .filter_map(|e| match e {
-            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => Some(at.clone()),
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => Some(path.clone()),
-            Entry::Unreal { prefix } => Some(prefix.clone()),
-            Entry::Root { .. } => Some(b"/".to_vec()),
-            Entry::Static { .. } | Entry::Exact | Entry::FakeRoot { .. } => None,
-        })
-        .collect();
-    for e in &mut view.entries {
-        let (at, source, walk) = match e {
-            Entry::Bind { at, source, walk, .. } => (at.clone(), source.clone(), walk),
-            Entry::Root { source, walk } => (b"/".to_vec(), source.clone(), walk),
-            _ => continue,
-        };
-        if source != b"/" {
-            // Places strictly below this mount, and every place outside it.
-            let others: Vec<Vec<u8>> = places.iter().filter(|p| **p != at).cloned().collect();
-            *walk = leads_out(&PathBuf::from(OsString::from_vec(source)), &at, has_root, &others);
-        }
-    }
-}
-
-/// Which paths below a mount of the tree at `source` (shown at `at`) the kernel would resolve
-/// differently from the view: all of them if a symlink's target leads out (a relative one that
-/// climbs above the source or reaches a place some view mounts or marks, an absolute one under a
-/// root view or naming such a place); those with `..` if a relative one lands shallower than it
-/// sits (a `..` after it climbs further than the path says).
-fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<u8>]) -> Walk {
-    let mut found = Walk::No;
-    let mut dirs: Vec<(PathBuf, Vec<u8>)> = vec![(source.to_path_buf(), Vec::new())];
-    let mut seen = 0;
-    while let Some((dir, rel)) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            seen += 1;
-            if seen > SCAN_LIMIT {
-                return Walk::All;
-            }
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            let mut child = rel.clone();
-            child.push(b'/');
-            child.extend_from_slice(entry.file_name().as_bytes());
-            if kind.is_dir() {
-                dirs.push((entry.path(), child));
-                continue;
-            }
-            if !kind.is_symlink() {
-                continue;
-            }
-            let Ok(target) = std::fs::read_link(entry.path()) else {
-                continue;
-            };
-            let t = target.as_os_str().as_bytes();
-            let out = if t.first() == Some(&b'/') {
-                has_root || places.iter().any(|p| under_or_above(t, p))
-            } else {
-                let depth = rel.iter().filter(|&&b| b == b'/').count() as i64;
-                if lands_higher(t, depth) {
-                    found = Walk::DotDot;
-                }
-                climbs_out(t, depth) || {
-                    let mut v = at.to_vec();
-                    if v == b"/" {
-                        v.clear();
-                    }
-                    v.extend_from_slice(&rel);
-                    lexical_join(&mut v, t);
-                    places.iter().any(|p| under_or_above(&v, p))
-                }
-            };
-            if out {
-                return Walk::All;
-            }
-        }
-    }
-    found
-}
-
-/// `base` (absolute) joined with the relative `target`, `..` taken textually.
-fn lexical_join(base: &mut Vec<u8>, target: &[u8]) {
-    for comp in target.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
-        if comp == b".." {
-            let cut = base.iter().rposition(|&b| b == b'/').unwrap_or(0);
-            base.truncate(cut);
-        } else {
-            base.push(b'/');
-            base.extend_from_slice(comp);
-        }
-    }
-    if base.is_empty() {
-        base.push(b'/');
-    }
-}
-
-/// Whether a relative link target, read in a directory `depth` levels below the source, climbs
-/// above the source.
-fn climbs_out(target: &[u8], depth: i64) -> bool {
-    let mut d = depth;
-    for comp in target.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
-        d += if comp == b".." { -1 } else { 1 };
-        if d < 0 {
-            return true;
-        }
-    }
-    false
-}
-
-/// Whether a relative link target, read in a directory `depth` levels below the source, leads
-/// to a place less deep than the link itself (`depth + 1`).
-fn lands_higher(target: &[u8], depth: i64) -> bool {
-    let mut d = depth;
-    for comp in target.split(|&b| b == b'/').filter(|c| !c.is_empty() && *c != b".") {
-        d += if comp == b".." { -1 } else { 1 };
-    }
-    d < depth + 1
-}
-
-/// Whether the absolute path `t` is `place`, below it, or above it (then a walk through it can
-/// meet the place).
-fn under_or_above(t: &[u8], place: &[u8]) -> bool {
-    let is_under = |a: &[u8], b: &[u8]| b == b"/" || (a.starts_with(b) && (a.len() == b.len() || a[b.len()] == b'/'));
-    let t = if t.len() > 1 { t.strip_suffix(b"/").unwrap_or(t) } else { t };
-    is_under(t, place) || is_under(place, t)
 }

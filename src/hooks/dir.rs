@@ -89,6 +89,11 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
     guard(Sym::opendir, || {
         // SAFETY: as above.
         let d = unsafe { super::with_path(path, Call::at_cwd(true, Op::Look), |p| real::opendir(p)) };
+        if crate::trace::on().is_some() {
+            let result = if d.is_null() { -1 } else { 0 };
+            // SAFETY: as above.
+            unsafe { super::observe::path_as(Sym::opendir, crate::trace::Access::List, path, &Call::at_cwd(true, Op::Look), None, result) };
+        }
         let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) else {
             return d;
         };
@@ -113,6 +118,9 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
 
 pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
     let d = unsafe { real::fdopendir(fd) };
+    if crate::trace::on().is_some() {
+        super::observe::descriptor(Sym::fdopendir, crate::trace::Access::List, fd, if d.is_null() { -1 } else { 0 });
+    }
     if !d.is_null() && fds::flags(fd) & fds::ROUTE != 0 {
         guard(Sym::fdopendir, || {
             let e = sys::errno();

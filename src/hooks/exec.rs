@@ -14,10 +14,32 @@ use crate::errno::{Errno, Res};
 use crate::exec as pure;
 use crate::resolver::Call;
 use crate::runtime;
-use crate::sys::{self, PBuf};
+use crate::sys::{self, raw, PBuf};
 
-/// `execve` in the view.
+/// `execve` in the view, traced: the record goes out before the process is replaced, and
+/// another one says so if the exec failed after all.
 unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
+    // SAFETY: the caller's arguments.
+    let r = unsafe { exec_routed(path, argv, envp) };
+    if crate::trace::on().is_some() {
+        let e = sys::errno();
+        // SAFETY: as above.
+        unsafe { super::observe::exec(super::Sym::execve, libc::AT_FDCWD, path, argv, -1, e) };
+    }
+    r
+}
+
+/// Tells the trace about an exec about to happen (its program found and executable).
+fn before_exec(path: CStrP, argv: Argv, target: &PBuf) {
+    if crate::trace::on().is_some() && raw::faccessat(libc::AT_FDCWD, target, libc::X_OK).is_ok() {
+        let e = sys::errno();
+        // SAFETY: the caller's arguments.
+        unsafe { super::observe::exec(super::Sym::execve, libc::AT_FDCWD, path, argv, 0, 0) };
+        sys::set_errno(e);
+    }
+}
+
+unsafe fn exec_routed(path: CStrP, argv: Argv, envp: Argv) -> c_int {
     let Some(rt) = runtime::get() else {
         return unsafe { real::execve(path, argv, envp) };
     };
@@ -45,6 +67,7 @@ unsafe fn exec_in_view(path: CStrP, argv: Argv, envp: Argv) -> c_int {
     if let Err(e) = check_outside(rt, &p, unsafe { bytes(path) }.unwrap_or(b"")) {
         return fail(e);
     }
+    before_exec(path, argv, &p.target);
     if p.native {
         unsafe { real::execve(path, argv, envp) }
     } else if let Some(loader) = through_loader(&p, &mut args) {

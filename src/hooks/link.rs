@@ -84,6 +84,18 @@ unsafe fn read_link(sym: Sym, dirfd: c_int, path: CStrP, buf: *mut c_char, size:
         return r;
     }
     guard(sym, || {
+        // SAFETY: as above.
+        let r = unsafe { read_link_routed(path, buf, size, how, &call) };
+        // SAFETY: as above.
+        unsafe { super::observe::path(sym, path, &how, &r) };
+        r
+    })
+}
+
+/// The routed part of [`read_link`]: a link of this process's own (`/proc/self/…`) answered
+/// in the view, anything else through it.
+unsafe fn read_link_routed(path: CStrP, buf: *mut c_char, size: size_t, how: Call, call: &dyn Fn(*const c_char) -> ssize_t) -> ssize_t {
+    {
         if let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }) {
             let mut v = match crate::sys::pool::take() {
                 Ok(v) => v,
@@ -101,8 +113,8 @@ unsafe fn read_link(sym: Sym, dirfd: c_int, path: CStrP, buf: *mut c_char, size:
             }
         }
         // SAFETY: as above.
-        unsafe { super::with_path(path, how, &call) }
-    })
+        unsafe { super::with_path(path, how, call) }
+    }
 }
 
 pub unsafe fn readlink(path: CStrP, buf: *mut c_char, size: size_t) -> ssize_t {

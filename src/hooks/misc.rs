@@ -321,3 +321,16 @@ pub unsafe fn shm_unlink(name: CStrP) -> c_int {
         Ok(false) => unsafe { real::shm_unlink(name) },
     }
 }
+
+/// `_exit`: the process ends without `exit`'s handlers, so the library's destructor does not
+/// run: what the trace buffered is written here first.
+pub unsafe fn _exit(status: c_int) {
+    crate::trace::flush();
+    unsafe { real::_exit(status) }
+}
+
+#[allow(non_snake_case)]
+pub unsafe fn _Exit(status: c_int) {
+    crate::trace::flush();
+    unsafe { real::_Exit(status) }
+}

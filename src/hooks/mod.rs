@@ -31,6 +31,7 @@ pub mod link;
 pub mod misc;
 pub mod modify;
 pub mod name;
+pub mod observe;
 pub mod open;
 pub mod program;
 pub mod spawn;
@@ -161,7 +162,13 @@ pub fn chk_fail() -> ! {
 #[inline(never)]
 pub unsafe fn plain<R: Failed>(sym: Sym, path: *const c_char, how: Call, call: impl Fn(*const c_char) -> R) -> R {
     // SAFETY: per the contract.
-    guard(sym, || unsafe { with_path(path, how, call) })
+    guard(sym, || {
+        // SAFETY: per the contract.
+        let r = unsafe { with_path(path, how, call) };
+        // SAFETY: as above.
+        unsafe { observe::path(sym, path, &how, &r) };
+        r
+    })
 }
 
 pub use crate::sys::short::{shorten, Short};

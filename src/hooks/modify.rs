@@ -28,14 +28,19 @@ unsafe fn removed(sym: Sym, dirfd: c_int, path: CStrP, op: Op, call: impl Fn(*co
         return r;
     }
     guard(sym, || {
-        // A last component `.` or `..` is the kernel's to refuse first (EINVAL, ENOTEMPTY).
-        if let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }.filter(|p| !ends_in_dots(p))) {
-            if let Err(e) = tree::not_mountpoint(&Kernel, rt, dirfd, p, op == Op::RemoveDir) {
-                return fail(e);
+        let r = (|| {
+            // A last component `.` or `..` is the kernel's to refuse first (EINVAL, ENOTEMPTY).
+            if let (Some(rt), Some(p)) = (runtime::get(), unsafe { bytes(path) }.filter(|p| !ends_in_dots(p))) {
+                if let Err(e) = tree::not_mountpoint(&Kernel, rt, dirfd, p, op == Op::RemoveDir) {
+                    return fail(e);
+                }
             }
-        }
+            // SAFETY: as above.
+            unsafe { super::with_path(path, how, &call) }
+        })();
         // SAFETY: as above.
-        unsafe { super::with_path(path, how, &call) }
+        unsafe { super::observe::path(sym, path, &how, &r) };
+        r
     })
 }
 
@@ -100,6 +105,35 @@ unsafe fn two_paths(
         return call(p1, p2);
     }
     guard(sym, || {
+        // SAFETY: as above.
+        let r = unsafe { two_paths_slow(d1, p1, d2, p2, pair, flags, names_fd, &call) };
+        if crate::trace::on().is_some() {
+            let access = if pair == Pair::Rename { crate::trace::Access::Rename } else { crate::trace::Access::Link };
+            let how = Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd };
+            // SAFETY: as above.
+            unsafe { super::observe::two_paths(sym, access, &how, p1, d2, p2, r as i64) };
+        }
+        r
+    })
+}
+
+/// The routed part of [`two_paths`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn two_paths_slow(
+    d1: c_int,
+    p1: CStrP,
+    d2: c_int,
+    p2: CStrP,
+    pair: Pair,
+    flags: c_int,
+    names_fd: bool,
+    call: &dyn Fn(*const c_char, *const c_char) -> c_int,
+) -> c_int {
+    let (follow1, op1, op2) = match pair {
+        Pair::Rename => (false, Op::Rename, Op::Rename),
+        Pair::Link { follow } => (follow, Op::Look, Op::Create),
+    };
+    {
         let Some(rt) = runtime::get() else {
             return call(p1, p2);
         };
@@ -134,7 +168,7 @@ unsafe fn two_paths(
             };
             call(r1.ptr, r2.ptr)
         })
-    })
+    }
 }
 
 pub unsafe fn rename(old: CStrP, new: CStrP) -> c_int {

@@ -100,6 +100,17 @@ pub unsafe fn chdir(path: CStrP) -> c_int {
     if runtime::mode() == mode::PASS || path.is_null() {
         return unsafe { real::chdir(path) };
     }
+    // SAFETY: as above.
+    let r = unsafe { chdir_routed(path) };
+    if crate::trace::on().is_some() {
+        // SAFETY: as above.
+        unsafe { super::observe::path(Sym::chdir, path, &Call::at_cwd(true, Op::Look), &r) };
+    }
+    r
+}
+
+/// [`chdir`] through the view.
+unsafe fn chdir_routed(path: CStrP) -> c_int {
     guard(Sym::chdir, || {
         let Some(rt) = runtime::get() else {
             return unsafe { real::chdir(path) };
@@ -201,6 +212,9 @@ fn moved(rt: &Runtime, virt: Option<&[u8]>, hint: &[u8]) {
 
 pub unsafe fn fchdir(fd: c_int) -> c_int {
     let r = unsafe { real::fchdir(fd) };
+    if crate::trace::on().is_some() {
+        super::observe::descriptor(Sym::fchdir, crate::trace::Access::Look, fd, r as i64);
+    }
     if r == 0 && runtime::mode() != mode::PASS {
         guard(Sym::fchdir, || {
             let Some(rt) = runtime::get() else { return 0 };
@@ -219,6 +233,17 @@ pub unsafe fn fchdir(fd: c_int) -> c_int {
 }
 
 pub unsafe fn realpath(path: CStrP, resolved: *mut c_char) -> *mut c_char {
+    // SAFETY: the caller's arguments.
+    let r = unsafe { realpath_routed(path, resolved) };
+    if crate::trace::on().is_some() {
+        // SAFETY: as above.
+        unsafe { super::observe::path(Sym::realpath, path, &Call::at_cwd(true, Op::Look), &r) };
+    }
+    r
+}
+
+/// [`realpath`] in the view.
+unsafe fn realpath_routed(path: CStrP, resolved: *mut c_char) -> *mut c_char {
     // SAFETY: the caller's path.
     // SAFETY: not NULL (checked first).
     if path.is_null() || (unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) } && (unsafe { *path } as u8 == b'/' || cwd::names_plain())) {

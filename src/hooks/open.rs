@@ -31,8 +31,16 @@ unsafe fn opened(sym: Sym, dirfd: c_int, path: CStrP, flags: c_int, call: impl F
         }
         return fd;
     }
-    // SAFETY: as above.
-    guard(sym, || unsafe { opened_slow(dirfd, path, flags, &call) })
+    guard(sym, || {
+        // SAFETY: as above.
+        let fd = unsafe { opened_slow(dirfd, path, flags, &call) };
+        if crate::trace::on().is_some() {
+            let how = Call { dirfd, follow: follows(flags), op, empty: false };
+            // SAFETY: as above.
+            unsafe { super::observe::path_as(sym, crate::trace::Access::of_open(flags), path, &how, Some(flags), fd as i64) };
+        }
+        fd
+    })
 }
 
 #[inline(never)]
@@ -151,6 +159,13 @@ unsafe fn fopened(sym: Sym, path: CStrP, mode: CStrP, call: impl Fn(*const c_cha
         if !f.is_null() {
             // SAFETY: f is the stream just opened.
             unsafe { note(libc::fileno(f), libc::AT_FDCWD, path) };
+        }
+        if crate::trace::on().is_some() {
+            let result = if f.is_null() { -1 } else { 0 };
+            // SAFETY: as above.
+            unsafe {
+                super::observe::path_as(sym, crate::trace::Access::of_open(flags), path, &Call::at_cwd(follows(flags), op), Some(flags), result)
+            };
         }
         f
     })

@@ -18,6 +18,18 @@ use crate::state::spawn;
 use crate::sys::{self, raw};
 
 pub unsafe fn posix_spawn(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
+    // SAFETY: the caller's arguments.
+    let e = unsafe { spawn_routed(pid, path, actions, attr, argv, envp) };
+    if crate::trace::on().is_some() {
+        // SAFETY: as above.
+        unsafe { super::observe::exec(super::Sym::posix_spawn, libc::AT_FDCWD, path, argv, if e == 0 { 0 } else { -1 }, e) };
+    }
+    e
+}
+
+/// [`posix_spawn`] in the view: the program and its `#!` chain worked out here, the child's
+/// environment re-asserted.
+unsafe fn spawn_routed(pid: *mut pid_t, path: CStrP, actions: *const SpawnActions, attr: *const SpawnAttr, argv: Argv, envp: Argv) -> c_int {
     let Some(rt) = runtime::get() else {
         return unsafe { real::posix_spawn(pid, path, actions, attr, argv, envp) };
     };
@@ -309,6 +321,8 @@ pub unsafe fn _Fork() -> pid_t {
 /// is checked against the kernel's before it is next used.
 fn after_fork_child() {
     crate::state::after_fork();
+    // The parent writes the trace lines it had buffered.
+    crate::sys::tracebuf::after_fork();
     pools_after(true);
 }
 

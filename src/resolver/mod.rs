@@ -291,7 +291,9 @@ pub fn fd_flags_for(rt: &Runtime, virt: &[u8]) -> u8 {
     // kernel's (the descriptor is the host directory); it is named all the same, for `..`,
     // `fchdir` and `/proc/self/fd`.
     let under = rt.views.iter().any(|v| v.entries.iter().any(|e| crate::path::is_under(virt, crate::views::Layer::at(e))));
-    if f == 0 && under {
+    // A trace names what a descriptor-relative call reaches by the descriptor's name: kept, so
+    // that it is not asked of the kernel at every call.
+    if f == 0 && (under || rt.is_traced()) {
         f = fds::NAMED;
     }
     f
@@ -335,6 +337,7 @@ mod tests {
             start_exe: None,
             fake: None,
             fakes: [None; crate::sys::shared::MAX_LAYERS],
+            traces: [None; crate::sys::tracebuf::MAX_TRACES],
             pwd_env: None,
         })
     }

@@ -76,6 +76,7 @@ pub fn load() {
         + 2 * start_cwd.map_or(0, |c| c.len())
         + start_exe.map_or(0, |c| c.len())
         + 256
+        + crate::sys::tracebuf::MAX_TRACES * crate::sys::CAP
         + 64 * 8
         + 64;
     let Some(mut arena) = Arena::map(need) else { out_of_memory() };
@@ -103,7 +104,14 @@ pub fn load() {
     } else {
         crate::views::fakeroot::none();
     }
-    let slow = rt.exact || rt.has_root || rt.index.is_empty() && rt.has_entries();
+    if rt.is_traced() {
+        if let Err(why) = map_traces(&mut arena, &mut rt) {
+            crate::sys::write_stderr(&[b"kmview: ", why.as_bytes(), b": refusing to run outside the view\n"]);
+            crate::sys::exit_now(125);
+        }
+    }
+    // A trace sees every call: none may take the hot way past it.
+    let slow = rt.exact || rt.has_root || rt.is_traced() || rt.index.is_empty() && rt.has_entries();
     let m = if !rt.has_entries() {
         mode::PASS
     } else if slow {
@@ -137,6 +145,8 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let mut fake = None;
     let mut fakes = [None; crate::sys::shared::MAX_LAYERS];
     let mut nfakes = 0;
+    let mut traces = [None; crate::sys::tracebuf::MAX_TRACES];
+    let mut ntraces = 0;
     let mut failed = false;
     let mut store = |e: Entry, ne: &mut usize| {
         if *ne < entries.len() {
@@ -247,6 +257,21 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         }
                         return;
                     }
+                    Kind::Trace => {
+                        let format = if args.get(0).is_some_and(|a| a.eq_bytes(b"fsatrace")) {
+                            kmview_api::TraceFormat::Fsatrace
+                        } else {
+                            kmview_api::TraceFormat::Json
+                        };
+                        match path(1).and_then(|p| cstr_in(arena, &[p])) {
+                            Some(file) if ntraces < traces.len() => {
+                                traces[ntraces] = Some(crate::runtime::Trace { view: nv.saturating_sub(1), format, file });
+                                ntraces += 1;
+                            }
+                            _ => failed = true,
+                        }
+                        return;
+                    }
                 };
                 store(e, &mut ne);
             }
@@ -309,7 +334,20 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         pwd_env: None,
         fake,
         fakes,
+        traces,
     })
+}
+
+/// Names each trace's file as the kernel does: its path is in the terms of the view the
+/// launcher ran in (the views outside the trace's own), mapped outward by each of those.
+fn map_traces(arena: &mut Arena, rt: &mut Runtime) -> Result<(), &'static str> {
+    for t in rt.traces.iter_mut().flatten() {
+        let mut path = crate::sys::pool::copy_of(t.file.to_bytes()).map_err(|_| "no buffer for the trace's file")?;
+        crate::resolver::to_host_in(&rt.views[..t.view.min(rt.views.len())], t.file.to_bytes(), crate::views::Op::Open(libc::O_WRONLY), &mut path)
+            .map_err(|_| "the trace's file is out of reach")?;
+        t.file = cstr_in(arena, &[path.as_bytes()]).ok_or("no room for the trace's file name")?;
+    }
+    Ok(())
 }
 
 /// Maps fake root `l`'s record: its path is in the terms of the view the launcher ran in (the

@@ -51,6 +51,18 @@ pub struct Runtime {
     /// Every view's fake root, outermost first (a nested `-0` has a record of its own): results
     /// are adjusted by each in turn, outermost first, as they travel back.
     pub fakes: [Option<Fake>; crate::sys::shared::MAX_LAYERS],
+    /// Every view's traces (`trace=`), in the order they were written, outermost view first.
+    pub traces: [Option<Trace>; crate::sys::tracebuf::MAX_TRACES],
+}
+
+/// A trace facet: every call that crosses its view is written to `file`.
+#[derive(Clone, Copy, Debug)]
+pub struct Trace {
+    /// The view it belongs to (index in `Runtime::views`).
+    pub view: usize,
+    pub format: kmview_api::TraceFormat,
+    /// The file, as the kernel names it (mapped through the views outside its own).
+    pub file: &'static std::ffi::CStr,
 }
 
 /// A fake root (`-0`): the identity processes start with, and the record of owners and modes.
@@ -72,9 +84,15 @@ impl Runtime {
         &self.stack_env.to_bytes()[b"KMVIEW_STACK=".len()..]
     }
 
-    /// Whether any view has an entry at all.
+    /// Whether any view has an entry at all, or a trace (which sees every path).
     pub fn has_entries(&self) -> bool {
-        self.views.iter().any(|v| !v.entries.is_empty())
+        self.views.iter().any(|v| !v.entries.is_empty()) || self.is_traced()
+    }
+
+    /// Whether some view has a trace.
+    #[inline]
+    pub fn is_traced(&self) -> bool {
+        self.traces[0].is_some()
     }
 
     /// Whether `virt` (canonical, innermost terms) lies under some entry of some view, or some
@@ -117,6 +135,16 @@ pub fn mode() -> u8 {
 pub fn get() -> Option<&'static Runtime> {
     if STATE.load(Ordering::Acquire) != 2 {
         load::ensure();
+    }
+    RUNTIME.get()
+}
+
+/// The stack if it is loaded, without loading it (for the exit path: a process that is
+/// refusing to run, or ending before it loaded, has nothing to write).
+#[inline]
+pub fn loaded() -> Option<&'static Runtime> {
+    if STATE.load(Ordering::Acquire) != 2 {
+        return None;
     }
     RUNTIME.get()
 }

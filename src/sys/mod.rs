@@ -7,6 +7,7 @@
 #![allow(unsafe_code)]
 
 pub mod arena;
+pub mod argv;
 pub mod cpath;
 
 pub mod pbuf;
@@ -17,6 +18,7 @@ pub mod scan;
 pub mod shared;
 pub mod short;
 pub mod symbols;
+pub mod tracebuf;
 
 use libc::c_int;
 pub use pbuf::{PBuf, CAP};
@@ -61,6 +63,12 @@ pub fn write_stderr(parts: &[&[u8]]) {
 pub fn exit_now(code: c_int) -> ! {
     // SAFETY: _exit has no preconditions.
     unsafe { libc::_exit(code) }
+}
+
+/// CLOCK_MONOTONIC now, through libc's (the vDSO's: no system call).
+pub fn monotonic(ts: &mut libc::timespec) {
+    // SAFETY: ts is valid for writing.
+    unsafe { crate::hooks::table::real::clock_gettime(libc::CLOCK_MONOTONIC, ts) };
 }
 
 /// The process id (a system call: glibc keeps no cache).

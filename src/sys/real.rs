@@ -60,12 +60,21 @@ pub trait Failed {
     fn failed() -> Self;
     /// Whether this result is the failure value.
     fn is_failed(&self) -> bool;
+    /// The result as a trace writes it: the number a call returns, -1/0 for a pointer.
+    fn as_result(&self) -> i64 {
+        if self.is_failed() {
+            -1
+        } else {
+            0
+        }
+    }
 }
 
 macro_rules! failed_is {
     ($v:expr => $($t:ty),*) => { $(impl Failed for $t {
         #[inline] fn failed() -> Self { $v }
         #[inline] fn is_failed(&self) -> bool { *self == $v }
+        #[inline] fn as_result(&self) -> i64 { if *self == $v { -1 } else { *self as i64 } }
     })* };
 }
 failed_is!(-1 => i32, i64, isize);

@@ -10,6 +10,7 @@
 pub mod bind;
 pub mod fakeroot;
 pub mod marks;
+pub mod trace;
 pub mod unreal;
 
 use crate::errno::Res;

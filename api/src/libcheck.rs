@@ -1,7 +1,8 @@
-//! Checking, before anything is preloaded, that a file is kmview's library of this launcher's
-//! own version: an ELF shared object whose dynamic symbol `kmview_library_version` holds
+//! Checking, before anything is preloaded, that a file is kmview's library of this crate's own
+//! version: an ELF shared object whose dynamic symbol `kmview_library_version` holds
 //! `kmview <version>`. Another library (or an executable) given as `KMVIEW_LIB` would run the
-//! command with no view at all; the loader would only print a warning.
+//! command with no view at all; the loader would only print a warning. Used by the launcher and
+//! by [`crate::ViewBuilder`].
 
 use std::path::Path;
 
@@ -63,5 +64,24 @@ pub fn check(lib: &Path) -> Result<(), String> {
                 Err(format!("is {}, not {want}", String::from_utf8_lossy(got)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_the_library_is_refused() {
+        // This test's own executable is an ELF file, but no shared object exporting the version.
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(check(&exe), Err("is not kmview's library".to_string()));
+        assert!(check(Path::new("/no/such/libkmview.so")).unwrap_err().contains("No such file"));
+    }
+
+    #[test]
+    fn version_of_reads_nothing_from_garbage() {
+        assert_eq!(version_of(b"\x7fELF"), None);
+        assert_eq!(version_of(&[0u8; 128]), None);
     }
 }

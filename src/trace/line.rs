@@ -1,0 +1,243 @@
+//! One trace line, formatted into a fixed buffer: JSON text without an allocation, a lock or a
+//! formatting machinery (`core::fmt` would do, but costs more than the call being traced).
+
+/// A line being written into `buf`. Once something does not fit, the line is marked cut and
+/// what follows is dropped, so the line stays well-formed up to where it was cut.
+pub struct Line<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    cut: bool,
+}
+
+impl<'a> Line<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Line<'a> {
+        Line { buf, len: 0, cut: false }
+    }
+
+    /// How much was written.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether something did not fit.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
+    /// Room left.
+    pub fn room(&self) -> usize {
+        self.buf.len() - self.len
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Appends raw bytes (all or nothing).
+    #[inline(always)]
+    pub fn raw(&mut self, b: &[u8]) -> &mut Self {
+        if !self.cut && self.room() >= b.len() {
+            self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+            self.len += b.len();
+        } else {
+            self.cut = true;
+        }
+        self
+    }
+
+    pub fn uint(&mut self, mut n: u64) -> &mut Self {
+        // Two digits at a time, from a table.
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+        let mut d = [0u8; 20];
+        let mut i = d.len();
+        while n >= 100 {
+            let r = (n % 100) as usize * 2;
+            n /= 100;
+            i -= 2;
+            d[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+        }
+        if n >= 10 {
+            let r = n as usize * 2;
+            i -= 2;
+            d[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+        } else {
+            i -= 1;
+            d[i] = b'0' + n as u8;
+        }
+        self.raw(&d[i..])
+    }
+
+    pub fn int(&mut self, n: i64) -> &mut Self {
+        if n < 0 {
+            self.raw(b"-").uint(n.unsigned_abs())
+        } else {
+            self.uint(n as u64)
+        }
+    }
+
+    /// A JSON string of arbitrary bytes. Valid UTF-8 is kept as it is; a byte that is not part
+    /// of valid UTF-8 is written `\udcXX` (the surrogate-escape convention: Python's
+    /// `json.loads` then `os.fsencode` gives the bytes back), so every path round-trips.
+    pub fn string(&mut self, s: &[u8]) -> &mut Self {
+        self.raw(b"\"");
+        // Most paths are printable ASCII with nothing to escape: one branch-free pass (the
+        // compiler vectorizes it), then one copy.
+        let special = s.iter().map(|&b| ((b < 0x20) | (b == b'"') | (b == b'\\') | (b >= 0x7f)) as u8).fold(0u8, |a, x| a | x);
+        if special == 0 {
+            self.raw(s);
+            return self.raw(b"\"");
+        }
+        let mut rest = s;
+        while !rest.is_empty() {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    self.text(text.as_bytes());
+                    break;
+                }
+                Err(e) => {
+                    let good = e.valid_up_to();
+                    self.text(&rest[..good]);
+                    let bad = e.error_len().unwrap_or(rest.len() - good);
+                    for &b in &rest[good..good + bad] {
+                        self.raw(b"\\udc").hex2(b);
+                    }
+                    rest = &rest[good + bad..];
+                }
+            }
+        }
+        self.raw(b"\"")
+    }
+
+    /// Valid UTF-8, with JSON's escapes.
+    fn text(&mut self, s: &[u8]) {
+        let mut start = 0;
+        for (i, &b) in s.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\t' => b"\\t",
+                b'\r' => b"\\r",
+                0..=0x1f | 0x7f => b"",
+                _ => continue,
+            };
+            self.raw(&s[start..i]);
+            if esc.is_empty() {
+                self.raw(b"\\u00").hex2(b);
+            } else {
+                self.raw(esc);
+            }
+            start = i + 1;
+        }
+        self.raw(&s[start..]);
+    }
+
+    fn hex2(&mut self, b: u8) -> &mut Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.raw(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])
+    }
+
+    /// The line as it was at `mark` (what came after is dropped), writable again.
+    pub fn resumed(l: Line<'a>, mark: usize) -> Line<'a> {
+        Line { buf: l.buf, len: mark.min(l.len), cut: false }
+    }
+
+    /// `,"key":` where the line goes on from another buffer (always after a field).
+    pub fn key_after(&mut self, k: &[u8]) -> &mut Self {
+        self.raw(b",\"").raw(k).raw(b"\":")
+    }
+
+    /// `,"key":` (or `"key":` first in the object).
+    #[inline(always)]
+    pub fn key(&mut self, k: &[u8]) -> &mut Self {
+        if self.len > 1 {
+            self.raw(b",");
+        }
+        self.raw(b"\"").raw(k).raw(b"\":")
+    }
+
+    /// Words joined by `|` (flag names) as one JSON string.
+    pub fn words(&mut self, words: &[&[u8]]) -> &mut Self {
+        self.raw(b"\"");
+        for (i, w) in words.iter().enumerate() {
+            if i > 0 {
+                self.raw(b"|");
+            }
+            self.raw(w);
+        }
+        self.raw(b"\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(f: impl FnOnce(&mut Line)) -> String {
+        let mut buf = [0u8; 256];
+        let mut l = Line::new(&mut buf);
+        f(&mut l);
+        String::from_utf8(l.bytes().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn strings_escape_what_json_needs_and_keep_any_byte() {
+        assert_eq!(
+            json(|l| {
+                l.string(b"a\"b\\c\nd\x01");
+            }),
+            r#""a\"b\\c\nd\u0001""#
+        );
+        assert_eq!(
+            json(|l| {
+                l.string("é/ü".as_bytes());
+            }),
+            "\"é/ü\""
+        );
+        assert_eq!(
+            json(|l| {
+                l.string(b"x\xffy\xc3");
+            }),
+            r#""x\udcffy\udcc3""#
+        );
+    }
+
+    #[test]
+    fn numbers_and_keys() {
+        assert_eq!(
+            json(|l| {
+                l.raw(b"{").key(b"a").int(-12).key(b"b").uint(0).raw(b"}");
+            }),
+            r#"{"a":-12,"b":0}"#
+        );
+        for n in [0u64, 7, 10, 99, 100, 101, 12345, 9_999_999_999, u64::MAX] {
+            assert_eq!(
+                json(|l| {
+                    l.uint(n);
+                }),
+                n.to_string()
+            );
+        }
+        assert_eq!(
+            json(|l| {
+                l.words(&[b"O_WRONLY", b"O_CREAT"]);
+            }),
+            r#""O_WRONLY|O_CREAT""#
+        );
+    }
+
+    #[test]
+    fn what_does_not_fit_is_cut_not_torn() {
+        let mut buf = [0u8; 8];
+        let mut l = Line::new(&mut buf);
+        l.raw(b"{\"a\":");
+        l.string(b"long string");
+        assert!(l.is_cut());
+        assert_eq!(l.bytes(), b"{\"a\":\"");
+    }
+}

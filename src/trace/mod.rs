@@ -1,0 +1,296 @@
+//! The trace (`trace=` in a view, `kmview --trace FILE`): every call that crosses a traced view,
+//! one line each, in its trace's file. The hooks describe a call once it returned ([`Event`]);
+//! [`crate::views::trace`] decides which traces it crossed and with which names; [`json`] and
+//! [`fsatrace`] write the line into a buffer of [`crate::sys::tracebuf`], which reaches the file
+//! whole. Nothing here allocates or locks: a traced call stays as signal- and fork-safe as any.
+
+pub mod fsatrace;
+pub mod json;
+pub mod line;
+pub mod words;
+
+use crate::resolver::kernel::Kernel;
+use crate::runtime::{self, Runtime, Trace};
+use crate::sys::{pool, tracebuf, PBuf};
+use crate::views::trace::{meet, Met};
+use crate::views::Op;
+use kmview_api::TraceFormat;
+use libc::c_int;
+
+/// What a call did to its path, as a trace reads it (and `--deps` sorts it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Looked at it: stat, access, readlink, chdir, an open of a directory or with `O_PATH`.
+    Look,
+    /// Read it (an open without a write flag).
+    Read,
+    /// Wrote or made it: an open that may write, truncate, mkdir, symlink, a chmod or chown.
+    Write,
+    /// Ran it.
+    Exec,
+    /// Listed it: opendir, fdopendir, scandir.
+    List,
+    /// Removed it: unlink, rmdir.
+    Remove,
+    /// Renamed it (the second path is the new name).
+    Rename,
+    /// Linked it (the second path is the new name).
+    Link,
+}
+
+impl Access {
+    pub fn word(self) -> &'static [u8] {
+        match self {
+            Access::Look => b"look",
+            Access::Read => b"read",
+            Access::Write => b"write",
+            Access::Exec => b"exec",
+            Access::List => b"list",
+            Access::Remove => b"remove",
+            Access::Rename => b"rename",
+            Access::Link => b"link",
+        }
+    }
+
+    /// What a call of the hook table's kind `op` does.
+    pub fn of_op(op: Op) -> Access {
+        match op {
+            Op::Look | Op::AccessW => Access::Look,
+            Op::Read => Access::Read,
+            Op::Open(flags) => Access::of_open(flags),
+            Op::Modify | Op::Chmod | Op::Truncate | Op::Create | Op::CreateDir => Access::Write,
+            Op::Remove | Op::RemoveDir => Access::Remove,
+            Op::Rename => Access::Rename,
+        }
+    }
+
+    pub fn of_open(flags: c_int) -> Access {
+        if crate::views::open_writes(flags) {
+            Access::Write
+        } else if flags & (libc::O_DIRECTORY | libc::O_PATH) != 0 {
+            Access::Look
+        } else {
+            Access::Read
+        }
+    }
+}
+
+/// One call, once it returned.
+pub struct Event<'a> {
+    /// The function's name (`openat`).
+    pub call: &'static str,
+    pub access: Access,
+    /// The descriptor a relative path starts from, or the descriptor a descriptor-based call
+    /// is about (`path` empty).
+    pub dirfd: c_int,
+    /// The path as the program gave it; empty for a call on a descriptor.
+    pub path: &'a [u8],
+    /// What the resolver checked the path for (decides which views refused it).
+    pub op: Op,
+    /// Open flags, for the open family.
+    pub flags: Option<c_int>,
+    /// The second name of a rename or link, from its descriptor.
+    pub second: Option<(c_int, &'a [u8])>,
+    /// The program an exec ran, and its argv.
+    pub program: Option<&'a [u8]>,
+    pub argv: Option<crate::sys::argv::ArgList>,
+    /// The call's result (a descriptor, 0, -1…) and its errno when it failed (else 0).
+    pub result: i64,
+    pub errno: c_int,
+    /// The call made the path the working directory (a `chdir` that succeeded): a relative path
+    /// was relative to the one it left, so its name is the new one's.
+    pub lands_in_cwd: bool,
+}
+
+impl<'a> Event<'a> {
+    /// A call on one path.
+    pub fn path(call: &'static str, access: Access, op: Op, dirfd: c_int, path: &'a [u8]) -> Event<'a> {
+        Event { call, access, dirfd, path, op, flags: None, second: None, program: None, argv: None, result: 0, errno: 0, lands_in_cwd: false }
+    }
+
+    /// With the result of a call that returns 0 or -1 (or a descriptor): errno read if it failed.
+    pub fn returned(mut self, result: i64) -> Event<'a> {
+        self.result = result;
+        self.errno = if result < 0 { crate::sys::errno() } else { 0 };
+        self
+    }
+
+    /// With the result of a call that returns an errno value itself (posix_spawn).
+    pub fn returned_errno(mut self, e: c_int) -> Event<'a> {
+        self.result = if e == 0 { 0 } else { -1 };
+        self.errno = e;
+        self
+    }
+}
+
+/// Whether this process writes a trace at all (one load; the call path's only cost without).
+#[inline(always)]
+pub fn on() -> Option<&'static Runtime> {
+    runtime::get().filter(|rt| rt.is_traced())
+}
+
+/// Writes `ev` to every trace it crossed. Errno is kept as the call left it.
+pub fn emit(rt: &Runtime, ev: &Event) {
+    let saved = crate::sys::errno();
+    let _ = emit_in(rt, ev);
+    crate::sys::set_errno(saved);
+}
+
+/// The names one path has in one view: as the program gave it, in the view, handed outward.
+pub struct Names {
+    pub given: pool::Buf,
+    pub input: pool::Buf,
+    pub output: pool::Buf,
+    pub met: Met,
+}
+
+fn emit_in(rt: &Runtime, ev: &Event) -> crate::errno::Res<()> {
+    let mut virt = pool::take()?;
+    if ev.lands_in_cwd && ev.result == 0 && ev.path.first() != Some(&b'/') {
+        view_name(rt, libc::AT_FDCWD, b"", &mut virt)?;
+    } else {
+        view_name(rt, ev.dirfd, ev.path, &mut virt)?;
+    }
+    let mut virt2 = pool::take()?;
+    if let Some((fd2, p2)) = ev.second {
+        view_name(rt, fd2, p2, &mut virt2)?;
+    }
+    // An exec's working directory (what a compile_commands.json calls `directory`).
+    let mut cwd = pool::take()?;
+    if ev.access == Access::Exec {
+        view_name(rt, libc::AT_FDCWD, b"", &mut cwd)?;
+    }
+    let innermost = rt.views.len().saturating_sub(1);
+    let mut one = Names { given: pool::take()?, input: pool::take()?, output: pool::take()?, met: Met::Stopped };
+    let mut two = Names { given: pool::take()?, input: pool::take()?, output: pool::take()?, met: Met::Stopped };
+    let mut dir = Names { given: pool::take()?, input: pool::take()?, output: pool::take()?, met: Met::Stopped };
+    for k in 0..rt.views.len() {
+        if !rt.traces.iter().flatten().any(|t| t.view == k) {
+            continue;
+        }
+        one.met = meet(rt.views, k, virt.as_bytes(), ev.op, ev.errno, &mut one.input, &mut one.output)?;
+        if one.met == Met::Stopped {
+            continue;
+        }
+        // As the program gave it in the innermost view; as the view inside handed it here in
+        // an outer one.
+        one.given.set(if k == innermost { ev.path } else { one.input.as_bytes() })?;
+        let second = match ev.second {
+            Some((_, p2)) => {
+                two.met = meet(rt.views, k, virt2.as_bytes(), ev.op, ev.errno, &mut two.input, &mut two.output)?;
+                two.given.set(if k == innermost { p2 } else { two.input.as_bytes() })?;
+                Some(&two)
+            }
+            None => None,
+        };
+        let cwd_here = if ev.access == Access::Exec {
+            dir.met = meet(rt.views, k, cwd.as_bytes(), Op::Look, 0, &mut dir.input, &mut dir.output)?;
+            Some(&dir)
+        } else {
+            None
+        };
+        for t in rt.traces.iter().flatten().filter(|t| t.view == k) {
+            write(t, ev, &one, second, cwd_here);
+        }
+    }
+    Ok(())
+}
+
+/// The absolute name in the innermost view of `path` from `dirfd` (a descriptor's own name
+/// when `path` is empty), `..` taken lexically.
+fn view_name(rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> crate::errno::Res<()> {
+    if path.is_empty() {
+        if dirfd == libc::AT_FDCWD {
+            return crate::resolver::cwd::current(&Kernel, rt, out);
+        }
+        return crate::resolver::names::of_fd_any(&Kernel, rt, dirfd, out);
+    }
+    // One plain name from a directory (what tree walkers pass): its directory's name and it.
+    let one_name = !path.contains(&b'/') && path != b"." && path != b"..";
+    if one_name && path.first() != Some(&b'/') {
+        if dirfd == libc::AT_FDCWD {
+            crate::resolver::cwd::current(&Kernel, rt, out)?;
+        } else {
+            crate::resolver::names::of_fd_any(&Kernel, rt, dirfd, out)?;
+        }
+        return out.push_component(path);
+    }
+    let shape = crate::resolver::virtual_path(&Kernel, rt, path, dirfd, out)?;
+    if shape.dotdot {
+        collapse_dotdot(out);
+    }
+    Ok(())
+}
+
+/// `a/b/../c` → `a/c`, on a normalized absolute path (a trace names what the program meant;
+/// the resolver has its own, exact, rules for where `..` leads).
+fn collapse_dotdot(p: &mut PBuf) {
+    let Ok(mut buf) = pool::take() else { return };
+    for c in crate::path::components(p.as_bytes()) {
+        if c == b".." {
+            buf.pop_component();
+        } else if buf.push_component(c).is_err() {
+            return;
+        }
+    }
+    let _ = if buf.is_empty() { p.set(b"/") } else { p.set(buf.as_bytes()) };
+}
+
+/// Formats the line into a buffer of the trace and lets it go to the file when full.
+fn write(t: &Trace, ev: &Event, one: &Names, two: Option<&Names>, cwd: Option<&Names>) {
+    let Some(idx) = index_of(t) else { return };
+    let format = |out: &mut [u8]| -> usize {
+        match t.format {
+            TraceFormat::Json => json::line(out, ev, one, two, cwd),
+            TraceFormat::Fsatrace => fsatrace::line(out, ev, one, two),
+        }
+    };
+    let paged = paged(t);
+    match tracebuf::hold(idx) {
+        Some(mut held) => {
+            let mut n = format(held.spare());
+            if n == 0 && !held.is_empty() {
+                held.write_to(t.file, paged);
+                n = format(held.spare());
+            }
+            held.commit(n, paged);
+            if held.is_high() {
+                held.write_to(t.file, paged);
+            }
+        }
+        None => {
+            // Every buffer is held (more threads tracing at once than buffers, or a signal
+            // handler in the middle of this thread's append): this line goes on its own.
+            if let Ok(mut b) = pool::take() {
+                b.fill_with(|out| Ok(format(out))).ok();
+                tracebuf::append_line(t.file, b.as_bytes(), paged);
+            }
+        }
+    }
+}
+
+fn index_of(t: &Trace) -> Option<usize> {
+    let rt = runtime::get()?;
+    rt.traces.iter().position(|x| x.is_some_and(|x| std::ptr::eq(x.file, t.file)))
+}
+
+/// Writes every buffered line of this process (before exec, `_exit`, and at exit).
+pub fn flush() {
+    if let Some(rt) = runtime::loaded().filter(|rt| rt.is_traced()) {
+        tracebuf::flush_all(rt.traces.len(), |t| rt.traces[t].map(|t| (t.file, paged(&t))));
+    }
+}
+
+/// Whether the trace's file is written in whole pages (see `sys::tracebuf`): a JSON line may end
+/// in spaces, an fsatrace line may not.
+fn paged(t: &Trace) -> bool {
+    t.format == TraceFormat::Json
+}
+
+/// What every line carries first: time, process, thread.
+fn stamp() -> (u64, i32, i32) {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    crate::sys::monotonic(&mut ts);
+    let (pid, tid) = tracebuf::ids();
+    (ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64, pid, tid)
+}
