@@ -81,6 +81,25 @@ fn static_and_setuid_executables_are_caught_at_exec() {
     assert!(stderr(&o).contains("--static"), "{}", stderr(&o));
 }
 
+#[test]
+fn a_32_bit_child_gets_one_clear_line_not_the_loaders_noise() {
+    let s = Scratch::new("m32");
+    // Built with gcc-multilib (.ci/run installs it): a dynamic 32-bit program, whose loader would
+    // refuse the 64-bit preload with "wrong ELF class".
+    let m32 = compile_c(s.path(), "probe_m32", STATIC_PROBE, &["-m32"]);
+    let m32 = m32.to_str().unwrap();
+    let o = run(&mut kmview(["--unreal", "--", "sh", "-c", &format!("{m32}; echo rc=$?")]));
+    assert_eq!(stdout(&o), "outside the view\nrc=0\n", "{}", stderr(&o));
+    assert!(!stderr(&o).contains("ELF class") && !stderr(&o).contains("ld.so"), "the loader spoke: {}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains(m32) && stderr(&o).contains("32-bit"), "{}", stderr(&o));
+    // As --static says: refused, or run silently.
+    let o = run(&mut kmview(["--unreal", "--static=deny", "--", "sh", "-c", &format!("{m32}; echo rc=$?")]));
+    assert_eq!(stdout(&o), "rc=126\n", "{}", stderr(&o));
+    let o = run(&mut kmview(["--unreal", "--static=allow", "--", "sh", "-c", m32]));
+    assert_eq!((stdout(&o).as_str(), stderr(&o).as_str()), ("outside the view\n", ""));
+}
+
 const THREADS: &str = r#"
 #define _GNU_SOURCE
 #include <fcntl.h>

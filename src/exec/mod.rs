@@ -57,6 +57,21 @@ pub enum Elf {
     Interp(Range<usize>),
 }
 
+/// Why this library cannot be preloaded into the ELF program whose first bytes are `head`: a
+/// 32-bit program, or one for another machine (its loader would print "wrong ELF class" and go
+/// on without it). `None` for an x86-64 program, or what is not ELF.
+pub fn foreign(head: &[u8]) -> Option<&'static [u8]> {
+    if head.len() < 20 || &head[..4] != b"\x7fELF" {
+        return None;
+    }
+    const EM_X86_64: u16 = 62;
+    match (head[4], u16::from_le_bytes([head[18], head[19]])) {
+        (1, _) => Some(b"is a 32-bit program (the 64-bit library cannot be preloaded into it)"),
+        (2, EM_X86_64) => None,
+        _ => Some(b"is built for another machine (the library cannot be preloaded into it)"),
+    }
+}
+
 /// Reads an ELF program's `PT_INTERP` from its first bytes.
 pub fn elf(head: &[u8]) -> Elf {
     elf_inner(head).unwrap_or(Elf::NotElf)
@@ -112,6 +127,22 @@ pub fn path_candidates<'a>(path_var: &'a [u8], name: &'a [u8]) -> impl Iterator<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn foreign_programs_are_told_apart() {
+        let mut h = [0u8; 64];
+        h[..4].copy_from_slice(b"\x7fELF");
+        h[4] = 2;
+        h[18] = 62;
+        assert_eq!(super::foreign(&h), None, "x86-64");
+        h[4] = 1;
+        h[18] = 3;
+        assert!(super::foreign(&h).is_some_and(|w| w.starts_with(b"is a 32-bit")));
+        h[4] = 2;
+        h[18] = 183;
+        assert!(super::foreign(&h).is_some_and(|w| w.starts_with(b"is built for another machine")));
+        assert_eq!(super::foreign(b"#!/bin/sh\n"), None);
+    }
+
     use super::*;
 
     fn sb(s: &[u8]) -> Option<(String, Option<String>)> {

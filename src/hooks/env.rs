@@ -107,6 +107,8 @@ pub struct Envp {
     room: [u8; ROOM],
     used: usize,
     exe: Option<(usize, usize)>,
+    /// The child cannot load this library (a 32-bit program): no `LD_PRELOAD` at all.
+    pub no_preload: bool,
 }
 
 impl Slot for Envp {
@@ -120,6 +122,7 @@ impl Slot for Envp {
         self.mapped_len = 0;
         self.used = 0;
         self.exe = None;
+        self.no_preload = false;
     }
 }
 
@@ -127,7 +130,15 @@ impl Slot for Envp {
 pub static ENVS: Pool<Envp, 64, 1> = Pool::new([const { Envp::EMPTY }; 64]);
 
 impl Envp {
-    const EMPTY: Envp = Envp { inline: [std::ptr::null(); INLINE], mapped: std::ptr::null_mut(), mapped_len: 0, room: [0; ROOM], used: 0, exe: None };
+    const EMPTY: Envp = Envp {
+        inline: [std::ptr::null(); INLINE],
+        mapped: std::ptr::null_mut(),
+        mapped_len: 0,
+        room: [0; ROOM],
+        used: 0,
+        exe: None,
+        no_preload: false,
+    };
 
     /// An empty environment from the pool (`ENOMEM` when sixty-four execs are in flight).
     pub fn take() -> Res<Taken<Envp>> {
@@ -207,6 +218,10 @@ impl Envp {
                 // A nested kmview pushing a fake root of its own: its identity starts afresh.
                 new_fake_root = memchr::memmem::find(&v[rt.stack_value().len()..], b"fakeroot=").is_some();
             } else if let Some(v) = bytes.strip_prefix(PRELOAD_KEY) {
+                if self.no_preload {
+                    preload_ok = true;
+                    continue;
+                }
                 if !vars::preload_names(v, rt.lib_path) {
                     theirs = v;
                     continue;
@@ -225,7 +240,7 @@ impl Envp {
             extra[x] = rt.stack_env.as_ptr();
             x += 1;
         }
-        if !preload_ok {
+        if !preload_ok && !self.no_preload {
             extra[x] = match self.entry(PRELOAD_KEY, |s| vars::encode_preload(s, rt.lib_path, Some(theirs))) {
                 Some(at) => self.ptr(at),
                 None => rt.preload_env.as_ptr(),

@@ -161,8 +161,11 @@ pub struct Prepared {
     pub loader: Option<(Buf, Buf, Buf)>,
     /// The program's virtual path as the exec named it (the last interpreter, for a script).
     pub program: Buf,
-    /// Why the program will run outside the view (static, setuid), if it will.
+    /// Why the program will run outside the view (static, setuid, 32-bit), if it will.
     pub outside: Option<&'static [u8]>,
+    /// The library cannot be preloaded into it (32-bit, another machine): the child's
+    /// environment goes without `LD_PRELOAD`, so that its loader has nothing to complain of.
+    pub foreign: bool,
     /// The caller's path may go to the kernel as it is (neither it nor an interpreter is in a view).
     pub native: bool,
     /// The descriptor `target` goes through when the host path is too long for the kernel
@@ -261,6 +264,7 @@ pub fn through_loader(p: &Prepared, args: &mut Args) -> Option<*const c_char> {
 /// Tells the child its virtual name for `/proc/self/exe`, when the exec went through a view
 /// (a native exec's `/proc/self/exe` is right as the kernel has it).
 pub fn name_exe(rt: &Runtime, env: &mut Envp, p: &Prepared) {
+    env.no_preload = p.foreign;
     if p.native || p.program.is_empty() {
         return;
     }
@@ -286,6 +290,9 @@ fn leaves_view(target: &PBuf, st: Option<&libc::stat>, head: &[u8]) -> Option<&'
         if st.st_mode & 0o111 != 0 && (changes_user || changes_group) {
             return Some(b"is setuid or setgid (the kernel drops LD_PRELOAD for it)");
         }
+    }
+    if let Some(why) = pure::foreign(head) {
+        return Some(why);
     }
     match pure::elf(head) {
         Elf::Static if !is_dynamic_loader(target, st) => Some(b"is statically linked (no dynamic loader to preload into)"),
@@ -447,6 +454,7 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
                 native: depth == 0 && !in_view && loader.is_none(),
                 target,
                 outside,
+                foreign: pure::foreign(&elf[..n_elf]).is_some(),
                 program: crate::sys::pool::copy_of(cur)?,
                 loader,
                 held,
@@ -457,7 +465,7 @@ pub unsafe fn prepare(rt: &Runtime, path: CStrP, args: &mut Args) -> Res<Prepare
         let interp_in_view = resolver::route(&Kernel, rt, interp, &Call::at_cwd(true, Op::Read), &mut probe)?.route == Route::Host;
         if depth == 0 && !in_view && !interp_in_view {
             // The kernel can do it all: the script and its interpreter are where it looks.
-            return Ok(Prepared { native: true, target, outside: None, program: crate::sys::pool::take()?, loader: None, held });
+            return Ok(Prepared { native: true, target, outside: None, foreign: false, program: crate::sys::pool::take()?, loader: None, held });
         }
         if depth == MAX_INTERP_DEPTH {
             return Err(Errno::ELOOP);
