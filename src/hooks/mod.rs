@@ -233,6 +233,10 @@ pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn
     let Some(rt) = runtime::get() else {
         return call(path);
     };
+    // Only a trace (no entry in any view): nothing to route, the path goes as it is.
+    if !rt.has_table_entries() {
+        return call(path);
+    }
     let mut host = match take() {
         Ok(b) => b,
         Err(e) => return fail(e),

@@ -307,3 +307,42 @@ pub unsafe fn getwd(buf: *mut c_char) -> *mut c_char {
     }
     unsafe { getcwd(buf, libc::PATH_MAX as usize) }
 }
+
+/// `chroot(2)` in a view: never the kernel's (which needs `CAP_SYS_CHROOT`, and would leave the
+/// view's names behind), but a new innermost view whose root is the directory
+/// (`runtime::chroot`), for this process and every child. The working directory stays where it
+/// is, as the kernel leaves it; its name is worked out again in the new view.
+pub unsafe fn chroot(path: CStrP) -> c_int {
+    let Some(rt) = runtime::get() else {
+        return unsafe { real::chroot(path) };
+    };
+    // SAFETY: the caller's path.
+    let Some(p) = (unsafe { bytes(path) }) else {
+        return fail(Errno::EFAULT);
+    };
+    let r = match chroot_in_view(rt, p) {
+        Ok(()) => 0,
+        Err(e) => fail(e),
+    };
+    // SAFETY: as above.
+    unsafe { super::observe::path(Sym::chroot, path, &Call::at_cwd(true, Op::Look), &r) };
+    r
+}
+
+fn chroot_in_view(rt: &Runtime, p: &[u8]) -> Res<()> {
+    let (mut virt, mut host) = (crate::sys::pool::take()?, crate::sys::pool::take()?);
+    walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host)?;
+    // The kernel's checks: a directory, searchable.
+    let st = raw::fstatat(libc::AT_FDCWD, &host, 0)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return Err(Errno::ENOTDIR);
+    }
+    raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK)?;
+    let new = runtime::chroot::push_root(rt, virt.as_bytes())?;
+    // The cwd's name was the old innermost view's: named anew in the new one (none if it lies
+    // outside the new root: getcwd then says ENOENT, as glibc does for the kernel's
+    // "(unreachable)").
+    cwd::forget_names();
+    resolver::cwd::settle(&Kernel, new);
+    Ok(())
+}

@@ -44,15 +44,10 @@ struct Sizes {
     bytes: usize,
 }
 
-/// Reads the stack (the constructor calls this; a hook that runs first does, through `ensure`).
-pub fn load() {
-    let Some(value) = crate::sys::getenv(b"KMVIEW_STACK\0") else {
-        crate::views::fakeroot::none();
-        MODE.store(mode::PASS, Ordering::Relaxed);
-        return;
-    };
+/// What a stack value needs in the arena, checking all of it.
+fn sizes_of(value: &[u8]) -> Result<Sizes, kmview_api::ParseError> {
     let mut sizes = Sizes::default();
-    let checked = scan(value, |item| match item {
+    scan(value, |item| match item {
         Item::View => sizes.views += 1,
         Item::Entry(kind, args) => {
             // unreal: two binds, and the prefix twice over.
@@ -61,10 +56,48 @@ pub fn load() {
                 sizes.bytes += args.get(i).map_or(0, |a| a.decoded_len()) * if kind == Kind::Unreal { 3 } else { 1 };
             }
         }
-    });
-    if let Err(e) = checked {
-        refuse(value, e);
-    }
+    })?;
+    Ok(sizes)
+}
+
+/// The runtime of a stack whose views are `value` and whose other state is `old`'s: what a
+/// `chroot` publishes (`value` is `old`'s with a view more). `None` if memory or the value
+/// fails.
+pub(super) fn replaced(old: &Runtime, value: &'static [u8]) -> Option<&'static Runtime> {
+    let sizes = sizes_of(value).ok()?;
+    let need = sizes.views * std::mem::size_of::<View>()
+        + sizes.entries * std::mem::size_of::<Entry>()
+        + sizes.bytes
+        + 2 * value.len()
+        + 3 * old.lib_path.len()
+        + std::mem::size_of::<Runtime>()
+        + 1024;
+    let mut arena = Arena::map(need)?;
+    let mut rt = fill(&mut arena, value, &sizes, old.lib_path)?;
+    // The facets' files are the ones the old runtime mapped; the process's start is behind it.
+    rt.fake = old.fake;
+    rt.fakes = old.fakes;
+    rt.traces = old.traces;
+    rt.start_cwd = old.start_cwd;
+    rt.start_exe = old.start_exe;
+    let rt = arena.one(rt)?;
+    // A root: every path the slow way.
+    MODE.store(mode::SLOW, Ordering::Relaxed);
+    RUNTIME.publish(rt);
+    Some(rt)
+}
+
+/// Reads the stack (the constructor calls this; a hook that runs first does, through `ensure`).
+pub fn load() {
+    let Some(value) = crate::sys::getenv(b"KMVIEW_STACK\0") else {
+        crate::views::fakeroot::none();
+        MODE.store(mode::PASS, Ordering::Relaxed);
+        return;
+    };
+    let sizes = match sizes_of(value) {
+        Ok(s) => s,
+        Err(e) => refuse(value, e),
+    };
     let lib = crate::sys::symbols::own_path().unwrap_or(b"libkmview.so");
     let start_cwd = crate::sys::getenv(b"KMVIEW_CWD\0");
     let start_exe = crate::sys::getenv(b"KMVIEW_EXE\0");
@@ -78,6 +111,8 @@ pub fn load() {
         + 256
         + crate::sys::tracebuf::MAX_TRACES * crate::sys::CAP
         + 64 * 8
+        + 64
+        + std::mem::size_of::<Runtime>()
         + 64;
     let Some(mut arena) = Arena::map(need) else { out_of_memory() };
     let Some(mut rt) = fill(&mut arena, value, &sizes, lib) else { out_of_memory() };
@@ -126,7 +161,10 @@ pub fn load() {
             FIRSTS[c1 as usize].fetch_or(bits, Ordering::Relaxed);
         },
     );
-    let _ = RUNTIME.set(rt);
+    match arena.one(rt) {
+        Some(rt) => RUNTIME.publish(rt),
+        None => out_of_memory(),
+    }
     if super::FORCED_SLOW.load(Ordering::Relaxed) {
         MODE.store(mode::SLOW, Ordering::Relaxed);
     } else {

@@ -3,6 +3,7 @@
 //! allocates nothing on the heap and takes no lock, so it can happen inside a program's
 //! allocator; a value that does not parse stops the program (fail closed).
 
+pub mod chroot;
 mod index;
 pub mod load;
 
@@ -12,7 +13,6 @@ pub use load::load;
 use crate::views::{Layer, View};
 use kmview_api::StaticPolicy;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::OnceLock;
 
 /// The views a process lives in, and what is derived from them once.
 pub struct Runtime {
@@ -86,7 +86,13 @@ impl Runtime {
 
     /// Whether any view has an entry at all, or a trace (which sees every path).
     pub fn has_entries(&self) -> bool {
-        self.views.iter().any(|v| !v.entries.is_empty()) || self.is_traced()
+        self.has_table_entries() || self.is_traced()
+    }
+
+    /// Whether some view's table has an entry (a trace is no entry of a table).
+    #[inline]
+    pub fn has_table_entries(&self) -> bool {
+        self.views.iter().any(|v| !v.entries.is_empty())
     }
 
     /// Whether some view has a trace.
@@ -118,8 +124,9 @@ pub static MODE: AtomicU8 = AtomicU8::new(mode::SLOW);
 /// without touching the runtime. All ones until loaded (the mode is slow until then anyway).
 pub static FIRSTS: [AtomicU64; 256] = [const { AtomicU64::new(u64::MAX) }; 256];
 
-/// Set once, by the one thread that loads (see `load::ensure`): reading it is an atomic load.
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// Published by the one thread that loads (see `load::ensure`), replaced by a `chroot` (see
+/// `load::chroot`): reading it is an atomic load.
+static RUNTIME: crate::sys::published::Published<Runtime> = crate::sys::published::Published::new();
 
 /// Loading: 0 not started, 1 under way, 2 done.
 static STATE: AtomicU8 = AtomicU8::new(0);

@@ -186,6 +186,24 @@ pub fn any_entered(mut f: impl FnMut(u32) -> bool) -> bool {
     })
 }
 
+/// Forgets every name this process gave its working directories (a `chroot` made another view
+/// the innermost: they were the old one's), and the cwd itself.
+pub fn forget_names() {
+    if !crate::sys::owns_memory() {
+        return;
+    }
+    for s in &TABLE {
+        if !s.busy.load(Ordering::Acquire) {
+            s.host.store(b"");
+            s.virt.store(b"");
+        }
+    }
+    for e in &ENTERED {
+        e.store(0, Ordering::Release);
+    }
+    forget();
+}
+
 /// Forgets the cwd (the kernel's moved without us: it is worked out again on next use).
 pub fn forget() {
     if crate::sys::owns_memory() {

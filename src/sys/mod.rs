@@ -12,6 +12,7 @@ pub mod cpath;
 
 pub mod pbuf;
 pub mod pool;
+pub mod published;
 pub mod raw;
 pub mod real;
 pub mod scan;

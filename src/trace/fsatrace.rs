@@ -29,16 +29,16 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>) -> usi
     l.raw(op).raw(b"|");
     match (ev.access, two) {
         (Access::Rename, Some(two)) => {
-            l.raw(two.input.as_bytes()).raw(b"|").raw(one.input.as_bytes());
+            l.raw(two.input).raw(b"|").raw(one.input);
         }
         (Access::Link, Some(two)) => {
-            l.raw(two.input.as_bytes());
+            l.raw(two.input);
         }
         (Access::Exec, _) if ev.program.is_some() => {
             l.raw(ev.program.unwrap_or_default());
         }
         _ => {
-            l.raw(one.input.as_bytes());
+            l.raw(one.input);
         }
     }
     l.raw(b"\n");

@@ -26,7 +26,7 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
     let mut l = Line::new(body);
     let (t, pid, tid) = super::stamp();
     l.raw(b"{").key(b"t").uint(t).key(b"pid").int(pid as i64).key(b"tid").int(tid as i64);
-    l.key(b"call").string(ev.call.as_bytes()).key(b"op").string(ev.access.word());
+    l.key(b"call").clean(ev.call.as_bytes()).key(b"op").clean(ev.access.word());
     if ev.dirfd != libc::AT_FDCWD && (ev.path.is_empty() || ev.path[0] != b'/') {
         l.key(b"fd").int(ev.dirfd as i64);
     }
@@ -43,7 +43,7 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
         l.key(b"program").string(p);
     }
     if let Some(dir) = cwd {
-        l.key(b"cwd").string(dir.input.as_bytes());
+        l.key(b"cwd").string(dir.input);
     }
     if l.is_cut() {
         return 0;
@@ -74,7 +74,7 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
     if ev.errno != 0 {
         tail.key_after(b"errno");
         match words::errno_name(ev.errno) {
-            Some(name) => tail.string(name.as_bytes()),
+            Some(name) => tail.clean(name.as_bytes()),
             None => tail.int(ev.errno as i64),
         };
     }
@@ -89,16 +89,16 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
 }
 
 fn names(l: &mut Line, n: &Names, path: &[u8], view: &[u8], out: &[u8]) {
-    l.key(path).string(n.given.as_bytes());
+    l.key(path).string(n.given);
     // An absolute name in the view is most often the path as given: not written twice.
-    if n.input.as_bytes() != n.given.as_bytes() {
-        l.key(view).string(n.input.as_bytes());
+    if n.input != n.given {
+        l.key(view).string(n.input);
     }
     match n.met {
         // Handed outward unchanged (a view that maps nothing there): not written twice.
-        crate::views::trace::Met::Crossed if n.output.as_bytes() == n.input.as_bytes() => {}
+        crate::views::trace::Met::Crossed if n.output == n.input => {}
         crate::views::trace::Met::Crossed => {
-            l.key(out).string(n.output.as_bytes());
+            l.key(out).string(n.output);
         }
         _ => {
             l.key(out).raw(b"null");

@@ -137,11 +137,40 @@ pub fn emit(rt: &Runtime, ev: &Event) {
 }
 
 /// The names one path has in one view: as the program gave it, in the view, handed outward.
-pub struct Names {
-    pub given: pool::Buf,
-    pub input: pool::Buf,
-    pub output: pool::Buf,
+pub struct Names<'a> {
+    pub given: &'a [u8],
+    pub input: &'a [u8],
+    pub output: &'a [u8],
     pub met: Met,
+}
+
+/// The buffers one name's journey through the views needs, taken when first needed: a trace
+/// view of its own (`--trace` alone, the common case) needs none.
+#[derive(Default)]
+struct Journey {
+    input: Option<pool::Buf>,
+    output: Option<pool::Buf>,
+}
+
+impl Journey {
+    /// The names of `virt` (the innermost view's) in view `k`; `given`: as the program gave it.
+    fn names<'a>(&'a mut self, rt: &Runtime, k: usize, virt: &'a [u8], given: &'a [u8], op: Op, errno: c_int) -> crate::errno::Res<Names<'a>> {
+        let innermost = rt.views.len().saturating_sub(1);
+        if k == innermost && rt.views[k].entries.is_empty() {
+            // A view with nothing in its table hands every path out as it came.
+            return Ok(Names { given, input: virt, output: virt, met: Met::Crossed });
+        }
+        if self.input.is_none() {
+            self.input = Some(pool::take()?);
+            self.output = Some(pool::take()?);
+        }
+        let (Some(input), Some(output)) = (self.input.as_mut(), self.output.as_mut()) else { return Err(crate::errno::Errno::ENOMEM) };
+        let met = meet(rt.views, k, virt, op, errno, input, output)?;
+        let (input, output) = (input.as_bytes(), output.as_bytes());
+        // As the program gave it in the innermost view; as the view inside handed it here in
+        // an outer one.
+        Ok(Names { given: if k == innermost { given } else { input }, input, output, met })
+    }
 }
 
 fn emit_in(rt: &Runtime, ev: &Event) -> crate::errno::Res<()> {
@@ -151,46 +180,43 @@ fn emit_in(rt: &Runtime, ev: &Event) -> crate::errno::Res<()> {
     } else {
         view_name(rt, ev.dirfd, ev.path, &mut virt)?;
     }
-    let mut virt2 = pool::take()?;
-    if let Some((fd2, p2)) = ev.second {
-        view_name(rt, fd2, p2, &mut virt2)?;
-    }
-    // An exec's working directory (what a compile_commands.json calls `directory`).
-    let mut cwd = pool::take()?;
-    if ev.access == Access::Exec {
-        view_name(rt, libc::AT_FDCWD, b"", &mut cwd)?;
-    }
-    let innermost = rt.views.len().saturating_sub(1);
-    let mut one = Names { given: pool::take()?, input: pool::take()?, output: pool::take()?, met: Met::Stopped };
-    let mut two = Names { given: pool::take()?, input: pool::take()?, output: pool::take()?, met: Met::Stopped };
-    let mut dir = Names { given: pool::take()?, input: pool::take()?, output: pool::take()?, met: Met::Stopped };
+    // The second name and an exec's working directory (what a compile_commands.json calls
+    // `directory`) only when the call has them: each buffer taken is a compare-and-swap.
+    let virt2 = match ev.second {
+        Some((fd2, p2)) => {
+            let mut b = pool::take()?;
+            view_name(rt, fd2, p2, &mut b)?;
+            Some((b, p2))
+        }
+        None => None,
+    };
+    let cwd = match ev.access {
+        Access::Exec => {
+            let mut b = pool::take()?;
+            view_name(rt, libc::AT_FDCWD, b"", &mut b)?;
+            Some(b)
+        }
+        _ => None,
+    };
+    let (mut j1, mut j2, mut j3) = (Journey::default(), Journey::default(), Journey::default());
     for k in 0..rt.views.len() {
         if !rt.traces.iter().flatten().any(|t| t.view == k) {
             continue;
         }
-        one.met = meet(rt.views, k, virt.as_bytes(), ev.op, ev.errno, &mut one.input, &mut one.output)?;
+        let one = j1.names(rt, k, virt.as_bytes(), ev.path, ev.op, ev.errno)?;
         if one.met == Met::Stopped {
             continue;
         }
-        // As the program gave it in the innermost view; as the view inside handed it here in
-        // an outer one.
-        one.given.set(if k == innermost { ev.path } else { one.input.as_bytes() })?;
-        let second = match ev.second {
-            Some((_, p2)) => {
-                two.met = meet(rt.views, k, virt2.as_bytes(), ev.op, ev.errno, &mut two.input, &mut two.output)?;
-                two.given.set(if k == innermost { p2 } else { two.input.as_bytes() })?;
-                Some(&two)
-            }
+        let two = match &virt2 {
+            Some((v, p2)) => Some(j2.names(rt, k, v.as_bytes(), p2, ev.op, ev.errno)?),
             None => None,
         };
-        let cwd_here = if ev.access == Access::Exec {
-            dir.met = meet(rt.views, k, cwd.as_bytes(), Op::Look, 0, &mut dir.input, &mut dir.output)?;
-            Some(&dir)
-        } else {
-            None
+        let dir = match &cwd {
+            Some(c) => Some(j3.names(rt, k, c.as_bytes(), c.as_bytes(), Op::Look, 0)?),
+            None => None,
         };
         for t in rt.traces.iter().flatten().filter(|t| t.view == k) {
-            write(t, ev, &one, second, cwd_here);
+            write(t, ev, &one, two.as_ref(), dir.as_ref());
         }
     }
     Ok(())
