@@ -49,15 +49,27 @@ pub fn current_stack() -> Result<Option<Stack>, ParseError> {
     }
 }
 
-/// Finds `libkmview.so`: `$KMVIEW_LIB`, else beside the running executable, else in
-/// `../lib/kmview/` from it (an installed layout).
+/// The Debian multiarch directory of this build's target, `/usr/lib/<triplet>/`, if known.
+const MULTIARCH: Option<&str> = if cfg!(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64")) {
+    Some("x86_64-linux-gnu")
+} else if cfg!(all(target_os = "linux", target_env = "gnu", target_arch = "aarch64")) {
+    Some("aarch64-linux-gnu")
+} else {
+    None
+};
+
+/// Finds `libkmview.so`: `$KMVIEW_LIB`, else beside the running executable, else, from it, in
+/// the installed layouts `../lib/kmview/` (`~/.local/bin` and `~/.local/lib/kmview/`) and
+/// `../lib/<triplet>/kmview/` (`/usr/bin` and Debian's `/usr/lib/x86_64-linux-gnu/kmview/`).
+/// (The `kmview` command, when built by `cargo install`, also carries a copy of its own.)
 pub fn find_library() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("KMVIEW_LIB") {
         return Some(PathBuf::from(p));
     }
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
-    [dir.join(LIB_NAME), dir.join("../lib/kmview").join(LIB_NAME)].into_iter().find(|p| p.is_file())
+    let multiarch = MULTIARCH.map(|t| dir.join("../lib").join(t).join("kmview").join(LIB_NAME));
+    [Some(dir.join(LIB_NAME)), Some(dir.join("../lib/kmview").join(LIB_NAME)), multiarch].into_iter().flatten().find(|p| p.is_file())
 }
 
 /// A `Command` that runs `program` inside `stack` (the whole stack, outermost first), with

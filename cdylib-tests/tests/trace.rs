@@ -135,7 +135,16 @@ fn a_writer_killed_with_sigkill_leaves_only_whole_lines() {
     for round in 0..20u64 {
         let _ = std::fs::remove_file(&t);
         let mut child = kmview(["--trace", &p(&t), "--", "sh", "-c", &format!("while :; do test -e {name}; done")]).spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(40 + 13 * round));
+        // Once the shell has written some (however loaded the machine), at a different moment
+        // of its writing each round.
+        let start = std::time::Instant::now();
+        // (As a path: the name is in the shell's own exec record, in its argv, first.)
+        let as_path = format!("\"path\":\"{name}\"");
+        let written = || std::fs::read(&t).is_ok_and(|b| memfind(&b, as_path.as_bytes()));
+        while !written() && start.elapsed() < std::time::Duration::from_secs(20) {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(3 * round));
         // The shell, not the launcher (which became it): same pid.
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         let _ = child.wait();
@@ -144,6 +153,10 @@ fn a_writer_killed_with_sigkill_leaves_only_whole_lines() {
         let evs = events(&t);
         assert!(evs.iter().any(|e| e.view == name.as_bytes()), "round {round}: nothing written before the kill");
     }
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]

@@ -7,6 +7,9 @@
 //! command go through the view: the command is looked up in the view, and a `#!` script's
 //! interpreter too. With `--tmp`, stage one stays behind to remove the directories at the end.
 
+mod chroot_args;
+mod docs;
+mod embedded;
 mod print_env;
 mod run;
 mod view_options;
@@ -172,12 +175,31 @@ fn main() -> ExitCode {
     let argv: Vec<OsString> = std::env::args_os().collect();
     if argv.len() == 2 && argv[1] == "--print-lib" {
         // For wrappers that set LD_PRELOAD themselves.
-        return match kmview_api::find_library().map(std::fs::canonicalize) {
-            Some(Ok(lib)) => {
+        return match embedded::library().and_then(|lib| std::fs::canonicalize(&lib).map_err(|e| format!("{}: {}", lib.display(), run::io_reason(&e))))
+        {
+            Ok(lib) => {
                 println!("{}", lib.display());
                 ExitCode::SUCCESS
             }
-            _ => fail(format!("cannot find {} beside this executable (set KMVIEW_LIB)", kmview_api::LIB_NAME)),
+            Err(msg) => fail(msg),
+        };
+    }
+    // Hidden: regenerates doc/ (man pages, completions) from the definitions below.
+    if argv.len() == 3 && argv[1] == "__generate-docs" {
+        return match docs::generate(argv[2].as_ref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("cannot write the docs into {}: {e}", argv[2].to_string_lossy())),
+        };
+    }
+    // `kmview chroot DIR [COMMAND...]`: chroot's command line (see chroot_args.rs).
+    if argv.len() >= 2 && argv[1] == "chroot" {
+        return match chroot_args::translate(&argv[2..]) {
+            Ok(km) => {
+                use std::os::unix::process::CommandExt;
+                let err = std::process::Command::new("/proc/self/exe").arg0("kmview").args(km).exec();
+                fail(format!("cannot re-execute itself: {err}"))
+            }
+            Err(e) => fail(format!("chroot: {e}")),
         };
     }
     if argv.len() >= 2 && argv[1] == "stack" {

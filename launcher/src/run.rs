@@ -18,9 +18,8 @@ pub fn stack_and_library(view: &kmview_api::View) -> Result<(Stack, std::path::P
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return Err(format!("malformed KMVIEW_STACK in this environment: {e}")),
     };
-    let Some(lib) = kmview_api::find_library() else {
-        return Err(format!("cannot find {} beside this executable (set KMVIEW_LIB)", kmview_api::LIB_NAME));
-    };
+    // The usual places, else the library this binary carries (unpacked into the user's cache).
+    let lib = crate::embedded::library()?;
     let lib = std::fs::canonicalize(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
     if let Err(why) = kmview_api::libcheck::check(&lib) {
         return Err(format!("{} {why} (check KMVIEW_LIB): refusing to run outside the view", escaped(lib.as_os_str().as_bytes())));

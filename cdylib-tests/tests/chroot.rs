@@ -1,0 +1,191 @@
+//! `chroot(2)` inside a view (emulated: a new innermost view rooted at the directory), and
+//! `kmview chroot` / `kmview-chroot` (`chroot DIR CMD`'s command line). The oracle is the
+//! kernel's own `chroot`, run as root natively; the view's runs are an unprivileged user's, for
+//! whom the kernel's `chroot` would be `EPERM`: only the emulation can make them pass.
+
+use kmview_cdylib_tests::*;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NOBODY: u32 = 65534;
+
+fn is_root() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `cmd` as the unprivileged user.
+fn unprivileged(cmd: &[&str]) -> Command {
+    assert!(is_root(), "these tests compare the kernel's chroot (as root) with the view's (as another user)");
+    let mut c = Command::new("setpriv");
+    c.args([&format!("--reuid={NOBODY}"), &format!("--regid={NOBODY}"), "--clear-groups", "--"]).args(cmd);
+    c.env_remove("KMVIEW_LIB").current_dir("/");
+    c
+}
+
+/// The launcher, its front end and the library, where the unprivileged user may run them.
+fn binaries(s: &Scratch) -> PathBuf {
+    let bin = s.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (from, name) in [
+        (launcher().to_path_buf(), "kmview"),
+        (library().to_path_buf(), "libkmview.so"),
+        (launcher().with_file_name("kmview-chroot"), "kmview-chroot"),
+    ] {
+        std::fs::copy(&from, bin.join(name)).unwrap();
+    }
+    bin
+}
+
+/// Does in-process what a chroot'ed program sees, one line each: the root's listing, a file by
+/// its absolute name, through an absolute symlink, `..` at the root, relative paths, a chroot
+/// inside the chroot (relative, then `..` at its root), and the errors for what is not a
+/// directory.
+const PROBE: &str = r#"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static void ls(const char *p) {
+    char *names[64]; int n = 0;
+    DIR *d = opendir(p);
+    if (!d) { printf("ls %s: %s\n", p, strerror(errno)); return; }
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 64) if (e->d_name[0] != '.') names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp);
+    printf("ls %s:", p);
+    for (int i = 0; i < n; i++) printf(" %s", names[i]);
+    printf("\n");
+}
+static void cat(const char *p) {
+    char buf[256] = {0};
+    int fd = open(p, O_RDONLY);
+    if (fd < 0) { printf("cat %s: %s\n", p, strerror(errno)); return; }
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n > 0 && buf[n - 1] == '\n') buf[n - 1] = 0;
+    printf("cat %s: %s\n", p, buf);
+}
+static void same(const char *a, const char *b) {
+    struct stat x, y;
+    int r = stat(a, &x) == 0 && stat(b, &y) == 0;
+    printf("same %s %s: %d\n", a, b, r && x.st_dev == y.st_dev && x.st_ino == y.st_ino);
+}
+static void cwd(void) {
+    char buf[PATH_MAX];
+    printf("cwd: %s\n", getcwd(buf, sizeof buf) ? buf : strerror(errno));
+}
+static void try_chroot(const char *p) { printf("chroot %s: %s\n", p, chroot(p) == 0 ? "ok" : strerror(errno)); }
+int main(int argc, char **argv) {
+    try_chroot("/nonexistent-kmview");
+    try_chroot(argv[2]);
+    try_chroot(argv[1]);
+    cwd();
+    if (chdir("/") != 0) perror("chdir /");
+    cwd();
+    ls("/");
+    cat("/etc/f");
+    cat("/sub/abs");
+    cat("/sub/rel");
+    same("/..", "/");
+    same("/sub/../..", "/");
+    char buf[PATH_MAX];
+    printf("realpath /sub/abs: %s\n", realpath("/sub/abs", buf) ? buf : strerror(errno));
+    if (chdir("/sub") != 0) perror("chdir /sub");
+    cwd();
+    cat("../etc/f");
+    cat("../../../etc/f");
+    /* A chroot inside the chroot, by a relative name. */
+    try_chroot("inner");
+    cwd();
+    if (chdir("/") != 0) perror("chdir / again");
+    cwd();
+    ls("/");
+    cat("/g");
+    cat("/abs");
+    same("/..", "/");
+    ls("/..");
+    return 0;
+}
+"#;
+
+/// A small tree to chroot into: `r/etc/f`, `r/sub/abs` → `/etc/f`, `r/sub/rel` → `../etc/f`,
+/// `r/sub/inner/g`, `r/sub/inner/abs` → `/g` (from the inner root), and a file `r/file`.
+fn tree(s: &Scratch) -> PathBuf {
+    let r = s.join("r");
+    for d in ["etc", "sub/inner"] {
+        std::fs::create_dir_all(r.join(d)).unwrap();
+    }
+    std::fs::write(r.join("etc/f"), "in the root\n").unwrap();
+    std::fs::write(r.join("sub/inner/g"), "in the inner root\n").unwrap();
+    std::fs::write(r.join("file"), "a file\n").unwrap();
+    symlink("/etc/f", r.join("sub/abs")).unwrap();
+    symlink("../etc/f", r.join("sub/rel")).unwrap();
+    symlink("/g", r.join("sub/inner/abs")).unwrap();
+    for p in [s.path().to_path_buf(), r.clone()] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    r
+}
+
+#[test]
+fn a_chroot_in_a_view_is_what_the_kernels_chroot_is() {
+    let s = Scratch::new("chroot");
+    std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = tree(&s);
+    let probe = compile_c(s.path(), "probe", PROBE, &[]);
+    let (root, file) = (r.to_str().unwrap(), r.join("file"));
+    let args = [probe.to_str().unwrap(), root, file.to_str().unwrap()];
+    // The kernel, as root.
+    let native = ok(run(Command::new(args[0]).args(&args[1..]).current_dir("/")));
+    assert!(native.contains("cat /etc/f: in the root"), "{native}");
+    // The same program as another user: the kernel refuses it...
+    let refused = ok(run(&mut unprivileged(&args)));
+    assert!(refused.contains(&format!("chroot {root}: Operation not permitted")), "{refused}");
+    // ...and in a view it is emulated.
+    let bin = binaries(&s);
+    let km = bin.join("kmview");
+    let mut cmd = vec![km.to_str().unwrap(), "--"];
+    cmd.extend(args);
+    let ours = ok(run(&mut unprivileged(&cmd)));
+    assert_eq!(ours, native, "kernel:\n{native}\nview:\n{ours}");
+}
+
+#[test]
+fn chroot_dir_command_runs_the_roots_programs_as_the_kernels_chroot_does() {
+    let s = Scratch::new("chroot-cmd");
+    std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = debian_root();
+    let root_s = root.to_str().unwrap();
+    let script = "cat /etc/debian_version; ls / | head -3; cd ..; pwd; readlink -f /proc/self/exe >/dev/null; echo $0";
+    let native = ok(run(Command::new("chroot").args([root_s, "/bin/sh", "-c", script])));
+    let bin = binaries(&s);
+    let km = bin.join("kmview");
+    let front = bin.join("kmview-chroot");
+    let km = km.to_str().unwrap();
+    // chroot(2) in a view, by the host's /usr/sbin/chroot; `kmview chroot`; `kmview-chroot`.
+    for cmd in [
+        vec![km, "--", "chroot", root_s, "/bin/sh", "-c", script],
+        vec![km, "chroot", root_s, "/bin/sh", "-c", script],
+        vec![front.to_str().unwrap(), root_s, "/bin/sh", "-c", script],
+    ] {
+        let ours = run(&mut unprivileged(&cmd));
+        assert_eq!((stdout(&ours), stderr(&ours)), (native.clone(), String::new()), "{cmd:?}");
+    }
+    // No command: the shell, interactive (here reading its commands from stdin).
+    let o = run(unprivileged(&[km, "chroot", root_s]).env("SHELL", "/bin/sh").stdin(std::process::Stdio::piped()));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A bad command line is one line and 125.
+    let o = run(&mut unprivileged(&[km, "chroot"]));
+    assert_eq!(o.status.code(), Some(125));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let _ = Path::new(root_s);
+}
