@@ -111,6 +111,10 @@ pub fn parse_line(line: &[u8]) -> Option<Event> {
             _ => return None,
         }
     }
+    // `tid` is left out for a process's main thread.
+    if ev.tid == 0 {
+        ev.tid = ev.pid;
+    }
     // `view` is left out where it is `path` itself, `out` where it is `view` (`null`: refused);
     // likewise for the second name.
     if ev.view.is_empty() {

@@ -1,6 +1,6 @@
 //! The JSON trace: one object per line. The fields, in order (absent when they do not apply):
 //!
-//! `t` (CLOCK_MONOTONIC, ns), `pid`, `tid`, `call`, `op` (look, read, write, exec, list,
+//! `t` (CLOCK_MONOTONIC, ns), `pid`, `tid` (absent for the main thread, whose id is `pid`), `call`, `op` (look, read, write, exec, list,
 //! remove, rename, link), `fd` (the descriptor a relative path starts from, or the one a
 //! descriptor-based call is about), `path` (as the program gave it in this view), `view` (its
 //! absolute name in this view; absent when it is `path` itself), `out` (as this view hands it
@@ -25,7 +25,11 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
     let (body, _) = out.split_at_mut(end - TAIL);
     let mut l = Line::new(body);
     let (t, pid, tid) = super::stamp();
-    l.raw(b"{").key(b"t").uint(t).key(b"pid").int(pid as i64).key(b"tid").int(tid as i64);
+    l.raw(b"{").key(b"t").uint(t).key(b"pid").int(pid as i64);
+    // A process's main thread (most lines) has its id: `tid` is left out then.
+    if tid != pid {
+        l.key(b"tid").int(tid as i64);
+    }
     l.key(b"call").clean(ev.call.as_bytes()).key(b"op").clean(ev.access.word());
     if ev.dirfd != libc::AT_FDCWD && (ev.path.is_empty() || ev.path[0] != b'/') {
         l.key(b"fd").int(ev.dirfd as i64);

@@ -50,11 +50,24 @@ impl<'a> Line<'a> {
     }
 
     pub fn uint(&mut self, mut n: u64) -> &mut Self {
-        // Two digits at a time, from a table.
+        // Two digits at a time from a table, right to left into a window that starts at the
+        // first digit; the window is copied whole (a fixed size: moves the compiler writes
+        // inline, no call) and the line goes on after the last digit.
         const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
 5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+        // How many digits: compared with the powers of ten, no division.
+        const POW10: [u64; 20] = {
+            let mut p = [1u64; 20];
+            let mut i = 1;
+            while i < 20 {
+                p[i] = p[i - 1] * 10;
+                i += 1;
+            }
+            p
+        };
+        let digits = 1 + POW10[1..].iter().take_while(|&&p| n >= p).count();
         let mut d = [0u8; 20];
-        let mut i = d.len();
+        let mut i = digits;
         while n >= 100 {
             let r = (n % 100) as usize * 2;
             n /= 100;
@@ -63,13 +76,17 @@ impl<'a> Line<'a> {
         }
         if n >= 10 {
             let r = n as usize * 2;
-            i -= 2;
-            d[i..i + 2].copy_from_slice(&PAIRS[r..r + 2]);
+            d[0..2].copy_from_slice(&PAIRS[r..r + 2]);
         } else {
-            i -= 1;
-            d[i] = b'0' + n as u8;
+            d[0] = b'0' + n as u8;
         }
-        self.raw(&d[i..])
+        if !self.cut && self.room() >= d.len() {
+            self.buf[self.len..self.len + 20].copy_from_slice(&d);
+            self.len += digits;
+            self
+        } else {
+            self.raw(&d[..digits])
+        }
     }
 
     pub fn int(&mut self, n: i64) -> &mut Self {

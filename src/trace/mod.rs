@@ -199,10 +199,15 @@ fn emit_in(rt: &Runtime, ev: &Event) -> crate::errno::Res<()> {
         _ => None,
     };
     let (mut j1, mut j2, mut j3) = (Journey::default(), Journey::default(), Journey::default());
-    for k in 0..rt.views.len() {
-        if !rt.traces.iter().flatten().any(|t| t.view == k) {
+    // Traces are kept in view order (outermost first), so each traced view is one run of them.
+    let mut k_done = usize::MAX;
+    for (idx, t) in rt.traces.iter().enumerate() {
+        let Some(t) = t else { break };
+        let k = t.view;
+        if k == k_done {
             continue;
         }
+        k_done = k;
         let one = j1.names(rt, k, virt.as_bytes(), ev.path, ev.op, ev.errno)?;
         if one.met == Met::Stopped {
             continue;
@@ -215,8 +220,11 @@ fn emit_in(rt: &Runtime, ev: &Event) -> crate::errno::Res<()> {
             Some(c) => Some(j3.names(rt, k, c.as_bytes(), c.as_bytes(), Op::Look, 0)?),
             None => None,
         };
-        for t in rt.traces.iter().flatten().filter(|t| t.view == k) {
-            write(t, ev, &one, two.as_ref(), dir.as_ref());
+        for (i, t) in rt.traces.iter().enumerate().skip(idx) {
+            match t {
+                Some(t) if t.view == k => write(i, t, ev, &one, two.as_ref(), dir.as_ref()),
+                _ => break,
+            }
         }
     }
     Ok(())
@@ -263,8 +271,7 @@ fn collapse_dotdot(p: &mut PBuf) {
 }
 
 /// Formats the line into a buffer of the trace and lets it go to the file when full.
-fn write(t: &Trace, ev: &Event, one: &Names, two: Option<&Names>, cwd: Option<&Names>) {
-    let Some(idx) = index_of(t) else { return };
+fn write(idx: usize, t: &Trace, ev: &Event, one: &Names, two: Option<&Names>, cwd: Option<&Names>) {
     let format = |out: &mut [u8]| -> usize {
         match t.format {
             TraceFormat::Json => json::line(out, ev, one, two, cwd),
@@ -293,11 +300,6 @@ fn write(t: &Trace, ev: &Event, one: &Names, two: Option<&Names>, cwd: Option<&N
             }
         }
     }
-}
-
-fn index_of(t: &Trace) -> Option<usize> {
-    let rt = runtime::get()?;
-    rt.traces.iter().position(|x| x.is_some_and(|x| std::ptr::eq(x.file, t.file)))
 }
 
 /// Writes every buffered line of this process (before exec, `_exit`, and at exit).
