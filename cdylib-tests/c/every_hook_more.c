@@ -1217,6 +1217,53 @@ static void x__Exit(void) {
 static void t__exit(buf_t *b) { capture(b, "_exit", x__exit); }
 static void t__Exit(buf_t *b) { capture(b, "_Exit", x__Exit); }
 
+/* The user and group databases: outside a root they are glibc's own (here: /etc's). */
+#include <grp.h>
+#include <pwd.h>
+#include <shadow.h>
+static void t_getpwnam(buf_t *b) { struct passwd *p = getpwnam("root"); add(b, "%s %d %s", p ? p->pw_name : "-", p ? (int)p->pw_uid : -1, p ? p->pw_dir : "-"); }
+static void t_getpwuid(buf_t *b) { struct passwd *p = getpwuid(0); add(b, "%s", p ? p->pw_name : "-"); }
+static void t_getpwnam_r(buf_t *b) {
+    struct passwd pw, *r = 0; char buf[1024];
+    int e = getpwnam_r("root", &pw, buf, sizeof buf, &r);
+    add(b, "%d %s", e, r ? r->pw_shell : "-");
+}
+static void t_getpwuid_r(buf_t *b) {
+    struct passwd pw, *r = 0; char buf[1024];
+    int e = getpwuid_r(0, &pw, buf, sizeof buf, &r);
+    add(b, "%d %s", e, r ? r->pw_name : "-");
+}
+static void t_getgrnam(buf_t *b) { struct group *g = getgrnam("root"); add(b, "%s %d", g ? g->gr_name : "-", g ? (int)g->gr_gid : -1); }
+static void t_getgrgid(buf_t *b) { struct group *g = getgrgid(0); add(b, "%s", g ? g->gr_name : "-"); }
+static void t_getgrnam_r(buf_t *b) {
+    struct group gr, *r = 0; char buf[4096];
+    int e = getgrnam_r("root", &gr, buf, sizeof buf, &r);
+    add(b, "%d %s", e, r ? r->gr_name : "-");
+}
+static void t_getgrgid_r(buf_t *b) {
+    struct group gr, *r = 0; char buf[4096];
+    int e = getgrgid_r(0, &gr, buf, sizeof buf, &r);
+    add(b, "%d %s", e, r ? r->gr_name : "-");
+}
+static void t_pwent(buf_t *b) {
+    int n = 0, root = 0; struct passwd *p;
+    setpwent();
+    while ((p = getpwent())) { n++; root += p->pw_uid == 0; }
+    endpwent();
+    add(b, "some=%d root=%d", n > 0, root);
+}
+static void t_grent(buf_t *b) {
+    int n = 0, root = 0; struct group *g;
+    setgrent();
+    while ((g = getgrent())) { n++; root += g->gr_gid == 0; }
+    endgrent();
+    add(b, "some=%d root=%d", n > 0, root);
+}
+static void t_lckpwdf(buf_t *b) {
+    int a = lckpwdf(), again = lckpwdf(), c = ulckpwdf(), d = ulckpwdf();
+    add(b, "lock=%d again=%d unlock=%d twice=%d", a, again, c, d);
+}
+
 static void x_execveat_dir(void) { execveat(open_as_9(pj("/bin"), O_RDONLY | O_DIRECTORY), "prog", prog_argv, environ, 0); }
 static void x_execveat_dir_h(void) {
     execveat(open_as_9(pj("/bin"), O_RDONLY | O_DIRECTORY), "hprog", hprog_argv, empty_env, 0);
@@ -2480,6 +2527,22 @@ int main(int argc, char **argv) {
               "missing=/tmp/mtn?????? exists=0 ");
     check_exp("tmpnam", t_tmpnam, "static=/tmp/file?????? exists=0 same_buf=1 buf=/tmp/file?????? exists=0 ");
 
+    check_exp("getpwnam", t_getpwnam, "root 0 /root");
+    check_exp("getpwuid", t_getpwuid, "root");
+    check_exp("getpwnam_r", t_getpwnam_r, NULL);
+    check_exp("getpwuid_r", t_getpwuid_r, "0 root");
+    check_exp("getgrnam", t_getgrnam, "root 0");
+    check_exp("getgrgid", t_getgrgid, "root");
+    check_exp("getgrnam_r", t_getgrnam_r, "0 root");
+    check_exp("getgrgid_r", t_getgrgid_r, "0 root");
+    check_exp("getpwent", t_pwent, "some=1 root=1");
+    check_exp("setpwent", t_pwent, "some=1 root=1");
+    check_exp("endpwent", t_pwent, "some=1 root=1");
+    check_exp("getgrent", t_grent, "some=1 root=1");
+    check_exp("setgrent", t_grent, "some=1 root=1");
+    check_exp("endgrent", t_grent, "some=1 root=1");
+    check_exp("lckpwdf", t_lckpwdf, "lock=0 again=-1 unlock=0 twice=-1");
+    check_exp("ulckpwdf", t_lckpwdf, "lock=0 again=-1 unlock=0 twice=-1");
     check_exp("_exit", t__exit, "_exit: exit=7 out=[]; ");
     check_exp("_Exit", t__Exit, "_Exit: exit=8 out=[]; ");
     check_exp("fexecve", t_fexecve,

@@ -334,3 +334,61 @@ pub unsafe fn _Exit(status: c_int) {
     crate::trace::flush();
     unsafe { real::_Exit(status) }
 }
+
+/// The descriptor `lckpwdf` holds its lock on (-1: none).
+static PWD_LOCK: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// `lckpwdf`: glibc's opens `/etc/.pwd.lock` with an internal call, which no view sees (under a
+/// root it would lock the host's file, and an unprivileged user may not create it there, so
+/// `pwconv`, `useradd` and `passwd`'s maintainer script fail). Here the file is opened through
+/// the view, and locked as glibc does: a write lock, waited for up to 15 seconds.
+pub unsafe fn lckpwdf() -> c_int {
+    use std::sync::atomic::Ordering;
+    if runtime::get().is_none() {
+        return unsafe { real::lckpwdf() };
+    }
+    if PWD_LOCK.load(Ordering::Acquire) >= 0 {
+        // Already held by this process (glibc's answer too).
+        return -1;
+    }
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC;
+    // SAFETY: a NUL-terminated literal; `open` is this library's own, through the view.
+    let fd = unsafe { super::open::open(c"/etc/.pwd.lock".as_ptr(), flags, 0o600) };
+    if fd < 0 {
+        return -1;
+    }
+    let lock = libc::flock { l_type: libc::F_WRLCK as i16, l_whence: libc::SEEK_SET as i16, l_start: 0, l_len: 0, l_pid: 0 };
+    for _ in 0..1500 {
+        // SAFETY: a valid descriptor and flock.
+        if unsafe { real::fcntl(fd, libc::F_SETLK, &lock as *const libc::flock as c_long) } == 0 {
+            PWD_LOCK.store(fd, Ordering::Release);
+            return 0;
+        }
+        let e = sys::errno();
+        if e != libc::EAGAIN && e != libc::EACCES && e != libc::EINTR {
+            break;
+        }
+        let ten_ms = libc::timespec { tv_sec: 0, tv_nsec: 10_000_000 };
+        // SAFETY: a valid timespec.
+        unsafe { libc::nanosleep(&ten_ms, std::ptr::null_mut()) };
+    }
+    let e = sys::errno();
+    // SAFETY: the descriptor opened above.
+    unsafe { real::close(fd) };
+    sys::set_errno(e);
+    -1
+}
+
+/// `ulckpwdf`: the lock [`lckpwdf`] took, let go.
+pub unsafe fn ulckpwdf() -> c_int {
+    if runtime::get().is_none() {
+        return unsafe { real::ulckpwdf() };
+    }
+    let fd = PWD_LOCK.swap(-1, std::sync::atomic::Ordering::AcqRel);
+    if fd < 0 {
+        return -1;
+    }
+    crate::state::fds::forget(fd);
+    // SAFETY: the descriptor lckpwdf opened.
+    unsafe { real::close(fd) }
+}

@@ -17,6 +17,7 @@ macro_rules! buf {
     };
 }
 
+pub mod accounts;
 pub mod attr;
 pub mod attrs;
 pub mod dir;
