@@ -72,6 +72,10 @@ pub enum Entry {
     /// (a path of the outer view), shared by every process of the view. `unknown_is_real`: a
     /// file nobody chowned shows its real owner (else 0:0). Written `fakeroot=UID:GID:STATE[:real]`.
     FakeRoot { uid: u32, gid: u32, state: Vec<u8>, unknown_is_real: bool },
+    /// A `chroot(2)` a process made inside a view (emulated): `dir`, a path of the outer view,
+    /// is this view's `/`, every path below walked. Consecutive chroot views at the end of a
+    /// stack are one chroot: the next `chroot` replaces them (as the kernel's replaces the root).
+    Chroot { dir: Vec<u8> },
     /// The trace facet: every call that crosses this view is written to `file` (a path of the
     /// outer view), one line per call, in `format`. Written `trace=FORMAT:FILE`.
     Trace { format: TraceFormat, file: Vec<u8> },
@@ -178,6 +182,7 @@ pub enum Kind {
     Exact,
     FakeRoot,
     Trace,
+    Chroot,
 }
 
 impl Kind {
@@ -196,6 +201,7 @@ impl Kind {
             Kind::Exact => "exact",
             Kind::FakeRoot => "fakeroot",
             Kind::Trace => "trace",
+            Kind::Chroot => "chroot",
         }
     }
 
@@ -214,6 +220,7 @@ impl Kind {
             Kind::Exact,
             Kind::FakeRoot,
             Kind::Trace,
+            Kind::Chroot,
         ]
         .into_iter()
         .find(|k| k.name().as_bytes() == s)
@@ -535,7 +542,7 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             arity(if args.len == 2 && args.walks(1) { 2 } else { 1 })?;
             path(0)
         }
-        Kind::Hide | Kind::Deny | Kind::Ro | Kind::Link => {
+        Kind::Hide | Kind::Deny | Kind::Ro | Kind::Link | Kind::Chroot => {
             arity(1)?;
             path(0)
         }
@@ -585,6 +592,7 @@ impl Entry {
             Entry::Exact => Kind::Exact,
             Entry::FakeRoot { .. } => Kind::FakeRoot,
             Entry::Trace { .. } => Kind::Trace,
+            Entry::Chroot { .. } => Kind::Chroot,
         }
     }
 
@@ -595,7 +603,7 @@ impl Entry {
             Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Tmp { at, source } => vec![Borrowed(at.as_slice()), Borrowed(source.as_slice())],
             Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => {
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } | Entry::Chroot { dir: path } => {
                 vec![Borrowed(path.as_slice())]
             }
             Entry::Static { policy } => vec![Borrowed(policy.name().as_bytes())],
@@ -625,6 +633,7 @@ impl Entry {
             Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
             Kind::Exact => Entry::Exact,
             Kind::FakeRoot => Entry::FakeRoot { uid: args.id(0), gid: args.id(1), state: arg(2), unknown_is_real: args.len() == 4 },
+            Kind::Chroot => Entry::Chroot { dir: arg(0) },
             Kind::Trace => Entry::Trace { format: TraceFormat::from_name(&arg(0)).unwrap_or_default(), file: arg(1) },
         }
     }
@@ -806,6 +815,7 @@ mod tests {
                 Entry::Link { path: b.clone() },
                 Entry::Tmp { at: a.clone(), source: b.clone() },
                 Entry::Exact,
+                Entry::Chroot { dir: b.clone() },
                 Entry::Trace { format: if ro { TraceFormat::Fsatrace } else { TraceFormat::Json }, file: a.clone() },
             ] }] };
             let text = stack.encode();

@@ -26,7 +26,7 @@ pub fn decide(view: &mut View, outer: &Stack) {
             Entry::Bind { at, .. } | Entry::Tmp { at, .. } => Some(at.clone()),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => Some(path.clone()),
             Entry::Unreal { prefix } => Some(prefix.clone()),
-            Entry::Root { .. } => Some(b"/".to_vec()),
+            Entry::Root { .. } | Entry::Chroot { .. } => Some(b"/".to_vec()),
             Entry::Static { .. } | Entry::Exact | Entry::FakeRoot { .. } | Entry::Trace { .. } => None,
         })
         .collect();

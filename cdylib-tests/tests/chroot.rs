@@ -256,3 +256,55 @@ fn debootstrap_fakechroot_variant_builds_a_root_as_a_user() {
     let ours = run(&mut unprivileged(&[bin.join("kmview").to_str().unwrap(), "chroot", t, "/bin/sh", "-c", script]));
     assert_eq!((stdout(&ours), stderr(&ours)), (native, String::new()));
 }
+
+/// The way out the kernel leaves root: chroot into a subdirectory without entering it, walk `..`
+/// up from the working directory (outside the new root), `chroot(".")` there.
+const ESCAPE: &str = r#"
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+static int has(const char *dir, const char *name) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d))) found |= strcmp(e->d_name, name) == 0;
+    if (d) closedir(d);
+    return found;
+}
+int main(int argc, char **argv) {
+    char buf[PATH_MAX];
+    printf("chroot: %d\n", chroot(argv[1]));
+    printf("getcwd: %s\n", getcwd(buf, sizeof buf) ? buf : strerror(errno));
+    printf("/etc/f from the root: %d\n", access("/etc/f", 0));
+    int ups = 0;
+    while (ups < 40 && chdir("..") == 0) ups++;
+    printf("chdir ..: %d times\n", ups);
+    printf("the real / around: %d\n", has(".", "proc") && has(".", "usr"));
+    printf("chroot .: %d\n", chroot("."));
+    printf("getcwd: %s\n", getcwd(buf, sizeof buf) ? buf : strerror(errno));
+    printf("/usr/bin/env: %d, /etc/f: %d\n", access("/usr/bin/env", 0), access("/etc/f", 0));
+    return 0;
+}
+"#;
+
+#[test]
+fn an_escape_from_a_chroot_goes_where_the_kernels_goes() {
+    let s = Scratch::new("chroot-escape");
+    std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = tree(&s);
+    let sub = r.join("sub");
+    let probe = compile_c(s.path(), "escape", ESCAPE, &[]);
+    let args = [probe.to_str().unwrap(), sub.to_str().unwrap()];
+    // From inside the tree (its `r`), so that the working directory is outside `r/sub`.
+    let native = ok(run(Command::new(args[0]).args(&args[1..]).current_dir(&r)));
+    assert!(native.contains("the real / around: 1"), "{native}");
+    let bin = binaries(&s);
+    let km = bin.join("kmview");
+    let mut cmd = vec![km.to_str().unwrap(), "--"];
+    cmd.extend(args);
+    let ours = ok(run(unprivileged(&cmd).current_dir(&r)));
+    assert_eq!(ours, native, "kernel:\n{native}\nview:\n{ours}");
+}

@@ -256,5 +256,6 @@ fn describe(e: &Entry) -> String {
             format!("fakeroot as {uid}:{gid}, record {}{}", s(state), if *unknown_is_real { ", unknown files as they are" } else { "" })
         }
         Entry::Trace { format, file } => format!("trace ({}) to {}", format.name(), s(file)),
+        Entry::Chroot { dir } => format!("chroot {} (made by the program's chroot(2))", s(dir)),
     }
 }

@@ -331,15 +331,34 @@ pub unsafe fn chroot(path: CStrP) -> c_int {
 
 fn chroot_in_view(rt: &Runtime, p: &[u8]) -> Res<()> {
     let (mut virt, mut host) = (crate::sys::pool::take()?, crate::sys::pool::take()?);
-    walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host)?;
+    let outer_name = match walk::canonicalize(&Kernel, rt, p, libc::AT_FDCWD, &mut virt, &mut host) {
+        Ok(_) => false,
+        // A relative path from a working directory beyond the root (a chroot into a
+        // subdirectory that did not enter it): the kernel walks from the real directory, and
+        // the new root is named in the views outside the chroot's.
+        Err(Errno::ENOENT) if p.first() != Some(&b'/') && resolver::cwd::beyond_root(&Kernel, rt) => {
+            let rel = crate::sys::pool::copy_of(p)?;
+            let fd = raw::openat(libc::AT_FDCWD, &rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
+            let mut link = crate::sys::pool::copy_of(b"/proc/self/fd/")?;
+            let mut digits = [0u8; 10];
+            link.push_bytes(crate::path::decimal(fd as u32, &mut digits))?;
+            let real = crate::resolver::below::readlink_into(&Kernel, libc::AT_FDCWD, &link, &mut host);
+            raw::close(fd);
+            real?;
+            let base = rt.views.len() - rt.chroot_views();
+            resolver::reverse::name_in(&rt.views[..base], host.as_bytes(), b"", &mut virt)?;
+            true
+        }
+        Err(e) => return Err(e),
+    };
     // The kernel's checks: a directory, searchable.
     let st = raw::fstatat(libc::AT_FDCWD, &host, 0)?;
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
         return Err(Errno::ENOTDIR);
     }
     raw::faccessat(libc::AT_FDCWD, &host, libc::X_OK)?;
-    let new = runtime::chroot::push_root(rt, virt.as_bytes())?;
-    // The cwd's name was the old innermost view's: named anew in the new one (none if it lies
+    let new = runtime::chroot::chroot(rt, virt.as_bytes(), outer_name)?;
+    // The cwd's names were the old innermost view's: named anew in the new one (none if it lies
     // outside the new root: getcwd then says ENOENT, as glibc does for the kernel's
     // "(unreachable)").
     cwd::forget_names();

@@ -256,3 +256,13 @@ pub fn settle<B: Below>(b: &B, rt: &Runtime) {
         cwd::forget();
     }
 }
+
+/// Whether the working directory lies beyond the process's root: the innermost view is a
+/// chroot's and cannot name it (the program chrooted into a subdirectory without entering it,
+/// as the kernel lets it). Relative paths then start from the kernel's directory.
+pub fn beyond_root<B: Below>(b: &B, rt: &Runtime) -> bool {
+    if rt.chroot_views() == 0 || cwd::is_known() {
+        return false;
+    }
+    crate::sys::pool::take().is_ok_and(|mut out| current(b, rt, &mut out) == Err(Errno::ENOENT))
+}

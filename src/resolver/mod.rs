@@ -134,6 +134,11 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
     if let Some(v) = &virt {
         debug_assert!(v.is_empty());
     }
+    if path.first() != Some(&b'/') && call.dirfd == libc::AT_FDCWD && rt.views.last().is_some_and(|v| v.chroot) && cwd::beyond_root(b, rt) {
+        // From a working directory beyond a chroot's root, the kernel walks from the real
+        // directory (`..` included: nothing stops it before the real root), as it would.
+        return Ok(Routed::NATIVE);
+    }
     if path.is_empty() {
         // The descriptor itself (with AT_EMPTY_PATH), or the kernel's ENOENT.
         let ro = call.empty && call.op.writes() && fds::flags(call.dirfd) & fds::READ_ONLY != 0;
@@ -316,7 +321,7 @@ mod tests {
     /// One view of `entries` (longest path first, as the loader sorts them).
     fn runtime(entries: Vec<Entry>, exact: bool) -> &'static Runtime {
         let entries: &'static [Entry] = Box::leak(entries.into_boxed_slice());
-        let views: &'static [View] = Box::leak(vec![View { entries }].into_boxed_slice());
+        let views: &'static [View] = Box::leak(vec![View { entries, chroot: false }].into_boxed_slice());
         let mut index = Index::empty();
         for e in entries {
             index.add_path(crate::views::Layer::at(e));

@@ -11,13 +11,18 @@ use crate::sys::PBuf;
 use crate::views::{Entry, Layer};
 
 pub fn name(rt: &Runtime, host: &[u8], hint: &[u8], out: &mut PBuf) -> Res<()> {
+    name_in(rt.views, host, hint, out)
+}
+
+/// [`name`] through `views` only (outermost first): the name in the innermost of them.
+pub fn name_in(views: &[crate::views::View], host: &[u8], hint: &[u8], out: &mut PBuf) -> Res<()> {
     out.set(host)?;
     let mut next = crate::sys::pool::take()?;
     let mut level_hint = crate::sys::pool::take()?;
-    for (level, view) in rt.views.iter().enumerate() {
+    for (level, view) in views.iter().enumerate() {
         // The hint in this view's terms: the innermost view's name, mapped out through the
         // views inside this one.
-        let hinted = !hint.is_empty() && super::to_host_in(&rt.views[level + 1..], hint, crate::views::Op::Look, &mut level_hint).is_ok();
+        let hinted = !hint.is_empty() && super::to_host_in(&views[level + 1..], hint, crate::views::Op::Look, &mut level_hint).is_ok();
         let h = level_hint.as_bytes();
         let prefers = |m: &Entry| hinted && is_under(h, m.at());
         let cur = out.as_bytes();

@@ -173,10 +173,11 @@ pub fn load() {
 }
 
 fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> Option<Runtime> {
-    let views = arena.slice(sizes.views, View { entries: &[] })?;
+    let views = arena.slice(sizes.views, View { entries: &[], chroot: false })?;
     let entries = arena.slice(sizes.entries, Entry::Mark(Mark { at: b"/", kind: MarkKind::Hide }))?;
     // Entries are placed in order; each view's run is recorded, then sorted.
     let mut runs = [(0usize, 0usize); 64];
+    let mut chroots = [false; 64];
     let (mut nv, mut ne) = (0usize, 0usize);
     let mut policy = StaticPolicy::Warn;
     let mut exact = false;
@@ -240,6 +241,18 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                     Kind::Tmp => match (path(0), path(1)) {
                         (Some(at), Some(source)) => Entry::Bind(Bind { at, source, read_only: false, walk: kmview_api::Walk::No }),
                         _ => {
+                            failed = true;
+                            return;
+                        }
+                    },
+                    Kind::Chroot => match path(0) {
+                        Some(source) => {
+                            if let Some(c) = chroots.get_mut(nv.saturating_sub(1)) {
+                                *c = true;
+                            }
+                            Entry::Bind(Bind { at: b"/", source, read_only: false, walk: kmview_api::Walk::All })
+                        }
+                        None => {
                             failed = true;
                             return;
                         }
@@ -329,7 +342,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         let (table, rest) = std::mem::take(&mut remaining).split_at_mut(end - start);
         remaining = rest;
         sort_longest_first(table);
-        *view = View { entries: reborrow(table) };
+        *view = View { entries: reborrow(table), chroot: chroots[i] };
     }
     let mut index = Index::empty();
     let mut has_mounts = false;

@@ -95,6 +95,11 @@ impl Runtime {
         self.views.iter().any(|v| !v.entries.is_empty())
     }
 
+    /// How many views at the end of the stack a program's chroots made (see `chroot`).
+    pub fn chroot_views(&self) -> usize {
+        self.views.iter().rev().take_while(|v| v.chroot).count()
+    }
+
     /// Whether some view has a trace.
     #[inline]
     pub fn is_traced(&self) -> bool {

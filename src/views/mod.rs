@@ -229,6 +229,8 @@ pub fn same_entry(a: Option<&Entry>, b: Option<&Entry>) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub struct View {
     pub entries: &'static [Entry],
+    /// A view a program's `chroot(2)` made (see `runtime::chroot`).
+    pub chroot: bool,
 }
 
 /// What a view decides for one canonical path.
