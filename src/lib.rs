@@ -60,6 +60,9 @@ extern "C" fn on_load() {
     std::panic::set_hook(Box::new(|_| {}));
     runtime::load::ensure();
     if let Some(rt) = runtime::get() {
+        if rt.is_traced() {
+            sys::tracebuf::forget_in_fork_children();
+        }
         resolver::start::inherited_fds(&resolver::kernel::Kernel, rt);
         // Before main, one thread: the environment may be changed (PWD exists, so putenv
         // replaces its entry without allocating).

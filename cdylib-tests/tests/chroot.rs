@@ -262,6 +262,7 @@ fn debootstrap_fakechroot_variant_builds_a_root_as_a_user() {
 const ESCAPE: &str = r#"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -276,7 +277,10 @@ static int has(const char *dir, const char *name) {
 }
 int main(int argc, char **argv) {
     char buf[PATH_MAX];
+    int dir = open(".", O_RDONLY | O_DIRECTORY);
     printf("chroot: %d\n", chroot(argv[1]));
+    /* A descriptor opened before the chroot, on a directory outside the new root. */
+    printf("openat(outside fd, etc/f): %d\n", openat(dir, "etc/f", O_RDONLY) >= 0);
     printf("getcwd: %s\n", getcwd(buf, sizeof buf) ? buf : strerror(errno));
     printf("/etc/f from the root: %d\n", access("/etc/f", 0));
     int ups = 0;
@@ -286,6 +290,8 @@ int main(int argc, char **argv) {
     printf("chroot .: %d\n", chroot("."));
     printf("getcwd: %s\n", getcwd(buf, sizeof buf) ? buf : strerror(errno));
     printf("/usr/bin/env: %d, /etc/f: %d\n", access("/usr/bin/env", 0), access("/etc/f", 0));
+    /* Out of the chroot, not out of the views around it. */
+    printf("secret: %d\n", access(argv[2], 0));
     return 0;
 }
 "#;
@@ -296,8 +302,10 @@ fn an_escape_from_a_chroot_goes_where_the_kernels_goes() {
     std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let r = tree(&s);
     let sub = r.join("sub");
+    std::fs::write(r.join("secret"), "secret\n").unwrap();
+    let secret = r.join("secret");
     let probe = compile_c(s.path(), "escape", ESCAPE, &[]);
-    let args = [probe.to_str().unwrap(), sub.to_str().unwrap()];
+    let args = [probe.to_str().unwrap(), sub.to_str().unwrap(), secret.to_str().unwrap()];
     // From inside the tree (its `r`), so that the working directory is outside `r/sub`.
     let native = ok(run(Command::new(args[0]).args(&args[1..]).current_dir(&r)));
     assert!(native.contains("the real / around: 1"), "{native}");
@@ -307,4 +315,9 @@ fn an_escape_from_a_chroot_goes_where_the_kernels_goes() {
     cmd.extend(args);
     let ours = ok(run(unprivileged(&cmd).current_dir(&r)));
     assert_eq!(ours, native, "kernel:\n{native}\nview:\n{ours}");
+    // The same escape in a view that hides a file: the chroot is left, the hide is not.
+    let mut cmd = vec![km.to_str().unwrap(), "--hide", secret.to_str().unwrap(), "--"];
+    cmd.extend(args);
+    let hidden = ok(run(unprivileged(&cmd).current_dir(&r)));
+    assert_eq!(hidden, native.replace("secret: 0", "secret: -1"), "kernel (no hide):\n{native}\nview with --hide:\n{hidden}");
 }

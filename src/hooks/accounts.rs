@@ -20,10 +20,31 @@ use std::ffi::CStr;
 const PASSWD: &CStr = c"/etc/passwd";
 const GROUP: &CStr = c"/etc/group";
 
-/// Whether the view shows another file than the host's at `path` (then glibc's NSS, which
-/// reads the host's, would answer for the wrong system).
-fn in_view(rt: &Runtime, path: &CStr) -> bool {
-    rt.has_mounts && crate::sys::pool::with_buf(|b| resolver::to_host(rt, path.to_bytes(), Op::Look, b)).unwrap_or(false)
+/// Where a database is read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The host's own file at its own name: glibc's lookups (with whatever else
+    /// `nsswitch.conf` names) are the view's too.
+    Libc,
+    /// Another file: read here.
+    View,
+    /// The view hides or denies it: nothing is found (with this errno), never the host's.
+    Refused(c_int),
+}
+
+fn source(rt: &Runtime, path: &CStr) -> Source {
+    if !rt.has_entries() {
+        return Source::Libc;
+    }
+    let mapped = crate::sys::pool::take().map_err(|e| e.0).and_then(|mut b| {
+        let moved = resolver::to_host(rt, path.to_bytes(), Op::Look, &mut b).map_err(|e| e.0)?;
+        Ok(moved && b.as_bytes() != path.to_bytes())
+    });
+    match mapped {
+        Ok(false) => Source::Libc,
+        Ok(true) => Source::View,
+        Err(e) => Source::Refused(e),
+    }
 }
 
 /// Calls `f` with each line of the view's `path` (without its newline) until it returns true;
@@ -67,8 +88,21 @@ fn scan(path: &CStr, start: u64, mut f: impl FnMut(&[u8]) -> bool) -> Option<u64
                 return None;
             }
             if at == 0 && have == room {
-                // A line longer than the buffer: skipped.
-                have = 0;
+                // A line longer than the buffer: skipped whole, up to its newline.
+                offset += have as u64;
+                loop {
+                    let n = sys::raw::read(fd, &mut data[..room]).ok()?;
+                    if n == 0 {
+                        return None;
+                    }
+                    if let Some(nl) = memchr::memchr(b'\n', &data[..n]) {
+                        offset += (nl + 1) as u64;
+                        data.copy_within(nl + 1..n, 0);
+                        have = n - nl - 1;
+                        break;
+                    }
+                    offset += n as u64;
+                }
                 continue;
             }
             data.copy_within(at..have, 0);
@@ -133,34 +167,41 @@ impl Carve {
     }
 }
 
+/// Why an entry was not filled.
+#[derive(Debug)]
+enum Unfilled {
+    /// The line is not an entry (an id that is no number): skipped, as glibc skips it.
+    Malformed,
+    /// The caller's buffer is too small: `ERANGE`.
+    Range,
+}
+
 /// Fills `pw` from a passwd line's fields.
-fn fill_passwd(f: &[&[u8]; 7], pw: &mut libc::passwd, carve: &mut Carve) -> Option<()> {
-    pw.pw_uid = number(f[2])?;
-    pw.pw_gid = number(f[3])?;
-    pw.pw_name = carve.string(f[0])?;
-    pw.pw_passwd = carve.string(f[1])?;
-    pw.pw_gecos = carve.string(f[4])?;
-    pw.pw_dir = carve.string(f[5])?;
-    pw.pw_shell = carve.string(f[6])?;
-    Some(())
+fn fill_passwd(f: &[&[u8]; 7], pw: &mut libc::passwd, carve: &mut Carve) -> Result<(), Unfilled> {
+    let (uid, gid) = (number(f[2]).ok_or(Unfilled::Malformed)?, number(f[3]).ok_or(Unfilled::Malformed)?);
+    let mut s = |b: &[u8]| carve.string(b).ok_or(Unfilled::Range);
+    *pw = libc::passwd { pw_name: s(f[0])?, pw_passwd: s(f[1])?, pw_uid: uid, pw_gid: gid, pw_gecos: s(f[4])?, pw_dir: s(f[5])?, pw_shell: s(f[6])? };
+    Ok(())
 }
 
 /// Fills `gr` from a group line's fields.
-fn fill_group(f: &[&[u8]; 4], gr: &mut libc::group, carve: &mut Carve) -> Option<()> {
-    gr.gr_gid = number(f[2])?;
-    let members = f[3].split(|&b| b == b',').filter(|m| !m.is_empty());
-    let mem = carve.pointers(members.clone().count() + 1)?;
-    for (i, m) in members.enumerate() {
-        let s = carve.string(m)?;
+fn fill_group(f: &[&[u8]; 4], gr: &mut libc::group, carve: &mut Carve) -> Result<(), Unfilled> {
+    let gid = number(f[2]).ok_or(Unfilled::Malformed)?;
+    let members = || f[3].split(|&b| b == b',').filter(|m| !m.is_empty());
+    let count = members().count();
+    let mem = carve.pointers(count + 1).ok_or(Unfilled::Range)?;
+    for (i, m) in members().enumerate() {
+        let s = carve.string(m).ok_or(Unfilled::Range)?;
         // SAFETY: `mem` has room for every member and the NULL.
         unsafe { *mem.add(i) = s };
     }
     // SAFETY: as above.
-    unsafe { *mem.add(f[3].split(|&b| b == b',').filter(|m| !m.is_empty()).count()) = std::ptr::null_mut() };
+    unsafe { *mem.add(count) = std::ptr::null_mut() };
     gr.gr_mem = mem;
-    gr.gr_name = carve.string(f[0])?;
-    gr.gr_passwd = carve.string(f[1])?;
-    Some(())
+    gr.gr_gid = gid;
+    gr.gr_name = carve.string(f[0]).ok_or(Unfilled::Range)?;
+    gr.gr_passwd = carve.string(f[1]).ok_or(Unfilled::Range)?;
+    Ok(())
 }
 
 /// What a lookup looks for.
@@ -179,55 +220,45 @@ impl Key<'_> {
     }
 }
 
-/// Finds the passwd entry for `key` in the view's file into `pw`/`buf`: 0 (with `*result` the
-/// entry, or NULL if there is none), else the errno (`ERANGE`: the buffer is too small).
-fn passwd_r(key: Key, pw: *mut libc::passwd, buf: *mut c_char, len: usize, result: *mut *mut libc::passwd) -> c_int {
+/// Finds the entry for `key` in the view's `file` (lines of `N` fields, the name first and the
+/// id third) into `entry`/`buf`: 0 (with `*result` the entry, or NULL if there is none), else
+/// the errno (`ERANGE`: the buffer is too small).
+fn lookup_r<T, const N: usize>(
+    file: &CStr,
+    key: Key,
+    fill: impl Fn(&[&[u8]; N], &mut T, &mut Carve) -> Result<(), Unfilled>,
+    entry: *mut T,
+    buf: *mut c_char,
+    len: usize,
+    result: *mut *mut T,
+) -> c_int {
     let mut answer = 0;
     let mut found = false;
-    scan(PASSWD, 0, |line| {
-        let Some(f) = fields::<7>(line) else { return false };
+    scan(file, 0, |line| {
+        let Some(f) = fields::<N>(line) else { return false };
         if !key.matches(f[0], f[2]) {
             return false;
         }
         let mut carve = Carve { buf, len, used: 0 };
         // SAFETY: the caller's struct.
-        match fill_passwd(&f, unsafe { &mut *pw }, &mut carve) {
-            Some(()) => found = true,
-            None => answer = libc::ERANGE,
+        match fill(&f, unsafe { &mut *entry }, &mut carve) {
+            Ok(()) => found = true,
+            Err(Unfilled::Malformed) => return false,
+            Err(Unfilled::Range) => answer = libc::ERANGE,
         }
         true
     });
     // SAFETY: the caller's result pointer.
-    unsafe { *result = if found { pw } else { std::ptr::null_mut() } };
-    answer
-}
-
-/// [`passwd_r`] for the group file.
-fn group_r(key: Key, gr: *mut libc::group, buf: *mut c_char, len: usize, result: *mut *mut libc::group) -> c_int {
-    let mut answer = 0;
-    let mut found = false;
-    scan(GROUP, 0, |line| {
-        let Some(f) = fields::<4>(line) else { return false };
-        if !key.matches(f[0], f[2]) {
-            return false;
-        }
-        let mut carve = Carve { buf, len, used: 0 };
-        // SAFETY: the caller's struct.
-        match fill_group(&f, unsafe { &mut *gr }, &mut carve) {
-            Some(()) => found = true,
-            None => answer = libc::ERANGE,
-        }
-        true
-    });
-    // SAFETY: the caller's result pointer.
-    unsafe { *result = if found { gr } else { std::ptr::null_mut() } };
+    unsafe { *result = if found { entry } else { std::ptr::null_mut() } };
     answer
 }
 
 /// glibc's static results, ours: one entry of each kind and the strings behind it.
+const STATIC_LEN: usize = 16384;
+
 struct Static<T> {
     entry: UnsafeCell<T>,
-    buf: UnsafeCell<[u8; 16384]>,
+    buf: UnsafeCell<[u8; STATIC_LEN]>,
     /// Where `getpwent`/`getgrent` go on from (a byte offset in the file).
     next: std::sync::atomic::AtomicU64,
 }
@@ -237,102 +268,124 @@ struct Static<T> {
 unsafe impl<T> Sync for Static<T> {}
 
 // SAFETY: all-zero is a valid `passwd` and `group` (NULL pointers, zero ids).
-static PW: Static<libc::passwd> =
-    Static { entry: UnsafeCell::new(unsafe { std::mem::zeroed() }), buf: UnsafeCell::new([0; 16384]), next: std::sync::atomic::AtomicU64::new(0) };
+static PW: Static<libc::passwd> = Static {
+    entry: UnsafeCell::new(unsafe { std::mem::zeroed() }),
+    buf: UnsafeCell::new([0; STATIC_LEN]),
+    next: std::sync::atomic::AtomicU64::new(0),
+};
 // SAFETY: as above.
-static GR: Static<libc::group> =
-    Static { entry: UnsafeCell::new(unsafe { std::mem::zeroed() }), buf: UnsafeCell::new([0; 16384]), next: std::sync::atomic::AtomicU64::new(0) };
+static GR: Static<libc::group> = Static {
+    entry: UnsafeCell::new(unsafe { std::mem::zeroed() }),
+    buf: UnsafeCell::new([0; STATIC_LEN]),
+    next: std::sync::atomic::AtomicU64::new(0),
+};
 
-fn static_passwd(key: Key) -> *mut libc::passwd {
+/// [`lookup_r`] into glibc-like static storage: the entry or NULL (errno set on `ERANGE`).
+fn lookup_static<T, const N: usize>(
+    s: &'static Static<T>,
+    file: &CStr,
+    key: Key,
+    fill: impl Fn(&[&[u8]; N], &mut T, &mut Carve) -> Result<(), Unfilled>,
+) -> *mut T {
     let mut result = std::ptr::null_mut();
-    let e = passwd_r(key, PW.entry.get(), PW.buf.get().cast(), 16384, &mut result);
+    let e = lookup_r(file, key, fill, s.entry.get(), s.buf.get().cast(), STATIC_LEN, &mut result);
     if e != 0 {
         sys::set_errno(e);
     }
     result
 }
 
-fn static_group(key: Key) -> *mut libc::group {
-    let mut result = std::ptr::null_mut();
-    let e = group_r(key, GR.entry.get(), GR.buf.get().cast(), 16384, &mut result);
-    if e != 0 {
-        sys::set_errno(e);
-    }
-    result
-}
-
-/// The runtime if the view shows its own `file`.
-fn viewed(file: &CStr) -> Option<&'static Runtime> {
-    runtime::get().filter(|rt| in_view(rt, file))
+/// Where `file` is read from, for this process.
+fn source_of(file: &CStr) -> Source {
+    runtime::get().map_or(Source::Libc, |rt| source(rt, file))
 }
 
 pub unsafe fn getpwnam(name: CStrP) -> *mut libc::passwd {
-    match (viewed(PASSWD), unsafe { super::bytes(name) }) {
-        (Some(_), Some(n)) => static_passwd(Key::Name(n)),
+    match (source_of(PASSWD), unsafe { super::bytes(name) }) {
+        (Source::View, Some(n)) => lookup_static::<_, 7>(&PW, PASSWD, Key::Name(n), fill_passwd),
+        (Source::Refused(_), _) => std::ptr::null_mut(),
         _ => unsafe { real::getpwnam(name) },
     }
 }
 
 pub unsafe fn getpwuid(uid: libc::uid_t) -> *mut libc::passwd {
-    match viewed(PASSWD) {
-        Some(_) => static_passwd(Key::Id(uid)),
-        None => unsafe { real::getpwuid(uid) },
+    match source_of(PASSWD) {
+        Source::View => lookup_static::<_, 7>(&PW, PASSWD, Key::Id(uid), fill_passwd),
+        Source::Refused(_) => std::ptr::null_mut(),
+        Source::Libc => unsafe { real::getpwuid(uid) },
     }
 }
 
 pub unsafe fn getpwnam_r(name: CStrP, pw: *mut libc::passwd, buf: *mut c_char, len: size_t, result: *mut *mut libc::passwd) -> c_int {
-    match (viewed(PASSWD), unsafe { super::bytes(name) }) {
-        (Some(_), Some(n)) => passwd_r(Key::Name(n), pw, buf, len, result),
+    match (source_of(PASSWD), unsafe { super::bytes(name) }) {
+        (Source::View, Some(n)) => lookup_r::<_, 7>(PASSWD, Key::Name(n), fill_passwd, pw, buf, len, result),
+        (Source::Refused(_), _) => not_found(result),
         _ => unsafe { real::getpwnam_r(name, pw, buf, len, result) },
     }
 }
 
 pub unsafe fn getpwuid_r(uid: libc::uid_t, pw: *mut libc::passwd, buf: *mut c_char, len: size_t, result: *mut *mut libc::passwd) -> c_int {
-    match viewed(PASSWD) {
-        Some(_) => passwd_r(Key::Id(uid), pw, buf, len, result),
-        None => unsafe { real::getpwuid_r(uid, pw, buf, len, result) },
+    match source_of(PASSWD) {
+        Source::View => lookup_r::<_, 7>(PASSWD, Key::Id(uid), fill_passwd, pw, buf, len, result),
+        Source::Refused(_) => not_found(result),
+        Source::Libc => unsafe { real::getpwuid_r(uid, pw, buf, len, result) },
     }
 }
 
 pub unsafe fn getgrnam(name: CStrP) -> *mut libc::group {
-    match (viewed(GROUP), unsafe { super::bytes(name) }) {
-        (Some(_), Some(n)) => static_group(Key::Name(n)),
+    match (source_of(GROUP), unsafe { super::bytes(name) }) {
+        (Source::View, Some(n)) => lookup_static::<_, 4>(&GR, GROUP, Key::Name(n), fill_group),
+        (Source::Refused(_), _) => std::ptr::null_mut(),
         _ => unsafe { real::getgrnam(name) },
     }
 }
 
 pub unsafe fn getgrgid(gid: libc::gid_t) -> *mut libc::group {
-    match viewed(GROUP) {
-        Some(_) => static_group(Key::Id(gid)),
-        None => unsafe { real::getgrgid(gid) },
+    match source_of(GROUP) {
+        Source::View => lookup_static::<_, 4>(&GR, GROUP, Key::Id(gid), fill_group),
+        Source::Refused(_) => std::ptr::null_mut(),
+        Source::Libc => unsafe { real::getgrgid(gid) },
     }
 }
 
 pub unsafe fn getgrnam_r(name: CStrP, gr: *mut libc::group, buf: *mut c_char, len: size_t, result: *mut *mut libc::group) -> c_int {
-    match (viewed(GROUP), unsafe { super::bytes(name) }) {
-        (Some(_), Some(n)) => group_r(Key::Name(n), gr, buf, len, result),
+    match (source_of(GROUP), unsafe { super::bytes(name) }) {
+        (Source::View, Some(n)) => lookup_r::<_, 4>(GROUP, Key::Name(n), fill_group, gr, buf, len, result),
+        (Source::Refused(_), _) => not_found(result),
         _ => unsafe { real::getgrnam_r(name, gr, buf, len, result) },
     }
 }
 
 pub unsafe fn getgrgid_r(gid: libc::gid_t, gr: *mut libc::group, buf: *mut c_char, len: size_t, result: *mut *mut libc::group) -> c_int {
-    match viewed(GROUP) {
-        Some(_) => group_r(Key::Id(gid), gr, buf, len, result),
-        None => unsafe { real::getgrgid_r(gid, gr, buf, len, result) },
+    match source_of(GROUP) {
+        Source::View => lookup_r::<_, 4>(GROUP, Key::Id(gid), fill_group, gr, buf, len, result),
+        Source::Refused(_) => not_found(result),
+        Source::Libc => unsafe { real::getgrgid_r(gid, gr, buf, len, result) },
     }
+}
+
+/// An `_r` lookup of a database the view refuses: no entry.
+fn not_found<T>(result: *mut *mut T) -> c_int {
+    // SAFETY: the caller's result pointer.
+    unsafe { *result = std::ptr::null_mut() };
+    0
 }
 
 /// The next entry of an enumeration (`getpwent`, `getgrent`): the line at `next`, filled by
 /// `fill`; NULL at the end.
-fn next_entry<T, const N: usize>(s: &'static Static<T>, file: &CStr, fill: impl Fn(&[&[u8]; N], &mut T, &mut Carve) -> Option<()>) -> *mut T {
+fn next_entry<T, const N: usize>(
+    s: &'static Static<T>,
+    file: &CStr,
+    fill: impl Fn(&[&[u8]; N], &mut T, &mut Carve) -> Result<(), Unfilled>,
+) -> *mut T {
     use std::sync::atomic::Ordering;
     let mut filled = false;
     let start = s.next.load(Ordering::Relaxed);
     let after = scan(file, start, |line| {
         let Some(f) = fields::<N>(line) else { return false };
-        let mut carve = Carve { buf: s.buf.get().cast(), len: 16384, used: 0 };
+        let mut carve = Carve { buf: s.buf.get().cast(), len: STATIC_LEN, used: 0 };
         // SAFETY: the static entry (see `Static`).
-        filled = fill(&f, unsafe { &mut *s.entry.get() }, &mut carve).is_some();
+        filled = fill(&f, unsafe { &mut *s.entry.get() }, &mut carve).is_ok();
         filled
     });
     match after {
@@ -345,9 +398,10 @@ fn next_entry<T, const N: usize>(s: &'static Static<T>, file: &CStr, fill: impl 
 }
 
 pub unsafe fn getpwent() -> *mut libc::passwd {
-    match viewed(PASSWD) {
-        Some(_) => next_entry::<_, 7>(&PW, PASSWD, fill_passwd),
-        None => unsafe { real::getpwent() },
+    match source_of(PASSWD) {
+        Source::View => next_entry::<_, 7>(&PW, PASSWD, fill_passwd),
+        Source::Refused(_) => std::ptr::null_mut(),
+        Source::Libc => unsafe { real::getpwent() },
     }
 }
 
@@ -362,9 +416,10 @@ pub unsafe fn endpwent() {
 }
 
 pub unsafe fn getgrent() -> *mut libc::group {
-    match viewed(GROUP) {
-        Some(_) => next_entry::<_, 4>(&GR, GROUP, fill_group),
-        None => unsafe { real::getgrent() },
+    match source_of(GROUP) {
+        Source::View => next_entry::<_, 4>(&GR, GROUP, fill_group),
+        Source::Refused(_) => std::ptr::null_mut(),
+        Source::Libc => unsafe { real::getgrent() },
     }
 }
 
@@ -400,6 +455,13 @@ mod tests {
         let mut gr: libc::group = unsafe { std::mem::zeroed() };
         let mut carve = Carve { buf: buf.as_mut_ptr().cast(), len: buf.len(), used: 0 };
         fill_group(&fields::<4>(b"adm:x:4:syslog,me").unwrap(), &mut gr, &mut carve).unwrap();
+        let mut carve = Carve { buf: buf.as_mut_ptr().cast(), len: buf.len(), used: 0 };
+        assert!(
+            matches!(fill_group(&fields::<4>(b"bad:x:notanumber:").unwrap(), &mut gr, &mut carve), Err(Unfilled::Malformed)),
+            "skipped, not ERANGE"
+        );
+        let mut carve = Carve { buf: buf.as_mut_ptr().cast(), len: buf.len(), used: 0 };
+        fill_group(&fields::<4>(b"adm:x:4:syslog,me").unwrap(), &mut gr, &mut carve).unwrap();
         assert_eq!(gr.gr_gid, 4);
         let name = unsafe { CStr::from_ptr(gr.gr_name) };
         assert_eq!(name.to_bytes(), b"adm");
@@ -408,6 +470,6 @@ mod tests {
         assert!(unsafe { *gr.gr_mem.add(2) }.is_null());
         let mut small = [0u8; 8];
         let mut carve = Carve { buf: small.as_mut_ptr().cast(), len: small.len(), used: 0 };
-        assert!(fill_group(&fields::<4>(b"adm:x:4:syslog,me").unwrap(), &mut gr, &mut carve).is_none(), "ERANGE");
+        assert!(matches!(fill_group(&fields::<4>(b"adm:x:4:syslog,me").unwrap(), &mut gr, &mut carve), Err(Unfilled::Range)), "ERANGE");
     }
 }

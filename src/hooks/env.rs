@@ -219,7 +219,19 @@ impl Envp {
                 new_fake_root = memchr::memmem::find(&v[rt.stack_value().len()..], b"fakeroot=").is_some();
             } else if let Some(v) = bytes.strip_prefix(PRELOAD_KEY) {
                 if self.no_preload {
+                    // The program's own preloads stay; this library goes.
                     preload_ok = true;
+                    let lib = rt.lib_path;
+                    let others = |e: &&[u8]| !e.is_empty() && *e != lib;
+                    if v.split(|&b| b == b':' || b == b' ').any(|e| others(&e)) {
+                        if let Some(at) = self.entry(PRELOAD_KEY, |sink| {
+                            v.split(|&b| b == b':' || b == b' ').filter(others).enumerate().all(|(i, e)| (i == 0 || sink.put(b":")) && sink.put(e))
+                        }) {
+                            // SAFETY: k <= i < need.
+                            unsafe { *out.add(k) = self.ptr(at) };
+                            k += 1;
+                        }
+                    }
                     continue;
                 }
                 if !vars::preload_names(v, rt.lib_path) {

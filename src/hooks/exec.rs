@@ -265,7 +265,22 @@ pub unsafe fn execveat(dirfd: c_int, path: CStrP, argv: Argv, envp: Argv, flags:
         return match unsafe {
             super::route(rt, path, &Call { dirfd, follow: false, op: Op::Read, empty: flags & libc::AT_EMPTY_PATH != 0 }, &mut host)
         } {
-            Ok(r) => unsafe { real::execveat(dirfd, r.ptr, argv, envp, flags) },
+            Ok(r) => {
+                // Traced as the others: a line before (the buffers written), one more on failure.
+                let traced = crate::trace::on().is_some();
+                if traced {
+                    // SAFETY: the caller's arguments.
+                    unsafe { super::observe::exec(super::Sym::execveat, dirfd, path, argv, 0, 0) };
+                }
+                let ret = unsafe { real::execveat(dirfd, r.ptr, argv, envp, flags) };
+                if traced {
+                    let e = sys::errno();
+                    // SAFETY: as above.
+                    unsafe { super::observe::exec(super::Sym::execveat, dirfd, path, argv, -1, e) };
+                    sys::set_errno(e);
+                }
+                ret
+            }
             Err(e) => fail(e),
         };
     }

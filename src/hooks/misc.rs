@@ -373,6 +373,7 @@ pub unsafe fn lckpwdf() -> c_int {
         unsafe { libc::nanosleep(&ten_ms, std::ptr::null_mut()) };
     }
     let e = sys::errno();
+    crate::state::fds::forget(fd);
     // SAFETY: the descriptor opened above.
     unsafe { real::close(fd) };
     sys::set_errno(e);

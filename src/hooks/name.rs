@@ -120,6 +120,21 @@ unsafe fn chdir_routed(path: CStrP) -> c_int {
         // SAFETY: as above.
         let hot = unsafe { is_hot(libc::AT_FDCWD, path, Op::Look) };
         let mut probe = buf!();
+        // From beyond a chroot's root (see `resolver::beyond`): the directory the outer views
+        // lead to, and the cwd worked out again from the kernel's.
+        if !hot && p.first() != Some(&b'/') && resolver::cwd::beyond_root(&Kernel, rt) {
+            return match resolver::beyond::route(&Kernel, rt, p, &Call::at_cwd(true, Op::Look), &mut probe) {
+                Ok(Some(_)) => {
+                    let r = unsafe { real::chdir(probe.as_cptr()) };
+                    let e = sys::errno();
+                    cwd::forget();
+                    sys::set_errno(e);
+                    r
+                }
+                Ok(None) => fail(Errno::ENOENT),
+                Err(e) => fail(e),
+            };
+        }
         if hot || matches!(resolver::route(&Kernel, rt, p, &Call::at_cwd(true, Op::Look), &mut probe), Ok(r) if r.route == Route::Native) {
             // The name it goes by: the path itself, or from the virtual cwd it starts from (a
             // relative path without `..` under a plain bind stays under it).
@@ -337,8 +352,10 @@ fn chroot_in_view(rt: &Runtime, p: &[u8]) -> Res<()> {
         // subdirectory that did not enter it): the kernel walks from the real directory, and
         // the new root is named in the views outside the chroot's.
         Err(Errno::ENOENT) if p.first() != Some(&b'/') && resolver::cwd::beyond_root(&Kernel, rt) => {
-            let rel = crate::sys::pool::copy_of(p)?;
-            let fd = raw::openat(libc::AT_FDCWD, &rel, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
+            let call = Call::at_cwd(true, Op::Look);
+            let Some(_) = resolver::beyond::route(&Kernel, rt, p, &call, &mut host)? else { return Err(Errno::ENOENT) };
+            // Canonical, as the kernel's walk found it, and named in the views outside.
+            let fd = raw::openat(libc::AT_FDCWD, &host, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)?;
             let mut link = crate::sys::pool::copy_of(b"/proc/self/fd/")?;
             let mut digits = [0u8; 10];
             link.push_bytes(crate::path::decimal(fd as u32, &mut digits))?;
@@ -363,5 +380,29 @@ fn chroot_in_view(rt: &Runtime, p: &[u8]) -> Res<()> {
     // "(unreachable)").
     cwd::forget_names();
     resolver::cwd::settle(&Kernel, new);
+    rename_descriptors(new);
     Ok(())
+}
+
+/// The descriptors this process named were named in the old innermost view: each named again
+/// in the new one from the kernel's path, or forgotten if the new root does not show it (a
+/// relative path from it then goes from beyond the root, as the kernel's does).
+fn rename_descriptors(rt: &Runtime) {
+    if !sys::owns_memory() {
+        return;
+    }
+    let Ok(mut virt) = crate::sys::pool::take() else { return };
+    for fd in 0..crate::state::fds::MAX_FDS as c_int {
+        let old = crate::state::fds::flags(fd);
+        if old == 0 {
+            continue;
+        }
+        match names::kernel(&Kernel, rt, fd, b"", &mut virt) {
+            Ok(()) => {
+                let kept = old & (crate::state::fds::DIR | crate::state::fds::OUTSIDE);
+                crate::state::fds::record(fd, virt.as_bytes(), resolver::fd_flags_for(rt, virt.as_bytes()) | kept | crate::state::fds::NAMED);
+            }
+            Err(_) => crate::state::fds::forget(fd),
+        }
+    }
 }

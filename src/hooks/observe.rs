@@ -39,11 +39,9 @@ pub unsafe fn path_as(sym: Sym, access: Access, path: *const c_char, how: &Call,
     let Some(p) = (unsafe { bytes(path) }) else { return };
     // An empty path without AT_EMPTY_PATH names nothing (the kernel's ENOENT); with it, the
     // descriptor.
-    let mut ev = Event::path(name(sym), access, how.op, how.dirfd, p);
+    let mut ev = Event::path(name(sym), access, how.op, how.dirfd, p).returned(result, errno);
     ev.lands_in_cwd = sym == Sym::chdir;
     ev.flags = flags;
-    ev.result = result;
-    ev.errno = if result < 0 { errno } else { 0 };
     trace::emit(rt, &ev);
 }
 
@@ -58,10 +56,8 @@ pub unsafe fn two_paths(sym: Sym, access: Access, how: &Call, old: *const c_char
     let errno = crate::sys::errno();
     // SAFETY: per the contract.
     let (Some(a), Some(b)) = (unsafe { bytes(old) }, unsafe { bytes(new) }) else { return };
-    let mut ev = Event::path(name(sym), access, how.op, how.dirfd, a);
+    let mut ev = Event::path(name(sym), access, how.op, how.dirfd, a).returned(result, errno);
     ev.second = Some((newdir, b));
-    ev.result = result;
-    ev.errno = if result < 0 { errno } else { 0 };
     trace::emit(rt, &ev);
 }
 
@@ -71,9 +67,7 @@ pub unsafe fn two_paths(sym: Sym, access: Access, how: &Call, old: *const c_char
 pub fn descriptor(sym: Sym, access: Access, fd: c_int, result: i64) {
     let Some(rt) = trace::on() else { return };
     let errno = crate::sys::errno();
-    let mut ev = Event::path(name(sym), access, crate::views::Op::Look, fd, b"");
-    ev.result = result;
-    ev.errno = if result < 0 { errno } else { 0 };
+    let ev = Event::path(name(sym), access, crate::views::Op::Look, fd, b"").returned(result, errno);
     trace::emit(rt, &ev);
 }
 
@@ -92,8 +86,7 @@ pub unsafe fn exec(sym: Sym, dirfd: c_int, path: *const c_char, argv: *const *co
     ev.program = Some(p);
     // SAFETY: per the contract.
     ev.argv = Some(unsafe { crate::sys::argv::ArgList::new(argv) });
-    ev.result = result;
-    ev.errno = errno;
+    ev = ev.returned(result, errno);
     trace::emit(rt, &ev);
     if result == 0 && sym != Sym::posix_spawn {
         trace::flush();

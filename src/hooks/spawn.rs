@@ -364,6 +364,7 @@ pub unsafe extern "C" fn vfork() -> pid_t {
 /// buffers given back; returns the child's pid.
 extern "C" fn vfork_resumed(pid: pid_t) -> pid_t {
     crate::sys::pool::release_vfork_child();
+    crate::runtime::vfork_parent_resumed();
     pools_after(false);
     sys::VFORK_SP.store(0, std::sync::atomic::Ordering::Relaxed);
     pid

@@ -19,6 +19,7 @@
 //! Everything here is generic over [`below::Below`]: no libc, no heap, no lock.
 
 pub mod below;
+pub mod beyond;
 pub mod cwd;
 pub mod dotdot;
 pub mod fast;
@@ -134,10 +135,10 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
     if let Some(v) = &virt {
         debug_assert!(v.is_empty());
     }
-    if path.first() != Some(&b'/') && call.dirfd == libc::AT_FDCWD && rt.views.last().is_some_and(|v| v.chroot) && cwd::beyond_root(b, rt) {
-        // From a working directory beyond a chroot's root, the kernel walks from the real
-        // directory (`..` included: nothing stops it before the real root), as it would.
-        return Ok(Routed::NATIVE);
+    if rt.views.last().is_some_and(|v| v.chroot) {
+        if let Some(r) = beyond::route(b, rt, path, call, out)? {
+            return Ok(r);
+        }
     }
     if path.is_empty() {
         // The descriptor itself (with AT_EMPTY_PATH), or the kernel's ENOENT.

@@ -81,10 +81,21 @@ pub(super) fn replaced(old: &Runtime, value: &'static [u8]) -> Option<&'static R
     rt.start_cwd = old.start_cwd;
     rt.start_exe = old.start_exe;
     let rt = arena.one(rt)?;
+    // A `vfork` child shares its parent's memory: what it publishes, the parent must not keep
+    // (its own chroot is the child's alone). Saved once, given back when the parent resumes.
+    if !crate::sys::owns_memory() && super::VFORK_SAVED.get().is_none() {
+        super::VFORK_SAVED.publish(old_self(old));
+        super::VFORK_MODE.store(MODE.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
     // A root: every path the slow way.
     MODE.store(mode::SLOW, Ordering::Relaxed);
     RUNTIME.publish(rt);
     Some(rt)
+}
+
+/// The published runtime `old` is (a `&Runtime` the caller got from `runtime::get`).
+fn old_self(old: &Runtime) -> &'static Runtime {
+    RUNTIME.get().filter(|r| std::ptr::eq(*r, old)).unwrap_or_else(|| RUNTIME.get().expect("a runtime is published"))
 }
 
 /// Reads the stack (the constructor calls this; a hook that runs first does, through `ensure`).

@@ -133,6 +133,19 @@ pub static FIRSTS: [AtomicU64; 256] = [const { AtomicU64::new(u64::MAX) }; 256];
 /// `load::chroot`): reading it is an atomic load.
 static RUNTIME: crate::sys::published::Published<Runtime> = crate::sys::published::Published::new();
 
+/// What a `vfork` child's `chroot` replaced, and the mode then: the parent gets them back when
+/// it resumes (see [`vfork_parent_resumed`]).
+static VFORK_SAVED: crate::sys::published::Published<Runtime> = crate::sys::published::Published::new();
+static VFORK_MODE: AtomicU8 = AtomicU8::new(0);
+
+/// In a `vfork` parent that resumed: a `chroot` its child made was the child's.
+pub fn vfork_parent_resumed() {
+    if let Some(rt) = VFORK_SAVED.take() {
+        RUNTIME.publish(rt);
+        MODE.store(VFORK_MODE.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
 /// Loading: 0 not started, 1 under way, 2 done.
 static STATE: AtomicU8 = AtomicU8::new(0);
 

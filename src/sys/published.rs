@@ -20,6 +20,13 @@ impl<T: 'static> Published<T> {
         (!p.is_null()).then(|| unsafe { &*p })
     }
 
+    /// Takes the value out (readers get `None` until the next `publish`).
+    pub fn take(&self) -> Option<&'static T> {
+        let p = self.0.swap(std::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: as in `get`.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
     /// Makes `value` the one readers get from now on.
     pub fn publish(&self, value: &'static T) {
         self.0.store(value as *const T as *mut T, Ordering::Release);

@@ -6,10 +6,12 @@
 //! write whole to a regular file, so lines of concurrent processes never interleave.
 //!
 //! - Each trace has [`SLOTS`] buffers. A thread claims a free one with one compare-and-swap
-//!   (starting from one its thread id picks, so a thread usually finds its own again and its
-//!   lines stay in order), appends its line, and gives it back; a full buffer is written out by
-//!   the thread that holds it. All busy (more threads than slots, or a signal handler landing
-//!   in the middle of an append on this thread): the line is written on its own.
+//!   (starting from one its thread id picks, so a thread usually finds its own again), appends
+//!   its line, and gives it back; a full buffer is written out by
+//!   the thread that holds it. Its own buffer busy (another thread with the same start, or a
+//!   signal handler landing in the middle of an append on this thread): the next free one (so
+//!   a thread's lines are in order in the file only mostly: `t` orders them). All busy: the line
+//!   is written on its own.
 //! - Nothing waits on anything: no lock, no allocation, so a hook in a signal handler, in a
 //!   `vfork` child or inside an allocator may trace.
 //! - The file is opened for each write and closed after it: the program never sees a
@@ -213,6 +215,16 @@ pub fn after_fork() {
     }
 }
 
+/// Registers [`after_fork`] for every `fork` glibc makes, its internal ones included (`daemon`,
+/// `system` in old glibc): a child that kept its parent's buffered lines would write them twice.
+pub fn forget_in_fork_children() {
+    extern "C" fn child() {
+        after_fork();
+    }
+    // SAFETY: registering a handler that touches only this module's atomics and buffers.
+    unsafe { libc::pthread_atfork(None, None, Some(child)) };
+}
+
 /// One line (ending in a newline) on its own; `paged`: padded to whole pages.
 pub fn append_line(file: &std::ffi::CStr, line: &[u8], paged: bool) {
     if line.is_empty() {
@@ -245,12 +257,11 @@ pub fn append(file: &std::ffi::CStr, parts: &[&[u8]]) {
     for (v, p) in iov.iter_mut().zip(parts) {
         *v = libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() };
     }
-    let total: usize = parts.iter().map(|p| p.len()).sum();
     // SAFETY: every iovec points into a live slice of its length.
     let r = unsafe { super::raw::syscall4(libc::SYS_writev, fd as usize, iov.as_ptr() as usize, n, 0) };
     // A short write (the process is being killed) ends at a page boundary of a paged trace;
     // nothing is retried, so a line is never written twice.
-    let _ = (r, total);
+    let _ = r;
     super::raw::close(fd);
 }
 

@@ -34,9 +34,6 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>) -> usi
         (Access::Link, Some(two)) => {
             l.raw(two.input);
         }
-        (Access::Exec, _) if ev.program.is_some() => {
-            l.raw(ev.program.unwrap_or_default());
-        }
         _ => {
             l.raw(one.input);
         }

@@ -108,17 +108,10 @@ impl<'a> Event<'a> {
         Event { call, access, dirfd, path, op, flags: None, second: None, program: None, argv: None, result: 0, errno: 0, lands_in_cwd: false }
     }
 
-    /// With the result of a call that returns 0 or -1 (or a descriptor): errno read if it failed.
-    pub fn returned(mut self, result: i64) -> Event<'a> {
+    /// With the result of a call that returns 0, a count or a descriptor, or -1 with `errno`.
+    pub fn returned(mut self, result: i64, errno: c_int) -> Event<'a> {
         self.result = result;
-        self.errno = if result < 0 { crate::sys::errno() } else { 0 };
-        self
-    }
-
-    /// With the result of a call that returns an errno value itself (posix_spawn).
-    pub fn returned_errno(mut self, e: c_int) -> Event<'a> {
-        self.result = if e == 0 { 0 } else { -1 };
-        self.errno = e;
+        self.errno = if result < 0 { errno } else { 0 };
         self
     }
 }
@@ -132,7 +125,8 @@ pub fn on() -> Option<&'static Runtime> {
 /// Writes `ev` to every trace it crossed. Errno is kept as the call left it.
 pub fn emit(rt: &Runtime, ev: &Event) {
     let saved = crate::sys::errno();
-    let _ = emit_in(rt, ev);
+    // The call has happened: a bug here loses its line, never turns its result into an error.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| emit_in(rt, ev)));
     crate::sys::set_errno(saved);
 }
 
@@ -292,8 +286,8 @@ fn write(idx: usize, t: &Trace, ev: &Event, one: &Names, two: Option<&Names>, cw
             }
         }
         None => {
-            // Every buffer is held (more threads tracing at once than buffers, or a signal
-            // handler in the middle of this thread's append): this line goes on its own.
+            // Every buffer is held (more threads tracing at once than buffers): this line goes
+            // on its own.
             if let Ok(mut b) = pool::take() {
                 b.fill_with(|out| Ok(format(out))).ok();
                 tracebuf::append_line(t.file, b.as_bytes(), paged);
