@@ -288,9 +288,7 @@ impl ViewBuilder {
         let under_root = self.entries.iter().any(|(_, e)| matches!(e, Entry::Root { .. }));
         let mut view = View::default();
         let mut links: Vec<Vec<u8>> = Vec::new();
-        // Mounts by place, marks by path: the same place twice is a conflict.
-        let mut mounted: Vec<(Vec<u8>, &'static str)> = Vec::new();
-        let mut marked: Vec<(Vec<u8>, &'static str)> = Vec::new();
+        let mut places = crate::mounts::Places::default();
         for (method, entry) in &self.entries {
             let mut entry = entry.clone();
             if let Entry::Bind { at, source, .. } | Entry::Tmp { at, source } = &mut entry {
@@ -300,38 +298,17 @@ impl ViewBuilder {
                 *at = real;
                 links.extend(link);
             }
-            let (place, is_mount) = match &entry {
-                Entry::Bind { at, .. } | Entry::Tmp { at, .. } => (at.clone(), true),
-                Entry::Root { .. } => (b"/".to_vec(), true),
-                Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => (path.clone(), false),
-                _ => {
-                    view.entries.push(entry);
-                    continue;
+            places.take(&entry, method).map_err(|clash| match clash {
+                crate::mounts::Clash::MountedTwice { path, first } | crate::mounts::Clash::SamePath { path, first } => {
+                    Error::Conflict { path, first, second: method }
                 }
-            };
-            let conflict = |first: &'static str| Error::Conflict { path: place.clone(), first, second: method };
-            if let Some((_, other)) = mounted.iter().find(|(p, _)| *p == place).filter(|_| is_mount) {
-                return Err(conflict(other));
-            }
-            if let Some((_, other)) = marked.iter().find(|(p, _)| *p == place) {
-                return Err(conflict(other));
-            }
-            if matches!(entry, Entry::Hide { .. } | Entry::Deny { .. }) {
-                if let Some((_, other)) = mounted.iter().find(|(p, _)| *p == place) {
-                    return Err(conflict(other));
-                }
-            }
-            if is_mount { &mut mounted } else { &mut marked }.push((place, method));
+            })?;
             view.entries.push(entry);
         }
         if !under_root {
             crate::mounts::add_glue(&mut view, &mut self.made.borrow_mut()).map_err(|e| Error::Mountpoint { method: "view", error: Arc::new(e) })?;
         }
-        for path in links {
-            if !view.entries.iter().any(|e| matches!(e, Entry::Link { path: p } if *p == path)) {
-                view.entries.push(Entry::Link { path });
-            }
-        }
+        crate::mounts::add_links(&mut view, links);
         crate::walks::decide(&mut view, outer);
         view.entries.extend(self.settings.iter().cloned());
         Ok(view)

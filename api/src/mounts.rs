@@ -165,6 +165,19 @@ pub fn add_glue(view: &mut View, made: &mut Vec<PathBuf>) -> Result<(), MountErr
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_place_is_taken_once() {
+        let mut places = super::Places::default();
+        let bind = |at: &[u8]| Entry::Bind { at: at.to_vec(), source: b"/s".to_vec(), read_only: false, walk: crate::Walk::No };
+        assert!(places.take(&bind(b"/a"), "-b").is_ok());
+        assert_eq!(places.take(&bind(b"/a"), "--tmp"), Err(super::Clash::MountedTwice { path: b"/a".to_vec(), first: "-b" }));
+        assert_eq!(places.take(&Entry::Hide { path: b"/a".to_vec() }, "--hide"), Err(super::Clash::SamePath { path: b"/a".to_vec(), first: "-b" }));
+        // A read-only mark on a mount is allowed (a read-only bind of it); a second mark is not.
+        assert!(places.take(&Entry::ReadOnly { path: b"/a".to_vec() }, "--ro").is_ok());
+        assert!(places.take(&Entry::Deny { path: b"/a".to_vec() }, "--deny").is_err());
+        assert!(places.take(&Entry::Exact, "--exact").is_ok());
+    }
+
     use super::*;
 
     #[test]
@@ -209,6 +222,60 @@ mod tests {
             assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777, 0o1777);
             assert!(p.file_name().unwrap().to_string_lossy().starts_with("kmview-tmp-"));
             std::fs::remove_dir(p).unwrap();
+        }
+    }
+}
+
+/// The places a view being built has taken, as the kernel's mount table and the marks see them:
+/// the same place mounted twice, marked twice, or hidden or denied where something is mounted,
+/// is refused. `by` names whatever asked (an option, a builder method) in the error.
+#[derive(Default)]
+pub struct Places<'a> {
+    mounted: Vec<(Vec<u8>, &'a str)>,
+    marked: Vec<(Vec<u8>, &'a str)>,
+}
+
+/// Which earlier entry an entry clashes with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Clash<'a> {
+    /// The same place mounted twice.
+    MountedTwice { path: Vec<u8>, first: &'a str },
+    /// A mark where something is already (a mark, or a mount under a hide or deny).
+    SamePath { path: Vec<u8>, first: &'a str },
+}
+
+impl<'a> Places<'a> {
+    /// Takes `entry`'s place (an entry that takes none, a setting, is always fine).
+    pub fn take(&mut self, entry: &Entry, by: &'a str) -> Result<(), Clash<'a>> {
+        let (place, is_mount) = match entry {
+            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => (at.clone(), true),
+            Entry::Root { .. } => (b"/".to_vec(), true),
+            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => (path.clone(), false),
+            _ => return Ok(()),
+        };
+        let first_at = |list: &[(Vec<u8>, &'a str)]| list.iter().find(|(p, _)| *p == place).map(|(_, by)| *by);
+        if let Some(first) = first_at(&self.mounted).filter(|_| is_mount) {
+            return Err(Clash::MountedTwice { path: place, first });
+        }
+        if let Some(first) = first_at(&self.marked) {
+            return Err(Clash::SamePath { path: place, first });
+        }
+        if matches!(entry, Entry::Hide { .. } | Entry::Deny { .. }) {
+            if let Some(first) = first_at(&self.mounted) {
+                return Err(Clash::SamePath { path: place, first });
+            }
+        }
+        if is_mount { &mut self.mounted } else { &mut self.marked }.push((place, by));
+        Ok(())
+    }
+}
+
+/// Adds a `link` entry for each symlink a mount was asked on (the mount was made on its
+/// target), once.
+pub fn add_links(view: &mut View, links: Vec<Vec<u8>>) {
+    for path in links {
+        if !view.entries.iter().any(|e| matches!(e, Entry::Link { path: p } if *p == path)) {
+            view.entries.push(Entry::Link { path });
         }
     }
 }

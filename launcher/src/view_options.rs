@@ -124,9 +124,7 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
     }
     // Symlinks the mounts were asked on (and made on their targets).
     let mut links: Vec<Vec<u8>> = Vec::new();
-    // Mounts by destination, marks by path: the same place twice is a conflict.
-    let mut mounted: Vec<(Vec<u8>, &str)> = Vec::new();
-    let mut marked: Vec<(Vec<u8>, &str)> = Vec::new();
+    let mut places = kmview_api::mounts::Places::default();
     for (_, id, value) in ordered {
         let opt = match id {
             "bind" => "--bind",
@@ -163,35 +161,20 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
             "deny" => Entry::Deny { path: virtual_path(opt, raw)? },
             _ => Entry::ReadOnly { path: virtual_path(opt, raw)? },
         };
-        let (place, is_mount) = match &entry {
-            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => (at.clone(), true),
-            Entry::Root { .. } => (b"/".to_vec(), true),
-            Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => (path.clone(), false),
-            _ => unreachable!("only mount and mark options are ordered"),
-        };
-        let shown = String::from_utf8_lossy(&place).into_owned();
-        if let Some((_, other)) = mounted.iter().find(|(p, _)| *p == place).filter(|_| is_mount) {
-            return Err(format!("{opt}: `{shown}` is mounted twice (also by {other})"));
-        }
-        if let Some((_, other)) = marked.iter().find(|(p, _)| *p == place) {
-            return Err(format!("{opt}: `{shown}` conflicts with {other} at the same path"));
-        }
-        if !is_mount && entry_hides_or_denies(&entry) {
-            if let Some((_, other)) = mounted.iter().find(|(p, _)| *p == place) {
-                return Err(format!("{opt}: `{shown}` conflicts with {other} at the same path"));
+        places.take(&entry, opt).map_err(|clash| match clash {
+            kmview_api::mounts::Clash::MountedTwice { path, first } => {
+                format!("{opt}: `{}` is mounted twice (also by {first})", String::from_utf8_lossy(&path))
             }
-        }
-        if is_mount { &mut mounted } else { &mut marked }.push((place, opt));
+            kmview_api::mounts::Clash::SamePath { path, first } => {
+                format!("{opt}: `{}` conflicts with {first} at the same path", String::from_utf8_lossy(&path))
+            }
+        })?;
         built.view.entries.push(entry);
     }
     if !under_root {
         kmview_api::mounts::add_glue(&mut built.view, &mut built.tmp_dirs).map_err(|e| e.to_string())?;
     }
-    for path in links {
-        if !built.view.entries.iter().any(|e| matches!(e, Entry::Link { path: p } if *p == path)) {
-            built.view.entries.push(Entry::Link { path });
-        }
-    }
+    kmview_api::mounts::add_links(&mut built.view, links);
     kmview_api::walks::decide(&mut built.view, &kmview_api::current_stack().ok().flatten().unwrap_or_default());
     if opts.exact {
         built.view.entries.push(Entry::Exact);
@@ -352,8 +335,4 @@ fn root_with_host(view: &mut View, dir: &[u8]) -> Result<(), String> {
         view.entries.push(Entry::Bind { at, source: source.into_os_string().into_vec(), read_only: false, walk: Walk::No });
     }
     Ok(())
-}
-
-fn entry_hides_or_denies(e: &Entry) -> bool {
-    matches!(e, Entry::Hide { .. } | Entry::Deny { .. })
 }

@@ -79,6 +79,14 @@ pub unsafe fn remove(path: CStrP) -> c_int {
     unsafe { unlinkat(libc::AT_FDCWD, path, libc::AT_REMOVEDIR) }
 }
 
+/// Whether the old name's last component is followed, and what each name is checked for.
+fn ops(pair: Pair) -> (bool, Op, Op) {
+    match pair {
+        Pair::Rename => (false, Op::Rename, Op::Rename),
+        Pair::Link { follow } => (follow, Op::Look, Op::Create),
+    }
+}
+
 /// Routes the two paths of a rename or link; `call` gets both. What the views add to the
 /// kernel's answer (`EXDEV`, `EROFS`, `EBUSY`) comes first, in the kernel's order
 /// (`resolver::tree::pair`).
@@ -93,10 +101,7 @@ unsafe fn two_paths(
     flags: c_int,
     call: impl Fn(*const c_char, *const c_char) -> c_int,
 ) -> c_int {
-    let (follow1, op1, op2) = match pair {
-        Pair::Rename => (false, Op::Rename, Op::Rename),
-        Pair::Link { follow } => (follow, Op::Look, Op::Create),
-    };
+    let (follow1, op1, op2) = ops(pair);
     // `linkat(fd, "", …, AT_EMPTY_PATH)` links the descriptor's own file: where it lies matters.
     // SAFETY: the caller's paths.
     let names_fd = unsafe { bytes(p1) }.is_some_and(|b| b.is_empty()) && crate::state::fds::flags(d1) != 0;
@@ -129,10 +134,7 @@ unsafe fn two_paths_slow(
     names_fd: bool,
     call: &dyn Fn(*const c_char, *const c_char) -> c_int,
 ) -> c_int {
-    let (follow1, op1, op2) = match pair {
-        Pair::Rename => (false, Op::Rename, Op::Rename),
-        Pair::Link { follow } => (follow, Op::Look, Op::Create),
-    };
+    let (follow1, op1, op2) = ops(pair);
     {
         let Some(rt) = runtime::get() else {
             return call(p1, p2);
