@@ -335,6 +335,7 @@ mod tests {
             lib_path: b"/x",
             static_policy: kmview_api::StaticPolicy::Warn,
             exact,
+            has_table: true,
             has_mounts: true,
             has_root: false,
             has_read_only: false,

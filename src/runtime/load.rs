@@ -387,6 +387,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         lib_path,
         static_policy: policy,
         exact,
+        has_table: any,
         has_mounts,
         has_root,
         has_read_only,

@@ -31,6 +31,8 @@ pub struct Runtime {
     pub static_policy: StaticPolicy,
     /// Every path is walked component by component (`--exact`).
     pub exact: bool,
+    /// Some view's table has an entry (worked out once: the slow way asks at every call).
+    pub has_table: bool,
     /// Some view has a mount (not only marks).
     pub has_mounts: bool,
     /// Some view mounts `/`.
@@ -90,9 +92,9 @@ impl Runtime {
     }
 
     /// Whether some view's table has an entry (a trace is no entry of a table).
-    #[inline]
+    #[inline(always)]
     pub fn has_table_entries(&self) -> bool {
-        self.views.iter().any(|v| !v.entries.is_empty())
+        self.has_table
     }
 
     /// How many views at the end of the stack a program's chroots made (see `chroot`).
