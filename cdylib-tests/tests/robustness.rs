@@ -173,8 +173,8 @@ fn an_allocator_that_calls_hooks_under_its_own_lock() {
 // ---- Small stacks ----
 
 /// Calls through one view (a bind, `/unreal`, a read-only bind, `..` through a bind, a rename
-/// across mounts, an exec of a script in a bind from a `vfork` child) and through the exact
-/// walk, each from a signal handler on an 8 KiB alternate stack and from a thread with a
+/// across mounts, an exec of a script in a bind from a `vfork` child), through the exact walk
+/// and with a trace, each from a signal handler on an 8 KiB alternate stack and from a thread with a
 /// 32 KiB stack, both mapped above an unreadable guard page: a call that needs more stack
 /// crashes instead of writing over whatever lies below. Each answer must be the kernel's for
 /// the host path behind it, and the figures (the stack used, the kernel's signal frame
@@ -209,15 +209,20 @@ fn calls_through_a_view_fit_an_8k_signal_stack_and_a_32k_thread_stack() {
     ];
     let mut failures = String::new();
     let mut figures = String::new();
-    for exact in [false, true] {
+    // The exact walk, and a trace (which formats and buffers a line on the same stack).
+    let trace = d("trace.jsonl");
+    for (exact, traced) in [(false, false), (true, false), (false, true)] {
         for (how, kib) in [("sig", "8"), ("thread", "32")] {
             for (call, want) in &cases {
                 let mut args: Vec<String> = vec!["--unreal".into(), "-b".into(), format!("{src}:{mnt}"), "--ro-bind".into(), format!("{src}:{ro}")];
                 if exact {
                     args.insert(0, "--exact".into());
                 }
+                if traced {
+                    args.extend(["--trace".into(), trace.clone()]);
+                }
                 args.push("--".into());
-                let what = format!("{}{how} {}", if exact { "--exact " } else { "" }, call.join(" "));
+                let what = format!("{}{}{how} {}", if exact { "--exact " } else { "" }, if traced { "--trace " } else { "" }, call.join(" "));
                 match run_within(kmview(args).arg(&bin).arg(how).arg(kib).args(call), 20) {
                     Err(e) => failures += &format!("{what}: hung: {e}\n"),
                     Ok(o) if !stdout(&o).starts_with(want.as_str()) || !o.status.success() => {
