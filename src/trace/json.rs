@@ -25,36 +25,36 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
     let (body, _) = out.split_at_mut(end - TAIL);
     let mut l = Line::new(body);
     let (t, pid, tid) = super::stamp();
-    l.raw(b"{").key(b"t").uint(t).key(b"pid").int(pid as i64);
+    l.raw(b"{\"t\":").nanos(t.0, t.1).raw(b",\"pid\":").int(pid as i64);
     // A process's main thread (most lines) has its id: `tid` is left out then.
     if tid != pid {
-        l.key(b"tid").int(tid as i64);
+        l.raw(b",\"tid\":").int(tid as i64);
     }
-    l.key(b"call").clean(ev.call.as_bytes()).key(b"op").clean(ev.access.word());
+    l.raw(b",\"call\":").clean(ev.call.as_bytes()).raw(b",\"op\":").clean(ev.access.word());
     if ev.dirfd != libc::AT_FDCWD && (ev.path.is_empty() || ev.path[0] != b'/') {
-        l.key(b"fd").int(ev.dirfd as i64);
+        l.raw(b",\"fd\":").int(ev.dirfd as i64);
     }
-    names(&mut l, one, b"path", b"view", b"out");
+    names(&mut l, one, b",\"path\":", b",\"view\":", b",\"out\":");
     if let Some(two) = two {
-        names(&mut l, two, b"path2", b"view2", b"out2");
+        names(&mut l, two, b",\"path2\":", b",\"view2\":", b",\"out2\":");
     }
     if let Some(flags) = ev.flags {
         let mut w = [&b""[..]; 24];
         let n = words::open_flags(flags, &mut w);
-        l.key(b"flags").words(&w[..n]);
+        l.raw(b",\"flags\":").words(&w[..n]);
     }
     if let Some(p) = ev.program {
-        l.key(b"program").string(p);
+        l.raw(b",\"program\":").string(p);
     }
     if let Some(dir) = cwd {
-        l.key(b"cwd").string(dir.input);
+        l.raw(b",\"cwd\":").string(dir.input);
     }
     if l.is_cut() {
         return 0;
     }
     let mut cut = false;
     if let Some(argv) = ev.argv {
-        l.key(b"argv").raw(b"[");
+        l.raw(b",\"argv\":").raw(b"[");
         let mut i = 0;
         for arg in argv.iter() {
             let mark = l.len();
@@ -92,20 +92,21 @@ pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: O
     n + tail.len()
 }
 
+/// A name's three fields; each key is written whole (`,"path":`), comma and quotes included.
 fn names(l: &mut Line, n: &Names, path: &[u8], view: &[u8], out: &[u8]) {
-    l.key(path).string(n.given);
+    l.raw(path).string(n.given);
     // An absolute name in the view is most often the path as given: not written twice.
     if n.input != n.given {
-        l.key(view).string(n.input);
+        l.raw(view).string(n.input);
     }
     match n.met {
         // Handed outward unchanged (a view that maps nothing there): not written twice.
-        crate::views::trace::Met::Crossed if n.output == n.input => {}
+        crate::views::trace::Met::Crossed if std::ptr::eq(n.output, n.input) || n.output == n.input => {}
         crate::views::trace::Met::Crossed => {
-            l.key(out).string(n.output);
+            l.raw(out).string(n.output);
         }
         _ => {
-            l.key(out).raw(b"null");
+            l.raw(out).raw(b"null");
         }
     }
 }

@@ -50,6 +50,18 @@ impl<'a> Line<'a> {
     }
 
     pub fn uint(&mut self, mut n: u64) -> &mut Self {
+        // Descriptors, results, errnos: one or two digits, most of the time.
+        if n < 100 && !self.cut && self.room() >= 2 {
+            if n < 10 {
+                self.buf[self.len] = b'0' + n as u8;
+                self.len += 1;
+            } else {
+                self.buf[self.len] = b'0' + (n / 10) as u8;
+                self.buf[self.len + 1] = b'0' + (n % 10) as u8;
+                self.len += 2;
+            }
+            return self;
+        }
         // Two digits at a time from a table, right to left into a window that starts at the
         // first digit; the window is copied whole (a fixed size: moves the compiler writes
         // inline, no call) and the line goes on after the last digit.
@@ -89,6 +101,22 @@ impl<'a> Line<'a> {
         }
     }
 
+    /// `secs * 1e9 + nanos` in decimal, without a 64-bit product's digits counted: the seconds,
+    /// then the nanoseconds as nine digits.
+    pub fn nanos(&mut self, secs: u64, nanos: u32) -> &mut Self {
+        if secs == 0 {
+            return self.uint(nanos as u64);
+        }
+        self.uint(secs);
+        let mut d = [b'0'; 9];
+        let mut n = nanos.min(999_999_999);
+        for slot in d.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.raw(&d)
+    }
+
     pub fn int(&mut self, n: i64) -> &mut Self {
         if n < 0 {
             self.raw(b"-").uint(n.unsigned_abs())
@@ -101,13 +129,12 @@ impl<'a> Line<'a> {
     /// of valid UTF-8 is written `\udcXX` (the surrogate-escape convention: Python's
     /// `json.loads` then `os.fsencode` gives the bytes back), so every path round-trips.
     pub fn string(&mut self, s: &[u8]) -> &mut Self {
-        self.raw(b"\"");
-        // Most paths are printable ASCII with nothing to escape: one branch-free pass (the
-        // compiler vectorizes it), then one copy.
-        if !needs_escape(s) {
-            self.raw(s);
-            return self.raw(b"\"");
+        // Most paths are printable ASCII with nothing to escape: checked and copied in one pass,
+        // eight bytes at a time; anything else takes the careful way below.
+        if self.plain_string(s) {
+            return self;
         }
+        self.raw(b"\"");
         let mut rest = s;
         while !rest.is_empty() {
             match std::str::from_utf8(rest) {
@@ -127,6 +154,36 @@ impl<'a> Line<'a> {
             }
         }
         self.raw(b"\"")
+    }
+
+    /// `s` quoted, if it needs no escape and fits: true, the line grown; else nothing written.
+    #[inline]
+    fn plain_string(&mut self, s: &[u8]) -> bool {
+        if self.cut || self.room() < s.len() + 2 {
+            return false;
+        }
+        let out = &mut self.buf[self.len + 1..self.len + 1 + s.len()];
+        let mut words = s.chunks_exact(8);
+        let mut at = 0;
+        for w in &mut words {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            if word_needs_escape(x) {
+                return false;
+            }
+            out[at..at + 8].copy_from_slice(w);
+            at += 8;
+        }
+        for &b in words.remainder() {
+            if byte_needs_escape(b) {
+                return false;
+            }
+            out[at] = b;
+            at += 1;
+        }
+        self.buf[self.len] = b'"';
+        self.buf[self.len + 1 + s.len()] = b'"';
+        self.len += s.len() + 2;
+        true
     }
 
     /// Valid UTF-8, with JSON's escapes.
@@ -166,7 +223,7 @@ impl<'a> Line<'a> {
     /// A string known to need no escape (a function's name, a word of the format's own).
     #[inline(always)]
     pub fn clean(&mut self, s: &[u8]) -> &mut Self {
-        debug_assert!(!needs_escape(s));
+        debug_assert!(!s.iter().any(|&b| byte_needs_escape(b)));
         self.raw(b"\"").raw(s).raw(b"\"")
     }
 
@@ -197,25 +254,30 @@ impl<'a> Line<'a> {
     }
 }
 
-/// Whether some byte of `s` is not printable ASCII or is `"` or `\\`: eight bytes at a time
-/// in a word (each test below sets a byte's high bit where it holds), the rest one by one.
-#[inline]
-fn needs_escape(s: &[u8]) -> bool {
+/// Whether some byte of the eight in `x` is not printable ASCII or is `"` or `\\` (each test
+/// below sets a byte's high bit where it holds).
+#[inline(always)]
+fn word_needs_escape(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` equal to zero (exact when combined as below).
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    // A byte of `y` equal to zero (exact when combined as below).
+    let zero = |y: u64| y.wrapping_sub(ONES) & !y & HIGH;
+    // Below 0x20 (for bytes under 0x80), 0x80 and above, 0x7f, `"`, `\`.
+    let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    low | (x & HIGH) | zero(x ^ (ONES * 0x7f)) | zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64)) != 0
+}
+
+#[inline(always)]
+fn byte_needs_escape(b: u8) -> bool {
+    !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\'
+}
+
+/// Whether some byte of `s` needs an escape: eight bytes at a time, the rest one by one.
+#[cfg(test)]
+fn needs_escape(s: &[u8]) -> bool {
     let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        // Below 0x20 (for bytes under 0x80), 0x80 and above, 0x7f, `"`, `\`.
-        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let bad = low | (x & HIGH) | zero(x ^ (ONES * 0x7f)) | zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64));
-        if bad != 0 {
-            return true;
-        }
-    }
-    words.remainder().iter().any(|&b| !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\')
+    (&mut words).any(|w| word_needs_escape(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])))
+        || words.remainder().iter().any(|&b| byte_needs_escape(b))
 }
 
 #[cfg(test)]

@@ -310,9 +310,11 @@ fn paged(t: &Trace) -> bool {
 }
 
 /// What every line carries first: time, process, thread.
-fn stamp() -> (u64, i32, i32) {
+/// The time as seconds and nanoseconds (written as one number of nanoseconds), the process and
+/// the thread.
+fn stamp() -> ((u64, u32), i32, i32) {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     crate::sys::monotonic(&mut ts);
     let (pid, tid) = tracebuf::ids();
-    (ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64, pid, tid)
+    ((ts.tv_sec as u64, ts.tv_nsec as u32), pid, tid)
 }
