@@ -135,42 +135,40 @@ unsafe fn two_paths_slow(
     call: &dyn Fn(*const c_char, *const c_char) -> c_int,
 ) -> c_int {
     let (follow1, op1, op2) = ops(pair);
-    {
-        let Some(rt) = runtime::get() else {
-            return call(p1, p2);
+    let Some(rt) = runtime::get() else {
+        return call(p1, p2);
+    };
+    // SAFETY: as above.
+    if let (Some(a), Some(b)) = unsafe { (bytes(p1), bytes(p2)) } {
+        if let Err(e) = tree::pair(&Kernel, rt, (d1, a), (d2, b), pair, flags) {
+            return fail(e);
+        }
+    }
+    // What is left for the view to refuse is what it hides or denies (the calls' own ops
+    // keep a last `.` or `..` as the kernel must see it).
+    super::with_bufs(|h1, h2| {
+        // SAFETY: as above.
+        let r1 = match unsafe { super::route(rt, p1, &Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd }, h1) } {
+            Ok(r) => r,
+            Err(e) => return fail(e),
         };
         // SAFETY: as above.
-        if let (Some(a), Some(b)) = unsafe { (bytes(p1), bytes(p2)) } {
-            if let Err(e) = tree::pair(&Kernel, rt, (d1, a), (d2, b), pair, flags) {
-                return fail(e);
-            }
-        }
-        // What is left for the view to refuse is what it hides or denies (the calls' own ops
-        // keep a last `.` or `..` as the kernel must see it).
-        super::with_bufs(|h1, h2| {
-            // SAFETY: as above.
-            let r1 = match unsafe { super::route(rt, p1, &Call { dirfd: d1, follow: follow1, op: op1, empty: names_fd }, h1) } {
-                Ok(r) => r,
-                Err(e) => return fail(e),
-            };
-            // SAFETY: as above.
-            let r2 = match unsafe { super::route(rt, p2, &Call { dirfd: d2, follow: false, op: op2, empty: false }, h2) } {
-                Ok(r) => r,
-                Err(e) => return fail(e),
-            };
-            // Host paths too long for the kernel, through descriptors on their directories.
-            let shorts = (r1.routed.route == Route::Host, r2.routed.route == Route::Host);
-            let _s1 = match if shorts.0 { super::shorten(rt.proc_is_host, h1) } else { Ok(super::Short(None)) } {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            let _s2 = match if shorts.1 { super::shorten(rt.proc_is_host, h2) } else { Ok(super::Short(None)) } {
-                Ok(s) => s,
-                Err(e) => return fail(e),
-            };
-            call(r1.ptr, r2.ptr)
-        })
-    }
+        let r2 = match unsafe { super::route(rt, p2, &Call { dirfd: d2, follow: false, op: op2, empty: false }, h2) } {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        // Host paths too long for the kernel, through descriptors on their directories.
+        let shorts = (r1.routed.route == Route::Host, r2.routed.route == Route::Host);
+        let _s1 = match if shorts.0 { super::shorten(rt.proc_is_host, h1) } else { Ok(super::Short(None)) } {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        let _s2 = match if shorts.1 { super::shorten(rt.proc_is_host, h2) } else { Ok(super::Short(None)) } {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        call(r1.ptr, r2.ptr)
+    })
 }
 
 pub unsafe fn rename(old: CStrP, new: CStrP) -> c_int {
