@@ -38,7 +38,9 @@ pub const MAX_TRACES: usize = 8;
 /// Buffers per trace.
 pub const SLOTS: usize = 8;
 /// A buffer's size; a line longer than this (an exec with a huge argv) is cut by its writer.
-pub const CAP: usize = 32 * 1024;
+/// Each write opens and closes the file: 128 KiB makes that a thousandth of a traced walk's
+/// cost (a buffer's pages are only touched, so only use memory, once lines fill them).
+pub const CAP: usize = 128 * 1024;
 /// Written out once a buffer holds this much.
 const HIGH: usize = CAP - 8 * 1024;
 /// The unit a paged trace is written in: the kernel's page.

@@ -18,6 +18,18 @@ const TAIL: usize = 96;
 
 /// Writes `ev`'s line into `out`: its length, or 0 if it does not fit.
 pub fn line(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: Option<&Names>) -> usize {
+    // Most lines (a stat, an open, a listing) have one name, no argv and nothing to escape:
+    // written in one pass with the room checked once.
+    if two.is_none() && cwd.is_none() && ev.program.is_none() && ev.argv.is_none() {
+        if let Some(n) = super::quick::line(out, ev, one) {
+            return n;
+        }
+    }
+    careful(out, ev, one, two, cwd)
+}
+
+/// Any line: each piece checked for room, cut cleanly when something does not fit.
+pub(super) fn careful(out: &mut [u8], ev: &Event, one: &Names, two: Option<&Names>, cwd: Option<&Names>) -> usize {
     if out.len() <= TAIL {
         return 0;
     }

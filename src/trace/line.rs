@@ -67,17 +67,8 @@ impl<'a> Line<'a> {
         // inline, no call) and the line goes on after the last digit.
         const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
 5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-        // How many digits: compared with the powers of ten, no division.
-        const POW10: [u64; 20] = {
-            let mut p = [1u64; 20];
-            let mut i = 1;
-            while i < 20 {
-                p[i] = p[i - 1] * 10;
-                i += 1;
-            }
-            p
-        };
-        let digits = 1 + POW10[1..].iter().take_while(|&&p| n >= p).count();
+        // How many digits: a count of leading zeros and a compare, no loop.
+        let digits = n.ilog10() as usize + 1;
         let mut d = [0u8; 20];
         let mut i = digits;
         while n >= 100 {
@@ -101,20 +92,9 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// `secs * 1e9 + nanos` in decimal, without a 64-bit product's digits counted: the seconds,
-    /// then the nanoseconds as nine digits.
+    /// `secs * 1e9 + nanos` in decimal (a monotonic clock's seconds fit many times over).
     pub fn nanos(&mut self, secs: u64, nanos: u32) -> &mut Self {
-        if secs == 0 {
-            return self.uint(nanos as u64);
-        }
-        self.uint(secs);
-        let mut d = [b'0'; 9];
-        let mut n = nanos.min(999_999_999);
-        for slot in d.iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        self.raw(&d)
+        self.uint(secs.saturating_mul(1_000_000_000).saturating_add(nanos.min(999_999_999) as u64))
     }
 
     pub fn int(&mut self, n: i64) -> &mut Self {
@@ -156,32 +136,22 @@ impl<'a> Line<'a> {
         self.raw(b"\"")
     }
 
-    /// `s` quoted, if it needs no escape and fits: true, the line grown; else nothing written.
+    /// `s` quoted, if it needs no escape and fits: true, the line grown; else nothing written
+    /// (the bytes copied past the line's end are overwritten by what comes next).
     #[inline]
     fn plain_string(&mut self, s: &[u8]) -> bool {
         if self.cut || self.room() < s.len() + 2 {
             return false;
         }
-        let out = &mut self.buf[self.len + 1..self.len + 1 + s.len()];
-        let mut words = s.chunks_exact(8);
-        let mut at = 0;
-        for w in &mut words {
-            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            if word_needs_escape(x) {
-                return false;
-            }
-            out[at..at + 8].copy_from_slice(w);
-            at += 8;
+        // Copied first (one move), checked after: the check reads words of `s` and keeps no
+        // branch per word.
+        let out = &mut self.buf[self.len..self.len + s.len() + 2];
+        out[0] = b'"';
+        out[1..=s.len()].copy_from_slice(s);
+        out[s.len() + 1] = b'"';
+        if needs_escape(s) {
+            return false;
         }
-        for &b in words.remainder() {
-            if byte_needs_escape(b) {
-                return false;
-            }
-            out[at] = b;
-            at += 1;
-        }
-        self.buf[self.len] = b'"';
-        self.buf[self.len + 1 + s.len()] = b'"';
         self.len += s.len() + 2;
         true
     }
@@ -254,17 +224,17 @@ impl<'a> Line<'a> {
     }
 }
 
-/// Whether some byte of the eight in `x` is not printable ASCII or is `"` or `\\` (each test
+/// A high bit in each byte of the eight in `x` that is not printable ASCII or is `"` or `\\` (each test
 /// below sets a byte's high bit where it holds).
 #[inline(always)]
-fn word_needs_escape(x: u64) -> bool {
+fn word_escapes(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A byte of `y` equal to zero (exact when combined as below).
     let zero = |y: u64| y.wrapping_sub(ONES) & !y & HIGH;
     // Below 0x20 (for bytes under 0x80), 0x80 and above, 0x7f, `"`, `\`.
     let low = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-    low | (x & HIGH) | zero(x ^ (ONES * 0x7f)) | zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64)) != 0
+    low | (x & HIGH) | zero(x ^ (ONES * 0x7f)) | zero(x ^ (ONES * b'"' as u64)) | zero(x ^ (ONES * b'\\' as u64))
 }
 
 #[inline(always)]
@@ -272,12 +242,19 @@ fn byte_needs_escape(b: u8) -> bool {
     !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\'
 }
 
-/// Whether some byte of `s` needs an escape: eight bytes at a time, the rest one by one.
-#[cfg(test)]
-fn needs_escape(s: &[u8]) -> bool {
-    let mut words = s.chunks_exact(8);
-    (&mut words).any(|w| word_needs_escape(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])))
-        || words.remainder().iter().any(|&b| byte_needs_escape(b))
+/// Whether some byte of `s` needs an escape: eight bytes at a time, the last word overlapping
+/// the one before it (a byte looked at twice is harmless); shorter strings byte by byte.
+#[inline(always)]
+pub(super) fn needs_escape(s: &[u8]) -> bool {
+    let word = |w: &[u8]| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    if s.len() < 8 {
+        return s.iter().any(|&b| byte_needs_escape(b));
+    }
+    let mut any = word_escapes(word(&s[s.len() - 8..]));
+    for w in s.chunks_exact(8) {
+        any |= word_escapes(word(w));
+    }
+    any != 0
 }
 
 #[cfg(test)]
@@ -346,6 +323,24 @@ mod tests {
                 l.words(&[b"O_WRONLY", b"O_CREAT"]);
             }),
             r#""O_WRONLY|O_CREAT""#
+        );
+        assert_eq!(
+            json(|l| {
+                l.nanos(17721, 666_690_915);
+            }),
+            "17721666690915"
+        );
+        assert_eq!(
+            json(|l| {
+                l.nanos(0, 5);
+            }),
+            "5"
+        );
+        assert_eq!(
+            json(|l| {
+                l.nanos(3, 0);
+            }),
+            "3000000000"
         );
     }
 

@@ -7,6 +7,7 @@
 pub mod fsatrace;
 pub mod json;
 pub mod line;
+mod quick;
 pub mod words;
 
 use crate::resolver::kernel::Kernel;
