@@ -61,6 +61,11 @@ pub enum Entry {
     Link { path: Vec<u8> },
     /// A private directory `source` (made by the launcher, removed when the command ends) at `at`.
     Tmp { at: Vec<u8>, source: Vec<u8> },
+    /// `at` shows the outer view's `lower` copy-on-write: reads come from `upper` where an entry
+    /// is there, else from `lower`; every change lands in `upper` (OCI layer conventions:
+    /// `.wh.NAME` for a removed entry, `.wh..wh..opq` in a directory replaced wholesale) and
+    /// `lower` is never written. `work` is a private scratch directory of the overlay's.
+    Overlay { at: Vec<u8>, lower: Vec<u8>, upper: Vec<u8>, work: Vec<u8> },
     /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
     /// `warn` (run it, one line on stderr), `deny` (`EACCES`) or `allow` (run it silently).
     Static { policy: StaticPolicy },
@@ -183,6 +188,7 @@ pub enum Kind {
     FakeRoot,
     Trace,
     Chroot,
+    Overlay,
 }
 
 impl Kind {
@@ -202,6 +208,7 @@ impl Kind {
             Kind::FakeRoot => "fakeroot",
             Kind::Trace => "trace",
             Kind::Chroot => "chroot",
+            Kind::Overlay => "overlay",
         }
     }
 
@@ -221,6 +228,7 @@ impl Kind {
             Kind::FakeRoot,
             Kind::Trace,
             Kind::Chroot,
+            Kind::Overlay,
         ]
         .into_iter()
         .find(|k| k.name().as_bytes() == s)
@@ -538,6 +546,10 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             path(0)?;
             path(1)
         }
+        Kind::Overlay => {
+            arity(4)?;
+            (0..4).try_for_each(path)
+        }
         Kind::Root => {
             arity(if args.len == 2 && args.walks(1) { 2 } else { 1 })?;
             path(0)
@@ -593,6 +605,7 @@ impl Entry {
             Entry::FakeRoot { .. } => Kind::FakeRoot,
             Entry::Trace { .. } => Kind::Trace,
             Entry::Chroot { .. } => Kind::Chroot,
+            Entry::Overlay { .. } => Kind::Overlay,
         }
     }
 
@@ -602,6 +615,7 @@ impl Entry {
             Entry::Unreal { prefix } => vec![Borrowed(prefix.as_slice())],
             Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Tmp { at, source } => vec![Borrowed(at.as_slice()), Borrowed(source.as_slice())],
+            Entry::Overlay { at, lower, upper, work } => [at, lower, upper, work].into_iter().map(|p| Borrowed(p.as_slice())).collect(),
             Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } | Entry::Chroot { dir: path } => {
                 vec![Borrowed(path.as_slice())]
@@ -625,6 +639,7 @@ impl Entry {
             Kind::Unreal => Entry::Unreal { prefix: arg(0) },
             Kind::Bind | Kind::RoBind => Entry::Bind { at: arg(0), source: arg(1), read_only: kind == Kind::RoBind, walk: args.walk(2) },
             Kind::Tmp => Entry::Tmp { at: arg(0), source: arg(1) },
+            Kind::Overlay => Entry::Overlay { at: arg(0), lower: arg(1), upper: arg(2), work: arg(3) },
             Kind::Root => Entry::Root { source: arg(0), walk: args.walk(1) },
             Kind::Hide => Entry::Hide { path: arg(0) },
             Kind::Deny => Entry::Deny { path: arg(0) },

@@ -111,8 +111,11 @@ pub fn private_dir() -> std::io::Result<Vec<u8>> {
 /// (that would write into its source). Each private directory made is pushed onto `made` (also
 /// on an error), for the caller to remove when the command ends.
 pub fn add_glue(view: &mut View, made: &mut Vec<PathBuf>) -> Result<(), MountError> {
-    let mounts: Vec<Vec<u8>> =
-        view.entries.iter().filter_map(|e| if let Entry::Bind { at, .. } | Entry::Tmp { at, .. } = e { Some(at.clone()) } else { None }).collect();
+    let mounts: Vec<Vec<u8>> = view
+        .entries
+        .iter()
+        .filter_map(|e| if let Entry::Bind { at, .. } | Entry::Tmp { at, .. } | Entry::Overlay { at, .. } = e { Some(at.clone()) } else { None })
+        .collect();
     let unreal: Vec<Vec<u8>> =
         view.entries.iter().filter_map(|e| if let Entry::Unreal { prefix } = e { Some(prefix.clone()) } else { None }).collect();
     let is_under = |p: &[u8], m: &[u8]| p.starts_with(m) && (p.len() == m.len() || p[m.len()] == b'/');
@@ -248,7 +251,7 @@ impl<'a> Places<'a> {
     /// Takes `entry`'s place (an entry that takes none, a setting, is always fine).
     pub fn take(&mut self, entry: &Entry, by: &'a str) -> Result<(), Clash<'a>> {
         let (place, is_mount) = match entry {
-            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => (at.clone(), true),
+            Entry::Bind { at, .. } | Entry::Tmp { at, .. } | Entry::Overlay { at, .. } => (at.clone(), true),
             Entry::Root { .. } => (b"/".to_vec(), true),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } => (path.clone(), false),
             _ => return Ok(()),

@@ -23,7 +23,7 @@ pub fn decide(view: &mut View, outer: &Stack) {
         .iter()
         .chain(outer.views.iter().flat_map(|v| v.entries.iter()))
         .filter_map(|e| match e {
-            Entry::Bind { at, .. } | Entry::Tmp { at, .. } => Some(at.clone()),
+            Entry::Bind { at, .. } | Entry::Tmp { at, .. } | Entry::Overlay { at, .. } => Some(at.clone()),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => Some(path.clone()),
             Entry::Unreal { prefix } => Some(prefix.clone()),
             Entry::Root { .. } | Entry::Chroot { .. } => Some(b"/".to_vec()),

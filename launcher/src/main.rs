@@ -75,6 +75,13 @@ pub struct Options {
     #[arg(long = "tmp", value_name = "PATH", help_heading = "Mounts")]
     pub tmp: Vec<OsString>,
 
+    /// DIR copy-on-write: the command may change it freely, DIR itself is never written. The
+    /// changes land in UPPER (made if missing; by default a fresh directory, named on stderr when
+    /// the command ends and kept) as an OCI layer: `.wh.NAME` for a removed entry, `.wh..wh..opq`
+    /// in a directory replaced wholesale. See `kmview overlay`.
+    #[arg(long = "overlay", value_name = "DIR[:UPPER]", help_heading = "Mounts")]
+    pub overlay: Vec<OsString>,
+
     /// Fake root, as fakeroot does it but in-process: the command and its children are root
     /// (uid and gid 0) in the view, their chown, chmod and mknod are recorded and every stat
     /// reports them; files nobody chowned show as owned by root. The record lasts as long as

@@ -93,6 +93,9 @@ fn wait_and_clean(mut cmd: std::process::Command, built: Built) -> ExitCode {
             return fail(msg);
         }
     }
+    for (dir, upper) in &built.made_uppers {
+        eprintln!("kmview: the changes to {} are in {}", dir.display(), upper.display());
+    }
     drop(built);
     match status {
         Err(e) => fail(format!("waiting for the command: {e}")),
@@ -250,6 +253,7 @@ fn describe(e: &Entry) -> String {
         Entry::ReadOnly { path } => format!("ro {}", s(path)),
         Entry::Link { path } => format!("link {} (walked)", s(path)),
         Entry::Tmp { at, source } => format!("tmp {} at {}", s(source), s(at)),
+        Entry::Overlay { at, lower, upper, .. } => format!("overlay {} at {}, changes in {}", s(lower), s(at), s(upper)),
         Entry::Static { policy } => format!("static={}", policy.name()),
         Entry::Exact => "exact".to_string(),
         Entry::FakeRoot { uid, gid, state, unknown_is_real } => {

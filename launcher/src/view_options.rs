@@ -17,6 +17,8 @@ pub struct Built {
     pub save: Option<(PathBuf, PathBuf)>,
     /// `--deps`: the JSON trace to read, and where to write the document when the command ends.
     pub deps: Option<(PathBuf, PathBuf)>,
+    /// `--overlay` upper directories made by default: (DIR, UPPER), named when the command ends.
+    pub made_uppers: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Drop for Built {
@@ -99,16 +101,53 @@ fn mountpoint(opt: &str, at: Vec<u8>, source_is_dir: bool, under_root: bool) -> 
     kmview_api::mounts::mountpoint(at, source_is_dir, under_root).map_err(|e| format!("{opt}: {e}"))
 }
 
+/// `--overlay DIR[:UPPER]`: DIR shown over itself copy-on-write, its changes in UPPER (made if
+/// missing, or a fresh directory), a private scratch directory beside.
+fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<Entry, String> {
+    let opt = "--overlay";
+    let (dir, upper) = match split_pair(raw) {
+        Some((d, u)) => (d, Some(u)),
+        None => (unescape(raw), None),
+    };
+    let lower = source_path(opt, &dir)?;
+    if !std::fs::metadata(OsString::from_vec(lower.clone())).is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{opt}: {}: Not a directory", String::from_utf8_lossy(&dir)));
+    }
+    let upper = match upper {
+        Some(u) => {
+            let path = PathBuf::from(OsString::from_vec(u.clone()));
+            std::fs::create_dir_all(&path).map_err(|e| format!("{opt}: {}: {e}", path.display()))?;
+            source_path(opt, &u)?
+        }
+        None => {
+            let made = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a directory for the changes: {e}"))?;
+            built.made_uppers.push((PathBuf::from(OsString::from_vec(lower.clone())), PathBuf::from(OsString::from_vec(made.clone()))));
+            made
+        }
+    };
+    let inside = |a: &[u8], b: &[u8]| a == b || a.starts_with(b) && (b == b"/" || a.get(b.len()) == Some(&b'/'));
+    if inside(&upper, &lower) || inside(&lower, &upper) {
+        return Err(format!(
+            "{opt}: the changes' directory {} must lie outside {} (and not hold it)",
+            String::from_utf8_lossy(&upper),
+            String::from_utf8_lossy(&lower)
+        ));
+    }
+    let work = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a private directory: {e}"))?;
+    built.tmp_dirs.push(PathBuf::from(OsString::from_vec(work.clone())));
+    Ok(Entry::Overlay { at: lower.clone(), lower, upper, work })
+}
+
 pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {
     // Every mount and mark option with its position on the command line.
     let mut ordered: Vec<(usize, &str, &OsString)> = Vec::new();
-    for id in ["bind", "ro_bind", "root", "hide", "deny", "ro", "tmp"] {
+    for id in ["bind", "ro_bind", "root", "hide", "deny", "ro", "tmp", "overlay"] {
         if let (Some(idx), Some(vals)) = (matches.indices_of(id), matches.get_many::<OsString>(id)) {
             ordered.extend(idx.zip(vals).map(|(i, v)| (i, id, v)));
         }
     }
     ordered.sort_by_key(|(i, _, _)| *i);
-    let mut built = Built { view: View::default(), tmp_dirs: Vec::new(), save: None, deps: None };
+    let mut built = Built { view: View::default(), tmp_dirs: Vec::new(), save: None, deps: None, made_uppers: Vec::new() };
     if let Some(prefix) = &opts.unreal {
         let bytes = prefix.as_bytes();
         kmview_api::format::check_mount_path(bytes).map_err(|e| format!("--unreal: {e}"))?;
@@ -133,6 +172,7 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
             "hide" => "--hide",
             "deny" => "--deny",
             "ro" => "--ro",
+            "overlay" => "--overlay",
             _ => "--tmp",
         };
         let raw = value.as_bytes();
@@ -157,6 +197,7 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
                 built.tmp_dirs.push(PathBuf::from(OsString::from_vec(dir.clone())));
                 Entry::Tmp { at, source: dir }
             }
+            "overlay" => overlay_entry(raw, &mut built)?,
             "hide" => Entry::Hide { path: virtual_path(opt, raw)? },
             "deny" => Entry::Deny { path: virtual_path(opt, raw)? },
             _ => Entry::ReadOnly { path: virtual_path(opt, raw)? },

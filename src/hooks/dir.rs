@@ -31,6 +31,14 @@ struct Extra {
     /// Bit i: name i was seen among the real entries or already handed out.
     done: u32,
     entry: Dirent64,
+    /// A merged overlay directory (the stream reads upper's): its overlay and a descriptor on
+    /// the lower directory, whose entries follow upper's (-1: none to add).
+    merge: Option<&'static crate::views::Overlay>,
+    lower_fd: c_int,
+    /// Lower entries read ahead (`getdents64`), and where the next one starts.
+    lower_buf: [u8; 2048],
+    lower_len: usize,
+    lower_at: usize,
 }
 
 /// Which `DIR*` owns each slot of [`DATA`]; 0 when free.
@@ -65,10 +73,22 @@ fn claim(dir: *mut DIR) -> Option<&'static mut Extra> {
     x.count = 0;
     x.dropped = 0;
     x.done = 0;
+    x.merge = None;
+    x.lower_fd = -1;
+    x.lower_len = 0;
+    x.lower_at = 0;
     Some(x)
 }
 
 fn release(dir: *mut DIR) {
+    if let Some(o) = OWNERS.iter().position(|o| o.load(Ordering::Acquire) == dir as usize) {
+        let x = data(o);
+        if x.lower_fd >= 0 {
+            raw::close(x.lower_fd);
+            x.lower_fd = -1;
+        }
+        x.merge = None;
+    }
     if let Some(o) = OWNERS.iter().find(|o| o.load(Ordering::Acquire) == dir as usize) {
         o.store(0, Ordering::Release);
         IN_USE.fetch_sub(1, Ordering::AcqRel);
@@ -136,9 +156,10 @@ pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
 }
 
 /// Remembers, for the stream `d` on directory `dir` (canonical), the names the view adds and
-/// drops.
+/// drops, and the lower directory a merged overlay directory adds.
 fn add_mountpoints(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
-    let mut extra: Option<&mut Extra> = None;
+    merge_overlay(rt, d, dir);
+    let mut extra: Option<&mut Extra> = slot(d);
     let _ = listing::changes(rt, dir, |change| {
         let x = match extra.as_deref_mut() {
             Some(x) => x,
@@ -172,13 +193,71 @@ fn add_mountpoints(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
     });
 }
 
-/// Whether the real entry `e` is one the view hides.
+/// A directory an overlay shows from upper: upper's markers are skipped as they come, and the
+/// lower directory's entries that upper neither has nor whites out follow upper's.
+fn merge_overlay(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
+    let Some(crate::views::Entry::Overlay(o)) = rt.views.last().and_then(|v| v.mount_of(dir)) else { return };
+    if o.side(dir) != Ok(crate::views::overlay::Side::Upper) {
+        return;
+    }
+    let Some(x) = claim(d) else { return };
+    x.merge = Some(o);
+    x.lower_fd = o.lower_dir(dir).unwrap_or(-1);
+}
+
+/// The next lower entry of a merged directory to list, copied into the stream's entry.
+fn next_lower(x: &mut Extra, d: *mut DIR) -> *mut Dirent64 {
+    if x.lower_fd < 0 {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the caller's open stream.
+    let upper_fd = unsafe { libc::dirfd(d) };
+    loop {
+        if x.lower_at >= x.lower_len {
+            match raw::getdents64(x.lower_fd, &mut x.lower_buf) {
+                Ok(n) if n > 0 => {
+                    x.lower_len = n;
+                    x.lower_at = 0;
+                }
+                _ => return std::ptr::null_mut(),
+            }
+        }
+        let at = x.lower_at;
+        let b = &x.lower_buf[at..x.lower_len];
+        if b.len() < 20 {
+            x.lower_at = x.lower_len;
+            continue;
+        }
+        let reclen = u16::from_ne_bytes([b[16], b[17]]) as usize;
+        x.lower_at += reclen.max(20);
+        let name_area = &b[19..reclen.min(b.len())];
+        let len = memchr::memchr(0, name_area).unwrap_or(name_area.len());
+        let name = &name_area[..len];
+        if name == b"." || name == b".." || name.len() > 255 || crate::views::overlay::upper_covers(upper_fd, name) {
+            continue;
+        }
+        x.entry.d_ino = u64::from_ne_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        x.entry.d_off = 0;
+        x.entry.d_reclen = std::mem::size_of::<Dirent64>() as u16;
+        x.entry.d_type = b[18];
+        for (dst, &src) in x.entry.d_name.iter_mut().zip(name) {
+            *dst = src as c_char;
+        }
+        x.entry.d_name[len] = 0;
+        return &mut x.entry;
+    }
+}
+
+/// Whether the real entry `e` is one the view hides (or an overlay's marker).
 fn is_dropped(x: &Extra, e: *const Dirent64) -> bool {
-    if x.dropped == 0 || e.is_null() {
+    if x.dropped == 0 && x.merge.is_none() || e.is_null() {
         return false;
     }
     // SAFETY: e is a valid entry from readdir.
     let name = unsafe { std::ffi::CStr::from_ptr((*e).d_name.as_ptr()) }.to_bytes();
+    if x.merge.is_some() && name.starts_with(crate::views::overlay::WHITEOUT) {
+        return true;
+    }
     (0..x.dropped).any(|i| &x.drops[i][..x.drop_lens[i]] == name)
 }
 
@@ -229,6 +308,9 @@ pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
         return r;
     }
     sys::set_errno(e);
+    if r.is_null() {
+        r = next_lower(x, dir);
+    }
     let r = next(x, r);
     unsafe { super::fakeroot::entry_out(dir, r) };
     r
@@ -252,6 +334,9 @@ pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
         return r;
     }
     sys::set_errno(e);
+    if r.is_null() {
+        r = next_lower(x, dir).cast();
+    }
     let r = next(x, r.cast());
     unsafe { super::fakeroot::entry_out(dir, r) };
     r.cast()
@@ -260,8 +345,18 @@ pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
 pub unsafe fn rewinddir(dir: *mut DIR) {
     if let Some(x) = slot(dir) {
         x.done = 0;
+        restart_lower(x);
     }
     unsafe { real::rewinddir(dir) }
+}
+
+/// A merged directory read again from its start lists the lower entries again.
+fn restart_lower(x: &mut Extra) {
+    if x.lower_fd >= 0 {
+        let _ = raw::rewind(x.lower_fd);
+    }
+    x.lower_len = 0;
+    x.lower_at = 0;
 }
 
 pub unsafe fn closedir(dir: *mut DIR) -> c_int {
@@ -309,6 +404,7 @@ pub unsafe fn readdir64_r(dir: *mut DIR, entry: *mut Dirent64, result: *mut *mut
 pub unsafe fn seekdir(dir: *mut DIR, pos: libc::c_long) {
     if let Some(x) = slot(dir) {
         x.done = 0;
+        restart_lower(x);
     }
     unsafe { real::seekdir(dir, pos) }
 }

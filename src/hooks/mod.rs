@@ -253,6 +253,9 @@ pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn
                 Route::Native => Short(None),
             };
             let r = call(routing.ptr);
+            if !r.is_failed() && routing.routed.route == Route::Host && matches!(how.op, Op::Create | Op::CreateDir) {
+                overlay_made(rt, host.as_bytes());
+            }
             if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
                 return r;
             }
@@ -262,6 +265,39 @@ pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn
     };
     // SAFETY: per the contract.
     unsafe { retry(rt, path, &how, &mut host, r, call) }
+}
+
+/// After a call made the host path `host`: an overlay whose upper tree holds it takes away a
+/// whiteout left beside it (and marks a directory made there opaque).
+pub fn overlay_made(rt: &Runtime, host: &[u8]) {
+    for view in rt.views {
+        for e in view.entries {
+            if let crate::views::Entry::Overlay(o) = e {
+                let _ = o.made(host);
+            }
+        }
+    }
+}
+
+/// Before a rename or link of two paths under an overlay (see `views::overlay::before_rename`):
+/// what the kernel moves or links must be upper's.
+pub fn overlay_pair(rt: &Runtime, (d1, p1): (c_int, &[u8]), (d2, p2): (c_int, &[u8]), rename: bool) -> Result<(), Errno> {
+    let Some(view) = rt.views.last() else { return Ok(()) };
+    if !view.entries.iter().any(|e| matches!(e, crate::views::Entry::Overlay(_))) {
+        return Ok(());
+    }
+    let (mut v1, mut v2) = (take()?, take()?);
+    resolver::virtual_path(&Kernel, rt, p1, d1, &mut v1)?;
+    resolver::virtual_path(&Kernel, rt, p2, d2, &mut v2)?;
+    let Some(crate::views::Entry::Overlay(o)) = view.mount_of(v1.as_bytes()) else { return Ok(()) };
+    if rename {
+        if crate::path::is_under(v2.as_bytes(), o.at) {
+            o.before_rename(v1.as_bytes(), v2.as_bytes())?;
+        }
+        Ok(())
+    } else {
+        o.before_link(v1.as_bytes(), v2.as_bytes())
+    }
 }
 
 /// After a hot call failed: a symlink outside every mount may have led into one the kernel does

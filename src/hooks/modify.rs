@@ -143,6 +143,9 @@ unsafe fn two_paths_slow(
         if let Err(e) = tree::pair(&Kernel, rt, (d1, a), (d2, b), pair, flags) {
             return fail(e);
         }
+        if let Err(e) = super::overlay_pair(rt, (d1, a), (d2, b), pair == Pair::Rename) {
+            return fail(e);
+        }
     }
     // What is left for the view to refuse is what it hides or denies (the calls' own ops
     // keep a last `.` or `..` as the kernel must see it).
@@ -167,7 +170,11 @@ unsafe fn two_paths_slow(
             Ok(s) => s,
             Err(e) => return fail(e),
         };
-        call(r1.ptr, r2.ptr)
+        let r = call(r1.ptr, r2.ptr);
+        if r == 0 && r2.routed.route == Route::Host {
+            super::overlay_made(rt, h2.as_bytes());
+        }
+        r
     })
 }
 

@@ -242,11 +242,33 @@ pub fn to_host_in(views: &[crate::views::View], virt: &[u8], op: Op, out: &mut P
     for view in views.iter().rev() {
         let d = view.decide(out.as_bytes(), op)?;
         if let Some(m) = d.mount {
-            crate::views::Layer::map_out(m, out)?;
             mapped = true;
+            if overlaid(m, op, out)? {
+                continue;
+            }
+            crate::views::Layer::map_out(m, out)?;
         }
     }
     Ok(mapped)
+}
+
+/// Before a call that writes under an overlay: the overlay carries what it changes to its upper
+/// tree (see `views::overlay`) and the path is mapped there (or to the stand-in a removal of a
+/// lower-only entry hands the kernel). True when this mapped it.
+#[inline(always)]
+pub fn overlaid(m: &crate::views::Entry, op: Op, path: &mut PBuf) -> Res<bool> {
+    let crate::views::Entry::Overlay(o) = m else { return Ok(false) };
+    // `access(W_OK)` changes nothing: it asks the entry where it is.
+    if !op.writes() || op == Op::AccessW {
+        return Ok(false);
+    }
+    let mut to = crate::sys::pool::take()?;
+    if !o.prepare(path.as_bytes(), op, &mut to)? {
+        // Whatever the call changes now lies in upper, or is made there.
+        o.upper_of(o.rel(path.as_bytes()), &mut to)?;
+    }
+    path.set(to.as_bytes())?;
+    Ok(true)
 }
 
 /// Whether the canonical virtual path lies under a read-only mount, as the innermost view that
@@ -277,6 +299,18 @@ pub fn is_read_only(rt: &Runtime, virt: &[u8]) -> bool {
     false
 }
 
+/// Whether `virt` (canonical, innermost terms) is read from an overlay's lower tree: a
+/// descriptor on it refuses changes made through it (`fchmod`, `fchown`, `futimens`…) with
+/// `EROFS`, where the kernel's overlay would copy the file up first: the lower tree is never
+/// written, whatever the call.
+fn on_lower(rt: &Runtime, virt: &[u8]) -> bool {
+    let Some(view) = rt.views.last() else { return false };
+    match view.mount_of(virt) {
+        Some(crate::views::Entry::Overlay(o)) => o.side(virt).map_or(true, |s| s == crate::views::overlay::Side::Lower),
+        _ => false,
+    }
+}
+
 /// What the descriptor table should say of a descriptor on `virt` (canonical): nothing (0) for
 /// one the view does not change, else `fds::ROUTE` and/or `fds::READ_ONLY`.
 pub fn fd_flags_for(rt: &Runtime, virt: &[u8]) -> u8 {
@@ -290,7 +324,7 @@ pub fn fd_flags_for(rt: &Runtime, virt: &[u8]) -> u8 {
             }
         }
     }
-    if is_read_only(rt, virt) {
+    if is_read_only(rt, virt) || on_lower(rt, virt) {
         f |= fds::READ_ONLY;
     }
     // Under a mount that does not route below itself, relative paths without `..` are the

@@ -99,8 +99,11 @@ fn translate(rt: &Runtime, virt: &[u8], op: Op, out: &mut PBuf) -> Res<Walked> {
         let d = view.decide(out.as_bytes(), op)?;
         w.read_only |= d.read_only;
         if let Some(m) = d.mount {
-            m.map_out(out)?;
             w.met_mount = true;
+            if super::overlaid(m, op, out)? {
+                continue;
+            }
+            m.map_out(out)?;
         }
     }
     Ok(w)

@@ -5,7 +5,7 @@
 use super::{mode, Index, Runtime, FIRSTS, MODE, RUNTIME, STATE};
 use crate::sys::arena::Arena;
 use crate::views::marks::MarkKind;
-use crate::views::{unreal, Bind, Entry, Layer, Mark, View};
+use crate::views::{unreal, Bind, Entry, Layer, Mark, Overlay, View};
 use kmview_api::format::{scan, Item, Kind};
 use kmview_api::StaticPolicy;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -251,6 +251,13 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                     },
                     Kind::Tmp => match (path(0), path(1)) {
                         (Some(at), Some(source)) => Entry::Bind(Bind { at, source, read_only: false, walk: kmview_api::Walk::No }),
+                        _ => {
+                            failed = true;
+                            return;
+                        }
+                    },
+                    Kind::Overlay => match (path(0), path(1), path(2), path(3)) {
+                        (Some(at), Some(lower), Some(upper), Some(work)) => Entry::Overlay(Overlay { at, lower, upper, work }),
                         _ => {
                             failed = true;
                             return;

@@ -9,6 +9,7 @@
 pub mod arena;
 pub mod argv;
 pub mod cpath;
+pub mod fsops;
 
 pub mod pbuf;
 pub mod pool;

@@ -31,7 +31,33 @@ pub unsafe fn syscall4(nr: c_long, a: usize, b: usize, c: usize, d: usize) -> is
     ret
 }
 
-fn check(r: isize) -> Res<usize> {
+/// A raw system call with up to six arguments.
+///
+/// # Safety
+/// As [`syscall4`].
+#[inline(always)]
+pub unsafe fn syscall6(nr: c_long, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+    let ret: isize;
+    // SAFETY: as in `syscall4`, with r8 and r9 for the fifth and sixth arguments.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a,
+            in("rsi") b,
+            in("rdx") c,
+            in("r10") d,
+            in("r8") e,
+            in("r9") f,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+pub(crate) fn check(r: isize) -> Res<usize> {
     if (-4095..0).contains(&r) {
         Err(Errno(-r as c_int))
     } else {

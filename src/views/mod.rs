@@ -10,6 +10,7 @@
 pub mod bind;
 pub mod fakeroot;
 pub mod marks;
+pub mod overlay;
 pub mod trace;
 pub mod unreal;
 
@@ -18,6 +19,7 @@ use crate::sys::PBuf;
 pub use bind::Bind;
 use libc::c_int;
 pub use marks::Mark;
+pub use overlay::Overlay;
 
 /// What a call is about to do with its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +144,7 @@ pub trait Layer {
 pub enum Entry {
     Bind(Bind),
     Mark(Mark),
+    Overlay(Overlay),
 }
 
 impl Layer for Entry {
@@ -150,60 +153,70 @@ impl Layer for Entry {
         match self {
             Entry::Bind(b) => b.at(),
             Entry::Mark(m) => m.at(),
+            Entry::Overlay(o) => o.at(),
         }
     }
     fn source(&self) -> Option<&[u8]> {
         match self {
             Entry::Bind(b) => b.source(),
             Entry::Mark(m) => m.source(),
+            Entry::Overlay(o) => o.source(),
         }
     }
     fn map_out(&self, path: &mut PBuf) -> Res<()> {
         match self {
             Entry::Bind(b) => b.map_out(path),
             Entry::Mark(m) => m.map_out(path),
+            Entry::Overlay(o) => o.map_out(path),
         }
     }
     fn map_back(&self, outer: &[u8], out: &mut PBuf) -> Res<bool> {
         match self {
             Entry::Bind(b) => b.map_back(outer, out),
             Entry::Mark(m) => m.map_back(outer, out),
+            Entry::Overlay(o) => o.map_back(outer, out),
         }
     }
     fn check(&self, op: Op) -> Res<()> {
         match self {
             Entry::Bind(b) => b.check(op),
             Entry::Mark(m) => m.check(op),
+            Entry::Overlay(o) => o.check(op),
         }
     }
     fn walks(&self) -> bool {
         match self {
             Entry::Bind(b) => b.walks(),
             Entry::Mark(m) => m.walks(),
+            Entry::Overlay(o) => o.walks(),
         }
     }
     fn walks_dotdot(&self) -> bool {
         match self {
             Entry::Bind(b) => b.walks_dotdot(),
             Entry::Mark(m) => m.walks_dotdot(),
+            Entry::Overlay(o) => o.walks_dotdot(),
         }
     }
     fn is_boundary(&self) -> bool {
         match self {
             Entry::Bind(b) => b.is_boundary(),
             Entry::Mark(m) => m.is_boundary(),
+            Entry::Overlay(o) => o.is_boundary(),
         }
     }
     fn listed(&self) -> Listed {
         match self {
             Entry::Bind(b) => b.listed(),
             Entry::Mark(m) => m.listed(),
+            Entry::Overlay(o) => o.listed(),
         }
     }
     fn read_only(&self) -> bool {
         match self {
             Entry::Bind(b) => b.read_only(),
             Entry::Mark(m) => m.read_only(),
+            Entry::Overlay(o) => o.read_only(),
         }
     }
 }
@@ -211,7 +224,7 @@ impl Layer for Entry {
 impl Entry {
     /// Whether it leads somewhere (a mount), rather than only refusing calls (a mark).
     pub fn is_mount(&self) -> bool {
-        matches!(self, Entry::Bind(_))
+        matches!(self, Entry::Bind(_) | Entry::Overlay(_))
     }
 }
 

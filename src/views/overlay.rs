@@ -1,0 +1,627 @@
+//! `overlay`: the outer view's `lower` shown at `at` copy-on-write, as the kernel's overlayfs
+//! would (it is the oracle of the tests). An entry is read from `upper` where it is there, else
+//! from `lower`; the first change to a lower entry copies it up first; a removed lower entry
+//! leaves a whiteout `.wh.NAME` in `upper`, a directory made where a removed one was holds
+//! `.wh..wh..opq` (OCI image-layer conventions, so `upper` is a layer diff as it stands).
+//! `lower` is never written: whatever this file does not carry to `upper` is refused.
+//!
+//! Stateless: each path is decided by probing `upper` (the entry, its whiteout, its ancestors'
+//! opaque markers), so several processes share an overlay with no coordination but the file
+//! system's. Every probe is a raw system call on a pool buffer: no allocation, no lock.
+
+use super::{Layer, Listed, Op};
+use crate::errno::{Errno, Res};
+use crate::path::{base_name, is_under, parent};
+use crate::sys::fsops;
+use crate::sys::{pool, PBuf};
+
+/// The name a whiteout has in front of the entry it removes.
+pub const WHITEOUT: &[u8] = b".wh.";
+/// The marker of a directory whose lower entries are all hidden.
+pub const OPAQUE: &[u8] = b".wh..wh..opq";
+
+#[derive(Clone, Copy, Debug)]
+pub struct Overlay {
+    pub at: &'static [u8],
+    pub lower: &'static [u8],
+    pub upper: &'static [u8],
+    /// Scratch space of the overlay's own (what a removal of a lower-only entry hands the
+    /// kernel to remove instead).
+    pub work: &'static [u8],
+}
+
+/// Where a path's entry is read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// `upper` has it.
+    Upper,
+    /// Only `lower` may have it (it may not exist at all).
+    Lower,
+    /// A whiteout or an opaque directory above hides the lower entry: nothing is there.
+    Gone,
+}
+
+impl Overlay {
+    /// `path` (canonical, under `at`) relative to `at`: empty, or starting with `/`.
+    pub fn rel<'a>(&self, path: &'a [u8]) -> &'a [u8] {
+        if self.at == b"/" {
+            if path == b"/" {
+                b""
+            } else {
+                path
+            }
+        } else {
+            &path[self.at.len()..]
+        }
+    }
+
+    fn join(base: &[u8], rel: &[u8], out: &mut PBuf) -> Res<()> {
+        out.set(base)?;
+        if !rel.is_empty() {
+            if out.as_bytes() == b"/" {
+                out.clear();
+            }
+            out.push_bytes(rel)?;
+        }
+        Ok(())
+    }
+
+    pub fn upper_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
+        Self::join(self.upper, rel, out)
+    }
+
+    pub fn lower_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
+        Self::join(self.lower, rel, out)
+    }
+
+    /// `upper/dir/.wh.NAME` (or `upper/dir/.wh..wh..opq` with `name` None) for `rel`'s parent.
+    fn marker(&self, dir: &[u8], name: Option<&[u8]>, out: &mut PBuf) -> Res<()> {
+        self.upper_of(dir, out)?;
+        match name {
+            Some(n) => {
+                let mut w = [0u8; 260];
+                if n.len() + WHITEOUT.len() > w.len() {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                w[..WHITEOUT.len()].copy_from_slice(WHITEOUT);
+                w[WHITEOUT.len()..WHITEOUT.len() + n.len()].copy_from_slice(n);
+                out.push_component(&w[..WHITEOUT.len() + n.len()])
+            }
+            None => out.push_component(OPAQUE),
+        }
+    }
+
+    /// The parent of a relative path (`/a/b` → `/a`, `/a` → ``).
+    fn rel_parent(rel: &[u8]) -> &[u8] {
+        let p = parent(rel);
+        if p == b"/" {
+            b""
+        } else {
+            p
+        }
+    }
+
+    /// Whether the lower entry at `rel` is hidden: a whiteout of it or of a directory above it,
+    /// or an opaque marker in a directory above it.
+    fn hidden(&self, rel: &[u8], probe: &mut PBuf) -> Res<bool> {
+        let mut cur = rel;
+        while !cur.is_empty() {
+            let dir = Self::rel_parent(cur);
+            self.marker(dir, Some(base_name(cur)), probe)?;
+            if fsops::exists(probe) {
+                return Ok(true);
+            }
+            self.marker(dir, None, probe)?;
+            if fsops::exists(probe) {
+                return Ok(true);
+            }
+            cur = dir;
+        }
+        Ok(false)
+    }
+
+    /// Where `path` (canonical, under `at`) is read from.
+    pub fn side(&self, path: &[u8]) -> Res<Side> {
+        let rel = self.rel(path);
+        let mut probe = pool::take()?;
+        self.upper_of(rel, &mut probe)?;
+        if rel.is_empty() || fsops::exists(&probe) {
+            return Ok(Side::Upper);
+        }
+        if self.hidden(rel, &mut probe)? {
+            return Ok(Side::Gone);
+        }
+        Ok(Side::Lower)
+    }
+
+    /// Whether a lower entry shows at `rel` (it exists and nothing hides it).
+    fn lower_shows(&self, rel: &[u8]) -> Res<Option<libc::stat>> {
+        let mut probe = pool::take()?;
+        self.lower_of(rel, &mut probe)?;
+        let Ok(st) = fsops::lstat(&probe) else { return Ok(None) };
+        if self.hidden(rel, &mut probe)? {
+            return Ok(None);
+        }
+        Ok(Some(st))
+    }
+
+    /// Makes `rel`'s directory, and every one above it, exist in `upper` (copied up with the
+    /// lower directory's mode, owner and times when there is one).
+    fn ensure_parents(&self, rel: &[u8]) -> Res<()> {
+        let dir = Self::rel_parent(rel);
+        if dir.is_empty() {
+            return Ok(());
+        }
+        let mut up = pool::take()?;
+        self.upper_of(dir, &mut up)?;
+        if fsops::exists(&up) {
+            return Ok(());
+        }
+        self.ensure_parents(dir)?;
+        self.copy_up_dir(dir, &mut up)
+    }
+
+    /// `upper/rel` made as a copy of the lower directory (or a plain one if there is none).
+    fn copy_up_dir(&self, rel: &[u8], up: &mut PBuf) -> Res<()> {
+        let mut low = pool::take()?;
+        self.lower_of(rel, &mut low)?;
+        let st = fsops::lstat(&low).ok().filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
+        let mode = st.map_or(0o755, |st| st.st_mode & 0o7777);
+        match fsops::mkdir(up, 0o700) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(st) = st {
+            // The owner where this process may set it (as the kernel's overlay, whose mounter
+            // may); then the mode (a chown clears set-id bits), the attributes and the times.
+            let _ = fsops::lchown(up, st.st_uid, st.st_gid);
+            fsops::copy_xattrs(&low, up);
+            fsops::chmod(up, mode)?;
+            let _ = fsops::copy_times(up, &st);
+        } else {
+            fsops::chmod(up, mode)?;
+        }
+        Ok(())
+    }
+
+    /// Copies the lower entry at `rel` up: its parents first, then the entry under a temporary
+    /// name in the same directory (a whiteout's name: never listed, never a lower entry's),
+    /// renamed into place once whole. A writer killed in between leaves the temporary name,
+    /// never a half copy under the entry's own.
+    fn copy_up(&self, rel: &[u8], st: &libc::stat) -> Res<()> {
+        self.ensure_parents(rel)?;
+        let mut up = pool::take()?;
+        self.upper_of(rel, &mut up)?;
+        let mut low = pool::take()?;
+        self.lower_of(rel, &mut low)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            return self.copy_up_dir(rel, &mut up);
+        }
+        let mut tmp = pool::take()?;
+        self.upper_of(Self::rel_parent(rel), &mut tmp)?;
+        let mut name = [0u8; 40];
+        let n = temp_name(&mut name);
+        tmp.push_component(&name[..n])?;
+        let _ = fsops::unlink(&tmp, 0);
+        let made = match st.st_mode & libc::S_IFMT {
+            libc::S_IFREG => copy_file(&low, &tmp, st),
+            libc::S_IFLNK => {
+                let mut target = pool::take()?;
+                let n = crate::sys::raw::readlinkat(libc::AT_FDCWD, &low, target.all_mut())?;
+                target.set_len(n);
+                fsops::symlink(target.as_bytes(), &tmp)
+            }
+            // Devices, fifos, sockets: the node itself (a device needs privilege, as on overlayfs).
+            _ => fsops::mknod(&tmp, st.st_mode, st.st_rdev),
+        };
+        let done = made.and_then(|()| {
+            let _ = fsops::lchown(&tmp, st.st_uid, st.st_gid);
+            fsops::copy_xattrs(&low, &tmp);
+            if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+                fsops::chmod(&tmp, st.st_mode & 0o7777)?;
+            }
+            let _ = fsops::copy_times(&tmp, st);
+            fsops::rename(&tmp, &up)
+        });
+        if done.is_err() {
+            let _ = fsops::unlink(&tmp, 0);
+        }
+        done
+    }
+
+    /// Before a call that changes `path` (canonical, under `at`): what it changes is made to
+    /// lie in `upper`. The resolver then maps the path there (see [`Layer::map_out`]), unless
+    /// this returns true: a removal of what only the lower tree had, whose kernel call goes to
+    /// the stand-in now in `out`.
+    pub fn prepare(&self, path: &[u8], op: Op, out: &mut PBuf) -> Res<bool> {
+        let rel = self.rel(path);
+        if rel.is_empty() {
+            return Ok(false);
+        }
+        if let Op::Remove | Op::RemoveDir = op {
+            let dir = op == Op::RemoveDir;
+            if self.remove(rel, dir)? {
+                self.stand_in_path(dir, out)?;
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        self.prepare_change(rel, path, op).map(|()| false)
+    }
+
+    fn prepare_change(&self, rel: &[u8], path: &[u8], op: Op) -> Res<()> {
+        match op {
+            Op::Look | Op::Read | Op::AccessW => Ok(()),
+            Op::Open(_) | Op::Modify | Op::Chmod | Op::Truncate => match self.side(path)? {
+                Side::Upper => Ok(()),
+                Side::Gone => self.ensure_parents(rel),
+                Side::Lower => match self.lower_shows(rel)? {
+                    Some(st) => self.copy_up(rel, &st),
+                    None => self.ensure_parents(rel),
+                },
+            },
+            // A name to make: its directory in upper (a whiteout in the way goes in `made`).
+            Op::Create | Op::CreateDir => self.ensure_parents(rel),
+            Op::Remove | Op::RemoveDir => Ok(()),
+            // Both names of a rename are prepared by `before_rename`, which knows which is which.
+            Op::Rename => Ok(()),
+        }
+    }
+
+    /// Before a removal: a lower entry that shows gets a whiteout, and the kernel is handed
+    /// what lies in upper (or, with nothing there, a stand-in in `work`: true) to remove. The
+    /// checks the kernel would make on the lower entry are made here.
+    fn remove(&self, rel: &[u8], dir: bool) -> Res<bool> {
+        let Some(st) = self.lower_shows(rel)? else {
+            // Upper only (or nothing): the kernel removes it, a directory once only whiteouts
+            // and a marker are left in it (which it cannot see as empty).
+            if dir && self.merged_is_empty(rel)? {
+                self.clear_markers(rel)?;
+            }
+            return Ok(false);
+        };
+        let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+        let mut up = pool::take()?;
+        self.upper_of(rel, &mut up)?;
+        let up_st = fsops::lstat(&up).ok();
+        let kind_dir = up_st.map_or(is_dir, |s| s.st_mode & libc::S_IFMT == libc::S_IFDIR);
+        if dir && !kind_dir {
+            return Err(Errno::ENOTDIR);
+        }
+        if !dir && kind_dir {
+            return Err(Errno::EISDIR);
+        }
+        if dir {
+            if !self.merged_is_empty(rel)? {
+                return Err(Errno::ENOTEMPTY);
+            }
+            self.clear_markers(rel)?;
+        }
+        self.ensure_parents(rel)?;
+        let mut wh = pool::take()?;
+        self.marker(Self::rel_parent(rel), Some(base_name(rel)), &mut wh)?;
+        match fsops::open(&wh, libc::O_WRONLY | libc::O_CREAT, 0o600) {
+            Ok(fd) => crate::sys::raw::close(fd),
+            Err(e) => return Err(e),
+        }
+        if up_st.is_none() {
+            // The kernel removes a stand-in of the same kind.
+            self.stand_in(dir)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The path a removal with nothing in upper is handed (made fresh for it).
+    pub fn stand_in_path(&self, dir: bool, out: &mut PBuf) -> Res<()> {
+        out.set(self.work)?;
+        out.push_component(if dir { b"gone-dir" } else { b"gone-file" })
+    }
+
+    fn stand_in(&self, dir: bool) -> Res<()> {
+        let mut p = pool::take()?;
+        self.stand_in_path(dir, &mut p)?;
+        if dir {
+            match fsops::mkdir(&p, 0o700) {
+                Ok(()) | Err(Errno::EEXIST) => Ok(()),
+                Err(e) => Err(e),
+            }
+        } else {
+            fsops::open(&p, libc::O_WRONLY | libc::O_CREAT, 0o600).map(crate::sys::raw::close)
+        }
+    }
+
+    /// Whether the merged directory at `rel` lists nothing.
+    fn merged_is_empty(&self, rel: &[u8]) -> Res<bool> {
+        let mut any = false;
+        self.each_merged(rel, |_, _, _| {
+            any = true;
+            false
+        })?;
+        Ok(!any)
+    }
+
+    /// Removes the whiteouts and the opaque marker inside upper's directory `rel`.
+    fn clear_markers(&self, rel: &[u8]) -> Res<()> {
+        let mut up = pool::take()?;
+        self.upper_of(rel, &mut up)?;
+        let Ok(fd) = fsops::open(&up, libc::O_RDONLY | libc::O_DIRECTORY, 0) else { return Ok(()) };
+        let r = each_entry(fd, |name, _, _| {
+            if name.starts_with(WHITEOUT) {
+                let mut p = match pool::take() {
+                    Ok(p) => p,
+                    Err(_) => return false,
+                };
+                if p.set(up.as_bytes()).and_then(|()| p.push_component(name)).is_ok() {
+                    let _ = fsops::unlink(&p, 0);
+                }
+            }
+            true
+        });
+        crate::sys::raw::close(fd);
+        r
+    }
+
+    /// Calls `f(name, d_type, d_ino)` for each entry the merged directory `rel` lists (`.` and
+    /// `..` left out) until it returns false: upper's entries but the markers, then lower's that
+    /// upper neither has nor whites out (none if the directory is opaque).
+    pub fn each_merged(&self, rel: &[u8], mut f: impl FnMut(&[u8], u8, u64) -> bool) -> Res<()> {
+        let mut up = pool::take()?;
+        self.upper_of(rel, &mut up)?;
+        let up_fd = fsops::open(&up, libc::O_RDONLY | libc::O_DIRECTORY, 0).ok();
+        let mut go_on = true;
+        if let Some(fd) = up_fd {
+            each_entry(fd, |name, t, ino| {
+                if name.starts_with(WHITEOUT) || name == b"." || name == b".." {
+                    return true;
+                }
+                go_on = f(name, t, ino);
+                go_on
+            })?;
+        }
+        let mut probe = pool::take()?;
+        let lower_hidden = self.hidden(rel, &mut probe)? || up_fd.is_some_and(|fd| has_at(fd, OPAQUE));
+        if go_on && !lower_hidden {
+            let mut low = pool::take()?;
+            self.lower_of(rel, &mut low)?;
+            if let Ok(lfd) = fsops::open(&low, libc::O_RDONLY | libc::O_DIRECTORY, 0) {
+                let r = each_entry(lfd, |name, t, ino| {
+                    if name == b"." || name == b".." {
+                        return true;
+                    }
+                    if let Some(ufd) = up_fd {
+                        if has_at(ufd, name) || whited_out(ufd, name) {
+                            return true;
+                        }
+                    }
+                    f(name, t, ino)
+                });
+                crate::sys::raw::close(lfd);
+                r?;
+            }
+        }
+        if let Some(fd) = up_fd {
+            crate::sys::raw::close(fd);
+        }
+        Ok(())
+    }
+
+    /// A descriptor on the lower directory behind the merged directory `path` (canonical),
+    /// unless nothing lower shows there (none, or upper's directory is opaque).
+    pub fn lower_dir(&self, path: &[u8]) -> Res<libc::c_int> {
+        let rel = self.rel(path);
+        let mut p = pool::take()?;
+        self.upper_of(rel, &mut p)?;
+        p.push_component(OPAQUE)?;
+        if fsops::exists(&p) || self.hidden(rel, &mut p)? {
+            return Err(Errno::ENOENT);
+        }
+        self.lower_of(rel, &mut p)?;
+        fsops::open(&p, libc::O_RDONLY | libc::O_DIRECTORY, 0)
+    }
+
+    /// After a call made `host` (a path in some overlay's upper) exist: a whiteout left beside
+    /// it goes, and a directory made where a lower one was removed becomes opaque.
+    pub fn made(&self, host: &[u8]) -> Res<()> {
+        if !is_under(host, self.upper) || host == self.upper {
+            return Ok(());
+        }
+        let mut wh = pool::take()?;
+        wh.set(parent(host))?;
+        let name = base_name(host);
+        let mut w = [0u8; 260];
+        if name.len() + WHITEOUT.len() > w.len() {
+            return Ok(());
+        }
+        w[..WHITEOUT.len()].copy_from_slice(WHITEOUT);
+        w[WHITEOUT.len()..WHITEOUT.len() + name.len()].copy_from_slice(name);
+        wh.push_component(&w[..WHITEOUT.len() + name.len()])?;
+        if !fsops::exists(&wh) {
+            return Ok(());
+        }
+        let mut made = pool::take()?;
+        made.set(host)?;
+        if fsops::lstat(&made).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR) {
+            made.push_component(OPAQUE)?;
+            let opq = &made;
+            fsops::open(opq, libc::O_WRONLY | libc::O_CREAT, 0o600).map(crate::sys::raw::close)?;
+        }
+        fsops::unlink(&wh, 0)
+    }
+
+    /// Before `rename(from, to)` (both canonical, under `at`): a directory the lower tree shows
+    /// is `EXDEV` (the kernel's overlay without `redirect_dir`: `mv` then copies); a lower file
+    /// is copied up and its name whited out; `to`'s directory is made in upper.
+    pub fn before_rename(&self, from: &[u8], to: &[u8]) -> Res<()> {
+        let (rf, rt) = (self.rel(from), self.rel(to));
+        if rf.is_empty() || rt.is_empty() {
+            return Err(Errno::EBUSY);
+        }
+        if let Some(st) = self.lower_shows(rf)? {
+            if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                return Err(Errno::EXDEV);
+            }
+            let mut up = pool::take()?;
+            self.upper_of(rf, &mut up)?;
+            if !fsops::exists(&up) {
+                self.copy_up(rf, &st)?;
+            }
+            let mut wh = pool::take()?;
+            self.marker(Self::rel_parent(rf), Some(base_name(rf)), &mut wh)?;
+            fsops::open(&wh, libc::O_WRONLY | libc::O_CREAT, 0o600).map(crate::sys::raw::close)?;
+        }
+        self.ensure_parents(rt)
+    }
+
+    /// Before `link(from, to)`: the file linked is upper's (a link to a lower file would let
+    /// writes through it reach the lower tree).
+    pub fn before_link(&self, from: &[u8], to: &[u8]) -> Res<()> {
+        let rf = self.rel(from);
+        if !rf.is_empty() && self.side(from)? == Side::Lower {
+            if let Some(st) = self.lower_shows(rf)? {
+                self.copy_up(rf, &st)?;
+            }
+        }
+        if is_under(to, self.at) {
+            self.ensure_parents(self.rel(to))?;
+        }
+        Ok(())
+    }
+}
+
+impl Layer for Overlay {
+    fn at(&self) -> &[u8] {
+        self.at
+    }
+
+    fn source(&self) -> Option<&[u8]> {
+        Some(self.lower)
+    }
+
+    /// To upper where it has the entry (or hides the lower one), else to lower.
+    fn map_out(&self, path: &mut PBuf) -> Res<()> {
+        let side = self.side(path.as_bytes())?;
+        let mut out = pool::take()?;
+        let rel = self.rel(path.as_bytes());
+        match side {
+            Side::Upper | Side::Gone => self.upper_of(rel, &mut out)?,
+            Side::Lower => self.lower_of(rel, &mut out)?,
+        }
+        path.set(out.as_bytes())
+    }
+
+    /// Both trees are shown here.
+    fn map_back(&self, outer: &[u8], out: &mut PBuf) -> Res<bool> {
+        let base = if is_under(outer, self.upper) {
+            self.upper
+        } else if is_under(outer, self.lower) {
+            self.lower
+        } else {
+            return Ok(false);
+        };
+        let rest = if base == b"/" { outer } else { &outer[base.len()..] };
+        out.set(self.at)?;
+        if !rest.is_empty() && rest != b"/" {
+            if out.as_bytes() == b"/" {
+                out.clear();
+            }
+            out.push_bytes(rest)?;
+        }
+        Ok(true)
+    }
+
+    /// Every path below is decided component by component: a directory may be merged.
+    fn walks(&self) -> bool {
+        true
+    }
+
+    fn listed(&self) -> Listed {
+        Listed::AsIs
+    }
+}
+
+/// Whether upper's directory `fd` has `name` or a whiteout of it: a lower entry of that name
+/// is not listed.
+pub fn upper_covers(fd: libc::c_int, name: &[u8]) -> bool {
+    has_at(fd, name) || whited_out(fd, name)
+}
+
+/// A name for a copy in progress: a whiteout's prefix, the thread, a counter.
+fn temp_name(out: &mut [u8; 40]) -> usize {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let prefix = b".wh..kmview-copy-";
+    out[..prefix.len()].copy_from_slice(prefix);
+    let mut at = prefix.len();
+    for mut v in [crate::sys::raw::gettid() as u32, N.fetch_add(1, Ordering::Relaxed)] {
+        let start = at;
+        loop {
+            out[at] = b'0' + (v % 10) as u8;
+            at += 1;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        out[start..at].reverse();
+        out[at] = b'-';
+        at += 1;
+    }
+    at - 1
+}
+
+/// The file at `from` copied whole to a new file at `to` (synced: the rename that follows must
+/// not publish a name whose data a crash could lose).
+fn copy_file(from: &PBuf, to: &PBuf, st: &libc::stat) -> Res<()> {
+    let src = fsops::open(from, libc::O_RDONLY, 0)?;
+    let dst = match fsops::open(to, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600) {
+        Ok(fd) => fd,
+        Err(e) => {
+            crate::sys::raw::close(src);
+            return Err(e);
+        }
+    };
+    let r = fsops::copy_data(src, dst).and_then(|()| fsops::fchmod(dst, st.st_mode & 0o7777)).and_then(|()| fsops::fsync(dst));
+    crate::sys::raw::close(src);
+    crate::sys::raw::close(dst);
+    r
+}
+
+/// Whether directory `fd` has an entry `name`.
+fn has_at(fd: libc::c_int, name: &[u8]) -> bool {
+    let Ok(mut p) = pool::take() else { return false };
+    p.set(name).is_ok() && crate::sys::raw::fstatat(fd, &p, libc::AT_SYMLINK_NOFOLLOW).is_ok()
+}
+
+/// Whether directory `fd` holds a whiteout of `name`.
+fn whited_out(fd: libc::c_int, name: &[u8]) -> bool {
+    let Ok(mut p) = pool::take() else { return false };
+    p.set(WHITEOUT).and_then(|()| p.push_bytes(name)).is_ok() && crate::sys::raw::fstatat(fd, &p, libc::AT_SYMLINK_NOFOLLOW).is_ok()
+}
+
+/// Calls `f(name, d_type, d_ino)` for each entry of directory `fd` until it returns false.
+pub fn each_entry(fd: libc::c_int, mut f: impl FnMut(&[u8], u8, u64) -> bool) -> Res<()> {
+    let mut buf = pool::take()?;
+    let space = buf.all_mut();
+    loop {
+        let n = crate::sys::raw::getdents64(fd, space)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut at = 0;
+        while at + 19 < n {
+            let ino = u64::from_ne_bytes(space[at..at + 8].try_into().unwrap_or([0; 8]));
+            let reclen = u16::from_ne_bytes([space[at + 16], space[at + 17]]) as usize;
+            let t = space[at + 18];
+            let name_bytes = &space[at + 19..(at + reclen).min(n)];
+            let len = memchr::memchr(0, name_bytes).unwrap_or(name_bytes.len());
+            if !f(&name_bytes[..len], t, ino) {
+                return Ok(());
+            }
+            if reclen == 0 {
+                return Ok(());
+            }
+            at += reclen;
+        }
+    }
+}
