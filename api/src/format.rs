@@ -65,7 +65,8 @@ pub enum Entry {
     /// is there, else from `lower`; every change lands in `upper` (OCI layer conventions:
     /// `.wh.NAME` for a removed entry, `.wh..wh..opq` in a directory replaced wholesale) and
     /// `lower` is never written. `work` is a private scratch directory of the overlay's.
-    Overlay { at: Vec<u8>, lower: Vec<u8>, upper: Vec<u8>, work: Vec<u8> },
+    /// `walk`: whether the lower tree holds symlinks (`All`), which the view must resolve.
+    Overlay { at: Vec<u8>, lower: Vec<u8>, upper: Vec<u8>, work: Vec<u8>, walk: Walk },
     /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
     /// `warn` (run it, one line on stderr), `deny` (`EACCES`) or `allow` (run it silently).
     Static { policy: StaticPolicy },
@@ -547,7 +548,7 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             path(1)
         }
         Kind::Overlay => {
-            arity(4)?;
+            arity(if args.len == 5 && args.walks(4) { 5 } else { 4 })?;
             (0..4).try_for_each(path)
         }
         Kind::Root => {
@@ -615,7 +616,7 @@ impl Entry {
             Entry::Unreal { prefix } => vec![Borrowed(prefix.as_slice())],
             Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Tmp { at, source } => vec![Borrowed(at.as_slice()), Borrowed(source.as_slice())],
-            Entry::Overlay { at, lower, upper, work } => [at, lower, upper, work].into_iter().map(|p| Borrowed(p.as_slice())).collect(),
+            Entry::Overlay { at, lower, upper, work, walk } => [at.as_slice(), lower, upper, work].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } | Entry::Chroot { dir: path } => {
                 vec![Borrowed(path.as_slice())]
@@ -639,7 +640,7 @@ impl Entry {
             Kind::Unreal => Entry::Unreal { prefix: arg(0) },
             Kind::Bind | Kind::RoBind => Entry::Bind { at: arg(0), source: arg(1), read_only: kind == Kind::RoBind, walk: args.walk(2) },
             Kind::Tmp => Entry::Tmp { at: arg(0), source: arg(1) },
-            Kind::Overlay => Entry::Overlay { at: arg(0), lower: arg(1), upper: arg(2), work: arg(3) },
+            Kind::Overlay => Entry::Overlay { at: arg(0), lower: arg(1), upper: arg(2), work: arg(3), walk: args.walk(4) },
             Kind::Root => Entry::Root { source: arg(0), walk: args.walk(1) },
             Kind::Hide => Entry::Hide { path: arg(0) },
             Kind::Deny => Entry::Deny { path: arg(0) },

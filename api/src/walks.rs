@@ -31,6 +31,10 @@ pub fn decide(view: &mut View, outer: &Stack) {
         })
         .collect();
     for e in &mut view.entries {
+        if let Entry::Overlay { lower, walk, .. } = e {
+            *walk = if has_links(&PathBuf::from(OsString::from_vec(lower.clone()))) { Walk::All } else { Walk::No };
+            continue;
+        }
         let (at, source, walk) = match e {
             Entry::Bind { at, source, walk, .. } => (at.clone(), source.clone(), walk),
             Entry::Root { source, walk } => (b"/".to_vec(), source.clone(), walk),
@@ -102,6 +106,29 @@ fn leads_out(source: &std::path::Path, at: &[u8], has_root: bool, places: &[Vec<
         }
     }
     found
+}
+
+/// Whether the tree at `source` holds a symlink (or is larger than [`SCAN_LIMIT`] entries): an
+/// overlay's lower tree then has each lower path checked for one before the kernel walks it,
+/// as a link's target may have changed in upper.
+fn has_links(source: &std::path::Path) -> bool {
+    let mut dirs = vec![source.to_path_buf()];
+    let mut seen = 0;
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > SCAN_LIMIT {
+                return true;
+            }
+            match entry.file_type() {
+                Ok(k) if k.is_symlink() => return true,
+                Ok(k) if k.is_dir() => dirs.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// `base` (absolute) joined with the relative `target`, `..` taken textually.

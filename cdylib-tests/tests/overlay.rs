@@ -672,9 +672,6 @@ fn reading_before_and_after_a_change() {
     );
 }
 
-/// A descriptor opened read-only before another open copies the file up. The kernel's overlay
-/// (since Linux 4.19, stacked file operations) reads through the copy from then on: the old
-/// descriptor sees the appended line and the new size. Whatever it does is what kmview must do.
 /// The rule for a descriptor opened read-only before a copy-up: it keeps reading the
 /// content it was opened on. This machine's kernel (overlayfs stacks its file operations since
 /// Linux 4.19) shows such a descriptor the copied-up file instead, so the kernel is no oracle
@@ -710,12 +707,16 @@ PY
 // Crash safety.
 // ---------------------------------------------------------------------------------------------
 
-/// `echo x >> big` on a 64 MiB lower file, killed (the whole process group, SIGKILL) after 0 to
-/// 30 ms, 50 times, each with a fresh upper directory: the lower tree never changes, and the
-/// upper's `big` is either absent or whole: the lower's bytes, with or without the appended
+/// `echo x >> big` on a 64 MiB lower file, killed (the whole process group, SIGKILL) after a
+/// random delay, 50 times, each with a fresh upper directory: the lower tree never changes, and
+/// the upper's `big` is either absent or whole: the lower's bytes, with or without the appended
 /// "x\n". The rule is about the name `big` only: a copy-up may write a temporary file under
 /// another name in the upper and rename it to `big` when complete, and such a temporary file
 /// may be left behind by a kill (the kernel keeps its in the work directory).
+///
+/// The delays are drawn from 0 to 30 ms, or to the length of a run not killed if that is
+/// longer: a start alone takes tens of milliseconds (the kernel's run, mount and copy, about
+/// 55 ms here), and kills that all land before the copy would test nothing.
 #[test]
 fn a_copy_up_killed_at_any_moment_leaves_no_partial_file() {
     const LEN: usize = 64 << 20;
@@ -727,15 +728,31 @@ fn a_copy_up_killed_at_any_moment_leaves_no_partial_file() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
     let mut rng = Rng(seed);
+    let script = format!("echo x >> '{}'", f.tree.join("big").display());
+    let start = |round: &str| {
+        let (upper, work) = (f.dir(&format!("upper-{round}")), f.dir(&format!("work-{round}")));
+        let mut cmd = side.command(&f, &upper, &work, &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
+        let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0).spawn().expect("start the writer");
+        (child, upper, work)
+    };
+
+    // A run to its end: it works, and how long it takes.
+    let t0 = std::time::Instant::now();
+    let (child, upper, work) = start("whole");
+    let o = child.wait_with_output().unwrap();
+    let whole = t0.elapsed();
+    assert!(o.status.success(), "{side:?}: the append failed: {:?}\n{}", o.status, stderr(&o));
+    let got = std::fs::read(upper.join("big")).unwrap();
+    assert!(got.len() == LEN + 2 && got[..LEN] == lower[..] && &got[LEN..] == b"x\n", "{side:?}: the append made {} bytes", got.len());
+    assert!(before == f.lower(), "{side:?}: the append changed the lower tree");
+    std::fs::remove_dir_all(&upper).unwrap();
+    let _ = std::fs::remove_dir_all(&work);
+    let window = whole.max(Duration::from_millis(30)).as_micros() as u64;
+
     let mut outcomes = BTreeMap::new();
     for round in 0..50 {
-        let (upper, work) = (f.scratch.join(format!("upper-{round}")), f.scratch.join(format!("work-{round}")));
-        std::fs::create_dir_all(&upper).unwrap();
-        std::fs::create_dir_all(&work).unwrap();
-        let script = format!("echo x >> '{}'", f.tree.join("big").display());
-        let mut cmd = side.command(&f, &upper, &work, &["sh".as_ref(), "-c".as_ref(), script.as_ref()]);
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn().expect("start the writer");
-        let delay = Duration::from_micros(rng.next() % 30_001);
+        let (mut child, upper, work) = start(&round.to_string());
+        let delay = Duration::from_micros(rng.next() % (window + 1));
         std::thread::sleep(delay);
         unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
         let status = child.wait().unwrap();
@@ -763,7 +780,7 @@ fn a_copy_up_killed_at_any_moment_leaves_no_partial_file() {
         std::fs::remove_dir_all(&upper).unwrap();
         let _ = std::fs::remove_dir_all(&work);
     }
-    eprintln!("crash test ({side:?}, seed {seed}): {outcomes:?}");
+    eprintln!("crash test ({side:?}, seed {seed}, a whole run {whole:?}): {outcomes:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<Entry, String> {
     }
     let work = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a private directory: {e}"))?;
     built.tmp_dirs.push(PathBuf::from(OsString::from_vec(work.clone())));
-    Ok(Entry::Overlay { at: lower.clone(), lower, upper, work })
+    Ok(Entry::Overlay { at: lower.clone(), lower, upper, work, walk: Walk::No })
 }
 
 pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {

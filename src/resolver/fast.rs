@@ -21,6 +21,16 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
         }
         routed.read_only |= d.read_only && call.op.writes();
         let Some(m) = d.mount else { continue };
+        if let crate::views::Entry::Overlay(o) = m {
+            // A change is walked (what it changes is carried to upper first); a look or a read
+            // goes the textual way unless a symlink is on it.
+            if call.op.writes() && call.op != crate::views::Op::AccessW || !o.route_read(out)? {
+                return Ok(None);
+            }
+            routed.route = super::Route::Host;
+            routed.retry = true;
+            continue;
+        }
         if m.walks() {
             return Ok(None);
         }

@@ -257,7 +257,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         }
                     },
                     Kind::Overlay => match (path(0), path(1), path(2), path(3)) {
-                        (Some(at), Some(lower), Some(upper), Some(work)) => Entry::Overlay(Overlay { at, lower, upper, work }),
+                        (Some(at), Some(lower), Some(upper), Some(work)) => Entry::Overlay(Overlay { at, lower, upper, work, lower_links: args.walk(4) != kmview_api::Walk::No }),
                         _ => {
                             failed = true;
                             return;

@@ -128,3 +128,26 @@ pub fn copy_xattrs(from: &PBuf, to: &PBuf) {
         let _ = unsafe { syscall6(libc::SYS_lsetxattr, to.as_cptr() as usize, cname.as_ptr() as usize, value.as_ptr() as usize, len, 0, 0) };
     }
 }
+
+/// Whether resolving `p` meets a symlink before its last component (`openat2` with
+/// `RESOLVE_NO_SYMLINKS`, `O_PATH|O_NOFOLLOW`: the last component may be one). An error other
+/// than the link's `ELOOP` (the path does not exist) says no: the call will say it.
+pub fn meets_link(p: &PBuf) -> bool {
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+    let how = OpenHow { flags: (libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE_NO_SYMLINKS };
+    // SAFETY: p is NUL-terminated; how is a valid open_how of its size.
+    let r = unsafe { syscall4(libc::SYS_openat2, CWD, p.as_cptr() as usize, &how as *const OpenHow as usize, std::mem::size_of::<OpenHow>()) };
+    match check(r) {
+        Ok(fd) => {
+            super::raw::close(fd as c_int);
+            false
+        }
+        Err(e) => e == crate::errno::Errno::ELOOP,
+    }
+}

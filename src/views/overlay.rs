@@ -28,6 +28,9 @@ pub struct Overlay {
     /// Scratch space of the overlay's own (what a removal of a lower-only entry hands the
     /// kernel to remove instead).
     pub work: &'static [u8],
+    /// The lower tree holds symlinks (the launcher looked): a lower path is checked for one
+    /// before the kernel walks it (the view must resolve it: its target may have changed).
+    pub lower_links: bool,
 }
 
 /// Where a path's entry is read from.
@@ -124,14 +127,69 @@ impl Overlay {
     pub fn side(&self, path: &[u8]) -> Res<Side> {
         let rel = self.rel(path);
         let mut probe = pool::take()?;
-        self.upper_of(rel, &mut probe)?;
-        if rel.is_empty() || fsops::exists(&probe) {
-            return Ok(Side::Upper);
+        Ok(self.descend(rel, &mut probe)?.0)
+    }
+
+    /// The decision for `rel`, top down through upper: at each level, upper's entry (and on),
+    /// or a whiteout or an opaque directory (gone), or nothing in upper: then nothing deeper is
+    /// in upper either, no marker can hide what lies below, and the rest is lower's. Also says
+    /// whether upper's part of the path holds a symlink (upper may gain one at any moment; the
+    /// kernel would follow it on the host). One probe per level that upper has, three at the
+    /// level where it stops: a fresh overlay costs one lookup and two marker probes.
+    fn descend(&self, rel: &[u8], probe: &mut PBuf) -> Res<(Side, bool)> {
+        let mut at = 0;
+        let mut link = false;
+        loop {
+            // The next component of rel after `at` (rel is empty or `/`-separated, normalized).
+            if at >= rel.len() {
+                return Ok((Side::Upper, link));
+            }
+            let end = memchr::memchr(b'/', &rel[at + 1..]).map_or(rel.len(), |i| at + 1 + i);
+            let (dir, name) = (&rel[..at], &rel[at + 1..end]);
+            self.upper_of(&rel[..end], probe)?;
+            match fsops::lstat(probe) {
+                Ok(st) => {
+                    link |= st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+                    at = end;
+                    continue;
+                }
+                Err(Errno::ENOENT) => {}
+                // Not a directory above (the kernel says so for the call itself), or unreadable.
+                Err(_) => return Ok((Side::Upper, link)),
+            }
+            self.marker(dir, Some(name), probe)?;
+            if fsops::exists(probe) {
+                return Ok((Side::Gone, link));
+            }
+            self.marker(dir, None, probe)?;
+            if fsops::exists(probe) {
+                return Ok((Side::Gone, link));
+            }
+            return Ok((Side::Lower, link));
         }
-        if self.hidden(rel, &mut probe)? {
-            return Ok(Side::Gone);
+    }
+
+    /// The textual way for a call that changes nothing: `path` (canonical, under `at`) becomes
+    /// upper's or lower's path for the kernel to walk. False when it must be walked component
+    /// by component instead: upper's part holds a symlink, or (`lower_links`) lower's might.
+    pub fn route_read(&self, path: &mut PBuf) -> Res<bool> {
+        let mut probe = pool::take()?;
+        let rel = self.rel(path.as_bytes());
+        let (side, link) = self.descend(rel, &mut probe)?;
+        if link {
+            return Ok(false);
         }
-        Ok(Side::Lower)
+        match side {
+            Side::Upper | Side::Gone => self.upper_of(rel, &mut probe)?,
+            Side::Lower => {
+                self.lower_of(rel, &mut probe)?;
+                if self.lower_links && fsops::meets_link(&probe) {
+                    return Ok(false);
+                }
+            }
+        }
+        path.set(probe.as_bytes())?;
+        Ok(true)
     }
 
     /// Whether a lower entry shows at `rel` (it exists and nothing hides it).
