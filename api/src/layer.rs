@@ -42,11 +42,13 @@
 
 mod apply;
 mod diff;
+mod discard;
 mod error;
 mod json;
 
-pub use apply::{apply, discard, Action, Discarded, Summary};
+pub use apply::{apply, Action, Summary};
 pub use diff::diff;
+pub use discard::{discard, Discarded};
 pub use error::LayerError;
 pub use json::to_json;
 

@@ -174,22 +174,22 @@ fn diff_and_apply_match_the_kernels_overlay() {
     to_oci(&s.join("kupper"), &upper, Path::new(""), &opaque);
 
     // The kernel's own form is refused, not misread.
-    let e = fails(run(&mut kmview(["overlay", "diff"]).arg(s.join("kupper")).arg(&lower)), 1);
+    let e = fails(run(kmview(["overlay", "diff"]).arg(s.join("kupper")).arg(&lower)), 1);
     assert!(e.contains("character device 0/0"), "{e}");
 
-    let out = ok(run(&mut kmview(["overlay", "diff"]).arg(&upper).arg(&lower)));
+    let out = ok(run(kmview(["overlay", "diff"]).arg(&upper).arg(&lower)));
     for want in EXPECTED {
         assert!(lines(&out).contains(&want), "missing `{want}` in the diff:\n{out}");
     }
     assert_eq!(lines(&out), EXPECTED, "the diff, exactly");
 
     // Without DIR: only C, and A below an opaque directory.
-    let out = ok(run(&mut kmview(["overlay", "diff"]).arg(&upper)));
+    let out = ok(run(kmview(["overlay", "diff"]).arg(&upper)));
     assert!(lines(&out).contains(&"C mod.txt") && lines(&out).contains(&"R redo/") && lines(&out).contains(&"A redo/new"), "{out}");
     assert!(lines(&out).contains(&"D gone") && !lines(&out).iter().any(|l| l.starts_with("C sub/ ") || *l == "C sub/"), "{out}");
 
     // --json parses, and says the same.
-    let json = ok(run(&mut kmview(["overlay", "diff", "--json"]).arg(&upper).arg(&lower)));
+    let json = ok(run(kmview(["overlay", "diff", "--json"]).arg(&upper).arg(&lower)));
     let json_file = s.join("diff.json");
     fs::write(&json_file, &json).unwrap();
     let reread = ok(run(Command::new("python3").args(["-c", "import json,sys; [print(o['change'], o['path'], o.get('kind', '-'), o.get('from', ''), o.get('to', '')) for o in json.load(open(sys.argv[1]))]"]).arg(&json_file)));
@@ -201,7 +201,7 @@ fn diff_and_apply_match_the_kernels_overlay() {
     // apply makes a copy of DIR what the mount showed.
     let copy = s.join("copy");
     ok(run(Command::new("cp").arg("-a").arg(&lower).arg(&copy)));
-    let out = ok(run(&mut kmview(["overlay", "apply"]).arg(&upper).arg(&copy)));
+    let out = ok(run(kmview(["overlay", "apply"]).arg(&upper).arg(&copy)));
     for want in
         ["add added.txt", "change mod.txt", "remove gone", "replace redo/", "add redo/new", "remove ren_src.txt", "change filetodir/", "change link"]
     {
@@ -212,7 +212,7 @@ fn diff_and_apply_match_the_kernels_overlay() {
     assert_eq!(python(&lister, &copy), merged, "the applied copy and the kernel's merged view");
 
     // discard removes it.
-    let out = ok(run(&mut kmview(["overlay", "discard"]).arg(&upper)));
+    let out = ok(run(kmview(["overlay", "discard"]).arg(&upper)));
     assert!(out.starts_with("removed ") && !upper.exists(), "{out}");
 }
 
@@ -226,12 +226,12 @@ fn mode_and_owner_only_changes() {
     put(&lower.join("g"), "same\n", 0o644);
     put(&upper.join("g"), "same\n", 0o644);
     lchown(upper.join("g"), Some(1000), Some(1000)).unwrap();
-    let out = ok(run(&mut kmview(["overlay", "diff"]).arg(&upper).arg(&lower)));
+    let out = ok(run(kmview(["overlay", "diff"]).arg(&upper).arg(&lower)));
     assert_eq!(lines(&out), ["m d/f (0644 -> 0600)", "o d/f (0:0 -> 1000:1000)", "o g (0:0 -> 1000:1000)"]);
-    ok(run(&mut kmview(["overlay", "apply"]).arg(&upper).arg(&lower)));
+    ok(run(kmview(["overlay", "apply"]).arg(&upper).arg(&lower)));
     let m = fs::metadata(lower.join("d/f")).unwrap();
     assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o600, 1000, 1000));
-    let out = ok(run(&mut kmview(["overlay", "diff"]).arg(&upper).arg(&lower)));
+    let out = ok(run(kmview(["overlay", "diff"]).arg(&upper).arg(&lower)));
     assert_eq!(out, "", "applied: nothing left to show");
 }
 
@@ -246,21 +246,21 @@ fn refusals_change_nothing() {
     fs::write(&lister, LISTER).unwrap();
     let before = python(&lister, &s.join("."));
 
-    let e = fails(run(&mut kmview(["overlay", "apply"]).arg(&upper).arg(&lower)), 1);
+    let e = fails(run(kmview(["overlay", "apply"]).arg(&upper).arg(&lower)), 1);
     assert!(e.contains(".wh...") && e.contains("escape"), "{e}");
-    let e = fails(run(&mut kmview(["overlay", "apply"]).arg(upper.join("new")).arg(&lower)), 1);
+    let e = fails(run(kmview(["overlay", "apply"]).arg(upper.join("new")).arg(&lower)), 1);
     assert!(e.contains("not a directory"), "{e}");
     let e = fails(run(&mut kmview(["overlay", "discard", "/"])), 1);
     assert!(e.contains("root directory"), "{e}");
-    let e = fails(run(&mut kmview(["overlay", "discard"]).arg(upper.join("new"))), 1);
+    let e = fails(run(kmview(["overlay", "discard"]).arg(upper.join("new"))), 1);
     assert!(e.contains("not a directory"), "{e}");
     let e = fails(run(kmview(["overlay", "discard"]).arg(&lower).env("HOME", &lower)), 1);
     assert!(e.contains("home directory"), "{e}");
     assert_eq!(python(&lister, &s.join(".")), before, "a refusal changed something");
 
-    let e = fails(run(&mut kmview(["overlay", "diff", "--nope"]).arg(&upper)), 125);
+    let e = fails(run(kmview(["overlay", "diff", "--nope"]).arg(&upper)), 125);
     assert!(e.contains("--nope"), "{e}");
-    let e = fails(run(&mut kmview(["overlay", "apply"]).arg(&upper)), 125);
+    let e = fails(run(kmview(["overlay", "apply"]).arg(&upper)), 125);
     assert!(e.contains("<DIR>"), "{e}");
     fails(run(&mut kmview(["overlay"])), 125);
     fails(run(&mut kmview(["overlay", "merge", "x"])), 125);

@@ -1,5 +1,4 @@
-//! [`apply`]: an upper directory's changes made real in the lower tree; [`discard`]: the upper
-//! directory thrown away.
+//! [`apply`]: an upper directory's changes made real in the lower tree.
 
 use super::diff::is_dir;
 use super::{check_whiteout, classify, is_kernel_whiteout, sorted_names, Item, Kind, LayerError, Name, OPAQUE_MARKER};
@@ -61,7 +60,8 @@ impl fmt::Display for Summary {
 /// entries are copied (content, mode, owner where permitted, times; symlinks as symlinks; files
 /// hard-linked together in `upper` stay linked), whiteouts remove what they name (a directory
 /// with everything in it), an opaque directory is emptied before its entries are copied. The
-/// `.wh.*` files themselves are never copied, and `dir`'s own mode, owner and times are left.
+/// `.wh.*` files themselves are never copied, and `dir`'s own mode, owner and times are left,
+/// as are a symlink's times (the standard library cannot set them).
 ///
 /// Refused before anything changes ([`LayerError::is_refusal`]): `upper` or `dir` not a
 /// directory, a whiteout naming `..`, `.` or nothing, a kernel whiteout (character device 0/0)
@@ -116,6 +116,9 @@ fn check(dir: &Path) -> Result<(), LayerError> {
     }
     Ok(())
 }
+
+/// The operation whose `EPERM` counts in [`Summary::owners_kept`].
+const OWNER: &str = "set the owner of";
 
 struct Run<F> {
     summary: Summary,
@@ -207,7 +210,7 @@ impl<F: FnMut(&Action)> Run<F> {
                 }
                 std::os::unix::fs::symlink(&target, dst).map_err(|e| LayerError::io("make symlink", dst, e))?;
                 let owned = std::os::unix::fs::lchown(dst, Some(m.uid()), Some(m.gid()));
-                self.permitted(owned, "set the owner of", dst)?;
+                self.permitted(owned, OWNER, dst)?;
                 self.act(verb(old.is_some()));
             }
             Kind::Other => return Err(LayerError::Unsupported { path: src.to_path_buf() }),
@@ -218,16 +221,12 @@ impl<F: FnMut(&Action)> Run<F> {
     /// Copies into a temporary name beside `dst`, with owner, mode and times, then renames it
     /// over `dst` (a directory there is removed first: rename cannot replace one with a file).
     fn copy_file(&mut self, src: &Path, dst: &Path, m: &Metadata, old: Option<&Metadata>) -> Result<(), LayerError> {
-        let mut tmp_name = OsString::from(".");
-        tmp_name.push(dst.file_name().unwrap_or_default());
-        tmp_name.push(".kmview-apply");
-        let tmp = dst.with_file_name(tmp_name);
         let mut from = File::open(src).map_err(|e| LayerError::io("open", src, e))?;
-        let mut to = File::create(&tmp).map_err(|e| LayerError::io("create", &tmp, e))?;
+        let (tmp, mut to) = create_beside(dst)?;
         std::io::copy(&mut from, &mut to).map_err(|e| LayerError::io("copy into", &tmp, e))?;
         // Owner before mode: a chown clears the set-id bits.
         let owned = std::os::unix::fs::fchown(&to, Some(m.uid()), Some(m.gid()));
-        self.permitted(owned, "set the owner of", &tmp)?;
+        self.permitted(owned, OWNER, &tmp)?;
         to.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777)).map_err(|e| LayerError::io("set the mode of", &tmp, e))?;
         to.set_times(times(m)).map_err(|e| LayerError::io("set the times of", &tmp, e))?;
         drop(to);
@@ -239,7 +238,7 @@ impl<F: FnMut(&Action)> Run<F> {
 
     fn set_dir_meta(&mut self, dst: &Path, m: &Metadata) -> Result<(), LayerError> {
         let owned = std::os::unix::fs::lchown(dst, Some(m.uid()), Some(m.gid()));
-        self.permitted(owned, "set the owner of", dst)?;
+        self.permitted(owned, OWNER, dst)?;
         // Times through a descriptor (std sets times on open files only), before a mode that
         // might not let this process open it.
         let timed = File::open(dst).and_then(|f| f.set_times(times(m)));
@@ -248,16 +247,33 @@ impl<F: FnMut(&Action)> Run<F> {
     }
 
     /// An owner (or a directory's times) that only root could set is left, and counted: what
-    /// `cp -p` does for a user.
+    /// `cp -p` does for a user. The rest of the directory's metadata is still set.
     fn permitted(&mut self, r: std::io::Result<()>, op: &'static str, path: &Path) -> Result<(), LayerError> {
         match r {
             Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-                self.summary.owners_kept += usize::from(op == "set the owner of");
+                self.summary.owners_kept += usize::from(op == OWNER);
                 Ok(())
             }
             r => r.map_err(|e| LayerError::io(op, path, e)),
         }
     }
+}
+
+/// A new file `.NAME.kmview-apply.N` beside `dst`: `create_new`, so that a file of DIR that
+/// happens to have that name is never overwritten.
+fn create_beside(dst: &Path) -> Result<(PathBuf, File), LayerError> {
+    for n in 0.. {
+        let mut name = OsString::from(".");
+        name.push(dst.file_name().unwrap_or_default());
+        name.push(format!(".kmview-apply.{n}"));
+        let tmp = dst.with_file_name(name);
+        match File::options().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(LayerError::io("create", &tmp, e)),
+        }
+    }
+    unreachable!("a free temporary name")
 }
 
 fn times(m: &Metadata) -> FileTimes {
@@ -276,58 +292,4 @@ fn remove_any(p: &Path) -> Result<(), LayerError> {
     let m = std::fs::symlink_metadata(p).map_err(|e| LayerError::io("stat", p, e))?;
     let r = if m.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) };
     r.map_err(|e| LayerError::io("remove", p, e))
-}
-
-/// What [`discard`] removed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Discarded {
-    pub path: PathBuf,
-    /// Entries below it (files, directories, symlinks, whiteouts), not counting itself.
-    pub entries: usize,
-}
-
-/// Removes the upper directory `upper` and everything in it: the changes are thrown away.
-/// Refused: something that is not a directory (a symlink to one included: name the directory
-/// itself), `/`, and the home directory or a directory holding it.
-///
-/// ```
-/// # let tmp = std::env::temp_dir().join(format!("kmview-discard-doc-{}", std::process::id()));
-/// # std::fs::create_dir_all(tmp.join("upper/d"))?;
-/// # std::fs::write(tmp.join("upper/d/.wh.x"), "")?;
-/// let gone = kmview_api::layer::discard(&tmp.join("upper"))?;
-/// assert_eq!(gone.entries, 2);
-/// assert!(kmview_api::layer::discard(std::path::Path::new("/")).unwrap_err().is_refusal());
-/// # std::fs::remove_dir_all(&tmp)?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn discard(upper: &Path) -> Result<Discarded, LayerError> {
-    let refused = |why| Err(LayerError::Refused { path: upper.to_path_buf(), why });
-    match std::fs::symlink_metadata(upper) {
-        Ok(m) if m.file_type().is_symlink() => return refused("it is a symlink (name the directory itself)"),
-        Ok(m) if m.is_dir() => {}
-        _ => return Err(LayerError::NotADirectory { role: "UPPER", path: upper.to_path_buf() }),
-    }
-    let real = upper.canonicalize().map_err(|e| LayerError::io("resolve", upper, e))?;
-    if real == Path::new("/") {
-        return refused("it is the root directory");
-    }
-    let home = std::env::var_os("HOME").and_then(|h| Path::new(&h).canonicalize().ok());
-    if home.is_some_and(|h| h.starts_with(&real)) {
-        return refused("it is the home directory or holds it");
-    }
-    let entries = count(&real)?;
-    std::fs::remove_dir_all(&real).map_err(|e| LayerError::io("remove", &real, e))?;
-    Ok(Discarded { path: real, entries })
-}
-
-fn count(dir: &Path) -> Result<usize, LayerError> {
-    let mut n = 0;
-    for name in sorted_names(dir)? {
-        let p = dir.join(name);
-        n += 1;
-        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
-            n += count(&p)?;
-        }
-    }
-    Ok(n)
 }

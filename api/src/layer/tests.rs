@@ -82,6 +82,7 @@ fn apply_replaces_types_and_keeps_hard_links() {
     t.put("upper/was_dir", "now a file");
     t.put("upper/was_file/inside", "now a dir");
     t.put("upper/one", "linked");
+    t.put("lower/.one.kmview-apply.0", "DIR's own, not a temporary");
     fs::hard_link(t.0.join("upper/one"), t.0.join("upper/two")).unwrap();
     let mut done = Vec::new();
     let s = apply(&t.0.join("upper"), &t.0.join("lower"), |a| done.push(a.to_string())).unwrap();
@@ -90,6 +91,8 @@ fn apply_replaces_types_and_keeps_hard_links() {
     let lower = t.0.join("lower");
     assert_eq!(fs::read_to_string(lower.join("was_dir")).unwrap(), "now a file");
     assert_eq!(fs::read_to_string(lower.join("was_file/inside")).unwrap(), "now a dir");
+    assert_eq!(fs::read_to_string(lower.join(".one.kmview-apply.0")).unwrap(), "DIR's own, not a temporary");
+    assert!(!lower.join(".one.kmview-apply.1").exists());
     use std::os::unix::fs::MetadataExt;
     assert_eq!(fs::metadata(lower.join("one")).unwrap().ino(), fs::metadata(lower.join("two")).unwrap().ino());
 }
