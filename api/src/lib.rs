@@ -18,6 +18,7 @@ pub mod deps;
 pub mod env;
 mod error;
 pub mod format;
+pub mod layer;
 pub mod libcheck;
 pub mod mounts;
 pub mod record;

@@ -128,7 +128,7 @@ pub fn generate(dir: &Path) -> io::Result<()> {
     let page = kmview
         .clone()
         .long_about(KMVIEW_DESCRIPTION)
-        .override_usage("kmview [OPTIONS] [--] [COMMAND [ARGS...]]\nkmview env [OPTIONS]\nkmview chroot [--skip-chdir] DIR [COMMAND [ARG]...]\nkmview stack\nkmview --print-lib");
+        .override_usage("kmview [OPTIONS] [--] [COMMAND [ARGS...]]\nkmview env [OPTIONS]\nkmview chroot [--skip-chdir] DIR [COMMAND [ARG]...]\nkmview overlay diff [--json] UPPER [DIR]\nkmview overlay apply UPPER DIR\nkmview overlay discard UPPER\nkmview stack\nkmview --print-lib");
     std::fs::write(man.join("kmview.1"), render_man(page, KMVIEW_MORE)?)?;
     for front in [fakeroot_command(), proot_command()] {
         let name = format!("{}.1", front.get_name());

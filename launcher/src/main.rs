@@ -10,6 +10,7 @@
 mod chroot_args;
 mod docs;
 mod embedded;
+mod overlay;
 mod print_env;
 mod run;
 mod view_options;
@@ -37,6 +38,7 @@ pub const EXIT_NOT_FOUND: u8 = 127;
                   SRC paths are paths of the view kmview runs in; in SRC:DST, `\\:` is a colon and `\\\\` a backslash.\n\
                   Inside a view, `kmview stack` prints the stack, outermost view first; `kmview --print-lib` the library.\n\
                   `kmview env OPTIONS` prints the variables that put programs in that view, for `eval \"$(kmview env ...)\"`.\n\
+                  `kmview overlay diff|apply|discard UPPER` shows, applies or discards an overlay's upper directory (OCI layer form).\n\
                   Exit status: the command's own (killed by a signal: the same signal); \
                   125 kmview's own error; 126 command not executable; 127 command not found.",
     trailing_var_arg = true
@@ -164,18 +166,21 @@ pub fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 /// A command-line error as one line: what is wrong, the values allowed, the fix clap suggests.
-fn one_line(e: &clap::Error) -> String {
+fn one_line(e: &clap::Error, help: &str) -> String {
     let text = e.render().to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let mut out = lines.next().unwrap_or("bad command line").trim_start_matches("error: ").to_string();
     for l in lines {
-        if let Some(values) = l.strip_prefix("[possible values: ").and_then(|v| v.strip_suffix(']')) {
+        if let Some(values) = l.strip_prefix("[possible values: ").or(l.strip_prefix("[subcommands: ")).and_then(|v| v.strip_suffix(']')) {
             out += &format!(" (possible values: {values})");
+        } else if l.starts_with('<') || l.starts_with("--") {
+            // The arguments a "required arguments were not provided" error names.
+            out += &format!(" {l}");
         } else if let Some(tip) = l.strip_prefix("tip: ") {
             out += &format!("; {tip}");
         }
     }
-    out + " (see kmview --help)"
+    out + &format!(" (see {help})")
 }
 
 fn main() -> ExitCode {
@@ -209,6 +214,10 @@ fn main() -> ExitCode {
             Err(e) => fail(format!("chroot: {e}")),
         };
     }
+    // `kmview overlay diff|apply|discard UPPER`: an overlay's upper directory (see overlay.rs).
+    if argv.len() >= 2 && argv[1] == "overlay" {
+        return overlay::main(&argv[2..]);
+    }
     if argv.len() >= 2 && argv[1] == "stack" {
         return run::print_stack(&argv[2..]);
     }
@@ -217,7 +226,7 @@ fn main() -> ExitCode {
     let argv: Vec<OsString> = if env_only { argv[..1].iter().chain(&argv[2..]).cloned().collect() } else { argv };
     let matches = match Options::command().try_get_matches_from(&argv) {
         Ok(m) => m,
-        Err(e) if e.use_stderr() => return fail(one_line(&e)),
+        Err(e) if e.use_stderr() => return fail(one_line(&e, "kmview --help")),
         Err(e) => {
             // --help, --version.
             let _ = e.print();
