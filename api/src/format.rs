@@ -408,7 +408,7 @@ fn check_path_bytes(bytes: impl Iterator<Item = u8>, at: usize) -> Result<(), Pa
 }
 
 /// At most this many arguments to an entry.
-pub const MAX_ARGS: usize = 4;
+pub const MAX_ARGS: usize = 5;
 
 /// The checked arguments of one entry.
 #[derive(Clone, Copy, Debug)]

@@ -23,7 +23,7 @@ _kmview() {
 
     case "${cmd}" in
         kmview)
-            opts="-b -r -R -0 -u -w -h -V --bind --ro-bind --root --root-with-host --hide --deny --ro --tmp --fakeroot --uid --gid --unknown-is-real --state --state-save --state-load --trace --trace-format --deps --cwd --unreal --exact --static --in-view --help --version"
+            opts="-b -r -R -0 -u -w -h -V --bind --ro-bind --root --root-with-host --hide --deny --ro --tmp --overlay --fakeroot --uid --gid --unknown-is-real --state --state-save --state-load --trace --trace-format --deps --cwd --unreal --exact --static --in-view --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -70,6 +70,10 @@ _kmview() {
                     return 0
                     ;;
                 --tmp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --overlay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

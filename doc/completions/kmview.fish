@@ -6,6 +6,7 @@ complete -c kmview -l hide -d 'PATH is ENOENT, and absent from its parent\'s lis
 complete -c kmview -l deny -d 'EACCES for PATH and below' -r
 complete -c kmview -l ro -d 'Every write under PATH fails with EROFS: PATH is a read-only bind mount of itself (rename and link across its edge are EXDEV, removing PATH is EBUSY)' -r
 complete -c kmview -l tmp -d 'A fresh empty writable directory at PATH, removed when the command ends' -r
+complete -c kmview -l overlay -d 'DIR copy-on-write: the command may change it freely, DIR itself is never written. The changes land in UPPER (made if missing; by default a fresh directory, named on stderr when the command ends and kept) as an OCI layer: `.wh.NAME` for a removed entry, `.wh..wh..opq` in a directory replaced wholesale. See `kmview overlay`' -r
 complete -c kmview -l uid -d 'With the fake root: the user id processes start with (default 0; implies -0)' -r
 complete -c kmview -l gid -d 'With the fake root: the group id processes start with (default 0; implies -0)' -r
 complete -c kmview -l state -d 'With the fake root: keep the record in FILE (made if missing), across runs, and share it live with every other kmview naming the same FILE (implies -0)' -r

@@ -129,10 +129,10 @@ pub fn copy_xattrs(from: &PBuf, to: &PBuf) {
     }
 }
 
-/// Whether resolving `p` meets a symlink before its last component (`openat2` with
-/// `RESOLVE_NO_SYMLINKS`, `O_PATH|O_NOFOLLOW`: the last component may be one). An error other
-/// than the link's `ELOOP` (the path does not exist) says no: the call will say it.
-pub fn meets_link(p: &PBuf) -> bool {
+/// Whether resolving `p` meets a symlink (`openat2` with `RESOLVE_NO_SYMLINKS`; the last
+/// component counts only when `follow`). An error other than the link's `ELOOP` (the path does
+/// not exist) says no: the call will say it.
+pub fn meets_link(p: &PBuf, follow: bool) -> bool {
     #[repr(C)]
     struct OpenHow {
         flags: u64,
@@ -140,7 +140,8 @@ pub fn meets_link(p: &PBuf) -> bool {
         resolve: u64,
     }
     const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-    let how = OpenHow { flags: (libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE_NO_SYMLINKS };
+    let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+    let how = OpenHow { flags: (libc::O_PATH | nofollow | libc::O_CLOEXEC) as u64, mode: 0, resolve: RESOLVE_NO_SYMLINKS };
     // SAFETY: p is NUL-terminated; how is a valid open_how of its size.
     let r = unsafe { syscall4(libc::SYS_openat2, CWD, p.as_cptr() as usize, &how as *const OpenHow as usize, std::mem::size_of::<OpenHow>()) };
     match check(r) {

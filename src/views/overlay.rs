@@ -33,6 +33,13 @@ pub struct Overlay {
     pub lower_links: bool,
 }
 
+/// Symlinks on upper's part of a path.
+#[derive(Clone, Copy, Debug, Default)]
+struct Links {
+    above: bool,
+    last: bool,
+}
+
 /// Where a path's entry is read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -133,57 +140,63 @@ impl Overlay {
     /// The decision for `rel`, top down through upper: at each level, upper's entry (and on),
     /// or a whiteout or an opaque directory (gone), or nothing in upper: then nothing deeper is
     /// in upper either, no marker can hide what lies below, and the rest is lower's. Also says
-    /// whether upper's part of the path holds a symlink (upper may gain one at any moment; the
-    /// kernel would follow it on the host). One probe per level that upper has, three at the
-    /// level where it stops: a fresh overlay costs one lookup and two marker probes.
-    fn descend(&self, rel: &[u8], probe: &mut PBuf) -> Res<(Side, bool)> {
+    /// where upper's part of the path holds a symlink (upper may gain one at any moment, and the
+    /// kernel would follow it on the host): above the last component, and as the last. One
+    /// lookup per level upper has, and three probes at the level where it stops: a fresh
+    /// overlay costs one lookup and two marker probes.
+    fn descend(&self, rel: &[u8], probe: &mut PBuf) -> Res<(Side, Links)> {
         let mut at = 0;
-        let mut link = false;
-        loop {
-            // The next component of rel after `at` (rel is empty or `/`-separated, normalized).
-            if at >= rel.len() {
-                return Ok((Side::Upper, link));
-            }
+        let mut links = Links::default();
+        while at < rel.len() {
+            // The next component (rel is empty or `/`-separated and normalized).
             let end = memchr::memchr(b'/', &rel[at + 1..]).map_or(rel.len(), |i| at + 1 + i);
             let (dir, name) = (&rel[..at], &rel[at + 1..end]);
             self.upper_of(&rel[..end], probe)?;
             match fsops::lstat(probe) {
                 Ok(st) => {
-                    link |= st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+                    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+                        if end == rel.len() {
+                            links.last = true;
+                        } else {
+                            links.above = true;
+                        }
+                    }
                     at = end;
                     continue;
                 }
                 Err(Errno::ENOENT) => {}
                 // Not a directory above (the kernel says so for the call itself), or unreadable.
-                Err(_) => return Ok((Side::Upper, link)),
+                Err(_) => return Ok((Side::Upper, links)),
             }
             self.marker(dir, Some(name), probe)?;
             if fsops::exists(probe) {
-                return Ok((Side::Gone, link));
+                return Ok((Side::Gone, links));
             }
             self.marker(dir, None, probe)?;
             if fsops::exists(probe) {
-                return Ok((Side::Gone, link));
+                return Ok((Side::Gone, links));
             }
-            return Ok((Side::Lower, link));
+            return Ok((Side::Lower, links));
         }
+        Ok((Side::Upper, links))
     }
 
     /// The textual way for a call that changes nothing: `path` (canonical, under `at`) becomes
     /// upper's or lower's path for the kernel to walk. False when it must be walked component
-    /// by component instead: upper's part holds a symlink, or (`lower_links`) lower's might.
-    pub fn route_read(&self, path: &mut PBuf) -> Res<bool> {
+    /// by component instead: a symlink the call would follow is on upper's part of the path,
+    /// or (`lower_links`) on lower's.
+    pub fn route_read(&self, path: &mut PBuf, follow: bool) -> Res<bool> {
         let mut probe = pool::take()?;
         let rel = self.rel(path.as_bytes());
-        let (side, link) = self.descend(rel, &mut probe)?;
-        if link {
+        let (side, links) = self.descend(rel, &mut probe)?;
+        if links.above || links.last && follow {
             return Ok(false);
         }
         match side {
             Side::Upper | Side::Gone => self.upper_of(rel, &mut probe)?,
             Side::Lower => {
                 self.lower_of(rel, &mut probe)?;
-                if self.lower_links && fsops::meets_link(&probe) {
+                if self.lower_links && fsops::meets_link(&probe, follow) {
                     return Ok(false);
                 }
             }
