@@ -616,7 +616,9 @@ impl Entry {
             Entry::Unreal { prefix } => vec![Borrowed(prefix.as_slice())],
             Entry::Bind { at, source, walk, .. } => [at.as_slice(), source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Tmp { at, source } => vec![Borrowed(at.as_slice()), Borrowed(source.as_slice())],
-            Entry::Overlay { at, lower, upper, work, walk } => [at.as_slice(), lower, upper, work].into_iter().chain(walk.word()).map(Borrowed).collect(),
+            Entry::Overlay { at, lower, upper, work, walk } => {
+                [at.as_slice(), lower, upper, work].into_iter().chain(walk.word()).map(Borrowed).collect()
+            }
             Entry::Root { source, walk } => [source.as_slice()].into_iter().chain(walk.word()).map(Borrowed).collect(),
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } | Entry::Chroot { dir: path } => {
                 vec![Borrowed(path.as_slice())]

@@ -42,7 +42,9 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     } else {
         let f = fds::flags(dirfd);
         if f & fds::ROUTE != 0 || (f & fds::READ_ONLY != 0 && op.writes()) {
-            return false;
+            if f & fds::LOWER == 0 || op.writes() || !overlays_untouched() {
+                return false;
+            }
         }
     }
     !path.has_dotdot() || (dirfd == libc::AT_FDCWD && dotdot_stays(path, true))
@@ -83,6 +85,18 @@ fn dotdot_stays(path: CPath, relative: bool) -> bool {
             _ => depth += 1,
         }
     }
+}
+
+/// Whether every overlay of the stack is untouched (`sys::ovgen`): a look or a read relative
+/// to a descriptor in a lower tree then finds what the kernel finds from it.
+#[cold]
+#[inline(never)]
+fn overlays_untouched() -> bool {
+    let Some(rt) = runtime::get() else { return false };
+    rt.views.iter().flat_map(|v| v.entries.iter()).all(|e| match e {
+        crate::views::Entry::Overlay(o) => crate::sys::ovgen::untouched(o.slot, o.work),
+        _ => true,
+    })
 }
 
 /// Outside the test mode: every path passes (no view changes any), or none does.

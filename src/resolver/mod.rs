@@ -315,17 +315,23 @@ fn on_lower(rt: &Runtime, virt: &[u8]) -> bool {
 /// one the view does not change, else `fds::ROUTE` and/or `fds::READ_ONLY`.
 pub fn fd_flags_for(rt: &Runtime, virt: &[u8]) -> u8 {
     let mut f = 0;
+    // Whether something besides an overlay routes below it.
+    let mut other = false;
     for view in rt.views {
         for e in view.entries {
             let at = crate::views::Layer::at(e);
             // An entry below it, or one it lies under that refuses or walks below itself.
             if crate::path::is_above(virt, at) || (crate::path::is_under(virt, at) && crate::views::Layer::routes_below(e)) {
                 f |= fds::ROUTE;
+                other |= !matches!(e, crate::views::Entry::Overlay(_)) || crate::path::is_above(virt, at);
             }
         }
     }
-    if is_read_only(rt, virt) || on_lower(rt, virt) {
+    if is_read_only(rt, virt) {
         f |= fds::READ_ONLY;
+    }
+    if on_lower(rt, virt) {
+        f |= fds::READ_ONLY | if other { 0 } else { fds::LOWER };
     }
     // Under a mount that does not route below itself, relative paths without `..` are the
     // kernel's (the descriptor is the host directory); it is named all the same, for `..`,

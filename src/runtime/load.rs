@@ -198,6 +198,8 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let mut traces = [None; crate::sys::tracebuf::MAX_TRACES];
     let mut ntraces = 0;
     let mut failed = false;
+    // Overlays in load order: each has its own change count (`sys::ovgen`).
+    let mut overlays = 0usize;
     let mut store = |e: Entry, ne: &mut usize| {
         if *ne < entries.len() {
             entries[*ne] = e;
@@ -257,7 +259,10 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         }
                     },
                     Kind::Overlay => match (path(0), path(1), path(2), path(3)) {
-                        (Some(at), Some(lower), Some(upper), Some(work)) => Entry::Overlay(Overlay { at, lower, upper, work, lower_links: args.walk(4) != kmview_api::Walk::No }),
+                        (Some(at), Some(lower), Some(upper), Some(work)) => {
+                            overlays += 1;
+                            Entry::Overlay(Overlay { at, lower, upper, work, lower_links: args.walk(4) != kmview_api::Walk::No, slot: overlays - 1 })
+                        }
                         _ => {
                             failed = true;
                             return;

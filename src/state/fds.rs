@@ -26,6 +26,9 @@ pub const READ_ONLY: u8 = 4;
 pub const OUTSIDE: u8 = 8;
 /// It is a directory (a path relative to anything else is `ENOTDIR`, as the kernel says).
 pub const DIR: u8 = 16;
+/// It lies in an overlay's lower tree and nothing else of the view routes below it: while the
+/// overlay's upper is untouched, a look or a read relative to it is the kernel's.
+pub const LOWER: u8 = 32;
 
 static NAMES: [SeqPath; MAX_FDS] = [const { SeqPath::new() }; MAX_FDS];
 static FLAGS: [AtomicU8; MAX_FDS] = [const { AtomicU8::new(0) }; MAX_FDS];

@@ -10,6 +10,7 @@ pub mod arena;
 pub mod argv;
 pub mod cpath;
 pub mod fsops;
+pub mod ovgen;
 
 pub mod pbuf;
 pub mod pool;

@@ -31,6 +31,8 @@ pub struct Overlay {
     /// The lower tree holds symlinks (the launcher looked): a lower path is checked for one
     /// before the kernel walks it (the view must resolve it: its target may have changed).
     pub lower_links: bool,
+    /// Which change count is this overlay's (`sys::ovgen`).
+    pub slot: usize,
 }
 
 /// Symlinks on upper's part of a path.
@@ -145,6 +147,9 @@ impl Overlay {
     /// lookup per level upper has, and three probes at the level where it stops: a fresh
     /// overlay costs one lookup and two marker probes.
     fn descend(&self, rel: &[u8], probe: &mut PBuf) -> Res<(Side, Links)> {
+        if !rel.is_empty() && crate::sys::ovgen::untouched(self.slot, self.work) {
+            return Ok((Side::Lower, Links::default()));
+        }
         let mut at = 0;
         let mut links = Links::default();
         while at < rel.len() {
@@ -196,7 +201,8 @@ impl Overlay {
             Side::Upper | Side::Gone => self.upper_of(rel, &mut probe)?,
             Side::Lower => {
                 self.lower_of(rel, &mut probe)?;
-                if self.lower_links && fsops::meets_link(&probe, follow) {
+                // With nothing in upper, no link can lead where upper changed anything.
+                if self.lower_links && !crate::sys::ovgen::untouched(self.slot, self.work) && fsops::meets_link(&probe, follow) {
                     return Ok(false);
                 }
             }
@@ -309,6 +315,7 @@ impl Overlay {
         if rel.is_empty() {
             return Ok(false);
         }
+        self.changing();
         if let Op::Remove | Op::RemoveDir = op {
             let dir = op == Op::RemoveDir;
             if self.remove(rel, dir)? {
@@ -337,6 +344,12 @@ impl Overlay {
             // Both names of a rename are prepared by `before_rename`, which knows which is which.
             Op::Rename => Ok(()),
         }
+    }
+
+    /// Counts a change about to be made in upper, before it is made: a process that saw the
+    /// count at 0 may have taken a path for lower's without a probe.
+    fn changing(&self) {
+        crate::sys::ovgen::changing(self.slot, self.work);
     }
 
     /// Before a removal: a lower entry that shows gets a whiteout, and the kernel is handed
@@ -524,6 +537,7 @@ impl Overlay {
     /// is `EXDEV` (the kernel's overlay without `redirect_dir`: `mv` then copies); a lower file
     /// is copied up and its name whited out; `to`'s directory is made in upper.
     pub fn before_rename(&self, from: &[u8], to: &[u8]) -> Res<()> {
+        self.changing();
         let (rf, rt) = (self.rel(from), self.rel(to));
         if rf.is_empty() || rt.is_empty() {
             return Err(Errno::EBUSY);
@@ -547,6 +561,7 @@ impl Overlay {
     /// Before `link(from, to)`: the file linked is upper's (a link to a lower file would let
     /// writes through it reach the lower tree).
     pub fn before_link(&self, from: &[u8], to: &[u8]) -> Res<()> {
+        self.changing();
         let rf = self.rel(from);
         if !rf.is_empty() && self.side(from)? == Side::Lower {
             if let Some(st) = self.lower_shows(rf)? {
