@@ -830,3 +830,44 @@ c\td\t0755\t-\t-
     // A touched one (another mtime) and a chmodded directory stay.
     assert_eq!(normalize_upper("a\td\t0700\t-\t-\t-\na/f\tf\t0644\tH1\t1\t200\n", lower), "a\td\t0700\t-\t-\na/f\tf\t0644\tH1\t1\n");
 }
+
+// ---------------------------------------------------------------------------------------------
+// With the fake root in the same view.
+// ---------------------------------------------------------------------------------------------
+
+/// Run as an unprivileged user (as root, a real chown would work and prove nothing): what the
+/// fake root records of a lower file (an owner by chown, a setuid mode by chmod) holds for the
+/// file once a write copies it up, and tar sees it; the lower tree keeps its real owners and
+/// modes, and upper's copies have the safe modes the fake root puts on disk.
+#[test]
+fn fake_root_records_move_with_a_copy_up() {
+    let s = Scratch::new("overlay-fakeroot");
+    let (low, up) = (s.join("low"), s.join("up"));
+    std::fs::create_dir_all(low.join("d")).unwrap();
+    std::fs::create_dir_all(&up).unwrap();
+    std::fs::write(low.join("d/f"), "data\n").unwrap();
+    std::fs::write(low.join("d/g"), "g\n").unwrap();
+    let own = Command::new("chown").args(["-R", "65534:65534"]).arg(s.path()).status().unwrap();
+    assert!(own.success());
+    let before = ok(Command::new("sh").arg("-c").arg(format!("cd '{}' && ls -ln d && cat d/f d/g", low.display())).output().unwrap());
+    let script = format!(
+        "cd '{}/d' && chown 123:456 f && echo more >> f && chmod 4755 g && echo x >> g && stat -c '%n %u:%g %a' f g && tar cf - f g | tar tvf - | awk '{{print $1, $2}}'",
+        low.display()
+    );
+    let o = run(Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(launcher())
+        .arg("-0")
+        .arg("--overlay")
+        .arg(format!("{}:{}", low.display(), up.display()))
+        .args(["--", "sh", "-c", &script]));
+    assert_eq!(ok(o), "f 123:456 644\ng 0:0 4755\n-rw-r--r-- 123/456\n-rwsr-xr-x root/root\n", "the recorded owner and mode hold after the copy-up");
+    let after = ok(Command::new("sh").arg("-c").arg(format!("cd '{}' && ls -ln d && cat d/f d/g", low.display())).output().unwrap());
+    assert_eq!(before, after, "the lower tree changed");
+    let upper = ok(Command::new("stat").args(["-c", "%n %u %a"]).arg(up.join("d/f")).arg(up.join("d/g")).output().unwrap());
+    assert_eq!(
+        upper,
+        format!("{} 65534 644\n{} 65534 755\n", up.join("d/f").display(), up.join("d/g").display()),
+        "upper's copies: the real user, safe modes"
+    );
+}

@@ -213,6 +213,21 @@ fn record(st: &impl StatFields, change: impl Fn(&mut Record)) -> Res<()> {
     })
 }
 
+/// An overlay copied the file `from` describes up as `to` (a new inode): what the fake root
+/// recorded of it now applies to the copy, as a recorded owner and mode move with a file.
+pub fn copied(from: &impl StatFields, to: &impl StatFields) {
+    if !active() {
+        return;
+    }
+    let (dev, ino) = from.dev_ino();
+    let Some(old) = owners::get(inner(), dev, ino) else { return };
+    let (dev2, ino2) = to.dev_ino();
+    let _ = owners::update(inner(), dev2, ino2, to.mode() & IFMT, |r| {
+        let nlink = to.nlink() as u32;
+        *r = Record { dev: dev2, ino: ino2, nlink, ..old };
+    });
+}
+
 /// `chmod` of the file `st` describes: the whole mode recorded; the mode for the disk returned.
 pub fn chmod(st: &impl StatFields, mode: u32) -> Res<u32> {
     let kind = st.mode() & IFMT;

@@ -255,6 +255,9 @@ impl Overlay {
             fsops::copy_xattrs(&low, up);
             fsops::chmod(up, mode)?;
             let _ = fsops::copy_times(up, &st);
+            if let Ok(copy) = fsops::lstat(up) {
+                super::fakeroot::copied(&st, &copy);
+            }
         } else {
             fsops::chmod(up, mode)?;
         }
@@ -298,6 +301,10 @@ impl Overlay {
                 fsops::chmod(&tmp, st.st_mode & 0o7777)?;
             }
             let _ = fsops::copy_times(&tmp, st);
+            // What a fake root recorded of the lower file moves to the copy.
+            if let Ok(copy) = fsops::lstat(&tmp) {
+                super::fakeroot::copied(st, &copy);
+            }
             fsops::rename(&tmp, &up)
         });
         if done.is_err() {

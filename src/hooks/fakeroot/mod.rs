@@ -103,6 +103,10 @@ pub unsafe fn fchmodat(dirfd: c_int, path: CStrP, mode: mode_t, flags: c_int) ->
     let e = crate::sys::errno();
     // SAFETY: the caller's path.
     let r = unsafe { real::fchmodat(dirfd, path, facet::safe_mode(st.st_mode & libc::S_IFMT, mode), flags & libc::AT_SYMLINK_NOFOLLOW) };
+    // The file changed may be another inode than the one looked at: an overlay copies a lower
+    // file up before its mode changes. The record goes to the one changed.
+    // SAFETY: the caller's path.
+    let st = if r == 0 { unsafe { real_stat(dirfd, path, flags) }.unwrap_or(st) } else { st };
     chmodded(r, e, &st, mode)
 }
 
