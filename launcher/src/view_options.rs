@@ -102,16 +102,35 @@ fn mountpoint(opt: &str, at: Vec<u8>, source_is_dir: bool, under_root: bool) -> 
 }
 
 /// `--overlay DIR[:UPPER]`: DIR shown over itself copy-on-write, its changes in UPPER (made if
-/// missing, or a fresh directory), a private scratch directory beside.
-fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<Entry, String> {
+/// missing, or a fresh directory), a private scratch directory beside. DIR is a path of the view
+/// being built when one of its mounts (a `--root`, a bind) covers it: the overlay's lower tree is
+/// then what that mount shows there, and an overlay at the very place of a mount takes its place
+/// (its tree copy-on-write: `--root R --overlay /` is the whole root). Else it is the host's.
+/// True with the entry when it took a mount's place.
+fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<(Entry, bool), String> {
     let opt = "--overlay";
     let (dir, upper) = match split_pair(raw) {
         Some((d, u)) => (d, Some(u)),
         None => (unescape(raw), None),
     };
-    let lower = source_path(opt, &dir)?;
+    let covered = if dir.first() == Some(&b'/') { covering_mount(&built.view, &virtual_path(opt, &dir)?) } else { None };
+    let (at, lower, replaced) = match covered {
+        Some((i, at, lower)) => (at, lower, built.view.entries[i].clone().into()),
+        None => {
+            let host = source_path(opt, &dir)?;
+            (host.clone(), host, None::<Entry>)
+        }
+    };
     if !std::fs::metadata(OsString::from_vec(lower.clone())).is_ok_and(|m| m.is_dir()) {
         return Err(format!("{opt}: {}: Not a directory", String::from_utf8_lossy(&dir)));
+    }
+    if let Some(mount) = &replaced {
+        let same_place = |e: &Entry| match (e, mount) {
+            (Entry::Root { .. }, Entry::Root { .. }) => at == b"/",
+            (Entry::Bind { at: a, .. } | Entry::Tmp { at: a, .. }, _) => *a == at,
+            _ => false,
+        };
+        built.view.entries.retain(|e| !same_place(e));
     }
     let upper = match upper {
         Some(u) => {
@@ -121,7 +140,7 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<Entry, String> {
         }
         None => {
             let made = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a directory for the changes: {e}"))?;
-            built.made_uppers.push((PathBuf::from(OsString::from_vec(lower.clone())), PathBuf::from(OsString::from_vec(made.clone()))));
+            built.made_uppers.push((PathBuf::from(OsString::from_vec(dir.clone())), PathBuf::from(OsString::from_vec(made.clone()))));
             made
         }
     };
@@ -144,7 +163,35 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<Entry, String> {
         .is_none();
     std::fs::write(work_path.join("gen"), (if empty { 0u64 } else { 1u64 }).to_ne_bytes())
         .map_err(|e| format!("{opt}: cannot write in {}: {e}", work_path.display()))?;
-    Ok(Entry::Overlay { at: lower.clone(), lower, upper, work, walk: Walk::No })
+    Ok((Entry::Overlay { at, lower, upper, work, walk: Walk::No }, replaced.is_some()))
+}
+
+/// The mount of `view` that shows the path `dir` (of the view; the last one given at the
+/// longest place wins, as a later mount covers an earlier one): its index, `dir`, and the host
+/// path behind it.
+fn covering_mount(view: &View, dir: &[u8]) -> Option<(usize, Vec<u8>, Vec<u8>)> {
+    let under = |p: &[u8], m: &[u8]| m == b"/" || p == m || p.starts_with(m) && p.get(m.len()) == Some(&b'/');
+    let mut best: Option<(usize, &[u8], &[u8])> = None;
+    for (i, e) in view.entries.iter().enumerate() {
+        let (at, source): (&[u8], &[u8]) = match e {
+            Entry::Root { source, .. } => (b"/", source),
+            Entry::Bind { at, source, .. } | Entry::Tmp { at, source } => (at, source),
+            _ => continue,
+        };
+        if under(dir, at) && best.is_none_or(|(_, b, _)| at.len() >= b.len()) {
+            best = Some((i, at, source));
+        }
+    }
+    let (i, at, source) = best?;
+    let rest = if at == b"/" { dir } else { &dir[at.len()..] };
+    let mut host = source.to_vec();
+    if !rest.is_empty() && rest != b"/" {
+        if host == b"/" {
+            host.clear();
+        }
+        host.extend_from_slice(rest);
+    }
+    Some((i, dir.to_vec(), host))
 }
 
 pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String> {
@@ -155,7 +202,9 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
             ordered.extend(idx.zip(vals).map(|(i, v)| (i, id, v)));
         }
     }
-    ordered.sort_by_key(|(i, _, _)| *i);
+    // A root first: an overlay of a path in it needs it (`--overlay / --root R` is `--root R
+    // --overlay /`); its place is `/`, where no other mount of the command line competes.
+    ordered.sort_by_key(|(i, id, _)| (*id != "root", *i));
     let mut built = Built { view: View::default(), tmp_dirs: Vec::new(), save: None, deps: None, made_uppers: Vec::new() };
     if let Some(prefix) = &opts.unreal {
         let bytes = prefix.as_bytes();
@@ -206,7 +255,15 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
                 built.tmp_dirs.push(PathBuf::from(OsString::from_vec(dir.clone())));
                 Entry::Tmp { at, source: dir }
             }
-            "overlay" => overlay_entry(raw, &mut built)?,
+            "overlay" => {
+                let (entry, replaced) = overlay_entry(raw, &mut built)?;
+                if replaced {
+                    // It took that mount's place: not a second mount there.
+                    built.view.entries.push(entry);
+                    continue;
+                }
+                entry
+            }
             "hide" => Entry::Hide { path: virtual_path(opt, raw)? },
             "deny" => Entry::Deny { path: virtual_path(opt, raw)? },
             _ => Entry::ReadOnly { path: virtual_path(opt, raw)? },

@@ -24,7 +24,8 @@ pub fn route(rt: &Runtime, out: &mut PBuf, shape: Shape, call: &Call) -> Res<Opt
         if let crate::views::Entry::Overlay(o) = m {
             // A change is walked (what it changes is carried to upper first); a look or a read
             // goes the textual way unless a symlink is on it.
-            if call.op.writes() && call.op != crate::views::Op::AccessW || !o.route_read(out, call.follow)? {
+            let asks_write = call.op == crate::views::Op::AccessW;
+            if call.op.writes() && !asks_write || !(asks_write && super::overlaid(m, call.op, out)? || o.route_read(out, call.follow)?) {
                 return Ok(None);
             }
             routed.route = super::Route::Host;

@@ -258,14 +258,18 @@ pub fn to_host_in(views: &[crate::views::View], virt: &[u8], op: Op, out: &mut P
 #[inline(always)]
 pub fn overlaid(m: &crate::views::Entry, op: Op, path: &mut PBuf) -> Res<bool> {
     let crate::views::Entry::Overlay(o) = m else { return Ok(false) };
-    // `access(W_OK)` changes nothing: it asks the entry where it is.
-    if !op.writes() || op == Op::AccessW {
+    if op == Op::AccessW {
+        return overlay_access(o, path);
+    }
+    if !op.writes() {
         return Ok(false);
     }
     let mut to = crate::sys::pool::take()?;
-    if !o.prepare(path.as_bytes(), op, &mut to)? {
+    match o.prepare(path.as_bytes(), op, &mut to)? {
         // Whatever the call changes now lies in upper, or is made there.
-        o.upper_of(o.rel(path.as_bytes()), &mut to)?;
+        crate::views::overlay::Target::Upper => o.upper_of(o.rel(path.as_bytes()), &mut to)?,
+        crate::views::overlay::Target::Lower => o.lower_of(o.rel(path.as_bytes()), &mut to)?,
+        crate::views::overlay::Target::StandIn => {}
     }
     path.set(to.as_bytes())?;
     Ok(true)
@@ -297,6 +301,24 @@ pub fn is_read_only(rt: &Runtime, virt: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// `access(W_OK)` under an overlay changes nothing: it asks the entry where it is, except under
+/// a fake root, where whatever exists in the overlay is writable as root would find it (a write
+/// would copy it up into upper, which the real user owns): the question goes to upper's root.
+fn overlay_access(o: &crate::views::Overlay, path: &mut PBuf) -> Res<bool> {
+    if !crate::views::fakeroot::active() || o.side(path.as_bytes())? == crate::views::overlay::Side::Gone {
+        return Ok(false);
+    }
+    let mut probe = crate::sys::pool::take()?;
+    crate::views::Layer::map_out(&crate::views::Entry::Overlay(*o), path)?;
+    probe.set(path.as_bytes())?;
+    if crate::sys::fsops::lstat(&probe).is_err() {
+        // Nothing there: the kernel's ENOENT.
+        return Ok(true);
+    }
+    path.set(o.upper)?;
+    Ok(true)
 }
 
 /// Whether `virt` (canonical, innermost terms) is read from an overlay's lower tree: a

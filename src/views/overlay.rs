@@ -35,6 +35,17 @@ pub struct Overlay {
     pub slot: usize,
 }
 
+/// Where a changing call goes, once [`Overlay::prepare`] made ready what it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Upper's path.
+    Upper,
+    /// The stand-in now in the buffer given.
+    StandIn,
+    /// Lower's path: a special file, written as the node it is.
+    Lower,
+}
+
 /// Symlinks on upper's part of a path.
 #[derive(Clone, Copy, Debug, Default)]
 struct Links {
@@ -269,6 +280,12 @@ impl Overlay {
     /// renamed into place once whole. A writer killed in between leaves the temporary name,
     /// never a half copy under the entry's own.
     fn copy_up(&self, rel: &[u8], st: &libc::stat) -> Res<()> {
+        self.copy_up_as(rel, st, true)
+    }
+
+    /// [`Overlay::copy_up`]; `data`: false when the call truncates the file anyway (nothing of
+    /// the lower content would survive, and a file the real user may not read still copies up).
+    fn copy_up_as(&self, rel: &[u8], st: &libc::stat, data: bool) -> Res<()> {
         self.ensure_parents(rel)?;
         let mut up = pool::take()?;
         self.upper_of(rel, &mut up)?;
@@ -284,7 +301,7 @@ impl Overlay {
         tmp.push_component(&name[..n])?;
         let _ = fsops::unlink(&tmp, 0);
         let made = match st.st_mode & libc::S_IFMT {
-            libc::S_IFREG => copy_file(&low, &tmp, st),
+            libc::S_IFREG => copy_file(&low, &tmp, st, data && st.st_size > 0),
             libc::S_IFLNK => {
                 let mut target = pool::take()?;
                 let n = crate::sys::raw::readlinkat(libc::AT_FDCWD, &low, target.all_mut())?;
@@ -314,42 +331,42 @@ impl Overlay {
     }
 
     /// Before a call that changes `path` (canonical, under `at`): what it changes is made to
-    /// lie in `upper`. The resolver then maps the path there (see [`Layer::map_out`]), unless
-    /// this returns true: a removal of what only the lower tree had, whose kernel call goes to
-    /// the stand-in now in `out`.
-    pub fn prepare(&self, path: &[u8], op: Op, out: &mut PBuf) -> Res<bool> {
+    /// lie in upper, and where the kernel's call goes is said: upper's path, a stand-in (a
+    /// removal of what only the lower tree had: its path now in `out`), or lower's (a device, a
+    /// fifo or a socket opened for writing is the node itself, never copied up, as on overlayfs).
+    pub fn prepare(&self, path: &[u8], op: Op, out: &mut PBuf) -> Res<Target> {
         let rel = self.rel(path);
         if rel.is_empty() {
-            return Ok(false);
+            return Ok(Target::Upper);
         }
         self.changing();
-        if let Op::Remove | Op::RemoveDir = op {
-            let dir = op == Op::RemoveDir;
-            if self.remove(rel, dir)? {
-                self.stand_in_path(dir, out)?;
-                return Ok(true);
-            }
-            return Ok(false);
-        }
-        self.prepare_change(rel, path, op).map(|()| false)
-    }
-
-    fn prepare_change(&self, rel: &[u8], path: &[u8], op: Op) -> Res<()> {
         match op {
-            Op::Look | Op::Read | Op::AccessW => Ok(()),
+            Op::Remove | Op::RemoveDir => {
+                let dir = op == Op::RemoveDir;
+                if self.remove(rel, dir)? {
+                    self.stand_in_path(dir, out)?;
+                    return Ok(Target::StandIn);
+                }
+                Ok(Target::Upper)
+            }
             Op::Open(_) | Op::Modify | Op::Chmod | Op::Truncate => match self.side(path)? {
-                Side::Upper => Ok(()),
-                Side::Gone => self.ensure_parents(rel),
+                Side::Upper => Ok(Target::Upper),
+                Side::Gone => self.ensure_parents(rel).map(|()| Target::Upper),
                 Side::Lower => match self.lower_shows(rel)? {
-                    Some(st) => self.copy_up(rel, &st),
-                    None => self.ensure_parents(rel),
+                    Some(st) if matches!(op, Op::Open(_)) && !matches!(st.st_mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK) => {
+                        Ok(Target::Lower)
+                    }
+                    Some(st) => {
+                        let truncates = matches!(op, Op::Open(f) if f & libc::O_TRUNC != 0 && f & libc::O_ACCMODE != libc::O_RDONLY);
+                        self.copy_up_as(rel, &st, !truncates).map(|()| Target::Upper)
+                    }
+                    None => self.ensure_parents(rel).map(|()| Target::Upper),
                 },
             },
             // A name to make: its directory in upper (a whiteout in the way goes in `made`).
-            Op::Create | Op::CreateDir => self.ensure_parents(rel),
-            Op::Remove | Op::RemoveDir => Ok(()),
+            Op::Create | Op::CreateDir => self.ensure_parents(rel).map(|()| Target::Upper),
             // Both names of a rename are prepared by `before_rename`, which knows which is which.
-            Op::Rename => Ok(()),
+            Op::Rename | Op::Look | Op::Read | Op::AccessW => Ok(Target::Upper),
         }
     }
 
@@ -663,19 +680,23 @@ fn temp_name(out: &mut [u8; 40]) -> usize {
     at - 1
 }
 
-/// The file at `from` copied whole to a new file at `to` (synced: the rename that follows must
-/// not publish a name whose data a crash could lose).
-fn copy_file(from: &PBuf, to: &PBuf, st: &libc::stat) -> Res<()> {
-    let src = fsops::open(from, libc::O_RDONLY, 0)?;
+/// The file at `from` copied whole (`data`; else empty) to a new file at `to` (synced: the
+/// rename that follows must not publish a name whose data a crash could lose).
+fn copy_file(from: &PBuf, to: &PBuf, st: &libc::stat, data: bool) -> Res<()> {
+    let src = if data { Some(fsops::open(from, libc::O_RDONLY, 0)?) } else { None };
     let dst = match fsops::open(to, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600) {
         Ok(fd) => fd,
         Err(e) => {
-            crate::sys::raw::close(src);
+            src.map(crate::sys::raw::close);
             return Err(e);
         }
     };
-    let r = fsops::copy_data(src, dst).and_then(|()| fsops::fchmod(dst, st.st_mode & 0o7777)).and_then(|()| fsops::fsync(dst));
-    crate::sys::raw::close(src);
+    let copied = match src {
+        Some(src) => fsops::copy_data(src, dst),
+        None => Ok(()),
+    };
+    let r = copied.and_then(|()| fsops::fchmod(dst, st.st_mode & 0o7777)).and_then(|()| fsops::fsync(dst));
+    src.map(crate::sys::raw::close);
     crate::sys::raw::close(dst);
     r
 }
