@@ -110,6 +110,36 @@ impl ViewBuilder {
         })
     }
 
+    /// `dir` copy-on-write (`kmview --overlay DIR:UPPER`): programs in the view may change it
+    /// freely and `dir` itself is never written; the changes land in `upper` (made if missing,
+    /// kept), as an OCI layer (`.wh.NAME` for a removed entry, `.wh..wh..opq` in a directory
+    /// replaced wholesale; see [`crate::layer`] to read or apply one). Both are paths of the view
+    /// this program runs in; the overlay's private work directory is removed when the builder
+    /// is dropped.
+    ///
+    /// ```no_run
+    /// let view = kmview_api::ViewBuilder::new().overlay("/src/project", "/tmp/project-changes");
+    /// let status = view.command("make")?.arg("-C").arg("/src/project").status()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn overlay(self, dir: impl AsRef<Path>, upper: impl AsRef<Path>) -> ViewBuilder {
+        self.with(|b| {
+            let lower = source_path("overlay", dir.as_ref())?;
+            let file_error = |path: &Path, e: std::io::Error| Error::File { method: "overlay", path: path.to_path_buf(), error: Arc::new(e) };
+            std::fs::create_dir_all(upper.as_ref()).map_err(|e| file_error(upper.as_ref(), e))?;
+            let upper_path = source_path("overlay", upper.as_ref())?;
+            let inside = |a: &[u8], b: &[u8]| a == b || a.starts_with(b) && (b == b"/" || a.get(b.len()) == Some(&b'/'));
+            if inside(&upper_path, &lower) || inside(&lower, &upper_path) {
+                let why = std::io::Error::other("the changes' directory must lie outside the overlaid one (and not hold it)");
+                return Err(file_error(upper.as_ref(), why));
+            }
+            let work = crate::mounts::overlay_work(&upper_path).map_err(|e| file_error(&std::env::temp_dir(), e))?;
+            b.made.get_mut().push(PathBuf::from(OsString::from_vec(work.clone())));
+            b.entries.push(("overlay", Entry::Overlay { at: lower.clone(), lower, upper: upper_path, work, walk: Walk::No }));
+            Ok(())
+        })
+    }
+
     /// The seed's test view: `prefix/X` and `prefix/prefix/X` show `/X` (`kmview --unreal`).
     pub fn unreal(self, prefix: impl AsRef<Path>) -> ViewBuilder {
         self.with(|b| {

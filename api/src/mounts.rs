@@ -78,6 +78,21 @@ pub fn mountpoint(at: Vec<u8>, source_is_dir: bool, under_root: bool) -> Result<
 
 /// A fresh private directory, `kmview-tmp-XXXXXX` in `$TMPDIR` (else `/tmp`), mode 1777 as a
 /// fresh tmpfs; its canonical path. Whoever makes it removes it.
+/// An overlay's private work directory (made like [`private_dir`], for its owner to remove when
+/// the command ends), holding the overlay's change count `gen`, shared by the view's processes:
+/// 0 says `upper` is empty (every path is the lower tree's without a probe), 1 that it may hold
+/// something.
+pub fn overlay_work(upper: &[u8]) -> std::io::Result<Vec<u8>> {
+    let empty = std::fs::read_dir(OsString::from_vec(upper.to_vec()))?.next().is_none();
+    let work = private_dir()?;
+    let count: u64 = if empty { 0 } else { 1 };
+    if let Err(e) = std::fs::write(PathBuf::from(OsString::from_vec(work.clone())).join("gen"), count.to_ne_bytes()) {
+        let _ = std::fs::remove_dir_all(OsString::from_vec(work));
+        return Err(e);
+    }
+    Ok(work)
+}
+
 pub fn private_dir() -> std::io::Result<Vec<u8>> {
     let base = std::env::var_os("TMPDIR").filter(|t| !t.is_empty()).map(PathBuf::from).unwrap_or_else(|| "/tmp".into());
     const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

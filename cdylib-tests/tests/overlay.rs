@@ -934,3 +934,65 @@ fn dpkg_install_into_an_overlay_over_a_root() {
     let stray: Vec<&&str> = lines.iter().filter(|l| !l[2..].contains("hello-ov") && !dpkg_own(l) && !copied_dir(l)).collect();
     assert!(stray.is_empty(), "the diff lists more than the package and dpkg's records: {stray:?}\n{diff}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Overlays with other mounts, and in nested views.
+// ---------------------------------------------------------------------------------------------
+
+/// An overlay of a bind's mountpoint (in the view inside the bind's), and an overlay over an
+/// overlay (the inner one's lower tree is the outer one's merged tree): each view's changes
+/// land in its own upper, nothing below is written.
+#[test]
+fn overlays_in_nested_views() {
+    let s = Scratch::new("overlay-nested");
+    let (src, up, up2) = (s.join("src"), s.join("up"), s.join("up2"));
+    std::fs::create_dir_all(src.join("a")).unwrap();
+    std::fs::create_dir_all(&up).unwrap();
+    std::fs::create_dir_all(&up2).unwrap();
+    std::fs::write(src.join("a/f"), "one\n").unwrap();
+    let k = launcher().display().to_string();
+    let script = "cd /mnt/w && echo two >> a/f && cat a/f && rm a/f && echo new > a/g && mkdir b && ls -a a && ls";
+    let o = run(Command::new(launcher())
+        .arg("-b")
+        .arg(format!("{}:/mnt/w", src.display()))
+        .args(["--", &k, "--overlay"])
+        .arg(format!("/mnt/w:{}", up.display()))
+        .args(["--", "sh", "-c", script]));
+    assert_eq!(ok(o), "one\ntwo\n.\n..\ng\na\nb\n");
+    assert_eq!(std::fs::read_to_string(src.join("a/f")).unwrap(), "one\n", "the bind's source was written");
+    let listed = |d: &Path| ok(Command::new("sh").arg("-c").arg(format!("cd '{}' && find . | sort", d.display())).output().unwrap());
+    assert_eq!(listed(&up), ".\n./a\n./a/.wh.f\n./a/g\n./b\n");
+    // An overlay over that overlay: the inner changes land in up2 only.
+    let dir = src.display().to_string();
+    let o = run(Command::new(launcher())
+        .arg("--overlay")
+        .arg(format!("{dir}:{}", up.display()))
+        .args(["--", &k, "--overlay"])
+        .arg(format!("{dir}:{}", up2.display()))
+        .args(["--", "sh", "-c", &format!("cd '{dir}' && cat a/g && echo more >> a/g && rm -r b && ls")]));
+    assert_eq!(ok(o), "new\na\n");
+    assert_eq!(listed(&up), ".\n./a\n./a/.wh.f\n./a/g\n./b\n", "the outer upper changed");
+    assert_eq!(listed(&up2), ".\n./.wh.b\n./a\n./a/g\n");
+    assert_eq!(std::fs::read_to_string(up2.join("a/g")).unwrap(), "new\nmore\n");
+    assert_eq!(std::fs::read_to_string(up.join("a/g")).unwrap(), "new\n");
+}
+
+/// The embedding API's overlay: a build tool makes the view in code, runs a command that
+/// changes the tree, and reads the layer back with `kmview_api::layer`.
+#[test]
+fn the_api_builds_an_overlay() {
+    let s = Scratch::new("overlay-api");
+    let (dir, up) = (s.join("tree"), s.join("changes"));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("src/a.c"), "int a;\n").unwrap();
+    std::fs::write(dir.join("old.txt"), "old\n").unwrap();
+    let view = kmview_api::ViewBuilder::new().overlay(&dir, &up).library(library());
+    let status =
+        view.command("sh").unwrap().arg("-c").arg("echo built > out.o && rm old.txt && echo b >> src/a.c").current_dir(&dir).status().unwrap();
+    assert!(status.success());
+    drop(view);
+    assert!(!dir.join("out.o").exists() && dir.join("old.txt").exists(), "the tree was written");
+    assert_eq!(std::fs::read_to_string(dir.join("src/a.c")).unwrap(), "int a;\n");
+    let diff = ok(Command::new(launcher()).args(["overlay", "diff"]).arg(&up).arg(&dir).output().unwrap());
+    assert_eq!(diff, "D old.txt\nA out.o\nM src/a.c\n");
+}

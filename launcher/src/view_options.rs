@@ -152,17 +152,8 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<(Entry, bool), String>
             String::from_utf8_lossy(&lower)
         ));
     }
-    let work = make_tmp_dir().map_err(|e| format!("{opt}: cannot make a private directory: {e}"))?;
-    let work_path = PathBuf::from(OsString::from_vec(work.clone()));
-    built.tmp_dirs.push(work_path.clone());
-    // The overlay's change count, shared by the view's processes: 0 says upper is empty (every
-    // path is lower's without a probe), anything else that it may hold something.
-    let empty = std::fs::read_dir(OsString::from_vec(upper.clone()))
-        .map_err(|e| format!("{opt}: {}: {e}", String::from_utf8_lossy(&upper)))?
-        .next()
-        .is_none();
-    std::fs::write(work_path.join("gen"), (if empty { 0u64 } else { 1u64 }).to_ne_bytes())
-        .map_err(|e| format!("{opt}: cannot write in {}: {e}", work_path.display()))?;
+    let work = kmview_api::mounts::overlay_work(&upper).map_err(|e| format!("{opt}: cannot make its private directory: {e}"))?;
+    built.tmp_dirs.push(PathBuf::from(OsString::from_vec(work.clone())));
     Ok((Entry::Overlay { at, lower, upper, work, walk: Walk::No }, replaced.is_some()))
 }
 

@@ -94,7 +94,7 @@ fn dotdot_stays(path: CPath, relative: bool) -> bool {
 fn overlays_untouched() -> bool {
     let Some(rt) = runtime::get() else { return false };
     rt.views.iter().flat_map(|v| v.entries.iter()).all(|e| match e {
-        crate::views::Entry::Overlay(o) => crate::sys::ovgen::untouched(o.slot, o.work),
+        crate::views::Entry::Overlay(o) => o.is_untouched(),
         _ => true,
     })
 }

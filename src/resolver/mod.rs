@@ -267,8 +267,8 @@ pub fn overlaid(m: &crate::views::Entry, op: Op, path: &mut PBuf) -> Res<bool> {
     let mut to = crate::sys::pool::take()?;
     match o.prepare(path.as_bytes(), op, &mut to)? {
         // Whatever the call changes now lies in upper, or is made there.
-        crate::views::overlay::Target::Upper => o.upper_of(o.rel(path.as_bytes()), &mut to)?,
-        crate::views::overlay::Target::Lower => o.lower_of(o.rel(path.as_bytes()), &mut to)?,
+        crate::views::overlay::Target::Upper => o.upper_out(o.rel(path.as_bytes()), &mut to)?,
+        crate::views::overlay::Target::Lower => o.lower_out(o.rel(path.as_bytes()), &mut to)?,
         crate::views::overlay::Target::StandIn => {}
     }
     path.set(to.as_bytes())?;

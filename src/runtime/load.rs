@@ -261,7 +261,15 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                     Kind::Overlay => match (path(0), path(1), path(2), path(3)) {
                         (Some(at), Some(lower), Some(upper), Some(work)) => {
                             overlays += 1;
-                            Entry::Overlay(Overlay { at, lower, upper, work, lower_links: args.walk(4) != kmview_api::Walk::No, slot: overlays - 1 })
+                            Entry::Overlay(Overlay {
+                                at,
+                                lower,
+                                upper,
+                                work,
+                                lower_links: args.walk(4) != kmview_api::Walk::No,
+                                slot: overlays - 1,
+                                view: nv.saturating_sub(1),
+                            })
                         }
                         _ => {
                             failed = true;

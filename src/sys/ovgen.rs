@@ -13,13 +13,14 @@ pub const MAX_OVERLAYS: usize = 8;
 /// Each overlay's mapped count (null until first used; a failed mapping stays null).
 static COUNTS: [AtomicPtr<AtomicU64>; MAX_OVERLAYS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_OVERLAYS];
 
-/// The count of overlay `slot` whose work directory is `work`, mapped on first use.
-fn count(slot: usize, work: &[u8]) -> Option<&'static AtomicU64> {
+/// The count of overlay `slot`, mapped on first use from the work directory `work` writes
+/// (as the kernel names it).
+fn count(slot: usize, work: impl FnOnce(&mut super::PBuf) -> crate::errno::Res<()>) -> Option<&'static AtomicU64> {
     let cell = COUNTS.get(slot)?;
     let mut p = cell.load(Ordering::Acquire);
     if p.is_null() {
         let mut path = super::pool::take().ok()?;
-        path.set(work).ok()?;
+        work(&mut path).ok()?;
         path.push_component(b"gen").ok()?;
         let fd = super::raw::openat(libc::AT_FDCWD, &path, libc::O_RDWR | libc::O_CLOEXEC).ok()?;
         let ok = super::raw::fstat(fd).is_ok_and(|st| st.st_size >= 8);
@@ -48,12 +49,12 @@ fn count(slot: usize, work: &[u8]) -> Option<&'static AtomicU64> {
 }
 
 /// Whether nothing was ever made in overlay `slot`'s upper (false when unknown).
-pub fn untouched(slot: usize, work: &[u8]) -> bool {
+pub fn untouched(slot: usize, work: impl FnOnce(&mut super::PBuf) -> crate::errno::Res<()>) -> bool {
     count(slot, work).is_some_and(|c| c.load(Ordering::Acquire) == 0)
 }
 
 /// Counts a change about to be made in overlay `slot`'s upper.
-pub fn changing(slot: usize, work: &[u8]) {
+pub fn changing(slot: usize, work: impl FnOnce(&mut super::PBuf) -> crate::errno::Res<()>) {
     if let Some(c) = count(slot, work) {
         c.fetch_add(1, Ordering::AcqRel);
     }

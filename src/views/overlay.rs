@@ -33,6 +33,9 @@ pub struct Overlay {
     pub lower_links: bool,
     /// Which change count is this overlay's (`sys::ovgen`).
     pub slot: usize,
+    /// Which view of the stack it belongs to (0: the outermost, whose outer terms are the
+    /// kernel's).
+    pub view: usize,
 }
 
 /// Where a changing call goes, once [`Overlay::prepare`] made ready what it changes.
@@ -89,12 +92,53 @@ impl Overlay {
         Ok(())
     }
 
+    /// Upper's path for `rel`, as the kernel names it (for the overlay's own probes and
+    /// changes): an overlay of a view inside another has its trees named in the outer view's
+    /// terms, which the views outside map to the host's.
     pub fn upper_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
+        Self::join(self.upper, rel, out)?;
+        self.to_host(out)
+    }
+
+    /// Lower's path for `rel`, as the kernel names it.
+    pub fn lower_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
+        Self::join(self.lower, rel, out)?;
+        self.to_host(out)
+    }
+
+    /// Upper's path for `rel` as this view hands it outward (the views outside map it on).
+    pub fn upper_out(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
         Self::join(self.upper, rel, out)
     }
 
-    pub fn lower_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
+    /// Lower's path for `rel` as this view hands it outward.
+    pub fn lower_out(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
         Self::join(self.lower, rel, out)
+    }
+
+    /// A path of the view outside this overlay's, as the kernel names it.
+    fn to_host(&self, p: &mut PBuf) -> Res<()> {
+        if self.view == 0 {
+            return Ok(());
+        }
+        let Some(rt) = crate::runtime::get() else { return Ok(()) };
+        let outer = pool::copy_of(p.as_bytes())?;
+        crate::resolver::to_host_in(&rt.views[..self.view.min(rt.views.len())], outer.as_bytes(), Op::Look, p).map(|_| ())
+    }
+
+    /// The work directory, as the kernel names it.
+    fn work_host(&self, out: &mut PBuf) -> Res<()> {
+        out.set(self.work)?;
+        self.to_host(out)
+    }
+
+    /// Whether nothing was ever made in upper (see `sys::ovgen`).
+    pub fn is_untouched(&self) -> bool {
+        self.untouched()
+    }
+
+    fn untouched(&self) -> bool {
+        crate::sys::ovgen::untouched(self.slot, |p| self.work_host(p))
     }
 
     /// `upper/dir/.wh.NAME` (or `upper/dir/.wh..wh..opq` with `name` None) for `rel`'s parent.
@@ -158,7 +202,7 @@ impl Overlay {
     /// lookup per level upper has, and three probes at the level where it stops: a fresh
     /// overlay costs one lookup and two marker probes.
     fn descend(&self, rel: &[u8], probe: &mut PBuf) -> Res<(Side, Links)> {
-        if !rel.is_empty() && crate::sys::ovgen::untouched(self.slot, self.work) {
+        if !rel.is_empty() && self.untouched() {
             return Ok((Side::Lower, Links::default()));
         }
         let mut at = 0;
@@ -209,13 +253,16 @@ impl Overlay {
             return Ok(false);
         }
         match side {
-            Side::Upper | Side::Gone => self.upper_of(rel, &mut probe)?,
+            Side::Upper | Side::Gone => self.upper_out(rel, &mut probe)?,
             Side::Lower => {
-                self.lower_of(rel, &mut probe)?;
                 // With nothing in upper, no link can lead where upper changed anything.
-                if self.lower_links && !crate::sys::ovgen::untouched(self.slot, self.work) && fsops::meets_link(&probe, follow) {
-                    return Ok(false);
+                if self.lower_links && !self.untouched() {
+                    self.lower_of(rel, &mut probe)?;
+                    if fsops::meets_link(&probe, follow) {
+                        return Ok(false);
+                    }
                 }
+                self.lower_out(rel, &mut probe)?;
             }
         }
         path.set(probe.as_bytes())?;
@@ -373,7 +420,7 @@ impl Overlay {
     /// Counts a change about to be made in upper, before it is made: a process that saw the
     /// count at 0 may have taken a path for lower's without a probe.
     fn changing(&self) {
-        crate::sys::ovgen::changing(self.slot, self.work);
+        crate::sys::ovgen::changing(self.slot, |p| self.work_host(p));
     }
 
     /// Before a removal: a lower entry that shows gets a whiteout, and the kernel is handed
@@ -420,7 +467,8 @@ impl Overlay {
         Ok(false)
     }
 
-    /// The path a removal with nothing in upper is handed (made fresh for it).
+    /// The path a removal with nothing in upper is handed (made fresh for it), as this view
+    /// hands it outward.
     pub fn stand_in_path(&self, dir: bool, out: &mut PBuf) -> Res<()> {
         out.set(self.work)?;
         out.push_component(if dir { b"gone-dir" } else { b"gone-file" })
@@ -429,6 +477,7 @@ impl Overlay {
     fn stand_in(&self, dir: bool) -> Res<()> {
         let mut p = pool::take()?;
         self.stand_in_path(dir, &mut p)?;
+        self.to_host(&mut p)?;
         if dir {
             match fsops::mkdir(&p, 0o700) {
                 Ok(()) | Err(Errno::EEXIST) => Ok(()),
@@ -531,7 +580,9 @@ impl Overlay {
     /// After a call made `host` (a path in some overlay's upper) exist: a whiteout left beside
     /// it goes, and a directory made where a lower one was removed becomes opaque.
     pub fn made(&self, host: &[u8]) -> Res<()> {
-        if !is_under(host, self.upper) || host == self.upper {
+        let mut upper = pool::take()?;
+        self.upper_of(b"", &mut upper)?;
+        if !is_under(host, upper.as_bytes()) || host == upper.as_bytes() {
             return Ok(());
         }
         let mut wh = pool::take()?;
@@ -614,8 +665,8 @@ impl Layer for Overlay {
         let mut out = pool::take()?;
         let rel = self.rel(path.as_bytes());
         match side {
-            Side::Upper | Side::Gone => self.upper_of(rel, &mut out)?,
-            Side::Lower => self.lower_of(rel, &mut out)?,
+            Side::Upper | Side::Gone => self.upper_out(rel, &mut out)?,
+            Side::Lower => self.lower_out(rel, &mut out)?,
         }
         path.set(out.as_bytes())
     }
