@@ -648,6 +648,25 @@ fn a_directory_removed_and_made_again_is_opaque() {
     );
 }
 
+/// A lower file mapped shared and written through the mapping: the open for writing copied it
+/// up first, so the mapping's writes reach the copy (and only it), as the kernel's overlay.
+#[test]
+fn mmap_writes_reach_the_copy() {
+    check(
+        "mmap",
+        r#"python3 - <<'PY'
+import mmap, os
+with open('README.md', 'r+b') as f:
+    m = mmap.mmap(f.fileno(), 0)
+    m[0:4] = b'MMAP'
+    m.flush()
+    m.close()
+print(open('README.md', 'rb').read()[:12])
+PY
+"#,
+    );
+}
+
 #[test]
 fn touch_copies_times_up() {
     check(
@@ -672,7 +691,7 @@ fn reading_before_and_after_a_change() {
     );
 }
 
-/// The issue's rule for a descriptor opened read-only before a copy-up: it keeps reading the
+/// kmview's rule for a descriptor opened read-only before a copy-up: it keeps reading the
 /// content it was opened on. This machine's kernel (overlayfs stacks its file operations since
 /// Linux 4.19) shows such a descriptor the copied-up file instead, so the kernel is no oracle
 /// here: the rule is asserted on kmview alone, with a fresh open seeing the change and the lower
