@@ -1015,3 +1015,35 @@ fn the_api_builds_an_overlay() {
     let diff = ok(Command::new(launcher()).args(["overlay", "diff"]).arg(&up).arg(&dir).output().unwrap());
     assert_eq!(diff, "D old.txt\nA out.o\nM src/a.c\n");
 }
+
+/// Two overlays in one view, and an overlay at a bind's mountpoint in the same view (it takes
+/// the bind's place: the bind's source copy-on-write): each tree's changes in its own upper.
+#[test]
+fn several_overlays_and_an_overlay_of_a_bind_in_one_view() {
+    let s = Scratch::new("overlay-several");
+    for d in ["one", "two", "src", "up1", "up2", "up3"] {
+        std::fs::create_dir_all(s.join(d)).unwrap();
+    }
+    for d in ["one", "two", "src"] {
+        std::fs::write(s.join(d).join("f"), format!("{d}\n")).unwrap();
+    }
+    let p = |d: &str| s.join(d).display().to_string();
+    let o = run(Command::new(launcher())
+        .args(["--overlay", &format!("{}:{}", p("one"), p("up1"))])
+        .args(["--overlay", &format!("{}:{}", p("two"), p("up2"))])
+        .args(["-b", &format!("{}:/mnt/b", p("src"))])
+        .args(["--overlay", &format!("/mnt/b:{}", p("up3"))])
+        .args([
+            "--",
+            "sh",
+            "-c",
+            &format!("echo 1 >> '{}/f' && rm '{}/f' && echo 3 >> /mnt/b/f && cat '{}/f' /mnt/b/f && ls '{}'", p("one"), p("two"), p("one"), p("two")),
+        ]));
+    assert_eq!(ok(o), "one\n1\nsrc\n3\n");
+    for d in ["one", "two", "src"] {
+        assert_eq!(std::fs::read_to_string(s.join(d).join("f")).unwrap(), format!("{d}\n"), "{d} was written");
+    }
+    assert_eq!(std::fs::read_to_string(s.join("up1/f")).unwrap(), "one\n1\n");
+    assert!(s.join("up2/.wh.f").exists() && !s.join("up2/f").exists());
+    assert_eq!(std::fs::read_to_string(s.join("up3/f")).unwrap(), "src\n3\n");
+}

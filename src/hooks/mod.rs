@@ -256,6 +256,9 @@ pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn
             if !r.is_failed() && routing.routed.route == Route::Host && matches!(how.op, Op::Create | Op::CreateDir) {
                 overlay_made(rt, host.as_bytes());
             }
+            if how.op.writes() && how.op != Op::AccessW && routing.routed.route == Route::Host {
+                overlay_changed(rt);
+            }
             if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
                 return r;
             }
@@ -274,6 +277,19 @@ pub fn overlay_made(rt: &Runtime, host: &[u8]) {
         for e in view.entries {
             if let crate::views::Entry::Overlay(o) = e {
                 let _ = o.made(host);
+            }
+        }
+    }
+}
+
+/// After a call that may have changed an overlay's upper tree: its change count moves on again
+/// (it moved before the change too), so that what a process found out meanwhile, while the
+/// change was under way, is not taken for the tree as it now is (`views::overlay_cache`).
+pub fn overlay_changed(rt: &Runtime) {
+    for view in rt.views {
+        for e in view.entries {
+            if let crate::views::Entry::Overlay(o) = e {
+                o.changed();
             }
         }
     }

@@ -48,6 +48,11 @@ fn count(slot: usize, work: impl FnOnce(&mut super::PBuf) -> crate::errno::Res<(
     Some(unsafe { &*p })
 }
 
+/// Overlay `slot`'s count now (None when it has none).
+pub fn current(slot: usize, work: impl FnOnce(&mut super::PBuf) -> crate::errno::Res<()>) -> Option<u64> {
+    count(slot, work).map(|c| c.load(Ordering::Acquire))
+}
+
 /// Whether nothing was ever made in overlay `slot`'s upper (false when unknown).
 pub fn untouched(slot: usize, work: impl FnOnce(&mut super::PBuf) -> crate::errno::Res<()>) -> bool {
     count(slot, work).is_some_and(|c| c.load(Ordering::Acquire) == 0)

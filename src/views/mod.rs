@@ -11,6 +11,7 @@ pub mod bind;
 pub mod fakeroot;
 pub mod marks;
 pub mod overlay;
+pub mod overlay_cache;
 pub mod trace;
 pub mod unreal;
 

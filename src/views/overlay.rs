@@ -9,6 +9,7 @@
 //! opaque markers), so several processes share an overlay with no coordination but the file
 //! system's. Every probe is a raw system call on a pool buffer: no allocation, no lock.
 
+use super::overlay_cache::{self, PathHash};
 use super::{Layer, Listed, Op};
 use crate::errno::{Errno, Res};
 use crate::path::{base_name, is_under, parent};
@@ -202,15 +203,34 @@ impl Overlay {
     /// lookup per level upper has, and three probes at the level where it stops: a fresh
     /// overlay costs one lookup and two marker probes.
     fn descend(&self, rel: &[u8], probe: &mut PBuf) -> Res<(Side, Links)> {
-        if !rel.is_empty() && self.untouched() {
+        if rel.is_empty() {
+            return Ok((Side::Upper, Links::default()));
+        }
+        let count = crate::sys::ovgen::current(self.slot, |p| self.work_host(p));
+        if count == Some(0) {
             return Ok((Side::Lower, Links::default()));
+        }
+        // A directory above found to lie in lower only, since upper last changed.
+        let mut h = PathHash::new(self.slot);
+        if let Some(count) = count {
+            let mut at = 0;
+            while at < rel.len() {
+                let end = memchr::memchr(b'/', &rel[at + 1..]).map_or(rel.len(), |i| at + 1 + i);
+                h.push(&rel[at..end]);
+                if overlay_cache::is_lower(h, count) {
+                    return Ok((Side::Lower, Links::default()));
+                }
+                at = end;
+            }
+            h = PathHash::new(self.slot);
         }
         let mut at = 0;
         let mut links = Links::default();
         while at < rel.len() {
-            // The next component (rel is empty or `/`-separated and normalized).
+            // The next component (rel is `/`-separated and normalized).
             let end = memchr::memchr(b'/', &rel[at + 1..]).map_or(rel.len(), |i| at + 1 + i);
             let (dir, name) = (&rel[..at], &rel[at + 1..end]);
+            h.push(&rel[at..end]);
             self.upper_of(&rel[..end], probe)?;
             match fsops::lstat(probe) {
                 Ok(st) => {
@@ -235,6 +255,10 @@ impl Overlay {
             self.marker(dir, None, probe)?;
             if fsops::exists(probe) {
                 return Ok((Side::Gone, links));
+            }
+            // Remembered for what lies below, unless a link above makes the path the walk's.
+            if let (Some(count), false) = (count, links.above) {
+                overlay_cache::note_lower(h, count);
             }
             return Ok((Side::Lower, links));
         }
@@ -386,7 +410,15 @@ impl Overlay {
         if rel.is_empty() {
             return Ok(Target::Upper);
         }
+        // Counted before and after: what this very call's own probes found while it copied
+        // up (and remembered) must not decide where its path goes next.
         self.changing();
+        let target = self.prepare_counted(rel, path, op, out);
+        self.changed();
+        target
+    }
+
+    fn prepare_counted(&self, rel: &[u8], path: &[u8], op: Op, out: &mut PBuf) -> Res<Target> {
         match op {
             Op::Remove | Op::RemoveDir => {
                 let dir = op == Op::RemoveDir;
@@ -400,6 +432,8 @@ impl Overlay {
                 Side::Upper => Ok(Target::Upper),
                 Side::Gone => self.ensure_parents(rel).map(|()| Target::Upper),
                 Side::Lower => match self.lower_shows(rel)? {
+                    // It exists: an exclusive create fails before anything is copied.
+                    Some(_) if matches!(op, Op::Open(f) if f & (libc::O_CREAT | libc::O_EXCL) == libc::O_CREAT | libc::O_EXCL) => Err(Errno::EEXIST),
                     Some(st) if matches!(op, Op::Open(_)) && !matches!(st.st_mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK) => {
                         Ok(Target::Lower)
                     }
@@ -421,6 +455,12 @@ impl Overlay {
     /// count at 0 may have taken a path for lower's without a probe.
     fn changing(&self) {
         crate::sys::ovgen::changing(self.slot, |p| self.work_host(p));
+    }
+
+    /// Counts a change made (after [`Overlay::changing`]): what was found out while it was
+    /// under way is stale.
+    pub fn changed(&self) {
+        self.changing();
     }
 
     /// Before a removal: a lower entry that shows gets a whiteout, and the kernel is handed
@@ -613,6 +653,12 @@ impl Overlay {
     /// is copied up and its name whited out; `to`'s directory is made in upper.
     pub fn before_rename(&self, from: &[u8], to: &[u8]) -> Res<()> {
         self.changing();
+        let r = self.before_rename_counted(from, to);
+        self.changed();
+        r
+    }
+
+    fn before_rename_counted(&self, from: &[u8], to: &[u8]) -> Res<()> {
         let (rf, rt) = (self.rel(from), self.rel(to));
         if rf.is_empty() || rt.is_empty() {
             return Err(Errno::EBUSY);
@@ -637,6 +683,12 @@ impl Overlay {
     /// writes through it reach the lower tree).
     pub fn before_link(&self, from: &[u8], to: &[u8]) -> Res<()> {
         self.changing();
+        let r = self.before_link_counted(from, to);
+        self.changed();
+        r
+    }
+
+    fn before_link_counted(&self, from: &[u8], to: &[u8]) -> Res<()> {
         let rf = self.rel(from);
         if !rf.is_empty() && self.side(from)? == Side::Lower {
             if let Some(st) = self.lower_shows(rf)? {
