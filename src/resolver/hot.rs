@@ -41,10 +41,11 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
         }
     } else {
         let f = fds::flags(dirfd);
-        if f & fds::ROUTE != 0 || (f & fds::READ_ONLY != 0 && op.writes()) {
-            if f & fds::LOWER == 0 || op.writes() || !overlays_untouched() {
-                return false;
-            }
+        // A descriptor in an untouched overlay's lower tree: a look or a read from it is the
+        // kernel's (the lower tree is the whole merged tree then).
+        let plain_lower = f & fds::LOWER != 0 && !op.writes() && overlays_untouched();
+        if (f & fds::ROUTE != 0 || (f & fds::READ_ONLY != 0 && op.writes())) && !plain_lower {
+            return false;
         }
     }
     !path.has_dotdot() || (dirfd == libc::AT_FDCWD && dotdot_stays(path, true))

@@ -98,13 +98,13 @@ impl Overlay {
     /// terms, which the views outside map to the host's.
     pub fn upper_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
         Self::join(self.upper, rel, out)?;
-        self.to_host(out)
+        self.in_kernel_terms(out)
     }
 
     /// Lower's path for `rel`, as the kernel names it.
     pub fn lower_of(&self, rel: &[u8], out: &mut PBuf) -> Res<()> {
         Self::join(self.lower, rel, out)?;
-        self.to_host(out)
+        self.in_kernel_terms(out)
     }
 
     /// Upper's path for `rel` as this view hands it outward (the views outside map it on).
@@ -118,7 +118,7 @@ impl Overlay {
     }
 
     /// A path of the view outside this overlay's, as the kernel names it.
-    fn to_host(&self, p: &mut PBuf) -> Res<()> {
+    fn in_kernel_terms(&self, p: &mut PBuf) -> Res<()> {
         if self.view == 0 {
             return Ok(());
         }
@@ -130,7 +130,7 @@ impl Overlay {
     /// The work directory, as the kernel names it.
     fn work_host(&self, out: &mut PBuf) -> Res<()> {
         out.set(self.work)?;
-        self.to_host(out)
+        self.in_kernel_terms(out)
     }
 
     /// Whether nothing was ever made in upper (see `sys::ovgen`).
@@ -517,7 +517,7 @@ impl Overlay {
     fn stand_in(&self, dir: bool) -> Res<()> {
         let mut p = pool::take()?;
         self.stand_in_path(dir, &mut p)?;
-        self.to_host(&mut p)?;
+        self.in_kernel_terms(&mut p)?;
         if dir {
             match fsops::mkdir(&p, 0o700) {
                 Ok(()) | Err(Errno::EEXIST) => Ok(()),
@@ -790,7 +790,9 @@ fn copy_file(from: &PBuf, to: &PBuf, st: &libc::stat, data: bool) -> Res<()> {
     let dst = match fsops::open(to, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL, 0o600) {
         Ok(fd) => fd,
         Err(e) => {
-            src.map(crate::sys::raw::close);
+            if let Some(src) = src {
+                crate::sys::raw::close(src);
+            }
             return Err(e);
         }
     };
@@ -799,7 +801,9 @@ fn copy_file(from: &PBuf, to: &PBuf, st: &libc::stat, data: bool) -> Res<()> {
         None => Ok(()),
     };
     let r = copied.and_then(|()| fsops::fchmod(dst, st.st_mode & 0o7777)).and_then(|()| fsops::fsync(dst));
-    src.map(crate::sys::raw::close);
+    if let Some(src) = src {
+        crate::sys::raw::close(src);
+    }
     crate::sys::raw::close(dst);
     r
 }
