@@ -227,6 +227,19 @@ impl PBuf {
         Ok(())
     }
 
+    /// `base` followed by `rest` (empty, `/`, or starting with `/`): `base/rest`, `/rest` when
+    /// `base` is `/`, `base` alone for an empty `rest` or `/`.
+    pub fn set_under(&mut self, base: &[u8], rest: &[u8]) -> Res<()> {
+        self.set(base)?;
+        if !rest.is_empty() && rest != b"/" {
+            if self.as_bytes() == b"/" {
+                self.clear();
+            }
+            self.push_bytes(rest)?;
+        }
+        Ok(())
+    }
+
     /// Appends `/name` to a canonical absolute path (no doubled slash after `/`).
     pub fn push_component(&mut self, name: &[u8]) -> Res<()> {
         if self.as_bytes() != b"/" {

@@ -54,13 +54,7 @@ impl Layer for Bind {
             return Ok(false);
         }
         let rest = if self.source == b"/" { outer } else { &outer[self.source.len()..] };
-        out.set(self.at)?;
-        if !rest.is_empty() && rest != b"/" {
-            if out.as_bytes() == b"/" {
-                out.clear();
-            }
-            out.push_bytes(rest)?;
-        }
+        out.set_under(self.at, rest)?;
         Ok(true)
     }
 

@@ -83,14 +83,7 @@ impl Overlay {
     }
 
     fn join(base: &[u8], rel: &[u8], out: &mut PBuf) -> Res<()> {
-        out.set(base)?;
-        if !rel.is_empty() {
-            if out.as_bytes() == b"/" {
-                out.clear();
-            }
-            out.push_bytes(rel)?;
-        }
-        Ok(())
+        out.set_under(base, rel)
     }
 
     /// Upper's path for `rel`, as the kernel names it (for the overlay's own probes and
@@ -733,13 +726,7 @@ impl Layer for Overlay {
             return Ok(false);
         };
         let rest = if base == b"/" { outer } else { &outer[base.len()..] };
-        out.set(self.at)?;
-        if !rest.is_empty() && rest != b"/" {
-            if out.as_bytes() == b"/" {
-                out.clear();
-            }
-            out.push_bytes(rest)?;
-        }
+        out.set_under(self.at, rest)?;
         Ok(true)
     }
 
