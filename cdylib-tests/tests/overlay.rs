@@ -1047,3 +1047,67 @@ fn several_overlays_and_an_overlay_of_a_bind_in_one_view() {
     assert!(s.join("up2/.wh.f").exists() && !s.join("up2/f").exists());
     assert_eq!(std::fs::read_to_string(s.join("up3/f")).unwrap(), "src\n3\n");
 }
+
+/// The lower tree is written by no name and no call form: a symlink from outside the overlay
+/// into it, `..` in a rename's names, the working directory changed through
+/// `/proc/self/cwd` or an empty path (`AT_EMPTY_PATH`), a descriptor opened read-only (fchmod,
+/// a hard link to it by `AT_EMPTY_PATH` or `/proc/self/fd/N`), a name made over a lower one
+/// (`mkdir`, `ln`, `mv -n`): each change lands in upper or is refused, and the lower tree's
+/// listing (with sizes, modes and times) is what it was.
+#[test]
+fn the_lower_tree_is_written_by_no_name() {
+    let s = Scratch::new("overlay-no-name");
+    let (low, up, link) = (s.join("low"), s.join("up"), s.join("into"));
+    std::fs::create_dir_all(low.join("d")).unwrap();
+    std::fs::create_dir_all(&up).unwrap();
+    std::fs::write(low.join("f"), "f\n").unwrap();
+    std::fs::write(low.join("b"), "b\n").unwrap();
+    std::fs::write(low.join("c"), "c\n").unwrap();
+    std::os::unix::fs::symlink(&low, &link).unwrap();
+    let listing = format!("cd '{}' && find . -printf '%p %y %s %m %T@ %C@\\n' | sort", low.display());
+    let before = ok(Command::new("sh").arg("-c").arg(&listing).output().unwrap());
+    let (l, i) = (low.display().to_string(), link.display().to_string());
+    let script = format!(
+        r#"echo x > '{i}/new'; echo "through a link: $?"
+cd '{l}/d' && chmod 777 /proc/self/cwd 2>/dev/null; echo "cwd by /proc: $?"
+python3 - <<'PY'
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+AT_FDCWD, AT_EMPTY_PATH = -100, 0x1000
+r = libc.fchownat(AT_FDCWD, b"", -1, os.getgid(), AT_EMPTY_PATH)
+print("cwd by an empty path:", r, ctypes.get_errno() if r else 0)
+fd = os.open("{l}/b", os.O_RDONLY)
+try:
+    os.fchmod(fd, 0o777)
+    print("fchmod: 0")
+except OSError as e:
+    print("fchmod:", e.errno)
+r = libc.linkat(fd, b"", AT_FDCWD, b"{l}/b-link", AT_EMPTY_PATH)
+print("link by an empty path:", r, ctypes.get_errno() if r else 0)
+r = libc.linkat(AT_FDCWD, ("/proc/self/fd/%d" % fd).encode(), AT_FDCWD, b"{l}/b-link2", 0x400)
+print("link by /proc/self/fd:", r, ctypes.get_errno() if r else 0)
+PY
+cd '{l}'
+mkdir d 2>/dev/null; echo "mkdir over lower: $?"
+ln f b 2>/dev/null; echo "ln over lower: $?"
+mv -n f b; cat b
+mv '{l}/../low/f' '{l}/g'; echo "mv with ..: $?"
+exec 3<c; echo more >> c
+python3 -c 'import os
+try:
+    os.fchmod(3, 0o777); print("an inherited descriptor on a file since copied up: 0")
+except OSError as e:
+    print("an inherited descriptor on a file since copied up:", e.errno)'
+ls
+"#
+    );
+    let o = run(Command::new(launcher()).arg("--overlay").arg(format!("{l}:{}", up.display())).args(["--", "sh", "-c", &script]));
+    assert_eq!(
+        ok(o),
+        "through a link: 0\ncwd by /proc: 1\ncwd by an empty path: -1 30\nfchmod: 30\nlink by an empty path: -1 18\nlink by /proc/self/fd: -1 18\n\
+         mkdir over lower: 1\nln over lower: 1\nb\nmv with ..: 0\nan inherited descriptor on a file since copied up: 30\nb\nc\nd\ng\nnew\n"
+    );
+    assert_eq!(ok(Command::new("sh").arg("-c").arg(&listing).output().unwrap()), before, "the lower tree changed");
+    assert_eq!(std::fs::read_to_string(up.join("new")).unwrap(), "x\n");
+    assert_eq!(std::fs::read_to_string(up.join("g")).unwrap(), "f\n");
+}

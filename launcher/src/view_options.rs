@@ -157,6 +157,28 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<(Entry, bool), String>
     Ok((Entry::Overlay { at, lower, upper, work, walk: Walk::No }, replaced.is_some()))
 }
 
+/// A bind whose source lies in an overlay's lower tree would show that tree writable around
+/// the overlay: refused (bind from the overlay's path in a view inside this one instead).
+fn refuse_binds_of_lower_trees(view: &View) -> Result<(), String> {
+    let under = |p: &[u8], m: &[u8]| m == b"/" || p == m || p.starts_with(m) && p.get(m.len()) == Some(&b'/');
+    for e in &view.entries {
+        let Entry::Bind { source, at, .. } = e else { continue };
+        for o in &view.entries {
+            if let Entry::Overlay { lower, .. } = o {
+                if under(source, lower) {
+                    return Err(format!(
+                        "--bind {}:{}: the source lies in the --overlay tree {}, which only the overlay may show (run the bind in a view inside: kmview --overlay ... -- kmview -b ...)",
+                        String::from_utf8_lossy(source),
+                        String::from_utf8_lossy(at),
+                        String::from_utf8_lossy(lower)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The mount of `view` that shows the path `dir` (of the view; the last one given at the
 /// longest place wins, as a later mount covers an earlier one): its index, `dir`, and the host
 /// path behind it.
@@ -269,6 +291,7 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         })?;
         built.view.entries.push(entry);
     }
+    refuse_binds_of_lower_trees(&built.view)?;
     if !under_root {
         kmview_api::mounts::add_glue(&mut built.view, &mut built.tmp_dirs).map_err(|e| e.to_string())?;
     }

@@ -297,23 +297,87 @@ pub fn overlay_changed(rt: &Runtime) {
 
 /// Before a rename or link of two paths under an overlay (see `views::overlay::before_rename`):
 /// what the kernel moves or links must be upper's.
-pub fn overlay_pair(rt: &Runtime, (d1, p1): (c_int, &[u8]), (d2, p2): (c_int, &[u8]), rename: bool) -> Result<(), Errno> {
-    let Some(view) = rt.views.last() else { return Ok(()) };
-    if !view.entries.iter().any(|e| matches!(e, crate::views::Entry::Overlay(_))) {
+pub fn overlay_pair(rt: &Runtime, (d1, p1): (c_int, &[u8]), (d2, p2): (c_int, &[u8]), rename: bool, flags: c_int) -> Result<(), Errno> {
+    if !rt.has_overlay {
         return Ok(());
     }
-    let (mut v1, mut v2) = (take()?, take()?);
-    resolver::virtual_path(&Kernel, rt, p1, d1, &mut v1)?;
-    resolver::virtual_path(&Kernel, rt, p2, d2, &mut v2)?;
-    let Some(crate::views::Entry::Overlay(o)) = view.mount_of(v1.as_bytes()) else { return Ok(()) };
-    if rename {
-        if crate::path::is_under(v2.as_bytes(), o.at) {
-            o.before_rename(v1.as_bytes(), v2.as_bytes())?;
+    // A link to a descriptor's own file (`AT_EMPTY_PATH`, or a `/proc/self/fd/N` followed) would
+    // give the lower file a name in upper, writable through it: refused when the file is the
+    // lower tree's (read-only to the view).
+    let through_fd = p1.is_empty() || p1.starts_with(b"/proc/") || p1.starts_with(b"/dev/fd/");
+    if !rename && through_fd {
+        let lower_fd = p1.is_empty() && crate::state::fds::flags(d1) & crate::state::fds::READ_ONLY != 0;
+        let mut name = take()?;
+        let mut host = take()?;
+        let lower_named = !p1.is_empty()
+            && resolver::walk::canonicalize(&Kernel, rt, p1, d1, &mut name, &mut host).is_ok()
+            && resolver::is_unchangeable(rt, name.as_bytes());
+        if lower_fd || lower_named {
+            return Err(Errno::EXDEV);
         }
-        Ok(())
-    } else {
-        o.before_link(v1.as_bytes(), v2.as_bytes())
     }
+    let (mut v1, mut v2) = (take()?, take()?);
+    if !name_in_view(rt, d1, p1, &mut v1)? || !name_in_view(rt, d2, p2, &mut v2)? {
+        return Ok(());
+    }
+    // View by view from the innermost: the overlay the old name lies in, both names in its
+    // view's terms.
+    for view in rt.views.iter().rev() {
+        match view.mount_of(v1.as_bytes()) {
+            Some(crate::views::Entry::Overlay(o)) => {
+                return if rename {
+                    if crate::path::is_under(v2.as_bytes(), o.at) {
+                        o.before_rename(v1.as_bytes(), v2.as_bytes(), flags)?;
+                    }
+                    Ok(())
+                } else {
+                    o.before_link(v1.as_bytes(), v2.as_bytes())
+                };
+            }
+            Some(m) => {
+                crate::views::Layer::map_out(m, &mut v1)?;
+                if let Ok(d) = view.decide(v2.as_bytes(), Op::Look) {
+                    if let Some(m2) = d.mount {
+                        crate::views::Layer::map_out(m2, &mut v2)?;
+                    }
+                }
+            }
+            None => {
+                if let Ok(d) = view.decide(v2.as_bytes(), Op::Look) {
+                    if let Some(m2) = d.mount {
+                        crate::views::Layer::map_out(m2, &mut v2)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The canonical name in the innermost view of `path` from `dirfd`, its last component not
+/// followed (its directory walked in the view, symlinks and `..` as the kernel takes them).
+/// False for a last component `.` or `..` (the kernel refuses the call first).
+fn name_in_view(rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
+    let trimmed = {
+        let mut end = path.len();
+        while end > 1 && path[end - 1] == b'/' {
+            end -= 1;
+        }
+        &path[..end]
+    };
+    let (dir, name): (&[u8], &[u8]) = match memchr::memrchr(b'/', trimmed) {
+        Some(0) => (b"/", &trimmed[1..]),
+        Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+        None => (b".", trimmed),
+    };
+    if name.is_empty() || name == b"." || name == b".." {
+        return Ok(false);
+    }
+    let mut host = take()?;
+    let dir = crate::sys::pool::copy_of(dir)?;
+    resolver::walk::canonicalize(&Kernel, rt, dir.as_bytes(), dirfd, out, &mut host)?;
+    out.push_component(name)?;
+    Ok(true)
 }
 
 /// After a hot call failed: a symlink outside every mount may have led into one the kernel does

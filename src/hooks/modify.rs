@@ -143,7 +143,7 @@ unsafe fn two_paths_slow(
         if let Err(e) = tree::pair(&Kernel, rt, (d1, a), (d2, b), pair, flags) {
             return fail(e);
         }
-        if let Err(e) = super::overlay_pair(rt, (d1, a), (d2, b), pair == Pair::Rename) {
+        if let Err(e) = super::overlay_pair(rt, (d1, a), (d2, b), pair == Pair::Rename, flags) {
             return fail(e);
         }
     }

@@ -19,6 +19,10 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     if path.is_null() {
         return true;
     }
+    // With an overlay, every change goes through the view (see `Runtime::has_overlay`).
+    if runtime::overlaid() && op.writes() && op != Op::AccessW {
+        return false;
+    }
     let c = path.first();
     if c == b'/' {
         // Under no entry whatever follows if no entry starts with this first component: the
@@ -33,7 +37,7 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     }
     if c == 0 {
         // An empty path is the kernel's ENOENT, or (AT_EMPTY_PATH) the descriptor itself.
-        return dirfd == libc::AT_FDCWD || !op.writes() || fds::flags(dirfd) & fds::READ_ONLY == 0;
+        return !op.writes() || if dirfd == libc::AT_FDCWD { cwd::is_plain() } else { fds::flags(dirfd) & fds::READ_ONLY == 0 };
     }
     if dirfd == libc::AT_FDCWD {
         if !cwd::is_plain() {

@@ -249,7 +249,8 @@ fn target<B: Below>(b: &B, rt: &Runtime, link: &Link, out: &mut PBuf) -> Res<boo
     }
 }
 
-/// Whether what a link leads to lies under a read-only mount in the view.
+/// Whether what a link leads to lies under a read-only mount in the view (or in an overlay's
+/// lower tree: the kernel would reach the lower file itself).
 fn target_is_read_only<B: Below>(b: &B, rt: &Runtime, link: &Link) -> bool {
     if let (What::Fd(n), true) = (link.what, link.own) {
         if fds::flags(n) & fds::NAMED != 0 {
@@ -259,7 +260,7 @@ fn target_is_read_only<B: Below>(b: &B, rt: &Runtime, link: &Link) -> bool {
     let Ok(mut v) = crate::sys::pool::take() else {
         return false;
     };
-    target(b, rt, link, &mut v).unwrap_or(false) && super::is_read_only(rt, v.as_bytes())
+    target(b, rt, link, &mut v).unwrap_or(false) && super::is_unchangeable(rt, v.as_bytes())
 }
 
 /// Whether `/proc/...` names one of this process's own links (for readlink's answer).

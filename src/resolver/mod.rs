@@ -142,7 +142,13 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
     }
     if path.is_empty() {
         // The descriptor itself (with AT_EMPTY_PATH), or the kernel's ENOENT.
-        let ro = call.empty && call.op.writes() && fds::flags(call.dirfd) & fds::READ_ONLY != 0;
+        let ro = call.empty
+            && call.op.writes()
+            && if call.dirfd == libc::AT_FDCWD {
+                (rt.has_read_only || rt.has_overlay) && cwd_is_read_only(b, rt)
+            } else {
+                fds::flags(call.dirfd) & fds::READ_ONLY != 0
+            };
         return Ok(Routed { read_only: ro, ..Routed::NATIVE });
     }
     let mut shape = match prepare(b, rt, path, call, out)? {
@@ -153,7 +159,9 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
     if let (Some(v), false) = (virt, shape.dotdot) {
         v.set(out.as_bytes())?;
     }
-    if !rt.exact {
+    // With an overlay, a change is resolved in the view component by component: a symlink
+    // outside it may lead into it, and the kernel would follow it to the lower tree.
+    if !rt.exact && !(rt.has_overlay && call.op.writes() && call.op != Op::AccessW) {
         let fast = if shape.dotdot { dotdot::route(rt, out, shape, call)? } else { fast::route(rt, out, shape, call)? };
         if let Some(r) = fast {
             return Ok(r);
@@ -173,6 +181,13 @@ fn route_in<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut P
 fn prepare<B: Below>(b: &B, rt: &Runtime, path: &[u8], call: &Call, out: &mut PBuf) -> Res<magic::Expanded> {
     let shape = virtual_path(b, rt, path, call.dirfd, out)?;
     magic::expand(b, rt, out, shape, call)
+}
+
+/// Whether the working directory lies where changes are refused (a read-only mount, an
+/// overlay's lower tree): a change to it by an empty path (`AT_EMPTY_PATH`) is refused too.
+fn cwd_is_read_only<B: Below>(b: &B, rt: &Runtime) -> bool {
+    let Ok(mut here) = crate::sys::pool::take() else { return true };
+    cwd::current(b, rt, &mut here).map_or(true, |()| is_unchangeable(rt, here.as_bytes()))
 }
 
 /// The exact walk for `path`: what a fast-way call that failed with `ENOENT` retries with.
@@ -321,16 +336,35 @@ fn overlay_access(o: &crate::views::Overlay, path: &mut PBuf) -> Res<bool> {
     Ok(true)
 }
 
+/// Whether the entry at `virt` (canonical, innermost terms) may not be changed in place: it lies
+/// under a read-only mount, or in an overlay's lower tree (changed only through its name, which
+/// copies it up first). What a descriptor or a magic link leads to is judged by this.
+pub fn is_unchangeable(rt: &Runtime, virt: &[u8]) -> bool {
+    is_read_only(rt, virt) || on_lower(rt, virt)
+}
+
 /// Whether `virt` (canonical, innermost terms) is read from an overlay's lower tree: a
 /// descriptor on it refuses changes made through it (`fchmod`, `fchown`, `futimens`…) with
 /// `EROFS`, where the kernel's overlay would copy the file up first: the lower tree is never
 /// written, whatever the call.
 fn on_lower(rt: &Runtime, virt: &[u8]) -> bool {
-    let Some(view) = rt.views.last() else { return false };
-    match view.mount_of(virt) {
-        Some(crate::views::Entry::Overlay(o)) => o.side(virt).map_or(true, |s| s == crate::views::overlay::Side::Lower),
-        _ => false,
+    if !rt.has_overlay {
+        return false;
     }
+    // View by view from the innermost, the path in each view's terms.
+    let Ok(mut p) = crate::sys::pool::copy_of(virt) else { return true };
+    for view in rt.views.iter().rev() {
+        match view.mount_of(p.as_bytes()) {
+            Some(crate::views::Entry::Overlay(o)) => return o.side(p.as_bytes()).map_or(true, |s| s == crate::views::overlay::Side::Lower),
+            Some(m) => {
+                if crate::views::Layer::map_out(m, &mut p).is_err() {
+                    return true;
+                }
+            }
+            None => {}
+        }
+    }
+    false
 }
 
 /// What the descriptor table should say of a descriptor on `virt` (canonical): nothing (0) for
@@ -401,6 +435,7 @@ mod tests {
             has_mounts: true,
             has_root: false,
             has_read_only: false,
+            has_overlay: false,
             proc_is_host: false,
             start_cwd: None,
             start_exe: None,

@@ -47,6 +47,20 @@ pub fn inherited_fds<B: Below>(b: &B, rt: &Runtime) {
             let f = fd_flags_for(rt, virt.as_bytes());
             let f = if outside { (f & !fds::READ_ONLY) | fds::OUTSIDE } else { f };
             names::record(b, rt, fd, virt.as_bytes(), f | fds::NAMED);
+        } else if !outside && is_overlays_lower(b, rt, fd, virt.as_bytes(), &mut host) {
+            // Opened on an overlay's lower file that has been copied up since: still the lower
+            // file, still read-only to changes through the descriptor.
+            let f = fd_flags_for(rt, virt.as_bytes()) | fds::READ_ONLY;
+            names::record(b, rt, fd, virt.as_bytes(), f | fds::NAMED);
         }
     }
+}
+
+/// Whether `fd` is the lower file of an overlay at `virt` (canonical, innermost view's terms).
+fn is_overlays_lower<B: Below>(b: &B, rt: &Runtime, fd: libc::c_int, virt: &[u8], lower: &mut crate::sys::PBuf) -> bool {
+    if !rt.has_overlay {
+        return false;
+    }
+    let Some(crate::views::Entry::Overlay(o)) = rt.views.last().and_then(|v| v.mount_of(virt)) else { return false };
+    o.lower_of(o.rel(virt), lower).is_ok() && matches!((b.stat(libc::AT_FDCWD, lower, false), b.fstat(fd)), (Ok(x), Ok(y)) if x.same(&y))
 }

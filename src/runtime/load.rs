@@ -379,14 +379,17 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let mut has_mounts = false;
     let mut has_root = false;
     let mut has_read_only = false;
+    let mut has_overlay = false;
     for v in views.iter() {
         for e in v.entries {
             index.add_path(e.at());
             has_mounts |= e.is_mount();
             has_root |= e.at() == b"/";
             has_read_only |= e.read_only();
+            has_overlay |= matches!(e, Entry::Overlay(_));
         }
     }
+    super::OVERLAID.store(has_overlay, std::sync::atomic::Ordering::Relaxed);
     let any = views.iter().any(|v| !v.entries.is_empty());
     if any {
         // The names the kernel gives descriptors and working directories lead into the view.
@@ -411,6 +414,7 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         has_mounts,
         has_root,
         has_read_only,
+        has_overlay,
         proc_is_host,
         start_cwd: None,
         start_exe: None,

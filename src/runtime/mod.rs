@@ -39,6 +39,10 @@ pub struct Runtime {
     pub has_root: bool,
     /// Some view has a read-only mount or mark.
     pub has_read_only: bool,
+    /// Some view has an overlay: every change is resolved component by component in the view
+    /// (a symlink outside the overlay may lead into it, and the kernel would follow it to the
+    /// lower tree).
+    pub has_overlay: bool,
     /// The view's `/proc` is the kernel's (so `/proc/self/…` names this process's state).
     pub proc_is_host: bool,
     /// `KMVIEW_CWD` and `KMVIEW_EXE` as this process received them (read at load: a program
@@ -126,6 +130,15 @@ pub mod mode {
 }
 
 pub static MODE: AtomicU8 = AtomicU8::new(mode::SLOW);
+
+/// Some view has an overlay (see [`Runtime::has_overlay`]), where the hot test reads it.
+pub static OVERLAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether some view has an overlay (one load).
+#[inline(always)]
+pub fn overlaid() -> bool {
+    OVERLAID.load(Ordering::Relaxed)
+}
 
 /// The index's table of first bytes (see [`Index::table`]), where the hot test reads it
 /// without touching the runtime. All ones until loaded (the mode is slow until then anyway).

@@ -70,6 +70,12 @@ pub enum Side {
 
 impl Overlay {
     /// `path` (canonical, under `at`) relative to `at`: empty, or starting with `/`.
+    /// Whether `rel` has a `..` component (the overlay's own names are joined as text: such a
+    /// name could lead out of upper or into lower, and is refused).
+    fn climbs(rel: &[u8]) -> bool {
+        rel.split(|&b| b == b'/').any(|c| c == b"..")
+    }
+
     pub fn rel<'a>(&self, path: &'a [u8]) -> &'a [u8] {
         if self.at == b"/" {
             if path == b"/" {
@@ -403,6 +409,9 @@ impl Overlay {
         if rel.is_empty() {
             return Ok(Target::Upper);
         }
+        if Self::climbs(rel) {
+            return Err(Errno::EXDEV);
+        }
         // Counted before and after: what this very call's own probes found while it copied
         // up (and remembered) must not decide where its path goes next.
         self.changing();
@@ -415,8 +424,7 @@ impl Overlay {
         match op {
             Op::Remove | Op::RemoveDir => {
                 let dir = op == Op::RemoveDir;
-                if self.remove(rel, dir)? {
-                    self.stand_in_path(dir, out)?;
+                if self.remove(rel, dir, out)? {
                     return Ok(Target::StandIn);
                 }
                 Ok(Target::Upper)
@@ -437,8 +445,14 @@ impl Overlay {
                     None => self.ensure_parents(rel).map(|()| Target::Upper),
                 },
             },
-            // A name to make: its directory in upper (a whiteout in the way goes in `made`).
-            Op::Create | Op::CreateDir => self.ensure_parents(rel).map(|()| Target::Upper),
+            // A name to make: its directory in upper (a whiteout in the way goes in `made`); a
+            // name the lower tree shows is there already.
+            Op::Create | Op::CreateDir => {
+                if self.side(path)? == Side::Lower && self.lower_shows(rel)?.is_some() {
+                    return Err(Errno::EEXIST);
+                }
+                self.ensure_parents(rel).map(|()| Target::Upper)
+            }
             // Both names of a rename are prepared by `before_rename`, which knows which is which.
             Op::Rename | Op::Look | Op::Read | Op::AccessW => Ok(Target::Upper),
         }
@@ -459,7 +473,7 @@ impl Overlay {
     /// Before a removal: a lower entry that shows gets a whiteout, and the kernel is handed
     /// what lies in upper (or, with nothing there, a stand-in in `work`: true) to remove. The
     /// checks the kernel would make on the lower entry are made here.
-    fn remove(&self, rel: &[u8], dir: bool) -> Res<bool> {
+    fn remove(&self, rel: &[u8], dir: bool, stand_in: &mut PBuf) -> Res<bool> {
         let Some(st) = self.lower_shows(rel)? else {
             // Upper only (or nothing): the kernel removes it, a directory once only whiteouts
             // and a marker are left in it (which it cannot see as empty).
@@ -494,22 +508,24 @@ impl Overlay {
         }
         if up_st.is_none() {
             // The kernel removes a stand-in of the same kind.
-            self.stand_in(dir)?;
+            self.stand_in(dir, stand_in)?;
             return Ok(true);
         }
         Ok(false)
     }
 
-    /// The path a removal with nothing in upper is handed (made fresh for it), as this view
-    /// hands it outward.
-    pub fn stand_in_path(&self, dir: bool, out: &mut PBuf) -> Res<()> {
+    /// The path of a stand-in for a removal with nothing in upper, made fresh for it (a name of
+    /// this thread's: two removals at once have one each), as this view hands it outward.
+    pub fn stand_in_path(&self, out: &mut PBuf) -> Res<()> {
         out.set(self.work)?;
-        out.push_component(if dir { b"gone-dir" } else { b"gone-file" })
+        let mut name = [0u8; 40];
+        let n = temp_name(&mut name);
+        out.push_component(&name[..n])
     }
 
-    fn stand_in(&self, dir: bool) -> Res<()> {
-        let mut p = pool::take()?;
-        self.stand_in_path(dir, &mut p)?;
+    fn stand_in(&self, dir: bool, out: &mut PBuf) -> Res<()> {
+        self.stand_in_path(out)?;
+        let mut p = pool::copy_of(out.as_bytes())?;
         self.in_kernel_terms(&mut p)?;
         if dir {
             match fsops::mkdir(&p, 0o700) {
@@ -644,15 +660,35 @@ impl Overlay {
     /// Before `rename(from, to)` (both canonical, under `at`): a directory the lower tree shows
     /// is `EXDEV` (the kernel's overlay without `redirect_dir`: `mv` then copies); a lower file
     /// is copied up and its name whited out; `to`'s directory is made in upper.
-    pub fn before_rename(&self, from: &[u8], to: &[u8]) -> Res<()> {
+    pub fn before_rename(&self, from: &[u8], to: &[u8], flags: libc::c_int) -> Res<()> {
+        if Self::climbs(self.rel(from)) || Self::climbs(self.rel(to)) {
+            return Err(Errno::EXDEV);
+        }
         self.changing();
-        let r = self.before_rename_counted(from, to);
+        let r = self.before_rename_counted(from, to, flags);
         self.changed();
         r
     }
 
-    fn before_rename_counted(&self, from: &[u8], to: &[u8]) -> Res<()> {
+    fn before_rename_counted(&self, from: &[u8], to: &[u8], flags: libc::c_int) -> Res<()> {
         let (rf, rt) = (self.rel(from), self.rel(to));
+        // The new name as the lower tree shows it: `RENAME_NOREPLACE` refuses it, and
+        // `RENAME_EXCHANGE` moves it too (copied up first, a directory `EXDEV`).
+        if let Some(st) = self.lower_shows(rt)? {
+            let mut up = pool::take()?;
+            self.upper_of(rt, &mut up)?;
+            if !fsops::exists(&up) {
+                if flags & libc::RENAME_NOREPLACE as libc::c_int != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                if flags & libc::RENAME_EXCHANGE as libc::c_int != 0 {
+                    if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                        return Err(Errno::EXDEV);
+                    }
+                    self.copy_up(rt, &st)?;
+                }
+            }
+        }
         if rf.is_empty() || rt.is_empty() {
             return Err(Errno::EBUSY);
         }
@@ -675,6 +711,13 @@ impl Overlay {
     /// Before `link(from, to)`: the file linked is upper's (a link to a lower file would let
     /// writes through it reach the lower tree).
     pub fn before_link(&self, from: &[u8], to: &[u8]) -> Res<()> {
+        if Self::climbs(self.rel(from)) || is_under(to, self.at) && Self::climbs(self.rel(to)) {
+            return Err(Errno::EXDEV);
+        }
+        // A new name the lower tree shows is there already.
+        if is_under(to, self.at) && self.side(to)? == Side::Lower && self.lower_shows(self.rel(to))?.is_some() {
+            return Err(Errno::EEXIST);
+        }
         self.changing();
         let r = self.before_link_counted(from, to);
         self.changed();
