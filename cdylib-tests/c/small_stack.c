@@ -47,6 +47,11 @@ static void op(void) {
     } else if (strcmp(o, "open") == 0) {
         int fd = open(args[1], O_RDONLY);
         ret = fd < 0 ? -1 : close(fd);
+    } else if (strcmp(o, "append") == 0) {
+        int fd = open(args[1], O_WRONLY | O_APPEND);
+        ret = fd < 0 ? -1 : (write(fd, "x", 1) == 1 ? close(fd) : -1);
+    } else if (strcmp(o, "unlink") == 0) {
+        ret = unlink(args[1]);
     } else if (strcmp(o, "mkdir") == 0) {
         ret = mkdir(args[1], 0755);
     } else if (strcmp(o, "readlink") == 0) {

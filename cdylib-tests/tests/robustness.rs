@@ -234,6 +234,42 @@ fn calls_through_a_view_fit_an_8k_signal_stack_and_a_32k_thread_stack() {
             }
         }
     }
+    // Through a copy-on-write overlay: copy-up, whiteouts, the merged listing, on the same
+    // stacks (each case in a fresh upper, so each one copies up).
+    let low = d("low");
+    std::fs::create_dir_all(format!("{low}/d/e")).unwrap();
+    std::fs::write(format!("{low}/d/f"), "f").unwrap();
+    std::fs::write(format!("{low}/d/e/g"), "g").unwrap();
+    let over: Vec<(Vec<String>, String)> = vec![
+        (vec!["stat".into(), format!("{low}/d/f")], ino(&format!("{low}/d/f"))),
+        (vec!["append".into(), format!("{low}/d/f")], "ok 0 ".into()),
+        (vec!["append".into(), format!("{low}/d/e/g")], "ok 0 ".into()),
+        (vec!["unlink".into(), format!("{low}/d/f")], "ok 0 ".into()),
+        (vec!["mkdir".into(), format!("{low}/d/e/new")], "ok 0 ".into()),
+        (vec!["rename".into(), format!("{low}/d/f"), format!("{low}/d/h")], "ok 0 ".into()),
+        (vec!["rename".into(), format!("{low}/d/e"), format!("{low}/d/e2")], "err EXDEV ".into()),
+        (vec!["opendir".into(), format!("{low}/d")], "ok 0 ".into()),
+    ];
+    let lower_before = std::fs::read_to_string(format!("{low}/d/f")).unwrap();
+    for (how, kib) in [("sig", "8"), ("thread", "32")] {
+        for (i, (call, want)) in over.iter().enumerate() {
+            let up = d(&format!("up-{how}-{i}"));
+            std::fs::create_dir_all(&up).unwrap();
+            // A change made first, so that upper is not untouched: the probes run.
+            std::fs::write(format!("{up}/touched"), "").unwrap();
+            let what = format!("--overlay {how} {}", call.join(" "));
+            let args = vec!["--overlay".to_string(), format!("{low}:{up}"), "--".into()];
+            match run_within(kmview(args).arg(&bin).arg(how).arg(kib).args(call), 20) {
+                Err(e) => failures += &format!("{what}: hung: {e}\n"),
+                Ok(o) if !stdout(&o).starts_with(want.as_str()) || !o.status.success() => {
+                    let died = o.status.signal().map(|sig| format!(" (killed by signal {sig})")).unwrap_or_default();
+                    failures += &format!("{what}: {:?}{died}, stdout {:?}, want {want:?}..., stderr {}\n", o.status, stdout(&o), stderr(&o));
+                }
+                Ok(o) => figures += &format!("{what}: {}", stdout(&o)),
+            }
+        }
+    }
+    assert_eq!(std::fs::read_to_string(format!("{low}/d/f")).unwrap(), lower_before, "the lower tree was written");
     eprintln!("stack used (the signal frame included):\n{figures}");
     assert!(failures.is_empty(), "calls on a small stack:\n{failures}");
 }
