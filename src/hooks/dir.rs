@@ -141,7 +141,10 @@ pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
     if crate::trace::on().is_some() {
         super::observe::descriptor(Sym::fdopendir, crate::trace::Access::List, fd, if d.is_null() { -1 } else { 0 });
     }
-    if !d.is_null() && fds::flags(fd) & fds::ROUTE != 0 {
+    // A directory of an overlay's lower tree with no entry of the view below it (`fds::LOWER`)
+    // lists as the kernel lists it: nothing to add, drop or merge.
+    let f = fds::flags(fd);
+    if !d.is_null() && f & fds::ROUTE != 0 && f & fds::LOWER == 0 {
         guard(Sym::fdopendir, || {
             let e = sys::errno();
             let mut name = buf!();
