@@ -53,6 +53,10 @@ unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*co
     if let Some(fd) = unsafe { maps_of_the_view(rt, dirfd, path, flags) } {
         return fd;
     }
+    // SAFETY: the caller's path.
+    if let Some(fd) = unsafe { lower_child(rt, dirfd, path, flags, call) } {
+        return fd;
+    }
     let (mut host, mut virt) = match (crate::sys::pool::take(), crate::sys::pool::take()) {
         (Ok(h), Ok(v)) => (h, v),
         (Err(e), _) | (_, Err(e)) => return fail(e),
@@ -99,6 +103,36 @@ unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*co
         }
     }
     fd
+}
+
+/// One name opened for reading, not followed, from a directory of an untouched overlay's lower
+/// tree with nothing of the view below it (what a tree walker does for each directory): the
+/// kernel's open from that descriptor is the view's, and the new descriptor is what its parent
+/// is (its name the parent's and the one given), so it is recorded without a resolution.
+///
+/// # Safety
+/// `path` is NULL or NUL-terminated.
+unsafe fn lower_child(rt: &Runtime, dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*const c_char, c_int) -> c_int) -> Option<c_int> {
+    let parent = fds::flags(dirfd);
+    if !rt.has_overlay || dirfd == libc::AT_FDCWD || parent & fds::LOWER == 0 || crate::views::open_writes(flags) || flags & libc::O_NOFOLLOW == 0 {
+        return None;
+    }
+    // SAFETY: per the contract.
+    let name = unsafe { bytes(path) }?;
+    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || !resolver::overlays_untouched(rt) {
+        return None;
+    }
+    let mut virt = crate::sys::pool::take().ok()?;
+    if !fds::name_of(dirfd, &mut virt) || virt.push_component(name).is_err() {
+        return None;
+    }
+    let fd = call(path, flags);
+    if fd >= 0 {
+        let kept = fds::ROUTE | fds::READ_ONLY | fds::LOWER | fds::NAMED;
+        let dir = if flags & libc::O_DIRECTORY != 0 { fds::DIR } else { 0 };
+        fds::record(fd, virt.as_bytes(), (parent & kept) | dir);
+    }
+    Some(fd)
 }
 
 /// Records `fd`, just opened as `path` (from `dirfd`), if the view has something to say of it.

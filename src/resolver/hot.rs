@@ -97,11 +97,7 @@ fn dotdot_stays(path: CPath, relative: bool) -> bool {
 #[cold]
 #[inline(never)]
 fn overlays_untouched() -> bool {
-    let Some(rt) = runtime::get() else { return false };
-    rt.views.iter().flat_map(|v| v.entries.iter()).all(|e| match e {
-        crate::views::Entry::Overlay(o) => o.is_untouched(),
-        _ => true,
-    })
+    runtime::get().is_some_and(super::overlays_untouched)
 }
 
 /// Outside the test mode: every path passes (no view changes any), or none does.

@@ -336,6 +336,15 @@ fn overlay_access(o: &crate::views::Overlay, path: &mut PBuf) -> Res<bool> {
     Ok(true)
 }
 
+/// Whether every overlay of the stack is untouched (`sys::ovgen`): the lower trees are then the
+/// merged trees.
+pub fn overlays_untouched(rt: &Runtime) -> bool {
+    rt.views.iter().flat_map(|v| v.entries.iter()).all(|e| match e {
+        crate::views::Entry::Overlay(o) => o.is_untouched(),
+        _ => true,
+    })
+}
+
 /// Whether the entry at `virt` (canonical, innermost terms) may not be changed in place: it lies
 /// under a read-only mount, or in an overlay's lower tree (changed only through its name, which
 /// copies it up first). What a descriptor or a magic link leads to is judged by this.
