@@ -11,7 +11,6 @@ pub mod bind;
 pub mod fakeroot;
 pub mod marks;
 pub mod overlay;
-pub mod overlay_cache;
 pub mod trace;
 pub mod unreal;
 
