@@ -128,12 +128,7 @@ impl ViewBuilder {
             let file_error = |path: &Path, e: std::io::Error| Error::File { method: "overlay", path: path.to_path_buf(), error: Arc::new(e) };
             std::fs::create_dir_all(upper.as_ref()).map_err(|e| file_error(upper.as_ref(), e))?;
             let upper_path = source_path("overlay", upper.as_ref())?;
-            let inside = |a: &[u8], b: &[u8]| a == b || a.starts_with(b) && (b == b"/" || a.get(b.len()) == Some(&b'/'));
-            if inside(&upper_path, &lower) || inside(&lower, &upper_path) {
-                let why = std::io::Error::other("the changes' directory must lie outside the overlaid one (and not hold it)");
-                return Err(file_error(upper.as_ref(), why));
-            }
-            let work = crate::mounts::overlay_work(&upper_path).map_err(|e| file_error(&std::env::temp_dir(), e))?;
+            let work = crate::mounts::overlay_work(&lower, &upper_path).map_err(|e| file_error(upper.as_ref(), e))?;
             b.made.get_mut().push(PathBuf::from(OsString::from_vec(work.clone())));
             b.entries.push(("overlay", Entry::Overlay { at: lower.clone(), lower, upper: upper_path, work, walk: Walk::No }));
             Ok(())

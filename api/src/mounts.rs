@@ -78,11 +78,26 @@ pub fn mountpoint(at: Vec<u8>, source_is_dir: bool, under_root: bool) -> Result<
 
 /// A fresh private directory, `kmview-tmp-XXXXXX` in `$TMPDIR` (else `/tmp`), mode 1777 as a
 /// fresh tmpfs; its canonical path. Whoever makes it removes it.
+/// Whether the canonical absolute path `p` is `m` or lies below it.
+pub fn is_under(p: &[u8], m: &[u8]) -> bool {
+    m == b"/" || p == m || p.starts_with(m) && p.get(m.len()) == Some(&b'/')
+}
+
 /// An overlay's private work directory (made like [`private_dir`], for its owner to remove when
 /// the command ends), holding the overlay's change count `gen`, shared by the view's processes:
 /// 0 says `upper` is empty (every path is the lower tree's without a probe), 1 that it may hold
-/// something.
-pub fn overlay_work(upper: &[u8]) -> std::io::Result<Vec<u8>> {
+/// something. `upper` and `lower` (canonical) must not hold one another.
+pub fn overlay_work(lower: &[u8], upper: &[u8]) -> std::io::Result<Vec<u8>> {
+    if is_under(upper, lower) || is_under(lower, upper) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "the changes' directory {} must lie outside {} (and not hold it)",
+                String::from_utf8_lossy(upper),
+                String::from_utf8_lossy(lower)
+            ),
+        ));
+    }
     let empty = std::fs::read_dir(OsString::from_vec(upper.to_vec()))?.next().is_none();
     let work = private_dir()?;
     let count: u64 = if empty { 0 } else { 1 };

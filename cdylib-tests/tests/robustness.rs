@@ -209,6 +209,15 @@ fn calls_through_a_view_fit_an_8k_signal_stack_and_a_32k_thread_stack() {
     ];
     let mut failures = String::new();
     let mut figures = String::new();
+    // One call on a small stack: its answer must start as `want`; the stack it used is kept.
+    let mut run_case = |what: &str, cmd: &mut Command, want: &str| match run_within(cmd, 20) {
+        Err(e) => failures += &format!("{what}: hung: {e}\n"),
+        Ok(o) if !stdout(&o).starts_with(want) || !o.status.success() => {
+            let died = o.status.signal().map(|sig| format!(" (killed by signal {sig})")).unwrap_or_default();
+            failures += &format!("{what}: {:?}{died}, stdout {:?}, want {want:?}..., stderr {}\n", o.status, stdout(&o), stderr(&o));
+        }
+        Ok(o) => figures += &format!("{what}: {}", stdout(&o)),
+    };
     // The exact walk, and a trace (which formats and buffers a line on the same stack).
     let trace = d("trace.jsonl");
     for (exact, traced) in [(false, false), (true, false), (false, true)] {
@@ -223,14 +232,7 @@ fn calls_through_a_view_fit_an_8k_signal_stack_and_a_32k_thread_stack() {
                 }
                 args.push("--".into());
                 let what = format!("{}{}{how} {}", if exact { "--exact " } else { "" }, if traced { "--trace " } else { "" }, call.join(" "));
-                match run_within(kmview(args).arg(&bin).arg(how).arg(kib).args(call), 20) {
-                    Err(e) => failures += &format!("{what}: hung: {e}\n"),
-                    Ok(o) if !stdout(&o).starts_with(want.as_str()) || !o.status.success() => {
-                        let died = o.status.signal().map(|sig| format!(" (killed by signal {sig})")).unwrap_or_default();
-                        failures += &format!("{what}: {:?}{died}, stdout {:?}, want {want:?}..., stderr {}\n", o.status, stdout(&o), stderr(&o));
-                    }
-                    Ok(o) => figures += &format!("{what}: {}", stdout(&o)),
-                }
+                run_case(&what, kmview(args).arg(&bin).arg(how).arg(kib).args(call), want);
             }
         }
     }
@@ -259,14 +261,7 @@ fn calls_through_a_view_fit_an_8k_signal_stack_and_a_32k_thread_stack() {
             std::fs::write(format!("{up}/touched"), "").unwrap();
             let what = format!("--overlay {how} {}", call.join(" "));
             let args = vec!["--overlay".to_string(), format!("{low}:{up}"), "--".into()];
-            match run_within(kmview(args).arg(&bin).arg(how).arg(kib).args(call), 20) {
-                Err(e) => failures += &format!("{what}: hung: {e}\n"),
-                Ok(o) if !stdout(&o).starts_with(want.as_str()) || !o.status.success() => {
-                    let died = o.status.signal().map(|sig| format!(" (killed by signal {sig})")).unwrap_or_default();
-                    failures += &format!("{what}: {:?}{died}, stdout {:?}, want {want:?}..., stderr {}\n", o.status, stdout(&o), stderr(&o));
-                }
-                Ok(o) => figures += &format!("{what}: {}", stdout(&o)),
-            }
+            run_case(&what, kmview(args).arg(&bin).arg(how).arg(kib).args(call), want);
         }
     }
     assert_eq!(std::fs::read_to_string(format!("{low}/d/f")).unwrap(), lower_before, "the lower tree was written");

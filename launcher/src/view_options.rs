@@ -144,15 +144,7 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<(Entry, bool), String>
             made
         }
     };
-    let inside = |a: &[u8], b: &[u8]| a == b || a.starts_with(b) && (b == b"/" || a.get(b.len()) == Some(&b'/'));
-    if inside(&upper, &lower) || inside(&lower, &upper) {
-        return Err(format!(
-            "{opt}: the changes' directory {} must lie outside {} (and not hold it)",
-            String::from_utf8_lossy(&upper),
-            String::from_utf8_lossy(&lower)
-        ));
-    }
-    let work = kmview_api::mounts::overlay_work(&upper).map_err(|e| format!("{opt}: cannot make its private directory: {e}"))?;
+    let work = kmview_api::mounts::overlay_work(&lower, &upper).map_err(|e| format!("{opt}: {e}"))?;
     built.tmp_dirs.push(PathBuf::from(OsString::from_vec(work.clone())));
     Ok((Entry::Overlay { at, lower, upper, work, walk: Walk::No }, replaced.is_some()))
 }
@@ -160,7 +152,7 @@ fn overlay_entry(raw: &[u8], built: &mut Built) -> Result<(Entry, bool), String>
 /// A bind whose source lies in an overlay's lower tree would show that tree writable around
 /// the overlay: refused (bind from the overlay's path in a view inside this one instead).
 fn refuse_binds_of_lower_trees(view: &View) -> Result<(), String> {
-    let under = |p: &[u8], m: &[u8]| m == b"/" || p == m || p.starts_with(m) && p.get(m.len()) == Some(&b'/');
+    let under = kmview_api::mounts::is_under;
     for e in &view.entries {
         let Entry::Bind { source, at, .. } = e else { continue };
         for o in &view.entries {
@@ -183,7 +175,7 @@ fn refuse_binds_of_lower_trees(view: &View) -> Result<(), String> {
 /// longest place wins, as a later mount covers an earlier one): its index, `dir`, and the host
 /// path behind it.
 fn covering_mount(view: &View, dir: &[u8]) -> Option<(usize, Vec<u8>, Vec<u8>)> {
-    let under = |p: &[u8], m: &[u8]| m == b"/" || p == m || p.starts_with(m) && p.get(m.len()) == Some(&b'/');
+    let under = kmview_api::mounts::is_under;
     let mut best: Option<(usize, &[u8], &[u8])> = None;
     for (i, e) in view.entries.iter().enumerate() {
         let (at, source): (&[u8], &[u8]) = match e {

@@ -181,6 +181,19 @@ pub struct Routing {
     /// A read-only mount refused the write but the kernel would let it through (a device opened
     /// for writing, `O_CREAT` of a file that exists): the call goes ahead creating nothing.
     pub allowed: bool,
+    /// The call changes something a view routed (an overlay's upper tree, perhaps): when the
+    /// routing is dropped, after the call, the overlays' change counts move on.
+    changes: bool,
+}
+
+impl Drop for Routing {
+    fn drop(&mut self) {
+        if self.changes {
+            if let Some(rt) = runtime::get() {
+                overlay_changed(rt);
+            }
+        }
+    }
 }
 
 /// Routes `path` for `how` into `host`; a refusal by a read-only mount becomes the kernel's
@@ -201,7 +214,7 @@ pub unsafe fn route(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PB
 pub unsafe fn route_keeping(rt: &Runtime, path: *const c_char, how: &Call, host: &mut PBuf, virt: Option<&mut PBuf>) -> Result<Routing, Errno> {
     // SAFETY: per the contract.
     let Some(p) = (unsafe { bytes(path) }) else {
-        return Ok(Routing { ptr: path, routed: Routed::NATIVE, allowed: false });
+        return Ok(Routing { ptr: path, routed: Routed::NATIVE, allowed: false, changes: false });
     };
     let routed = resolver::route_keeping(&Kernel, rt, p, how, host, virt)?;
     let ptr = match routed.route {
@@ -221,7 +234,9 @@ pub unsafe fn route_keeping(rt: &Runtime, path: *const c_char, how: &Call, host:
             Verdict::Fail(e) => return Err(e),
         }
     }
-    Ok(Routing { ptr, routed, allowed })
+    // Every routed change, whichever hook made it, moves the overlays' counts on once it is made.
+    let changes = rt.has_overlay && how.op.writes() && how.op != Op::AccessW && routed.route == Route::Host;
+    Ok(Routing { ptr, routed, allowed, changes })
 }
 
 /// Routes `path`, runs `call` with the pointer to hand libc, or fails with the view's errno. A
@@ -256,9 +271,6 @@ pub unsafe fn with_path<R: Failed>(path: *const c_char, how: Call, call: impl Fn
             if !r.is_failed() && routing.routed.route == Route::Host && matches!(how.op, Op::Create | Op::CreateDir) {
                 overlay_made(rt, host.as_bytes());
             }
-            if how.op.writes() && how.op != Op::AccessW && routing.routed.route == Route::Host {
-                overlay_changed(rt);
-            }
             if !(r.is_failed() && (routing.routed.retry || routing.routed.route == Route::Native)) {
                 return r;
             }
@@ -282,10 +294,11 @@ pub fn overlay_made(rt: &Runtime, host: &[u8]) {
     }
 }
 
-/// After a call that may have changed an overlay's upper tree: its change count moves on again
-/// (it moved before the change too), so that what a process found out meanwhile, while the
-/// change was under way, is not taken for the tree as it now is (`views::overlay_cache`).
-pub fn overlay_changed(rt: &Runtime) {
+/// After a call that may have changed an overlay's upper tree (see [`Routing`]'s drop): its
+/// change count moves on again (it moved before the change too), so that what a process found
+/// out meanwhile, while the change was under way, is not taken for the tree as it now is
+/// (`views::overlay::cache`).
+fn overlay_changed(rt: &Runtime) {
     for view in rt.views {
         for e in view.entries {
             if let crate::views::Entry::Overlay(o) = e {
@@ -317,7 +330,8 @@ pub fn overlay_pair(rt: &Runtime, (d1, p1): (c_int, &[u8]), (d2, p2): (c_int, &[
         }
     }
     let (mut v1, mut v2) = (take()?, take()?);
-    if !name_in_view(rt, d1, p1, &mut v1)? || !name_in_view(rt, d2, p2, &mut v2)? {
+    let name = |d, p, out: &mut PBuf| resolver::tree::canonical_name(&Kernel, rt, d, p, out);
+    if p1.is_empty() || !name(d1, p1, &mut v1)? || !name(d2, p2, &mut v2)? {
         return Ok(());
     }
     // View by view from the innermost: the overlay the old name lies in, both names in its
@@ -352,32 +366,6 @@ pub fn overlay_pair(rt: &Runtime, (d1, p1): (c_int, &[u8]), (d2, p2): (c_int, &[
         }
     }
     Ok(())
-}
-
-/// The canonical name in the innermost view of `path` from `dirfd`, its last component not
-/// followed (its directory walked in the view, symlinks and `..` as the kernel takes them).
-/// False for a last component `.` or `..` (the kernel refuses the call first).
-fn name_in_view(rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> Result<bool, Errno> {
-    let trimmed = {
-        let mut end = path.len();
-        while end > 1 && path[end - 1] == b'/' {
-            end -= 1;
-        }
-        &path[..end]
-    };
-    let (dir, name): (&[u8], &[u8]) = match memchr::memrchr(b'/', trimmed) {
-        Some(0) => (b"/", &trimmed[1..]),
-        Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
-        None => (b".", trimmed),
-    };
-    if name.is_empty() || name == b"." || name == b".." {
-        return Ok(false);
-    }
-    let mut host = take()?;
-    let dir = crate::sys::pool::copy_of(dir)?;
-    resolver::walk::canonicalize(&Kernel, rt, dir.as_bytes(), dirfd, out, &mut host)?;
-    out.push_component(name)?;
-    Ok(true)
 }
 
 /// After a hot call failed: a symlink outside every mount may have led into one the kernel does

@@ -174,7 +174,6 @@ unsafe fn two_paths_slow(
         if r == 0 && r2.routed.route == Route::Host {
             super::overlay_made(rt, h2.as_bytes());
         }
-        super::overlay_changed(rt);
         r
     })
 }

@@ -90,9 +90,6 @@ unsafe fn opened_slow(dirfd: c_int, path: CStrP, flags: c_int, call: &dyn Fn(*co
     if fd >= 0 && flags & libc::O_CREAT != 0 {
         super::overlay_made(rt, host.as_bytes());
     }
-    if crate::views::open_writes(flags) {
-        super::overlay_changed(rt);
-    }
     if fd >= 0 {
         if virt.is_empty() {
             // SAFETY: as above.

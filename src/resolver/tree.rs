@@ -55,17 +55,7 @@ fn name_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8]) -> Res<Name
         let dir = crate::sys::pool::copy_of(parent(full.as_bytes()))?;
         return Ok(Name { dir, full: Some(full), dots: false, trailing: false });
     }
-    let mut end = path.len();
-    while end > 1 && path[end - 1] == b'/' {
-        end -= 1;
-    }
-    let trailing = end < path.len();
-    let body = &path[..end];
-    let (dir_part, last): (&[u8], &[u8]) = match memchr::memrchr(b'/', body) {
-        Some(0) => (b"/", &body[1..]),
-        Some(i) => (&body[..i], &body[i + 1..]),
-        None => (b".", body),
-    };
+    let (dir_part, last, trailing) = split_last(path);
     let mut dir = crate::sys::pool::take()?;
     virtual_of(b, rt, dirfd, dir_part, &mut dir)?;
     let mut canonical = crate::sys::pool::take()?;
@@ -84,6 +74,37 @@ fn name_of<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8]) -> Res<Name
         Some(f)
     };
     Ok(Name { dir, full, dots, trailing })
+}
+
+/// `path` as its directory part (`.` for a bare name), its last component and whether a `/`
+/// followed it.
+fn split_last(path: &[u8]) -> (&[u8], &[u8], bool) {
+    let mut end = path.len();
+    while end > 1 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    let body = &path[..end];
+    let (dir, last): (&[u8], &[u8]) = match memchr::memrchr(b'/', body) {
+        Some(0) => (b"/", &body[1..]),
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (b".", body),
+    };
+    (dir, last, end < path.len())
+}
+
+/// The canonical name in the innermost view of `path` (from `dirfd`, not empty), its directory
+/// walked as the kernel walks it (links followed, `..` taken) and its last component not
+/// followed; its directory must exist. False when the last component is `.` or `..`.
+pub fn canonical_name<B: Below>(b: &B, rt: &Runtime, dirfd: c_int, path: &[u8], out: &mut PBuf) -> Res<bool> {
+    let (dir_part, last, _) = split_last(path);
+    if last.is_empty() || last == b"." || last == b".." {
+        return Ok(false);
+    }
+    let mut host = crate::sys::pool::take()?;
+    virtual_of(b, rt, dirfd, dir_part, &mut host)?;
+    walk_into(b, rt, &mut host, Shape { dotdot: true, trail: Trail::None }, true, Op::Look, Some(out))?;
+    out.push_component(last)?;
+    Ok(true)
 }
 
 /// The name itself, or its directory when the last component is `.` or `..`.

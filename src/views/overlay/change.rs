@@ -2,7 +2,7 @@
 //! stand-ins for removals of lower-only entries, opaque markers, and the rules of rename and
 //! link across the two trees.
 
-use super::{temp_name, Overlay, Side, Target, OPAQUE, WHITEOUT};
+use super::{push_whiteout, temp_name, Overlay, Side, Target, OPAQUE};
 use crate::errno::{Errno, Res};
 use crate::path::{base_name, is_under, parent};
 use crate::sys::fsops;
@@ -145,23 +145,14 @@ impl Overlay {
         }
         let mut wh = pool::take()?;
         wh.set(parent(host))?;
-        let name = base_name(host);
-        let mut w = [0u8; 260];
-        if name.len() + WHITEOUT.len() > w.len() {
-            return Ok(());
-        }
-        w[..WHITEOUT.len()].copy_from_slice(WHITEOUT);
-        w[WHITEOUT.len()..WHITEOUT.len() + name.len()].copy_from_slice(name);
-        wh.push_component(&w[..WHITEOUT.len() + name.len()])?;
-        if !fsops::exists(&wh) {
+        if push_whiteout(&mut wh, base_name(host)).is_err() || !fsops::exists(&wh) {
             return Ok(());
         }
         let mut made = pool::take()?;
         made.set(host)?;
         if fsops::lstat(&made).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR) {
             made.push_component(OPAQUE)?;
-            let opq = &made;
-            fsops::open(opq, libc::O_WRONLY | libc::O_CREAT, 0o600).map(crate::sys::raw::close)?;
+            fsops::open(&made, libc::O_WRONLY | libc::O_CREAT, 0o600).map(crate::sys::raw::close)?;
         }
         fsops::unlink(&wh, 0)
     }

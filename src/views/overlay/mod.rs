@@ -155,15 +155,7 @@ impl Overlay {
     fn marker(&self, dir: &[u8], name: Option<&[u8]>, out: &mut PBuf) -> Res<()> {
         self.upper_of(dir, out)?;
         match name {
-            Some(n) => {
-                let mut w = [0u8; 260];
-                if n.len() + WHITEOUT.len() > w.len() {
-                    return Err(Errno::ENAMETOOLONG);
-                }
-                w[..WHITEOUT.len()].copy_from_slice(WHITEOUT);
-                w[WHITEOUT.len()..WHITEOUT.len() + n.len()].copy_from_slice(n);
-                out.push_component(&w[..WHITEOUT.len() + n.len()])
-            }
+            Some(n) => push_whiteout(out, n),
             None => out.push_component(OPAQUE),
         }
     }
@@ -258,4 +250,13 @@ fn temp_name(out: &mut [u8; 40]) -> usize {
         at += 1;
     }
     at - 1
+}
+
+/// `out/.wh.NAME`: the whiteout of `name` in the directory `out` names.
+fn push_whiteout(out: &mut PBuf, name: &[u8]) -> Res<()> {
+    if name.len() + WHITEOUT.len() > 255 {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    out.push_component(WHITEOUT)?;
+    out.push_bytes(name)
 }
