@@ -19,8 +19,9 @@ pub fn is_hot(dirfd: c_int, path: CPath, op: Op) -> bool {
     if path.is_null() {
         return true;
     }
-    // With an overlay, every change goes through the view (see `Runtime::has_overlay`).
-    if runtime::overlaid() && op.writes() && op != Op::AccessW {
+    // With an overlay, every change goes through the view (see `Runtime::has_overlay`); the op
+    // first: for a look, known when the shell is compiled, the test is gone.
+    if op.writes() && op != Op::AccessW && runtime::overlaid() {
         return false;
     }
     let c = path.first();
