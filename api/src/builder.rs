@@ -185,6 +185,18 @@ impl ViewBuilder {
         })
     }
 
+    /// Complete mode (`kmview --complete[=auto]`): system calls made without libc (Go programs,
+    /// inline `syscall` instructions) are trapped and go through the view too. `Auto` traps them
+    /// only in programs that need it (Go programs); under either, a static program is refused
+    /// unless `static_policy(Allow)` says otherwise.
+    pub fn complete(self, mode: crate::CompleteMode) -> ViewBuilder {
+        self.with(|b| {
+            b.settings.retain(|e| !matches!(e, Entry::Complete { .. }));
+            b.settings.push(Entry::Complete { mode });
+            Ok(())
+        })
+    }
+
     /// What an exec of a static or setuid program (which leaves the view) does (`--static`).
     pub fn static_policy(self, policy: StaticPolicy) -> ViewBuilder {
         self.with(|b| {

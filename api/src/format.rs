@@ -70,6 +70,10 @@ pub enum Entry {
     /// What an exec of a program the library cannot follow (static, setuid or setgid) does:
     /// `warn` (run it, one line on stderr), `deny` (`EACCES`) or `allow` (run it silently).
     Static { policy: StaticPolicy },
+    /// Complete mode: system calls a program makes without libc (Go, inline `syscall`) are
+    /// trapped (syscall user dispatch) and go through the view too. `on`: in every program;
+    /// `auto`: only in those that need it (a Go program). Written `complete=on|auto`.
+    Complete { mode: CompleteMode },
     /// Every path is resolved component by component in the view (no fast path): symlinks
     /// outside every mount that lead into one, or into a mark, are seen too.
     Exact,
@@ -172,6 +176,33 @@ impl StaticPolicy {
     }
 }
 
+/// The `--complete` mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompleteMode {
+    /// Every program of the view has its raw system calls trapped.
+    On,
+    /// Only programs that make system calls without libc (Go programs) have them trapped; the
+    /// rest run as in preload mode and pay nothing.
+    Auto,
+}
+
+impl CompleteMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            CompleteMode::On => "on",
+            CompleteMode::Auto => "auto",
+        }
+    }
+
+    pub fn from_name(s: &[u8]) -> Option<CompleteMode> {
+        match s {
+            b"on" => Some(CompleteMode::On),
+            b"auto" => Some(CompleteMode::Auto),
+            _ => None,
+        }
+    }
+}
+
 /// The kind of an entry, as written before its `=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -190,6 +221,7 @@ pub enum Kind {
     Trace,
     Chroot,
     Overlay,
+    Complete,
 }
 
 impl Kind {
@@ -210,6 +242,7 @@ impl Kind {
             Kind::Trace => "trace",
             Kind::Chroot => "chroot",
             Kind::Overlay => "overlay",
+            Kind::Complete => "complete",
         }
     }
 
@@ -230,6 +263,7 @@ impl Kind {
             Kind::Trace,
             Kind::Chroot,
             Kind::Overlay,
+            Kind::Complete,
         ]
         .into_iter()
         .find(|k| k.name().as_bytes() == s)
@@ -565,6 +599,11 @@ fn check_entry(kind: Kind, args: &Args, at: usize) -> Result<(), ParseError> {
             StaticPolicy::from_name(word).map(|_| ()).ok_or(ParseError { what: "a static policy that is not warn, deny or allow", at })
         }
         Kind::Exact => arity(0),
+        Kind::Complete => {
+            arity(1)?;
+            let word = args.get(0).map(|a| a.raw).unwrap_or(b"");
+            CompleteMode::from_name(word).map(|_| ()).ok_or(ParseError { what: "a complete mode that is not on or auto", at })
+        }
         Kind::FakeRoot => {
             arity(if args.len == 4 && args.get(3).is_some_and(|a| a.raw == b"real") { 4 } else { 3 })?;
             for i in 0..2 {
@@ -603,6 +642,7 @@ impl Entry {
             Entry::Tmp { .. } => Kind::Tmp,
             Entry::Static { .. } => Kind::Static,
             Entry::Exact => Kind::Exact,
+            Entry::Complete { .. } => Kind::Complete,
             Entry::FakeRoot { .. } => Kind::FakeRoot,
             Entry::Trace { .. } => Kind::Trace,
             Entry::Chroot { .. } => Kind::Chroot,
@@ -625,6 +665,7 @@ impl Entry {
             }
             Entry::Static { policy } => vec![Borrowed(policy.name().as_bytes())],
             Entry::Exact => vec![],
+            Entry::Complete { mode } => vec![Borrowed(mode.name().as_bytes())],
             Entry::FakeRoot { uid, gid, state, unknown_is_real } => {
                 [Owned(uid.to_string().into_bytes()), Owned(gid.to_string().into_bytes()), Borrowed(state.as_slice())]
                     .into_iter()
@@ -650,6 +691,7 @@ impl Entry {
             Kind::Link => Entry::Link { path: arg(0) },
             Kind::Static => Entry::Static { policy: StaticPolicy::from_name(&arg(0)).unwrap_or(StaticPolicy::Warn) },
             Kind::Exact => Entry::Exact,
+            Kind::Complete => Entry::Complete { mode: CompleteMode::from_name(&arg(0)).unwrap_or(CompleteMode::On) },
             Kind::FakeRoot => Entry::FakeRoot { uid: args.id(0), gid: args.id(1), state: arg(2), unknown_is_real: args.len() == 4 },
             Kind::Chroot => Entry::Chroot { dir: arg(0) },
             Kind::Trace => Entry::Trace { format: TraceFormat::from_name(&arg(0)).unwrap_or_default(), file: arg(1) },

@@ -33,7 +33,7 @@ use std::process::Command;
 
 pub use builder::ViewBuilder;
 pub use error::Error;
-pub use format::{Entry, ParseError, Stack, StaticPolicy, TraceFormat, View, Walk};
+pub use format::{CompleteMode, Entry, ParseError, Stack, StaticPolicy, TraceFormat, View, Walk};
 
 /// The environment variable that carries the stack, outermost view first.
 pub const STACK_VAR: &str = "KMVIEW_STACK";

@@ -27,7 +27,7 @@ pub fn decide(view: &mut View, outer: &Stack) {
             Entry::Hide { path } | Entry::Deny { path } | Entry::ReadOnly { path } | Entry::Link { path } => Some(path.clone()),
             Entry::Unreal { prefix } => Some(prefix.clone()),
             Entry::Root { .. } | Entry::Chroot { .. } => Some(b"/".to_vec()),
-            Entry::Static { .. } | Entry::Exact | Entry::FakeRoot { .. } | Entry::Trace { .. } => None,
+            Entry::Static { .. } | Entry::Exact | Entry::Complete { .. } | Entry::FakeRoot { .. } | Entry::Trace { .. } => None,
         })
         .collect();
     for e in &mut view.entries {

@@ -146,6 +146,13 @@ pub struct Options {
     #[arg(long, help_heading = "Running")]
     pub exact: bool,
 
+    /// Complete mode: system calls a program makes without libc (Go programs, inline `syscall`
+    /// instructions) are trapped in the process (syscall user dispatch, Linux 5.11) and go
+    /// through the view too. `auto`: only in programs that need it (Go programs), so the rest pay
+    /// nothing. A static executable cannot be followed and is refused unless --static=allow.
+    #[arg(long, value_name = "WHEN", num_args = 0..=1, require_equals = true, default_missing_value = "on", value_parser = ["on", "auto"], help_heading = "Running")]
+    pub complete: Option<String>,
+
     /// What to do when the command runs a static or setuid/setgid executable, which leaves
     /// the view: warn (default: one line on stderr), deny (EACCES) or allow.
     #[arg(long = "static", value_name = "POLICY", value_parser = ["warn", "deny", "allow"], help_heading = "Running")]

@@ -256,6 +256,7 @@ fn describe(e: &Entry) -> String {
         Entry::Overlay { at, lower, upper, .. } => format!("overlay {} at {}, changes in {}", s(lower), s(at), s(upper)),
         Entry::Static { policy } => format!("static={}", policy.name()),
         Entry::Exact => "exact".to_string(),
+        Entry::Complete { mode } => format!("complete={}", mode.name()),
         Entry::FakeRoot { uid, gid, state, unknown_is_real } => {
             format!("fakeroot as {uid}:{gid}, record {}{}", s(state), if *unknown_is_real { ", unknown files as they are" } else { "" })
         }

@@ -332,6 +332,10 @@ pub fn build(opts: &Options, matches: &clap::ArgMatches) -> Result<Built, String
         });
     }
     add_traces(opts, &mut built)?;
+    if let Some(w) = &opts.complete {
+        let mode = kmview_api::CompleteMode::from_name(w.as_bytes()).ok_or_else(|| format!("--complete: `{w}` is not on or auto"))?;
+        built.view.entries.push(Entry::Complete { mode });
+    }
     if let Some(p) = &opts.static_policy {
         let policy = StaticPolicy::from_name(p.as_bytes()).ok_or_else(|| format!("--static: `{p}` is not warn, deny or allow"))?;
         built.view.entries.push(Entry::Static { policy });

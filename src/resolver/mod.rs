@@ -439,6 +439,7 @@ mod tests {
             preload_env: c"LD_PRELOAD=/x",
             lib_path: b"/x",
             static_policy: kmview_api::StaticPolicy::Warn,
+            complete: None,
             exact,
             has_table: true,
             has_mounts: true,

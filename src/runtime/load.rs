@@ -7,7 +7,7 @@ use crate::sys::arena::Arena;
 use crate::views::marks::MarkKind;
 use crate::views::{unreal, Bind, Entry, Layer, Mark, Overlay, View};
 use kmview_api::format::{scan, Item, Kind};
-use kmview_api::StaticPolicy;
+use kmview_api::{CompleteMode, StaticPolicy};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// The thread that is loading (to tell a re-entry from a signal handler from another thread).
@@ -191,6 +191,8 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
     let mut chroots = [false; 64];
     let (mut nv, mut ne) = (0usize, 0usize);
     let mut policy = StaticPolicy::Warn;
+    let mut policy_given = false;
+    let mut complete: Option<CompleteMode> = None;
     let mut exact = false;
     let mut fake = None;
     let mut fakes = [None; crate::sys::shared::MAX_LAYERS];
@@ -319,6 +321,14 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
                         let mut word = [0u8; 8];
                         let n = args.get(0).map_or(0, |a| if a.decoded_len() <= 8 { a.decode_into(&mut word) } else { 0 });
                         policy = StaticPolicy::from_name(&word[..n]).unwrap_or(StaticPolicy::Warn);
+                        policy_given = true;
+                        return;
+                    }
+                    Kind::Complete => {
+                        // Any view's `on` wins over `auto`: a raw call must meet every view's
+                        // mounts, the outer ones' too (the onion).
+                        let on = args.get(0).is_some_and(|a| a.eq_bytes(b"on"));
+                        complete = Some(if on || complete == Some(CompleteMode::On) { CompleteMode::On } else { CompleteMode::Auto });
                         return;
                     }
                     Kind::Exact => {
@@ -408,7 +418,10 @@ fn fill(arena: &mut Arena, value: &'static [u8], sizes: &Sizes, lib: &[u8]) -> O
         stack_env,
         preload_env,
         lib_path,
-        static_policy: policy,
+        // Complete mode follows every program or refuses it: a static one, which it cannot
+        // follow, is denied unless a view said otherwise.
+        static_policy: if complete.is_some() && !policy_given { StaticPolicy::Deny } else { policy },
+        complete,
         exact,
         has_table: any,
         has_mounts,

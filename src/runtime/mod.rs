@@ -29,6 +29,8 @@ pub struct Runtime {
     pub lib_path: &'static [u8],
     /// What exec does with a program that would leave the view: the innermost view's word.
     pub static_policy: StaticPolicy,
+    /// Complete mode (`complete=on|auto`): raw system calls are trapped too (see `complete`).
+    pub complete: Option<kmview_api::CompleteMode>,
     /// Every path is walked component by component (`--exact`).
     pub exact: bool,
     /// Some view's table has an entry (worked out once: the slow way asks at every call).
