@@ -19,6 +19,7 @@
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod complete;
 pub mod errno;
 pub mod exec;
 pub mod hooks;
@@ -64,6 +65,7 @@ extern "C" fn on_load() {
             sys::tracebuf::forget_in_fork_children();
         }
         resolver::start::inherited_fds(&resolver::kernel::Kernel, rt);
+        complete::start(rt, hooks::trap::on_sigsys as *const () as usize);
         // Before main, one thread: the environment may be changed (PWD exists, so putenv
         // replaces its entry without allocating).
         if let Some(pwd) = rt.pwd_env.filter(|_| !resolver::cwd::pwd_names_cwd(&resolver::kernel::Kernel, rt)) {

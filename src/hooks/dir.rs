@@ -39,6 +39,9 @@ struct Extra {
     lower_buf: [u8; 2048],
     lower_len: usize,
     lower_at: usize,
+    /// Raw `getdents64`: `entry` was made but did not fit the caller's buffer; it comes first
+    /// next time.
+    pending: bool,
 }
 
 /// Which `DIR*` owns each slot of [`DATA`]; 0 when free.
@@ -59,15 +62,25 @@ fn data(i: usize) -> &'static mut Extra {
     unsafe { &mut *(DATA.0.get() as *mut Extra).add(i) }
 }
 
-fn slot(dir: *mut DIR) -> Option<&'static mut Extra> {
-    if IN_USE.load(Ordering::Acquire) == 0 || dir.is_null() {
-        return None;
-    }
-    OWNERS.iter().position(|o| o.load(Ordering::Acquire) == dir as usize).map(data)
+/// A slot's owner: a `DIR*`, or a descriptor read with raw `getdents64` (complete mode), told
+/// apart by the top bit (no stream lives at such an address).
+fn fd_key(fd: c_int) -> usize {
+    (1usize << 63) | fd as u32 as usize
 }
 
-fn claim(dir: *mut DIR) -> Option<&'static mut Extra> {
-    let i = OWNERS.iter().position(|o| o.compare_exchange(0, dir as usize, Ordering::AcqRel, Ordering::Relaxed).is_ok())?;
+fn slot(dir: *mut DIR) -> Option<&'static mut Extra> {
+    slot_of(dir as usize)
+}
+
+fn slot_of(key: usize) -> Option<&'static mut Extra> {
+    if IN_USE.load(Ordering::Acquire) == 0 || key == 0 {
+        return None;
+    }
+    OWNERS.iter().position(|o| o.load(Ordering::Acquire) == key).map(data)
+}
+
+fn claim(key: usize) -> Option<&'static mut Extra> {
+    let i = OWNERS.iter().position(|o| o.compare_exchange(0, key, Ordering::AcqRel, Ordering::Relaxed).is_ok())?;
     IN_USE.fetch_add(1, Ordering::AcqRel);
     let x = data(i);
     x.count = 0;
@@ -77,11 +90,12 @@ fn claim(dir: *mut DIR) -> Option<&'static mut Extra> {
     x.lower_fd = -1;
     x.lower_len = 0;
     x.lower_at = 0;
+    x.pending = false;
     Some(x)
 }
 
-fn release(dir: *mut DIR) {
-    if let Some(o) = OWNERS.iter().position(|o| o.load(Ordering::Acquire) == dir as usize) {
+fn release(key: usize) {
+    if let Some(o) = OWNERS.iter().position(|o| o.load(Ordering::Acquire) == key) {
         let x = data(o);
         if x.lower_fd >= 0 {
             raw::close(x.lower_fd);
@@ -89,7 +103,7 @@ fn release(dir: *mut DIR) {
         }
         x.merge = None;
     }
-    if let Some(o) = OWNERS.iter().find(|o| o.load(Ordering::Acquire) == dir as usize) {
+    if let Some(o) = OWNERS.iter().find(|o| o.load(Ordering::Acquire) == key) {
         o.store(0, Ordering::Release);
         IN_USE.fetch_sub(1, Ordering::AcqRel);
     }
@@ -129,7 +143,7 @@ pub unsafe fn opendir(path: CStrP) -> *mut DIR {
             if f != 0 {
                 fds::record(fd, virt.as_bytes(), f | fds::DIR);
             }
-            add_mountpoints(rt, d, virt.as_bytes());
+            add_mountpoints(rt, d as usize, virt.as_bytes());
         }
         sys::set_errno(e);
         d
@@ -149,7 +163,7 @@ pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
             let e = sys::errno();
             let mut name = buf!();
             if let (Some(rt), true) = (runtime::get(), fds::name_of(fd, &mut name)) {
-                add_mountpoints(rt, d, name.as_bytes());
+                add_mountpoints(rt, d as usize, name.as_bytes());
             }
             sys::set_errno(e);
             0
@@ -160,9 +174,9 @@ pub unsafe fn fdopendir(fd: c_int) -> *mut DIR {
 
 /// Remembers, for the stream `d` on directory `dir` (canonical), the names the view adds and
 /// drops, and the lower directory a merged overlay directory adds.
-fn add_mountpoints(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
+fn add_mountpoints(rt: &Runtime, d: usize, dir: &[u8]) {
     merge_overlay(rt, d, dir);
-    let mut extra: Option<&mut Extra> = slot(d);
+    let mut extra: Option<&mut Extra> = slot_of(d);
     let _ = listing::changes(rt, dir, |change| {
         let x = match extra.as_deref_mut() {
             Some(x) => x,
@@ -198,7 +212,7 @@ fn add_mountpoints(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
 
 /// A directory an overlay shows from upper: upper's markers are skipped as they come, and the
 /// lower directory's entries that upper neither has nor whites out follow upper's.
-fn merge_overlay(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
+fn merge_overlay(rt: &Runtime, d: usize, dir: &[u8]) {
     let Some(crate::views::Entry::Overlay(o)) = rt.views.last().and_then(|v| v.mount_of(dir)) else { return };
     if o.side(dir) != Ok(crate::views::overlay::Side::Upper) {
         return;
@@ -209,12 +223,10 @@ fn merge_overlay(rt: &Runtime, d: *mut DIR, dir: &[u8]) {
 }
 
 /// The next lower entry of a merged directory to list, copied into the stream's entry.
-fn next_lower(x: &mut Extra, d: *mut DIR) -> *mut Dirent64 {
+fn next_lower(x: &mut Extra, upper_fd: c_int) -> *mut Dirent64 {
     if x.lower_fd < 0 {
         return std::ptr::null_mut();
     }
-    // SAFETY: the caller's open stream.
-    let upper_fd = unsafe { libc::dirfd(d) };
     loop {
         if x.lower_at >= x.lower_len {
             match raw::getdents64(x.lower_fd, &mut x.lower_buf) {
@@ -312,7 +324,8 @@ pub unsafe fn readdir64(dir: *mut DIR) -> *mut Dirent64 {
     }
     sys::set_errno(e);
     if r.is_null() {
-        r = next_lower(x, dir);
+        // SAFETY: the caller's open stream.
+        r = next_lower(x, unsafe { libc::dirfd(dir) });
     }
     let r = next(x, r);
     unsafe { super::fakeroot::entry_out(dir, r) };
@@ -338,7 +351,8 @@ pub unsafe fn readdir(dir: *mut DIR) -> *mut Dirent {
     }
     sys::set_errno(e);
     if r.is_null() {
-        r = next_lower(x, dir).cast();
+        // SAFETY: the caller's open stream.
+        r = next_lower(x, unsafe { libc::dirfd(dir) }).cast();
     }
     let r = next(x, r.cast());
     unsafe { super::fakeroot::entry_out(dir, r) };
@@ -365,7 +379,7 @@ fn restart_lower(x: &mut Extra) {
 pub unsafe fn closedir(dir: *mut DIR) -> c_int {
     super::fakeroot::dir_closed(dir);
     if slot(dir).is_some() {
-        release(dir);
+        release(dir as usize);
     }
     if !dir.is_null() {
         // libc closes the stream's descriptor itself, without `close`.
@@ -410,4 +424,130 @@ pub unsafe fn seekdir(dir: *mut DIR, pos: libc::c_long) {
         restart_lower(x);
     }
     unsafe { real::seekdir(dir, pos) }
+}
+
+/// Raw `getdents64` on `fd` (complete mode): the entries a stream on it would list, in the
+/// kernel's record format — the real ones minus what the view hides, then an overlay's lower
+/// entries and the mountpoints the view adds, each handed out once. A directory the view does
+/// not touch is read as it is.
+pub fn getdents64_fd(fd: c_int, out: *mut u8, cap: usize) -> isize {
+    let pass = || raw::getdents64_raw(fd, out, cap);
+    let key = fd_key(fd);
+    let x = match slot_of(key) {
+        Some(x) => x,
+        None => {
+            let f = fds::flags(fd);
+            if f & fds::ROUTE == 0 || f & fds::LOWER != 0 || raw::lseek(fd, 0, libc::SEEK_CUR) != Ok(0) {
+                return pass();
+            }
+            let e = sys::errno();
+            let mut name = match sys::pool::take() {
+                Ok(b) => b,
+                Err(e) => return -(e.0 as isize),
+            };
+            if let (Some(rt), true) = (runtime::get(), fds::name_of(fd, &mut name)) {
+                add_mountpoints(rt, key, name.as_bytes());
+            }
+            sys::set_errno(e);
+            match slot_of(key) {
+                Some(x) => x,
+                None => return pass(),
+            }
+        }
+    };
+    // SAFETY: the program's buffer, `cap` bytes, as it passed it to the kernel.
+    let out = unsafe { std::slice::from_raw_parts_mut(out, cap) };
+    let mut n = 0;
+    if x.pending {
+        if !put(out, &mut n, &x.entry) {
+            return -(libc::EINVAL as isize);
+        }
+        x.pending = false;
+    }
+    // The real entries, a batch no larger than the room left (so each one kept fits).
+    let mut batch = [0u64; 256];
+    loop {
+        let room = (cap - n).min(std::mem::size_of_val(&batch));
+        let got = raw::getdents64_raw(fd, batch.as_mut_ptr().cast(), room);
+        if got < 0 {
+            return if n > 0 { n as isize } else { got };
+        }
+        if got == 0 {
+            break;
+        }
+        // SAFETY: the kernel wrote `got` bytes of records into the batch.
+        let bytes = unsafe { std::slice::from_raw_parts(batch.as_ptr().cast::<u8>(), got as usize) };
+        let mut at = 0;
+        while at + 19 < bytes.len() {
+            let reclen = u16::from_ne_bytes([bytes[at + 16], bytes[at + 17]]) as usize;
+            let e = bytes[at..].as_ptr() as *mut Dirent64;
+            if reclen == 0 {
+                break;
+            }
+            if !is_dropped(x, e) {
+                next(x, e);
+                out[n..n + reclen].copy_from_slice(&bytes[at..at + reclen]);
+                n += reclen;
+            }
+            at += reclen;
+        }
+        if cap - n < 280 {
+            // Perhaps more real entries: the lower and added ones wait for the end.
+            return if n > 0 { n as isize } else { -(libc::EINVAL as isize) };
+        }
+    }
+    loop {
+        let mut e = next_lower(x, fd);
+        if e.is_null() {
+            e = next(x, std::ptr::null_mut());
+        }
+        if e.is_null() {
+            break;
+        }
+        if !put(out, &mut n, &x.entry) {
+            x.pending = true;
+            if n == 0 {
+                return -(libc::EINVAL as isize);
+            }
+            break;
+        }
+    }
+    n as isize
+}
+
+/// Appends `e` to `out` as a kernel record (its length rounded to 8); false if it does not fit.
+fn put(out: &mut [u8], n: &mut usize, e: &Dirent64) -> bool {
+    // SAFETY: the entry's name is NUL-terminated within d_name.
+    let name = unsafe { std::ffi::CStr::from_ptr(e.d_name.as_ptr()) }.to_bytes();
+    let reclen = (19 + name.len() + 1).next_multiple_of(8);
+    let Some(rec) = out.get_mut(*n..*n + reclen) else { return false };
+    rec.fill(0);
+    rec[..8].copy_from_slice(&e.d_ino.to_ne_bytes());
+    rec[8..16].copy_from_slice(&((*n + reclen) as i64).to_ne_bytes());
+    rec[16..18].copy_from_slice(&(reclen as u16).to_ne_bytes());
+    rec[18] = e.d_type;
+    rec[19..19 + name.len()].copy_from_slice(name);
+    *n += reclen;
+    true
+}
+
+/// A raw `lseek` on a descriptor read with raw `getdents64`: back to the start, the added and
+/// lower entries are handed out again.
+pub fn seek_fd(fd: c_int, off: i64, whence: c_int) {
+    if off != 0 || whence != libc::SEEK_SET {
+        return;
+    }
+    if let Some(x) = slot_of(fd_key(fd)) {
+        x.done = 0;
+        x.pending = false;
+        restart_lower(x);
+    }
+}
+
+/// `fd` is being closed: what raw `getdents64` kept for it goes.
+#[inline]
+pub fn fd_closed(fd: c_int) {
+    if IN_USE.load(Ordering::Relaxed) != 0 && slot_of(fd_key(fd)).is_some() {
+        release(fd_key(fd));
+    }
 }

@@ -10,6 +10,7 @@ pub unsafe fn close(fd: c_int) -> c_int {
     // Forget first: once closed, another thread may get the same number for something else.
     fds::forget(fd);
     sockets::forget(fd);
+    super::dir::fd_closed(fd);
     unsafe { real::close(fd) }
 }
 

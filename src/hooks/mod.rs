@@ -35,10 +35,13 @@ pub mod name;
 pub mod observe;
 pub mod open;
 pub mod program;
+pub mod signal;
 pub mod spawn;
 pub mod syscall;
 pub mod table;
 pub mod temp;
+pub mod thread;
+pub mod trap;
 pub mod types;
 
 use crate::errno::Errno;

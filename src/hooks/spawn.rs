@@ -319,8 +319,10 @@ pub unsafe fn _Fork() -> pid_t {
 
 /// The child's view state after a `fork`: buffers and slots others held are free, and the cwd
 /// is checked against the kernel's before it is next used.
-fn after_fork_child() {
+pub(crate) fn after_fork_child() {
     crate::state::after_fork();
+    // Complete mode: the child starts unarmed.
+    crate::complete::arm_or_die();
     // The parent writes the trace lines it had buffered.
     crate::sys::tracebuf::after_fork();
     pools_after(true);
@@ -374,4 +376,29 @@ extern "C" fn vfork_resumed(pid: pid_t) -> pid_t {
 extern "C" fn vfork_failed(e: c_int) -> pid_t {
     sys::set_errno(e);
     -1
+}
+
+/// libc's `clone()`: in complete mode the child's function is wrapped so that the child is
+/// armed before it runs (see `complete::clone`); otherwise libc's, untouched (a child sharing
+/// memory shares the view's state; one with a copy has a copy).
+pub unsafe fn clone(
+    f: *const libc::c_void,
+    stack: *mut libc::c_void,
+    flags: c_int,
+    arg: *mut libc::c_void,
+    ptid: *mut pid_t,
+    tls: *mut libc::c_void,
+    ctid: *mut pid_t,
+) -> c_int {
+    use crate::complete::clone as cc;
+    if !sys::sud::armed() || f.is_null() {
+        return unsafe { real::clone(f, stack, flags, arg, ptid, tls, ctid) };
+    }
+    let slot = cc::park(f as usize, arg as usize);
+    let start = cc::clone_start as *const () as *const libc::c_void;
+    let r = unsafe { real::clone(start, stack, flags, slot as *mut libc::c_void, ptid, tls, ctid) };
+    if r < 0 {
+        cc::unpark(slot);
+    }
+    r
 }

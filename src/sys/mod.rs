@@ -20,6 +20,7 @@ pub mod real;
 pub mod scan;
 pub mod shared;
 pub mod short;
+pub mod sud;
 pub mod symbols;
 pub mod tracebuf;
 

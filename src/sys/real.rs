@@ -86,6 +86,8 @@ impl Failed for () {
 }
 // uid_t and gid_t: (uid_t)-1, as the identity calls never fail but a missing symbol must.
 failed_is!(u32::MAX => u32);
+// sighandler_t: SIG_ERR.
+failed_is!(usize::MAX => usize);
 
 impl<T> Failed for *mut T {
     fn failed() -> Self {

@@ -1,0 +1,90 @@
+//! Syscall user dispatch, the kernel's half of complete mode (`prctl(PR_SET_SYSCALL_USER_DISPATCH)`,
+//! Linux 5.11): once a thread is armed, every system call it makes from outside one exempt
+//! range of addresses is turned into `SIGSYS` before it runs (see `complete::trap`).
+//!
+//! The exempt range is libc's code: the calls libc makes for the program (which the hooks
+//! already saw) and for the library (the real symbols) run at full speed, and so does the
+//! `rt_sigreturn` of libc's signal restorer, which ends every handler. What is trapped is what
+//! no hook can see: a `syscall` instruction in the program, in Go's runtime, in the loader.
+//! There is no selector byte: a thread's state would live in its TLS, which a thread made with
+//! a raw `clone` shares with its parent, and the one range is enough.
+//!
+//! The library's own raw calls (`sys::raw`) would be trapped too, being outside libc: once
+//! armed they go through libc's `syscall()` instead ([`exempt`]).
+#![allow(unsafe_code)]
+
+use libc::c_long;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+const PR_SET_SYSCALL_USER_DISPATCH: c_long = 59;
+const PR_SYS_DISPATCH_ON: c_long = 1;
+
+/// Complete mode is on in this process: raw calls go through [`exempt`].
+static ARMED: AtomicBool = AtomicBool::new(false);
+/// libc's `syscall()`, the exempt way into the kernel.
+static EXEMPT: AtomicUsize = AtomicUsize::new(0);
+/// The exempt range: libc's executable segment. Read by the clone trampoline's assembly too.
+pub static LO: AtomicUsize = AtomicUsize::new(0);
+pub static LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether this process traps raw system calls.
+#[inline(always)]
+pub fn armed() -> bool {
+    ARMED.load(Ordering::Relaxed)
+}
+
+/// Sets the exempt range and libc's `syscall()` (found once, before the first thread is armed).
+pub fn prepare(syscall_fn: usize, lo: usize, len: usize) {
+    EXEMPT.store(syscall_fn, Ordering::Relaxed);
+    LO.store(lo, Ordering::Relaxed);
+    LEN.store(len, Ordering::Relaxed);
+    ARMED.store(true, Ordering::Release);
+}
+
+/// Arms the calling thread. `Err(errno)` if the kernel refuses (before 5.11, or a seccomp
+/// filter forbids `prctl`).
+pub fn arm_thread() -> Result<(), i32> {
+    let r = exempt(
+        libc::SYS_prctl,
+        PR_SET_SYSCALL_USER_DISPATCH as usize,
+        PR_SYS_DISPATCH_ON as usize,
+        LO.load(Ordering::Relaxed),
+        LEN.load(Ordering::Relaxed),
+        0,
+        0,
+    );
+    if r < 0 {
+        Err(-r as i32)
+    } else {
+        Ok(())
+    }
+}
+
+/// A system call made through libc's `syscall()`, inside the exempt range: the kernel's
+/// result (`-errno` on failure), the caller's errno left as it was.
+#[inline(never)]
+pub fn exempt(nr: c_long, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
+    let addr = EXEMPT.load(Ordering::Relaxed);
+    if addr == 0 {
+        return -(libc::ENOSYS as isize);
+    }
+    // SAFETY: `addr` is libc's `syscall` (set by `prepare`), called with its C signature; the
+    // arguments are the caller's, as for any raw call.
+    unsafe {
+        let f_ptr: unsafe extern "C" fn(c_long, c_long, c_long, c_long, c_long, c_long, c_long) -> c_long = core::mem::transmute(addr);
+        let saved = super::errno();
+        let r = f_ptr(nr, a as c_long, b as c_long, c as c_long, d as c_long, e as c_long, f as c_long);
+        if r == -1 {
+            let err = super::errno();
+            super::set_errno(saved);
+            -(err as isize)
+        } else {
+            r as isize
+        }
+    }
+}
+
+/// libc's `syscall()` address (for the clone trampoline, which returns through it in the child).
+pub fn exempt_fn() -> usize {
+    EXEMPT.load(Ordering::Relaxed)
+}
