@@ -23,7 +23,7 @@ _kmview() {
 
     case "${cmd}" in
         kmview)
-            opts="-b -r -R -0 -u -w -h -V --bind --ro-bind --root --root-with-host --hide --deny --ro --tmp --overlay --fakeroot --uid --gid --unknown-is-real --state --state-save --state-load --trace --trace-format --deps --cwd --unreal --exact --static --in-view --help --version"
+            opts="-b -r -R -0 -u -w -h -V --bind --ro-bind --root --root-with-host --hide --deny --ro --tmp --overlay --fakeroot --uid --gid --unknown-is-real --state --state-save --state-load --trace --trace-format --deps --cwd --unreal --exact --complete --static --in-view --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,6 +119,10 @@ _kmview() {
                     ;;
                 --unreal)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --complete)
+                    COMPREPLY=($(compgen -W "on auto" -- "${cur}"))
                     return 0
                     ;;
                 --static)

@@ -18,6 +18,8 @@ fsatrace\t''"
 complete -c kmview -l deps -d 'When the command ends, write to FILE, as one JSON document, every path it read, wrote, executed, listed, removed, renamed or probed and found missing, with its host name' -r
 complete -c kmview -s w -l cwd -d 'The starting directory inside the view' -r
 complete -c kmview -l unreal -d 'The seed\'s test view: PREFIX/X and PREFIX/PREFIX/X are /X (PREFIX defaults to /unreal)' -r
+complete -c kmview -l complete -d 'Complete mode: system calls a program makes without libc (Go programs, inline `syscall` instructions) are trapped in the process (syscall user dispatch, Linux 5.11) and go through the view too. `auto`: only in programs that need it (Go programs), so the rest pay nothing. A static executable cannot be followed and is refused unless --static=allow' -r -f -a "on\t''
+auto\t''"
 complete -c kmview -l static -d 'What to do when the command runs a static or setuid/setgid executable, which leaves the view: warn (default: one line on stderr), deny (EACCES) or allow' -r -f -a "warn\t''
 deny\t''
 allow\t''"

@@ -49,6 +49,13 @@ pub fn start(rt: &Runtime, handler: usize) {
     if sud::arm_thread().is_err() {
         refuse(b"the kernel refused syscall user dispatch (Linux 5.11 or later is needed)");
     }
+    // libc's own forks (`daemon`, …) call no hook: their children are armed here.
+    // SAFETY: registering a handler that only arms the calling thread.
+    unsafe { libc::pthread_atfork(None, None, Some(arm_child)) };
+}
+
+extern "C" fn arm_child() {
+    arm_or_die();
 }
 
 /// Arms the calling thread of an armed process (a new thread, a fork child): its calls would

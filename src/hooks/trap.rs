@@ -36,9 +36,9 @@ fn trapped(g: &[i64; 23], mask: &mut libc::sigset_t, altstack: &mut libc::stack_
     match nr {
         libc::SYS_clone | libc::SYS_fork | libc::SYS_vfork => match clone::trapped(nr, a as u64, b, c, d, e, g) {
             Made::Parent(r) => r,
+            // Armed there (after_fork_child), its copy of the view's state cleaned.
             Made::Child => {
                 super::spawn::after_fork_child();
-                crate::complete::arm_or_die();
                 0
             }
         },
