@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -2235,6 +2236,93 @@ static void set_pair(buf_t *b, int (*lib)(void), int (*raw)(void)) {
     add(b, "lib=%s; raw=%s; ", l, r);
 }
 
+/* ---- thread and signal: libc's own outside complete mode (a thread reads through the view;
+ * handlers, masks and sigsuspend behave as libc's) ---- */
+
+static void *thread_reads(void *arg) {
+    char *out = arg;
+    int fd = open(pj("/file"), O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, out, 63) : -1;
+    if (fd >= 0) close(fd);
+    out[n > 0 ? n : 0] = 0;
+    return out;
+}
+
+static void t_pthread_create(buf_t *b) {
+    pthread_t t;
+    char data[64] = "";
+    void *ret = NULL;
+    int r = pthread_create(&t, NULL, thread_reads, data);
+    if (r == 0) pthread_join(t, &ret);
+    add(b, "create=%d data=[%s] ret=%s ", r, data, ret == data ? "same" : "other");
+}
+
+static volatile sig_atomic_t got_usr1;
+static void on_usr1_count(int sig) { (void)sig; got_usr1++; }
+
+static void sig_round(buf_t *b, const char *label, void (*install)(void)) {
+    got_usr1 = 0;
+    install();
+    raise(SIGUSR1);
+    struct sigaction now;
+    sigaction(SIGUSR1, NULL, &now);
+    add(b, "%s: ran=%d installed=%s ", label, (int)got_usr1, now.sa_handler == on_usr1_count ? "yes" : "no");
+    signal(SIGUSR1, SIG_DFL);
+}
+
+static void inst_sigaction(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1_count;
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+static void inst_signal(void) { signal(SIGUSR1, on_usr1_count); }
+extern __sighandler_t bsd_signal(int, __sighandler_t);
+static void inst_bsd_signal(void) { bsd_signal(SIGUSR1, on_usr1_count); }
+static void inst_sysv_signal(void) { sysv_signal(SIGUSR1, on_usr1_count); }
+
+static void t_sigaction(buf_t *b) { sig_round(b, "sigaction", inst_sigaction); }
+static void t_signal(buf_t *b) { sig_round(b, "signal", inst_signal); }
+static void t_bsd_signal(buf_t *b) { sig_round(b, "bsd_signal", inst_bsd_signal); }
+/* sysv_signal's handler is one-shot: reset to the default once it ran. */
+static void t_sysv_signal(buf_t *b) { sig_round(b, "sysv_signal", inst_sysv_signal); }
+
+static void mask_round(buf_t *b, int (*set)(int, const sigset_t *, sigset_t *)) {
+    got_usr1 = 0;
+    signal(SIGUSR1, on_usr1_count);
+    sigset_t one, old, now;
+    sigemptyset(&one);
+    sigaddset(&one, SIGUSR1);
+    int r = set(SIG_BLOCK, &one, &old);
+    raise(SIGUSR1);
+    int held = got_usr1 == 0;
+    set(SIG_SETMASK, NULL, &now);
+    int blocked = sigismember(&now, SIGUSR1);
+    set(SIG_SETMASK, &old, NULL);
+    add(b, "r=%d held=%d blocked=%d delivered=%d ", r, held, blocked, (int)got_usr1);
+    signal(SIGUSR1, SIG_DFL);
+}
+
+static void t_sigprocmask(buf_t *b) { mask_round(b, sigprocmask); }
+static void t_pthread_sigmask(buf_t *b) { mask_round(b, pthread_sigmask); }
+
+static void t_sigsuspend(buf_t *b) {
+    got_usr1 = 0;
+    signal(SIGUSR1, on_usr1_count);
+    sigset_t one, old, none;
+    sigemptyset(&one);
+    sigaddset(&one, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &one, &old);
+    raise(SIGUSR1);
+    sigemptyset(&none);
+    errno = 0;
+    int r = sigsuspend(&none);
+    add(b, "r=%d errno=%s delivered=%d ", r, errno == EINTR ? "EINTR" : "other", (int)got_usr1);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGUSR1, SIG_DFL);
+}
+
 static void t_getuid(buf_t *b) { add(b, "getuid=%s; ", getuid() == (uid_t)syscall(SYS_getuid) ? "same" : "DIFFERENT"); }
 static void t_geteuid(buf_t *b) { add(b, "geteuid=%s; ", geteuid() == (uid_t)syscall(SYS_geteuid) ? "same" : "DIFFERENT"); }
 static void t_getgid(buf_t *b) { add(b, "getgid=%s; ", getgid() == (gid_t)syscall(SYS_getgid) ? "same" : "DIFFERENT"); }
@@ -2590,6 +2678,14 @@ int main(int argc, char **argv) {
     check_exp("shm_unlink", t_shm_unlink, SHM_OUT);
     check("syscall", t_syscall);
 
+    check_exp("pthread_create", t_pthread_create, "create=0 data=[" CONTENT "] ret=same ");
+    check_exp("sigaction", t_sigaction, "sigaction: ran=1 installed=yes ");
+    check_exp("signal", t_signal, "signal: ran=1 installed=yes ");
+    check_exp("bsd_signal", t_bsd_signal, "bsd_signal: ran=1 installed=yes ");
+    check_exp("sysv_signal", t_sysv_signal, "sysv_signal: ran=1 installed=no ");
+    check_exp("sigprocmask", t_sigprocmask, "r=0 held=1 blocked=1 delivered=1 ");
+    check_exp("pthread_sigmask", t_pthread_sigmask, "r=0 held=1 blocked=1 delivered=1 ");
+    check_exp("sigsuspend", t_sigsuspend, "r=-1 errno=EINTR delivered=1 ");
     check_exp("getuid", t_getuid, "getuid=same; ");
     check_exp("geteuid", t_geteuid, "geteuid=same; ");
     check_exp("getgid", t_getgid, "getgid=same; ");

@@ -100,6 +100,17 @@ fn make_fixture(s: &Scratch) {
 
 #[test]
 fn every_hook_sees_the_view() {
+    every_hook_under(&[]);
+}
+
+/// The same with complete mode armed: every libc hook behaves as in preload mode (the library's
+/// own calls stay exempt; threads, forks, signal handlers and masks keep working).
+#[test]
+fn every_hook_sees_the_view_in_complete_mode() {
+    every_hook_under(&["--complete"]);
+}
+
+fn every_hook_under(extra: &[&str]) {
     let s = Scratch::new("hooks");
     make_fixture(&s);
     // The program lives in its own directory, so that the fixture's listing stays as made.
@@ -110,7 +121,7 @@ fn every_hook_sees_the_view() {
     let mut err = String::new();
     for (name, source) in PROGRAMS {
         let bin = compile_c(build.path(), name, source, &["-U_FORTIFY_SOURCE", "-D_FORTIFY_SOURCE=0"]);
-        let o = run(kmview(["--unreal", "--"]).arg(&bin).arg(&a).arg(&b));
+        let o = run(kmview(["--unreal"].iter().chain(extra).chain(&["--"])).arg(&bin).arg(&a).arg(&b));
         let (o_out, o_err) = (stdout(&o), stderr(&o));
         assert!(o.status.success(), "{name} failed: {:?}\nstdout:\n{o_out}\nstderr:\n{o_err}", o.status);
         assert!(o_out.lines().any(|l| l.starts_with("done ")), "{name} did not finish:\nstdout:\n{o_out}\nstderr:\n{o_err}");
