@@ -435,3 +435,53 @@ fn default_mode_a_link_into_a_mount_at_a_name_missing_on_the_host_finds_the_moun
     let ours = run(&mut kmview(["-b", &format!("{src}:{mnt}"), "-w", &host, "--", "sh", "-c", script]));
     assert_same("default mode: links into a mount where the host has nothing", &kernel, &stdout(&ours));
 }
+
+/// `syscall(SYS_getdents64, …)` (no libc stream in between) lists as the view does: a hidden
+/// name is absent, a mountpoint missing on the host is there — the listing a directory with the
+/// hidden name removed and the mountpoint made would give.
+#[test]
+fn raw_getdents64_through_syscall_lists_as_the_view_does() {
+    const LS: &str = r#"
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+int main(int argc, char **argv) {
+    int fd = open(argv[1], O_RDONLY | O_DIRECTORY);
+    if (fd < 0) { perror("open"); return 1; }
+    /* a small buffer: the listing takes several calls */
+    char buf[56] __attribute__((aligned(8)));
+    char *names[256]; int n = 0; long r;
+    while ((r = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+        for (long i = 0; i < r;) {
+            unsigned short len = *(unsigned short *)(buf + i + 16);
+            char *name = buf + i + 19;
+            if (strcmp(name, ".") && strcmp(name, "..") && n < 256) names[n++] = strdup(name);
+            i += len;
+        }
+    if (r < 0) { perror("getdents64"); return 1; }
+    qsort(names, n, sizeof *names, cmp);
+    for (int i = 0; i < n; i++) printf("%s\n", names[i]);
+    return 0;
+}
+"#;
+    let s = tree("raw-getdents");
+    for i in 0..12 {
+        std::fs::write(s.join(format!("a/file-with-a-longer-name-{i:02}")), "x").unwrap();
+    }
+    let ls = compile_c(s.path(), "ls_raw", LS, &[]);
+    let a = p(s.join("a"));
+    let ours = run(kmview(["--hide", &format!("{a}/secret"), "-b", &format!("{}:{a}/mnt", p(s.join("src"))), "--"]).arg(&ls).arg(&a));
+    assert!(ours.status.success(), "{}", stderr(&ours));
+    // The oracle: the same directory with the hidden name gone and the mountpoint made.
+    std::fs::remove_dir_all(s.join("a/secret")).unwrap();
+    std::fs::create_dir(s.join("a/mnt")).unwrap();
+    let native = run(Command::new(&ls).arg(&a));
+    assert!(native.status.success(), "{}", stderr(&native));
+    assert_eq!(stdout(&ours), stdout(&native), "syscall(SYS_getdents64) under --hide and a bind, and the directory as it would be");
+    assert!(stdout(&native).contains("mnt\n") && !stdout(&native).contains("secret"));
+}

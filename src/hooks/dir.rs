@@ -491,9 +491,10 @@ pub fn getdents64_fd(fd: c_int, out: *mut u8, cap: usize) -> isize {
             }
             at += reclen;
         }
-        if cap - n < 280 {
-            // Perhaps more real entries: the lower and added ones wait for the end.
-            return if n > 0 { n as isize } else { -(libc::EINVAL as isize) };
+        if n > 0 && cap - n < 280 {
+            // Perhaps more real entries: the lower and added ones wait for the end. (With
+            // nothing kept yet, the next batch is read.)
+            return n as isize;
         }
     }
     loop {

@@ -414,7 +414,12 @@ pub fn check_outside(rt: &Runtime, p: &Prepared, shown: &[u8]) -> Res<()> {
             Ok(())
         }
         kmview_api::StaticPolicy::Deny => {
-            sys::write_stderr(&[b"kmview: ", shown, b" ", why, b": refused (--static=deny)\n"]);
+            let how: &[u8] = if rt.complete.is_some() {
+                b": refused (--complete cannot follow it; --static=allow runs it outside the view)\n"
+            } else {
+                b": refused (--static=deny)\n"
+            };
+            sys::write_stderr(&[b"kmview: ", shown, b" ", why, how]);
             Err(Errno::EACCES)
         }
     }

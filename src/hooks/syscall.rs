@@ -49,6 +49,11 @@ pub unsafe fn syscall(n: c_long, a: c_long, b: c_long, c: c_long, d: c_long, e: 
             let how = Call { dirfd: i(a), follow: flags & libc::AT_SYMLINK_NOFOLLOW == 0, op: Op::Chmod, empty: flags & libc::AT_EMPTY_PATH != 0 };
             unsafe { super::plain(Sym::syscall, p(b), how, |q| real::syscall(n, a, q as c_long, c, d, 0, 0)) }
         }
+        // A listing as the view lists it (as raw `getdents64` in complete mode).
+        libc::SYS_getdents64 => match super::dir::getdents64_fd(i(a), b as *mut u8, c as usize) {
+            r if r < 0 => fail(crate::errno::Errno(-r as c_int)),
+            r => r as c_long,
+        },
         libc::SYS_openat2 => guard(Sym::syscall, || {
             let how_ptr = c as *const libc::open_how;
             let flags = if how_ptr.is_null() { 0 } else { (unsafe { (*how_ptr).flags }) as c_int };
