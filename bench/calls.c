@@ -4,6 +4,7 @@
  *
  * OP is one of
  *   stat     COUNT x stat(PATH)
+ *   sysstat  COUNT x syscall(SYS_newfstatat, AT_FDCWD, PATH, &st, 0)
  *   open     COUNT x open(PATH, O_RDONLY) + close
  *   opendir  COUNT x opendir(PATH) + closedir
  *   getcwd   COUNT x getcwd(buf, sizeof buf)          (no PATH)
@@ -33,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static long failed;
@@ -56,6 +58,15 @@ static __attribute__((noinline)) int calls(const char *op, long n, const char *p
                 ok++;
             else
                 fail("stat", path);
+        }
+    } else if (strcmp(op, "sysstat") == 0) {
+        /* libc's syscall(): the dispatch a trapped call of complete mode goes through */
+        struct stat st;
+        for (long i = 0; i < n; i++) {
+            if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) == 0)
+                ok++;
+            else
+                fail("syscall(SYS_newfstatat)", path);
         }
     } else if (strcmp(op, "open") == 0) {
         for (long i = 0; i < n; i++) {
@@ -96,7 +107,7 @@ static __attribute__((noinline)) int calls(const char *op, long n, const char *p
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: calls stat|open|opendir|getcwd COUNT [PATH]\n");
+        fprintf(stderr, "usage: calls stat|sysstat|open|opendir|getcwd COUNT [PATH]\n");
         return 2;
     }
     const char *op = argv[1];
