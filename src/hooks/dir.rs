@@ -545,10 +545,19 @@ pub fn seek_fd(fd: c_int, off: i64, whence: c_int) {
     }
 }
 
-/// `fd` is being closed: what raw `getdents64` kept for it goes.
-#[inline]
+/// `fd` is being closed: what raw `getdents64` kept for it goes. (One load while no stream
+/// has extras: every `close` passes here.)
+#[inline(always)]
 pub fn fd_closed(fd: c_int) {
-    if IN_USE.load(Ordering::Relaxed) != 0 && slot_of(fd_key(fd)).is_some() {
+    if IN_USE.load(Ordering::Relaxed) != 0 {
+        fd_closed_slow(fd);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn fd_closed_slow(fd: c_int) {
+    if slot_of(fd_key(fd)).is_some() {
         release(fd_key(fd));
     }
 }

@@ -8,9 +8,10 @@ use crate::sys;
 
 pub unsafe fn close(fd: c_int) -> c_int {
     // Forget first: once closed, another thread may get the same number for something else.
-    fds::forget(fd);
+    if fds::forget(fd) {
+        super::dir::fd_closed(fd);
+    }
     sockets::forget(fd);
-    super::dir::fd_closed(fd);
     unsafe { real::close(fd) }
 }
 

@@ -402,7 +402,9 @@ fn rename_descriptors(rt: &Runtime) {
                 let kept = old & (crate::state::fds::DIR | crate::state::fds::OUTSIDE);
                 crate::state::fds::record(fd, virt.as_bytes(), resolver::fd_flags_for(rt, virt.as_bytes()) | kept | crate::state::fds::NAMED);
             }
-            Err(_) => crate::state::fds::forget(fd),
+            Err(_) => {
+                crate::state::fds::forget(fd);
+            }
         }
     }
 }

@@ -73,11 +73,14 @@ pub fn add_flags(fd: c_int, more: u8) {
 
 /// Forgets `fd` (it is being closed, or replaced by `dup2`).
 #[inline(always)]
-pub fn forget(fd: c_int) {
+/// Returns whether any descriptor is recorded at all (what else was kept about a descriptor,
+/// a raw `getdents64`'s listing, exists only then).
+pub fn forget(fd: c_int) -> bool {
     if RECORDED.load(Ordering::Relaxed) == 0 {
-        return;
+        return false;
     }
     forget_slow(fd);
+    true
 }
 
 #[inline(never)]

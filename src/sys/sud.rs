@@ -61,7 +61,9 @@ pub fn arm_thread() -> Result<(), i32> {
 }
 
 /// A system call made through libc's `syscall()`, inside the exempt range: the kernel's
-/// result (`-errno` on failure), the caller's errno left as it was.
+/// result (`-errno` on failure), the caller's errno left as it was. (Cold: outside complete
+/// mode it is never called, and the raw calls that test for it stay as small as they were.)
+#[cold]
 #[inline(never)]
 pub fn exempt(nr: c_long, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize) -> isize {
     let addr = EXEMPT.load(Ordering::Relaxed);
