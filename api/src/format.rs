@@ -772,6 +772,16 @@ mod tests {
     }
 
     #[test]
+    fn complete_mode_is_written_and_checked() {
+        let s = Stack { views: vec![View { entries: vec![unreal(b"/u"), Entry::Complete { mode: CompleteMode::Auto }] }] };
+        assert_eq!(s.encode(), "kmview1;unreal=/u,complete=auto");
+        assert_eq!(Stack::parse(b"kmview1;complete=on").unwrap().views[0].entries, [Entry::Complete { mode: CompleteMode::On }]);
+        for bad in [&b"kmview1;complete=yes"[..], b"kmview1;complete", b"kmview1;complete=on:auto"] {
+            assert!(Stack::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
     fn empty_stack_and_empty_views_round_trip() {
         assert_eq!(Stack::parse(b"kmview1").unwrap(), Stack::default());
         let two_empty = Stack { views: vec![View::default(), View::default()] };
@@ -875,6 +885,7 @@ mod tests {
                 Entry::Link { path: b.clone() },
                 Entry::Tmp { at: a.clone(), source: b.clone() },
                 Entry::Exact,
+                Entry::Complete { mode: if ro { CompleteMode::On } else { CompleteMode::Auto } },
                 Entry::Chroot { dir: b.clone() },
                 Entry::Trace { format: if ro { TraceFormat::Fsatrace } else { TraceFormat::Json }, file: a.clone() },
             ] }] };

@@ -186,6 +186,12 @@ fn a_malformed_outer_stack_is_reported() {
 }
 
 #[test]
+fn complete_mode_is_a_setting_once() {
+    let view = ViewBuilder::new().complete(crate::CompleteMode::On).hide("/h").complete(crate::CompleteMode::Auto).view().unwrap();
+    assert_eq!(view.entries, [Entry::Hide { path: b"/h".to_vec() }, Entry::Complete { mode: crate::CompleteMode::Auto }]);
+}
+
+#[test]
 fn settings_come_after_the_mounts_once_each() {
     let view = ViewBuilder::new().exact().static_policy(StaticPolicy::Deny).hide("/h").exact().static_policy(StaticPolicy::Allow).view().unwrap();
     assert_eq!(view.entries, [Entry::Hide { path: b"/h".to_vec() }, Entry::Exact, Entry::Static { policy: StaticPolicy::Allow }]);
