@@ -317,3 +317,41 @@ fn normalize_lexically(p: &Path) -> PathBuf {
     }
     out
 }
+
+/// The unprivileged user the tests run a subject as when they run as root (`nobody`).
+pub const NOBODY: u32 = 65534;
+
+/// Whether the tests run as root (then a subject of a fake root, chroot or permission test runs
+/// as [`NOBODY`]).
+pub fn is_root() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Directories an unprivileged user can work in: `work/` (theirs when the tests run as root)
+/// and `bin/` holding copies of the launcher, the library beside it, and `extra` (a program
+/// and the name to copy it as).
+pub struct UserDirs {
+    pub scratch: Scratch,
+    pub work: PathBuf,
+    pub bin: PathBuf,
+}
+
+pub fn user_dirs(tag: &str, extra: &[(&Path, &str)]) -> UserDirs {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new(tag);
+    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let work = scratch.join("work");
+    let bin = scratch.join("bin");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(launcher(), bin.join("kmview")).unwrap();
+    std::fs::copy(library(), bin.join("libkmview.so")).unwrap();
+    for (program, name) in extra {
+        std::fs::copy(program, bin.join(name)).unwrap();
+    }
+    if is_root() {
+        std::os::unix::fs::chown(&work, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    UserDirs { scratch, work, bin }
+}

@@ -8,13 +8,6 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const NOBODY: u32 = 65534;
-
-fn is_root() -> bool {
-    // SAFETY: no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// `cmd` as the unprivileged user.
 fn unprivileged(cmd: &[&str]) -> Command {
     assert!(is_root(), "these tests compare the kernel's chroot (as root) with the view's (as another user)");

@@ -20,8 +20,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-const NOBODY: u32 = 65534;
-
 /// What the raw readers of `marker` expect to find there.
 const WANT: &str = "kmview-complete-marker";
 
@@ -399,28 +397,18 @@ struct Unprivileged {
 }
 
 fn unprivileged_fixture(tag: &str) -> Unprivileged {
-    let s = Scratch::new(tag);
-    std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let work = s.join("work");
-    let bin = s.join("bin");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::copy(launcher(), bin.join("kmview")).unwrap();
-    std::fs::copy(library(), bin.join("libkmview.so")).unwrap();
-    std::fs::copy(&programs().probe, bin.join("probe")).unwrap();
-    std::fs::write(work.join("f"), "data\n").unwrap();
-    if unsafe { libc::geteuid() } == 0 {
-        for x in [&work, &work.join("f")] {
-            std::os::unix::fs::chown(x, Some(NOBODY), Some(NOBODY)).unwrap();
-        }
+    let d = user_dirs(tag, &[(&programs().probe, "probe")]);
+    std::fs::write(d.work.join("f"), "data\n").unwrap();
+    if is_root() {
+        std::os::unix::fs::chown(d.work.join("f"), Some(NOBODY), Some(NOBODY)).unwrap();
     }
-    Unprivileged { km: bin.join("kmview"), probe: bin.join("probe"), work, _s: s }
+    Unprivileged { km: d.bin.join("kmview"), probe: d.bin.join("probe"), work: d.work, _s: d.scratch }
 }
 
 /// `argv` as the unprivileged user (when the tests run as root), in `dir`, guarded.
 fn as_nobody(dir: &Path, argv: &[String]) -> Command {
     let mut all: Vec<String> = vec![];
-    if unsafe { libc::geteuid() } == 0 {
+    if is_root() {
         all = vec!["setpriv".into(), format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".into(), "--".into()];
     }
     all.extend(argv.iter().cloned());
@@ -470,7 +458,7 @@ fn go_under_fake_root_is_root_as_the_real_root_is() {
     // The oracle: the real root (these tests run as root), on a file of its own.
     let s = Scratch::new("cgo-root-oracle");
     std::fs::write(s.join("f"), "data\n").unwrap();
-    let root_is_real = unsafe { libc::geteuid() } == 0;
+    let root_is_real = is_root();
     let oracle = run(&mut guarded([p(&pr.probe)].into_iter().chain(fakeroot_ops(s.path()))));
     if root_is_real {
         assert!(stdout(&oracle).starts_with("ids: ok uid=0 euid=0 gid=0 egid=0\nowner f: ok 0:0\n"), "{}", shown(&oracle));

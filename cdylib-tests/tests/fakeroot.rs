@@ -9,8 +9,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const NOBODY: u32 = 65534;
-
 /// A work directory the unprivileged user owns, and the launcher (with the library beside it)
 /// where that user can run it.
 struct Fixture {
@@ -20,24 +18,8 @@ struct Fixture {
 }
 
 fn fixture(tag: &str) -> Fixture {
-    let s = Scratch::new(tag);
-    std::fs::set_permissions(s.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let work = s.join("work");
-    let bin = s.join("bin");
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::copy(launcher(), bin.join("kmview")).unwrap();
-    std::fs::copy(library(), bin.join("libkmview.so")).unwrap();
-    std::fs::copy(launcher().with_file_name("kmview-fakeroot"), bin.join("kmview-fakeroot")).unwrap();
-    if is_root() {
-        std::os::unix::fs::chown(&work, Some(NOBODY), Some(NOBODY)).unwrap();
-    }
-    Fixture { km: bin.join("kmview"), work, s }
-}
-
-fn is_root() -> bool {
-    // SAFETY: no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    let d = user_dirs(tag, &[(&launcher().with_file_name("kmview-fakeroot"), "kmview-fakeroot")]);
+    Fixture { km: d.bin.join("kmview"), work: d.work, s: d.scratch }
 }
 
 /// `cmd` as the unprivileged user (when these tests run as root), in `dir`.
