@@ -20,7 +20,7 @@ complete -c kmview -s w -l cwd -d 'The starting directory inside the view' -r
 complete -c kmview -l unreal -d 'The seed\'s test view: PREFIX/X and PREFIX/PREFIX/X are /X (PREFIX defaults to /unreal)' -r
 complete -c kmview -l complete -d 'Complete mode: system calls a program makes without libc (Go programs, inline `syscall` instructions) are trapped in the process (syscall user dispatch, Linux 5.11) and go through the view too. `auto`: only in programs that need it (Go programs), so the rest pay nothing. A static executable cannot be followed and is refused unless --static=allow' -r -f -a "on\t''
 auto\t''"
-complete -c kmview -l static -d 'What to do when the command runs a static or setuid/setgid executable, which leaves the view: warn (default: one line on stderr), deny (EACCES) or allow' -r -f -a "warn\t''
+complete -c kmview -l static -d 'What to do when the command runs a static or setuid/setgid executable, which leaves the view: warn (default: one line on stderr), deny (EACCES; the default under --complete) or allow' -r -f -a "warn\t''
 deny\t''
 allow\t''"
 complete -c kmview -s 0 -l fakeroot -d 'Fake root, as fakeroot does it but in-process: the command and its children are root (uid and gid 0) in the view, their chown, chmod and mknod are recorded and every stat reports them; files nobody chowned show as owned by root. The record lasts as long as the command'

@@ -154,7 +154,8 @@ pub struct Options {
     pub complete: Option<String>,
 
     /// What to do when the command runs a static or setuid/setgid executable, which leaves
-    /// the view: warn (default: one line on stderr), deny (EACCES) or allow.
+    /// the view: warn (default: one line on stderr), deny (EACCES; the default under
+    /// --complete) or allow.
     #[arg(long = "static", value_name = "POLICY", value_parser = ["warn", "deny", "allow"], help_heading = "Running")]
     pub static_policy: Option<String>,
 

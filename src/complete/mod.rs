@@ -103,37 +103,33 @@ unsafe extern "C" fn segment_of(info: *mut libc::dl_phdr_info, _size: usize, dat
     0
 }
 
-/// Whether the main program is a Go program (its `Go` build-id note, read from the program
+/// Whether the main program is a Go program (its `Go` build-id note, read from its program
 /// headers in memory): the programs `complete=auto` arms.
 fn is_go_program() -> bool {
-    // SAFETY: getauxval has no preconditions; AT_PHDR/AT_PHNUM describe the mapped program
-    // headers, and each PT_NOTE segment they list is mapped readable.
+    let mut found = false;
+    // SAFETY: dl_iterate_phdr calls back with valid headers; the callback only reads them.
+    unsafe { libc::dl_iterate_phdr(Some(main_has_go_note), (&mut found as *mut bool).cast()) };
+    found
+}
+
+/// `dl_iterate_phdr` callback: the first object is the main program; its `PT_NOTE` segments
+/// (mapped, at the load bias the loader reports) are searched.
+unsafe extern "C" fn main_has_go_note(info: *mut libc::dl_phdr_info, _size: usize, data: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: per dl_iterate_phdr's contract; `data` is the caller's flag; a PT_NOTE segment
+    // of a loaded object is mapped readable for its whole size.
     unsafe {
-        let phdr = libc::getauxval(libc::AT_PHDR) as *const libc::Elf64_Phdr;
-        let phnum = libc::getauxval(libc::AT_PHNUM) as usize;
-        if phdr.is_null() {
-            return false;
-        }
-        // The load bias: AT_PHDR minus the headers' own address (PT_PHDR), for a PIE.
-        let mut bias = 0usize;
-        for i in 0..phnum {
-            let ph = &*phdr.add(i);
-            if ph.p_type == libc::PT_PHDR {
-                bias = (phdr as usize).wrapping_sub(ph.p_vaddr as usize);
-            }
-        }
-        for i in 0..phnum {
-            let ph = &*phdr.add(i);
-            if ph.p_type != libc::PT_NOTE {
-                continue;
-            }
-            let notes = std::slice::from_raw_parts(bias.wrapping_add(ph.p_vaddr as usize) as *const u8, ph.p_memsz as usize);
-            if has_go_note(notes) {
-                return true;
+        let info = &*info;
+        for i in 0..info.dlpi_phnum as usize {
+            let ph = &*info.dlpi_phdr.add(i);
+            if ph.p_type == libc::PT_NOTE {
+                let at = (info.dlpi_addr as usize).wrapping_add(ph.p_vaddr as usize) as *const u8;
+                if has_go_note(std::slice::from_raw_parts(at, ph.p_memsz as usize)) {
+                    *data.cast::<bool>() = true;
+                }
             }
         }
     }
-    false
+    1
 }
 
 /// Whether a note segment holds the Go toolchain's build id (owner `Go`, type 4).

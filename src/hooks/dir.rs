@@ -554,6 +554,19 @@ pub fn fd_closed(fd: c_int) {
     }
 }
 
+/// Descriptors `first..=last` were closed (`close_range`).
+pub fn fds_closed(first: c_uint, last: c_uint) {
+    if IN_USE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    for o in &OWNERS {
+        let key = o.load(Ordering::Acquire);
+        if key >> 63 == 1 && (first as usize..=last as usize).contains(&(key & 0xffff_ffff)) {
+            release(key);
+        }
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn fd_closed_slow(fd: c_int) {

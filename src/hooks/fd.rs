@@ -20,6 +20,7 @@ pub unsafe fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int {
     // CLOSE_RANGE_CLOEXEC only marks them; they stay open and keep their names until exec.
     if r == 0 && flags & libc::CLOSE_RANGE_CLOEXEC as c_int == 0 {
         fds::forget_range(first, last);
+        super::dir::fds_closed(first, last);
         for fd in first..=last.min(sockets::N as c_uint - 1) {
             sockets::forget(fd as c_int);
         }
@@ -29,6 +30,8 @@ pub unsafe fn close_range(first: c_uint, last: c_uint, flags: c_int) -> c_int {
 
 fn copied(from: c_int, to: c_int) -> c_int {
     if to >= 0 {
+        // `to` was perhaps another descriptor (dup2 closed it): what was kept for that goes.
+        super::dir::fd_closed(to);
         let e = sys::errno();
         fds::copy(from, to);
         sockets::copy(from, to);
