@@ -601,6 +601,29 @@ fn a_raw_call_from_a_handler_on_a_small_alternate_stack() {
     escaped("the same without --complete", &oracle, &plain, "on the alternate stack: ENOENT");
 }
 
+/// The trace facet sees the Go program's own calls (each trapped call goes through the hooks'
+/// dispatch, observation included), with the view's names and the host's.
+#[test]
+fn the_trace_sees_gos_own_calls() {
+    let pr = programs();
+    let s = Scratch::new("cgo-trace");
+    let t = tree(&s.join("t"));
+    let trace = s.join("trace.json");
+    let inside = unreal(&t);
+    let args = ["read", &format!("{inside}/a.txt"), "rename", &format!("{inside}/mv-src"), &format!("{inside}/mv-dst")];
+    let o = run(&mut km(["--unreal".to_string(), "--complete".into(), "--trace".into(), p(&trace), "--".into(), p(&pr.probe)]
+        .into_iter()
+        .chain(args.iter().map(|a| a.to_string()))));
+    assert!(o.status.success() && stdout(&o).contains("read a.txt: ok alpha"), "{}", shown(&o));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let read = format!("\"path\":\"{inside}/a.txt\",\"out\":\"{}/a.txt\"", p(&t));
+    assert!(
+        text.lines().any(|l| l.contains("\"call\":\"openat\"") && l.contains(&read) && l.contains("\"result\":")),
+        "no openat of a.txt with both names in the trace:\n{text}"
+    );
+    assert!(text.lines().any(|l| l.contains("\"call\":\"renameat") && l.contains(&format!("{inside}/mv-src"))), "no rename in the trace:\n{text}");
+}
+
 /// The handler's own stack use for calls through one view (a bind): measured on a patterned
 /// alternate stack, the kernel's signal frame taken off; the budget is 8 KiB.
 #[test]
