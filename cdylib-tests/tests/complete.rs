@@ -624,6 +624,49 @@ fn the_trace_sees_gos_own_calls() {
     assert!(text.lines().any(|l| l.contains("\"call\":\"renameat") && l.contains(&format!("{inside}/mv-src"))), "no rename in the trace:\n{text}");
 }
 
+/// libc's `vfork` in complete mode is still a `vfork`: the child shares its parent's memory
+/// until it exits (what it writes, the parent sees), and it is armed (its raw call goes
+/// through the view).
+#[test]
+fn vfork_keeps_shared_memory_and_its_child_is_armed() {
+    const VF: &str = r#"
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static long raw4(long n, long a, long b, long c, long d) {
+    long r; register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+    return r;
+}
+int main(int argc, char **argv) {
+    volatile int shared = 0;
+    volatile long opened = -100;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        shared = 42;
+        opened = raw4(SYS_openat, AT_FDCWD, (long)argv[1], O_RDONLY, 0);
+        _exit(7);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("shared=%d child=%s exit=%d\n", shared, opened >= 0 ? "opened" : "failed", WEXITSTATUS(st));
+    return 0;
+}
+"#;
+    let s = Scratch::new("raw-vfork");
+    let t = tree(&s.join("t"));
+    let prog = compile_c(s.path(), "vfork_shared", VF, &[]);
+    let oracle = run(Command::new(&prog).arg(t.join("a.txt")));
+    assert_eq!(stdout(&oracle), "shared=42 child=opened exit=7\n", "{}", shown(&oracle));
+    let ours = run(&mut km(["--unreal".to_string(), "--complete".into(), "--".into(), p(&prog), format!("{}/a.txt", unreal(&t))]));
+    same("a vfork child's write and raw call, natively and under --complete", &oracle, &ours);
+    let plain = run(&mut km(["--unreal".to_string(), "--".into(), p(&prog), format!("{}/a.txt", unreal(&t))]));
+    escaped("the same without --complete", &oracle, &plain, "shared=42 child=failed exit=7");
+}
+
 /// The handler's own stack use for calls through one view (a bind): measured on a patterned
 /// alternate stack, the kernel's signal frame taken off; the budget is 8 KiB.
 #[test]

@@ -11,7 +11,9 @@
 //!   program had at its `syscall` (saved at the top of the new stack) and goes on as the kernel
 //!   would have left it;
 //! - libc's `pthread_create` and `clone()` (whose system calls are libc's, not trapped): the
-//!   child's start routine is wrapped ([`park`], [`thread_start`], [`clone_start`]).
+//!   child's start routine is wrapped ([`park`], [`thread_start`], [`clone_start`]);
+//! - libc's `vfork`: the library's shell (`hooks::spawn::vfork`) makes it through libc's own and
+//!   arms the child itself, so that it stays a `vfork` (see `sys::sud::VFORK_AFTER_POP`).
 #![allow(unsafe_code)]
 
 use crate::sys::sud;

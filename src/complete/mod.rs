@@ -43,6 +43,11 @@ pub fn start(rt: &Runtime, handler: usize) {
         refuse(b"libc's code could not be found");
     };
     sud::prepare(syscall_fn, lo, len);
+    if let symbols::Found::At(vfork) = symbols::lookup_next(b"vfork") {
+        if (lo..lo + len).contains(&vfork) {
+            sud::find_vfork(vfork);
+        }
+    }
     if !signals::install(handler) {
         refuse(b"its SIGSYS handler could not be installed");
     }

@@ -333,11 +333,19 @@ pub(crate) fn after_fork_child() {
 /// return address kept in a register the kernel restores for each). The child marks where its
 /// stack starts ([`sys::VFORK_SP`]: below it, it must not change its parent's view state); the
 /// parent, when it resumes, clears the mark and takes back the buffers the child held.
+///
+/// In complete mode the `syscall` instruction here would be trapped (and a trapped `vfork`
+/// becomes a copy of memory): the shell enters libc's own `vfork` after its `pop`, inside the
+/// exempt range, with its continuation as the return address, so the child still shares
+/// memory; the child arms itself there (it starts unarmed) before it goes on.
 #[cfg(target_arch = "x86_64")]
 #[unsafe(naked)]
 #[no_mangle]
 pub unsafe extern "C" fn vfork() -> pid_t {
     core::arch::naked_asm!(
+        "mov rax, qword ptr [rip + {after_pop}]",
+        "test rax, rax",
+        "jnz 5f",
         "pop rdi",
         "mov eax, {nr}",
         "syscall",
@@ -355,10 +363,45 @@ pub unsafe extern "C" fn vfork() -> pid_t {
         "neg eax",
         "mov edi, eax",
         "jmp {failed}",
+        // Complete mode: libc's vfork, from after its `pop rdi`, returns to 6 (rsi, like rdi,
+        // is kept by the kernel for parent and child); errno is already set on failure.
+        "5:",
+        "pop rsi",
+        "lea rdi, [rip + 6f]",
+        "jmp rax",
+        "6:",
+        "push rsi",
+        "test eax, eax",
+        "js 8f",
+        "jnz 2b",
+        "mov qword ptr [rip + {child}], rsp",
+        "mov eax, {prctl}",
+        "mov edi, 59",
+        "mov esi, 1",
+        "mov rdx, qword ptr [rip + {lo}]",
+        "mov r10, qword ptr [rip + {len}]",
+        "xor r8d, r8d",
+        "syscall",
+        "test rax, rax",
+        "jnz 7f",
+        "ret",
+        // The child cannot be armed: it ends (fail closed), its parent sees it exit with 125.
+        "7:",
+        "mov eax, {exit}",
+        "mov edi, 125",
+        "syscall",
+        "ud2",
+        "8:",
+        "ret",
         nr = const libc::SYS_vfork,
+        prctl = const libc::SYS_prctl,
+        exit = const libc::SYS_exit,
         child = sym sys::VFORK_SP,
         resumed = sym vfork_resumed,
         failed = sym vfork_failed,
+        after_pop = sym sys::sud::VFORK_AFTER_POP,
+        lo = sym sys::sud::LO,
+        len = sym sys::sud::LEN,
     )
 }
 

@@ -27,6 +27,25 @@ static EXEMPT: AtomicUsize = AtomicUsize::new(0);
 pub static LO: AtomicUsize = AtomicUsize::new(0);
 pub static LEN: AtomicUsize = AtomicUsize::new(0);
 
+/// Inside libc's `vfork`, the instruction after its `pop rdi` (which keeps the return address
+/// across the system call): jumped to with a continuation in rdi, it makes the `vfork` from
+/// inside the exempt range and returns there, so that the library's `vfork` shell keeps a real
+/// `vfork` (memory shared until exec) in complete mode. 0: not found, or not armed.
+pub static VFORK_AFTER_POP: AtomicUsize = AtomicUsize::new(0);
+
+/// Finds [`VFORK_AFTER_POP`] in libc's `vfork` at `addr`, whose code must be glibc's
+/// (`[endbr64] pop rdi; mov eax, SYS_vfork; syscall; push rdi`), else leaves it 0.
+pub fn find_vfork(addr: usize) {
+    const BODY: [u8; 9] = [0x5f, 0xb8, libc::SYS_vfork as u8, 0, 0, 0, 0x0f, 0x05, 0x57];
+    const ENDBR64: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
+    // SAFETY: `addr` is a function in libc's mapped, readable code; 13 bytes of it are read.
+    let code = unsafe { std::slice::from_raw_parts(addr as *const u8, 13) };
+    let at = if code[..4] == ENDBR64 { 4 } else { 0 };
+    if code[at..at + 9] == BODY {
+        VFORK_AFTER_POP.store(addr + at + 1, Ordering::Relaxed);
+    }
+}
+
 /// Whether this process traps raw system calls.
 #[inline(always)]
 pub fn armed() -> bool {
