@@ -163,9 +163,12 @@ pub fn unpark(i: usize) {
     ROUTINES[i].store(0, Ordering::Release);
 }
 
+/// The child's half: the routine (acquired, so the argument stored before it is seen), the
+/// argument, then the slot given back for the next maker.
 fn take(i: usize) -> (usize, usize) {
+    let routine = ROUTINES[i].load(Ordering::Acquire);
     let arg = ARGS[i].load(Ordering::Relaxed);
-    let routine = ROUTINES[i].swap(0, Ordering::AcqRel);
+    ROUTINES[i].store(0, Ordering::Release);
     (routine, arg)
 }
 
