@@ -98,15 +98,7 @@ fn onto_stack(flags: u64, stack: usize, ptid: usize, ctid: usize, tls: usize, re
 #[unsafe(naked)]
 extern "C" fn child_entry() {
     core::arch::naked_asm!(
-        "mov eax, {prctl}",
-        "mov edi, 59",
-        "mov esi, 1",
-        "mov rdx, qword ptr [rip + {lo}]",
-        "mov r10, qword ptr [rip + {len}]",
-        "xor r8d, r8d",
-        "syscall",
-        "test rax, rax",
-        "jnz 2f",
+        crate::arm_thread_asm!(),
         "pop r8",
         "pop r9",
         "pop r10",
@@ -124,11 +116,6 @@ extern "C" fn child_entry() {
         "pop rcx",
         "popfq",
         "ret",
-        "2:",
-        "mov eax, {exit_group}",
-        "mov edi, 125",
-        "syscall",
-        "ud2",
         prctl = const libc::SYS_prctl,
         exit_group = const libc::SYS_exit_group,
         lo = sym sud::LO,

@@ -46,6 +46,33 @@ pub fn find_vfork(addr: usize) {
     }
 }
 
+/// The assembly that arms the calling thread from code of the library's own, in a thread or
+/// child that is not armed yet (so its `syscall` runs): one `prctl`, and if the kernel refuses,
+/// the process ends with 125 (fail closed); it goes on at the label `9:`. The site supplies the
+/// operands `prctl` (`SYS_prctl`), `exit_group`, `lo` and `len` ([`LO`], [`LEN`]), and may
+/// clobber rax, rdi, rsi, rdx, r10, r8, rcx and r11.
+#[macro_export]
+macro_rules! arm_thread_asm {
+    () => {
+        concat!(
+            "mov eax, {prctl}\n",
+            "mov edi, 59\n",
+            "mov esi, 1\n",
+            "mov rdx, qword ptr [rip + {lo}]\n",
+            "mov r10, qword ptr [rip + {len}]\n",
+            "xor r8d, r8d\n",
+            "syscall\n",
+            "test rax, rax\n",
+            "jz 9f\n",
+            "mov eax, {exit_group}\n",
+            "mov edi, 125\n",
+            "syscall\n",
+            "ud2\n",
+            "9:\n",
+        )
+    };
+}
+
 /// Whether this process traps raw system calls.
 #[inline(always)]
 pub fn armed() -> bool {
